@@ -1,0 +1,1 @@
+"""wispbill: the monthly money cycle of a wireless ISP."""

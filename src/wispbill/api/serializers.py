@@ -1,0 +1,269 @@
+"""Thin adapters: they shape JSON and hand the values to the services."""
+
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from wispbill.audit.models import AuditEvent
+from wispbill.automation.models import MassUpdate
+from wispbill.automation.selectors import client_effective_switches
+from wispbill.automation.switches import Switches
+from wispbill.billing.schedule import MODES, RANGES, BillingSchedule, schedule_errors
+from wispbill.clients import selectors as client_selectors
+from wispbill.clients import services as client_services
+from wispbill.clients.models import Client, Plan
+from wispbill.network import services as network_services
+from wispbill.network.models import Router, Zone
+from wispbill.staff import services as staff_services
+from wispbill.staff.permissions import CODENAMES
+
+
+class StrictMixin:
+    """Refuses keys the resource does not have, so a typo never passes as a no-op."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [_("Unknown field.")] for key in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class ScheduleSerializer(StrictMixin, serializers.Serializer):
+    mode = serializers.ChoiceField(choices=MODES)
+    pay_day = serializers.IntegerField(min_value=RANGES["pay_day"][0],
+                                       max_value=RANGES["pay_day"][1])
+    invoice_lead_days = serializers.IntegerField(min_value=RANGES["invoice_lead_days"][0],
+                                                 max_value=RANGES["invoice_lead_days"][1])
+    notice_offset_days = serializers.IntegerField(min_value=RANGES["notice_offset_days"][0],
+                                                  max_value=RANGES["notice_offset_days"][1])
+    grace_days = serializers.IntegerField(min_value=RANGES["grace_days"][0],
+                                          max_value=RANGES["grace_days"][1])
+
+    def validate(self, attrs):
+        errors = schedule_errors(attrs)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def to_representation(self, instance):
+        schedule = instance if isinstance(instance, BillingSchedule) else instance.schedule
+        return schedule.as_dict() if schedule else None
+
+
+class SwitchesSerializer(StrictMixin, serializers.Serializer):
+    invoices = serializers.BooleanField(required=False)
+    notices = serializers.BooleanField(required=False)
+    cuts = serializers.BooleanField(required=False)
+
+    def to_representation(self, instance):
+        switches = instance if isinstance(instance, Switches) else instance.switches
+        return switches.as_dict()
+
+
+class PlanSerializer(StrictMixin, serializers.ModelSerializer):
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"))
+
+    class Meta:
+        model = Plan
+        fields = ["id", "name", "price", "download_kbps", "upload_kbps"]
+
+    def create(self, validated_data):
+        return client_services.plan_create(actor=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return client_services.plan_update(
+            actor=self.context["request"].user, plan=instance, **validated_data
+        )
+
+
+class RouterSerializer(StrictMixin, serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, required=False, allow_blank=True,
+                                     max_length=200, style={"input_type": "password"})
+
+    class Meta:
+        model = Router
+        fields = ["id", "name", "host", "api_port", "username", "password", "use_tls",
+                  "enforcement", "cut_list", "notice_list", "sync_status", "last_sync_at",
+                  "last_error"]
+        read_only_fields = ["sync_status", "last_sync_at", "last_error"]
+
+    def create(self, validated_data):
+        return network_services.router_create(actor=self.context["request"].user,
+                                              **validated_data)
+
+    def update(self, instance, validated_data):
+        return network_services.router_update(
+            actor=self.context["request"].user, router=instance, **validated_data
+        )
+
+
+class ZoneSerializer(StrictMixin, serializers.ModelSerializer):
+    billing = ScheduleSerializer(source="schedule")
+    periodic_tasks = SwitchesSerializer(source="switches", required=False)
+
+    class Meta:
+        model = Zone
+        fields = ["id", "router", "name", "billing", "periodic_tasks"]
+        validators = []  # the service checks the name per router, with a clearer message
+
+    def validate_router(self, router):
+        if self.instance is not None and router != self.instance.router:
+            raise serializers.ValidationError(_("A zone cannot move to another router."))
+        return router
+
+    def create(self, validated_data):
+        switches = validated_data.get("switches")
+        return network_services.zone_create(
+            actor=self.context["request"].user, router=validated_data["router"],
+            name=validated_data["name"], schedule=BillingSchedule(**validated_data["schedule"]),
+            switches=Switches().replace(**switches) if switches else None,
+        )
+
+    def update(self, instance, validated_data):
+        schedule = validated_data.get("schedule")
+        return network_services.zone_update(
+            actor=self.context["request"].user, zone=instance,
+            name=validated_data.get("name"),
+            schedule=BillingSchedule(**schedule) if schedule else None,
+            switches=validated_data.get("switches"),
+        )
+
+
+class ClientSerializer(StrictMixin, serializers.ModelSerializer):
+    router = serializers.IntegerField(source="zone.router_id", read_only=True)
+    billing = ScheduleSerializer(source="schedule", required=False, allow_null=True)
+    periodic_tasks = SwitchesSerializer(source="switches", required=False, allow_null=True)
+    effective_periodic_tasks = serializers.SerializerMethodField()
+    balance = serializers.SerializerMethodField()
+    sync_status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Client
+        fields = ["id", "name", "email", "phone", "address", "ip", "zone", "router", "plan",
+                  "start_date", "state", "billing_type", "billing", "periodic_tasks",
+                  "effective_periodic_tasks", "auto_activate_on_payment", "balance",
+                  "notice_active", "promise_until", "sync_status"]
+        read_only_fields = ["notice_active", "promise_until"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.billing_type != "own":
+            data["billing"] = None
+            data["periodic_tasks"] = None
+        return data
+
+    @extend_schema_field(SwitchesSerializer)
+    def get_effective_periodic_tasks(self, client) -> dict:
+        return client_effective_switches(client).as_dict()
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_balance(self, client) -> str:
+        return f"{client_selectors.client_balance(client):.2f}"
+
+    @extend_schema_field(serializers.ChoiceField(choices=["ok", "pending", "error"]))
+    def get_sync_status(self, client) -> str:
+        return client_selectors.client_sync_status(client)
+
+    def create(self, validated_data):
+        return client_services.client_create(
+            actor=self.context["request"].user, billing=validated_data.pop("schedule", None),
+            periodic_tasks=validated_data.pop("switches", None), **validated_data,
+        )
+
+    def update(self, instance, validated_data):
+        billing_given = "schedule" in validated_data
+        return client_services.client_update(
+            actor=self.context["request"].user, client=instance, billing_given=billing_given,
+            billing=validated_data.pop("schedule", None),
+            periodic_tasks=validated_data.pop("switches", None), **validated_data,
+        )
+
+
+class MassUpdateRequestSerializer(StrictMixin, serializers.Serializer):
+    zone = serializers.PrimaryKeyRelatedField(queryset=Zone.objects.all(), required=False,
+                                              allow_null=True)
+    all_zones = serializers.BooleanField(required=False, default=False)
+    invoices = serializers.BooleanField(required=False, allow_null=True, default=None)
+    notices = serializers.BooleanField(required=False, allow_null=True, default=None)
+    cuts = serializers.BooleanField(required=False, allow_null=True, default=None)
+    confirm = serializers.BooleanField(required=False, default=False)
+
+
+class MassUpdateSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name")
+    values = serializers.DictField(source="targets", child=serializers.BooleanField())
+
+    class Meta:
+        model = MassUpdate
+        fields = ["id", "at", "actor", "zone", "zone_name", "all_zones", "values",
+                  "zones_changed", "clients_changed", "zone_billed_clients", "undone_at",
+                  "undone_by_name", "undo_restored", "undo_skipped"]
+
+
+class StaffSerializer(StrictMixin, serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, required=False, max_length=128,
+                                     style={"input_type": "password"})
+    is_admin = serializers.BooleanField(source="is_superuser", required=False, default=False)
+    permissions = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(CODENAMES)), required=False, default=list
+    )
+    full_name = serializers.CharField(source="first_name", required=False, allow_blank=True,
+                                      max_length=150)
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "password", "full_name", "is_admin", "is_active",
+                  "permissions"]
+        extra_kwargs = {"is_active": {"required": False, "default": True}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["permissions"] = staff_services.staff_permissions(instance)
+        return data
+
+    def validate(self, attrs):
+        if self.instance is None and not attrs.get("password"):
+            raise serializers.ValidationError({"password": [_("This field is required.")]})
+        if self.instance is not None and "username" in attrs and (
+                attrs["username"] != self.instance.username):
+            raise serializers.ValidationError({"username": [_("A username cannot change.")]})
+        return attrs
+
+    def create(self, validated_data):
+        return staff_services.staff_create(
+            actor=self.context["request"].user, username=validated_data["username"],
+            password=validated_data["password"], is_admin=validated_data["is_superuser"],
+            permissions=validated_data["permissions"],
+            full_name=validated_data.get("first_name", ""),
+            is_active=validated_data.get("is_active", True),
+        )
+
+    def update(self, instance, validated_data):
+        partial = self.partial
+        return staff_services.staff_update(
+            actor=self.context["request"].user, user=instance,
+            password=validated_data.get("password"),
+            is_admin=validated_data.get("is_superuser") if not partial or (
+                "is_admin" in self.initial_data) else None,
+            permissions=validated_data.get("permissions") if not partial or (
+                "permissions" in self.initial_data) else None,
+            full_name=validated_data.get("first_name"),
+            is_active=validated_data.get("is_active") if not partial or (
+                "is_active" in self.initial_data) else None,
+        )
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "at", "actor", "action", "object_type", "object_id", "object_repr",
+                  "changes", "reason"]
+

@@ -1,0 +1,19 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from wispbill.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("plans", views.PlanViewSet, basename="plan")
+router.register("routers", views.RouterViewSet, basename="router")
+router.register("zones", views.ZoneViewSet, basename="zone")
+router.register("clients", views.ClientViewSet, basename="client")
+router.register("periodic-tasks/mass-updates", views.MassUpdateViewSet, basename="mass-update")
+router.register("staff", views.StaffViewSet, basename="staff")
+router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
+
+urlpatterns = [
+    path("periodic-tasks/mass-update/", views.MassUpdateView.as_view(), name="mass-update"),
+    *router.urls,
+]

@@ -1,0 +1,150 @@
+"""HTTP adapters over the services and selectors."""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from wispbill.api import serializers as s
+from wispbill.api.permissions import IsAdmin, IsStaffUser, holds
+from wispbill.audit.selectors import audit_event_list
+from wispbill.automation import services as automation
+from wispbill.automation.models import MassUpdate
+from wispbill.clients.models import Plan
+from wispbill.clients.selectors import client_list
+from wispbill.network.models import Router, Zone
+from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS
+
+
+# Ids are database integers: anything else is an unknown object (404), never a crash.
+ID_REGEX = r"[0-9]{1,18}"
+
+
+class EditableViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                      mixins.UpdateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Create, read and edit; deleting billing data is not offered over the API."""
+
+    lookup_value_regex = ID_REGEX
+
+
+def _int_param(request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise serializers.ValidationError({name: [_("Must be a whole number.")]}) from None
+
+
+class PlanViewSet(EditableViewSet):
+    queryset = Plan.objects.all()
+    serializer_class = s.PlanSerializer
+
+
+class RouterViewSet(EditableViewSet):
+    queryset = Router.objects.all()
+    serializer_class = s.RouterSerializer
+
+
+@extend_schema(parameters=[OpenApiParameter("router", int)])
+class ZoneViewSet(EditableViewSet):
+    serializer_class = s.ZoneSerializer
+
+    def get_queryset(self):
+        qs = Zone.objects.select_related("router").order_by("id")
+        if (router := _int_param(self.request, "router")) is not None:
+            qs = qs.filter(router_id=router)
+        return qs
+
+
+@extend_schema(parameters=[
+    OpenApiParameter("search", str), OpenApiParameter("zone", int),
+    OpenApiParameter("router", int), OpenApiParameter("state", str),
+    OpenApiParameter("billing_type", str),
+])
+class ClientViewSet(EditableViewSet):
+    serializer_class = s.ClientSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return client_list(
+            search=params.get("search", ""), zone=_int_param(self.request, "zone"),
+            router=_int_param(self.request, "router"), state=params.get("state", ""),
+            billing_type=params.get("billing_type", ""),
+        ).order_by("id")
+
+
+_mass_update_result = inline_serializer("MassUpdateResult", {
+    "id": serializers.IntegerField(), "zones_changed": serializers.IntegerField(),
+    "clients_changed": serializers.IntegerField(),
+    "zone_billed_clients": serializers.IntegerField(),
+})
+
+
+class MassUpdateView(APIView):
+    permission_classes = [IsStaffUser, holds(TOGGLE_PERIODIC_TASKS)]
+
+    @extend_schema(request=s.MassUpdateRequestSerializer, responses={200: _mass_update_result})
+    def post(self, request):
+        serializer = s.MassUpdateRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        confirm = data.pop("confirm")
+        if not confirm:
+            preview = automation.mass_update_preview(actor=request.user, **data)
+            return Response({
+                "confirm": [_('Nothing was changed. Send "confirm": true to apply this to '
+                              '%(zones)s zones and %(clients)s own-billing clients.') % preview],
+                "preview": preview,
+            }, status=status.HTTP_400_BAD_REQUEST)
+        mass_update = automation.mass_update_apply(actor=request.user, **data)
+        return Response({
+            "id": mass_update.pk, "zones_changed": mass_update.zones_changed,
+            "clients_changed": mass_update.clients_changed,
+            "zone_billed_clients": mass_update.zone_billed_clients,
+        })
+
+
+class MassUpdateViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = MassUpdate.objects.all()
+    serializer_class = s.MassUpdateSerializer
+    lookup_value_regex = ID_REGEX
+
+    @extend_schema(request=None, responses={200: inline_serializer("MassUpdateUndoResult", {
+        "id": serializers.IntegerField(), "zones_restored": serializers.IntegerField(),
+        "clients_restored": serializers.IntegerField(),
+        "zones_skipped": serializers.IntegerField(),
+        "clients_skipped": serializers.IntegerField(),
+    })})
+    @action(detail=True, methods=["post"],
+            permission_classes=[IsStaffUser, holds(TOGGLE_PERIODIC_TASKS)])
+    def undo(self, request, pk=None):
+        return Response(automation.mass_update_undo(actor=request.user,
+                                                    mass_update=self.get_object()))
+
+
+class StaffViewSet(EditableViewSet):
+    queryset = get_user_model().objects.filter(is_staff=True).order_by("id")
+    serializer_class = s.StaffSerializer
+    permission_classes = [IsAdmin]
+
+
+@extend_schema(parameters=[
+    OpenApiParameter("object_type", str), OpenApiParameter("object_id", int),
+    OpenApiParameter("action", str), OpenApiParameter("actor", str),
+])
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.AuditEventSerializer
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return audit_event_list(
+            object_type=params.get("object_type"), object_id=_int_param(self.request,
+                                                                         "object_id"),
+            action=params.get("action"), actor=params.get("actor"),
+        )

@@ -1,0 +1,23 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from wispbill.audit.models import ACTION_LABELS, OBJECT_TYPE_LABELS
+from wispbill.audit.selectors import audit_event_list
+from wispbill.panel.views import paginate
+
+
+@login_required
+def audit_list(request):
+    params = request.GET
+    object_id = params.get("object_id", "")
+    qs = audit_event_list(
+        object_type=params.get("object_type") or None,
+        object_id=int(object_id) if object_id.isdigit() else None,
+        action=params.get("action") or None, actor=params.get("actor") or None,
+    )
+    page, query = paginate(request, qs)
+    return render(request, "audit/audit_list.html", {
+        "page_obj": page, "query": query, "params": params, "events": page,
+        "actions": ACTION_LABELS.items(), "object_types": OBJECT_TYPE_LABELS.items(),
+        "show_object": True,
+    })

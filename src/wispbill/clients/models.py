@@ -1,0 +1,92 @@
+import datetime
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from wispbill.automation.models import SwitchFields
+from wispbill.billing.models import ScheduleFields, schedule_constraints
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+class Plan(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    price = models.DecimalField(
+        _("monthly price"), max_digits=10, decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    download_kbps = models.PositiveIntegerField(_("download (kbps)"))
+    upload_kbps = models.PositiveIntegerField(_("upload (kbps)"))
+
+    class Meta:
+        ordering = ["price", "name"]
+        verbose_name = _("plan")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    CANCELLED = "cancelled", _("Cancelled")
+    FREE = "free", _("Free")
+
+
+class BillingType(models.TextChoices):
+    ZONE = "zone", _("Zone billing")
+    OWN = "own", _("Own billing")
+
+
+class Client(ScheduleFields, SwitchFields):
+    """A client's service: where it is, what it pays, and how it is billed."""
+
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), protocol="IPv4", unique=True)
+    zone = models.ForeignKey(
+        "network.Zone", on_delete=models.PROTECT, related_name="clients", verbose_name=_("zone")
+    )
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="clients", verbose_name=_("plan")
+    )
+    start_date = models.DateField(_("service start"), default=today)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ClientState.choices, default=ClientState.ACTIVE
+    )
+    billing_type = models.CharField(
+        _("billing type"), max_length=4, choices=BillingType.choices, default=BillingType.ZONE
+    )
+    auto_activate_on_payment = models.BooleanField(_("reactivate on payment"), default=True)
+    notice_active = models.BooleanField(_("notice shown"), default=False, editable=False)
+    promise_until = models.DateField(_("payment promise until"), null=True, blank=True,
+                                     editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("client")
+        indexes = [
+            models.Index(fields=["name"]),
+            models.Index(fields=["zone", "billing_type"]),
+            models.Index(fields=["state"]),
+        ]
+        constraints = [
+            *schedule_constraints("client", required=False),
+            models.CheckConstraint(
+                condition=models.Q(billing_type="zone", billing_mode__isnull=True)
+                | models.Q(billing_type="own", billing_mode__isnull=False),
+                name="client_own_billing_has_schedule",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

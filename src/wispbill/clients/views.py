@@ -1,0 +1,98 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from wispbill.audit.selectors import audit_events_for
+from wispbill.automation.selectors import client_effective_switches, clients_with_effective_switches
+from wispbill.clients import services
+from wispbill.clients.forms import ClientForm, PlanForm, client_initial
+from wispbill.clients.models import BillingType, Client, ClientState, Plan, today
+from wispbill.clients.selectors import client_list as select_clients
+from wispbill.network.models import Router, Zone
+from wispbill.panel.views import FORBIDDEN, paginate, run_service, status_for
+from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission
+
+
+def _int(value) -> int | None:
+    return int(value) if value and str(value).isdigit() else None
+
+
+@login_required
+def client_list(request):
+    params = request.GET
+    qs = clients_with_effective_switches(select_clients(
+        search=params.get("q", ""), zone=_int(params.get("zone")),
+        router=_int(params.get("router")), state=params.get("state", ""),
+        billing_type=params.get("billing_type", ""),
+    ))
+    page, query = paginate(request, qs)
+    return render(request, "clients/client_list.html", {
+        "page_obj": page, "query": query, "params": params,
+        "zones": Zone.objects.select_related("router"), "routers": Router.objects.all(),
+        "states": ClientState.choices, "billing_types": BillingType.choices,
+    })
+
+
+def _client_page(request, form, client, status=200):
+    effective = client_effective_switches(client) if client else None
+    return render(request, "clients/client_form.html", {
+        "form": form, "client": client, "effective": effective,
+        "events": audit_events_for(client)[:100] if client else [],
+    }, status=status)
+
+
+@login_required
+def client_edit(request, pk=None):
+    client = get_object_or_404(Client.objects.select_related("zone__router", "plan"),
+                               pk=pk) if pk else None
+    can_toggle = has_permission(request.user, TOGGLE_PERIODIC_TASKS)
+    if request.method != "POST":
+        if client:
+            initial = client_initial(client, client_effective_switches(client))
+        else:
+            initial = {"state": "active", "billing_type": "zone",
+                       "auto_activate_on_payment": True, "task_invoices": True,
+                       "task_notices": True, "task_cuts": True,
+                       "start_date": today()}
+        return _client_page(request, ClientForm(initial=initial, can_toggle=can_toggle), client)
+    form = ClientForm(request.POST, can_toggle=can_toggle)
+    result = None
+    if form.is_valid():
+        kwargs = form.service_kwargs()
+        if not form.errors:
+            if client:
+                result = run_service(request, form, lambda: services.client_update(
+                    actor=request.user, client=client, billing_given=kwargs["billing_type"]
+                    == "own", **kwargs))
+            else:
+                result = run_service(request, form, lambda: services.client_create(
+                    actor=request.user, **kwargs))
+    if result is not None and result is not FORBIDDEN:
+        messages.success(request, _("Client «%(name)s» saved.") % {"name": result.name})
+        return redirect("panel:client-edit", pk=result.pk)
+    return _client_page(request, form, client, status=status_for(result))
+
+
+@login_required
+def plan_list(request):
+    return render(request, "clients/plan_list.html", {"plans": Plan.objects.all()})
+
+
+@login_required
+def plan_edit(request, pk=None):
+    plan = get_object_or_404(Plan, pk=pk) if pk else None
+    form = PlanForm(request.POST or None, instance=plan)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: form.cleaned_data[k] for k in PlanForm.Meta.fields}
+        if plan:
+            result = run_service(request, form, lambda: services.plan_update(
+                actor=request.user, plan=plan, **fields))
+        else:
+            result = run_service(request, form, lambda: services.plan_create(
+                actor=request.user, **fields))
+        if result is not None and result is not FORBIDDEN:
+            messages.success(request, _("Plan «%(name)s» saved.") % {"name": result.name})
+            return redirect("panel:plan-list")
+    return render(request, "clients/plan_form.html", {"form": form, "plan": plan},
+                  status=400 if form.errors else 200)

@@ -1,0 +1,50 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from wispbill.network.models import Router
+from wispbill.panel.forms import (
+    initial_schedule,
+    initial_switches,
+    lock_switches,
+    schedule_fields,
+    switch_fields,
+)
+
+
+class RouterForm(forms.ModelForm):
+    password = forms.CharField(
+        label=_("API password"), required=False, widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the current one. Stored encrypted."),
+    )
+
+    class Meta:
+        model = Router
+        fields = ["name", "host", "api_port", "username", "password", "use_tls", "enforcement",
+                  "cut_list", "notice_list"]
+
+    def service_kwargs(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class ZoneForm(forms.Form):
+    name = forms.CharField(label=_("Zone name"), max_length=100,
+                           help_text=_('For example "Zona día 1".'))
+
+    def __init__(self, *args, can_toggle: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(schedule_fields(required=True))
+        self.fields.update(switch_fields())
+        lock_switches(self, can_toggle)
+
+    @property
+    def schedule_bound_fields(self):
+        return [self[n] for n in ("billing_mode", "pay_day", "invoice_lead_days",
+                                  "notice_offset_days", "grace_days")]
+
+    @property
+    def switch_bound_fields(self):
+        return [self[f"task_{t}"] for t in ("invoices", "notices", "cuts")]
+
+
+def zone_initial(zone) -> dict:
+    return {"name": zone.name, **initial_schedule(zone), **initial_switches(zone.switches)}

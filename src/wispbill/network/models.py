@@ -1,0 +1,72 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from wispbill.automation.models import SwitchFields
+from wispbill.billing.models import ScheduleFields, schedule_constraints
+from wispbill.network.secrets import decrypt, encrypt
+
+
+class Enforcement(models.TextChoices):
+    MIKROTIK = "mikrotik", _("MikroTik (RouterOS API)")
+    NONE = "none", _("None (database only)")
+
+
+class SyncStatus(models.TextChoices):
+    OK = "ok", _("In sync")
+    PENDING = "pending", _("Pending")
+    ERROR = "error", _("Error")
+
+
+class Router(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    host = models.CharField(_("host"), max_length=255, blank=True)
+    api_port = models.PositiveIntegerField(_("API port"), default=8728)
+    username = models.CharField(_("username"), max_length=100, blank=True)
+    password_encrypted = models.TextField(blank=True, editable=False)
+    use_tls = models.BooleanField(_("use TLS"), default=False)
+    enforcement = models.CharField(
+        _("enforcement"), max_length=10, choices=Enforcement.choices, default=Enforcement.NONE
+    )
+    cut_list = models.CharField(_("cut address list"), max_length=63, default="Moroso")
+    notice_list = models.CharField(_("notice address list"), max_length=63, default="Aviso")
+    sync_status = models.CharField(
+        max_length=8, choices=SyncStatus.choices, default=SyncStatus.OK, editable=False
+    )
+    last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("router")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def password(self) -> str:
+        return decrypt(self.password_encrypted)
+
+    @password.setter
+    def password(self, value: str) -> None:
+        self.password_encrypted = encrypt(value) if value else ""
+
+
+class Zone(ScheduleFields, SwitchFields):
+    """A billing zone of a router ("Facturación - Zona")."""
+
+    router = models.ForeignKey(Router, on_delete=models.PROTECT, related_name="zones")
+    name = models.CharField(_("name"), max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["router__name", "name"]
+        verbose_name = _("zone")
+        constraints = [
+            models.UniqueConstraint(fields=["router", "name"], name="zone_unique_name_per_router"),
+            *schedule_constraints("zone", required=True),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.router.name} · {self.name}"

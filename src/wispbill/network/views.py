@@ -1,0 +1,146 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from wispbill.audit.models import AuditEvent
+from wispbill.automation.switches import Switches
+from wispbill.billing.schedule import DEFAULT, BillingSchedule
+from wispbill.network import services
+from wispbill.network.forms import RouterForm, ZoneForm, zone_initial
+from wispbill.network.models import Router, Zone
+from wispbill.panel.forms import SCHEDULE_KEYS, schedule_values, switch_values
+from wispbill.panel.views import FORBIDDEN, run_service, status_for
+from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission
+
+
+@login_required
+def router_list(request):
+    routers = Router.objects.annotate(
+        zone_count=Count("zones", distinct=True),
+        client_count=Count("zones__clients", distinct=True),
+    )
+    return render(request, "network/router_list.html", {"routers": routers})
+
+
+def _new_zone_form(can_toggle: bool) -> ZoneForm:
+    initial = {name: DEFAULT[key] for name, key in SCHEDULE_KEYS.items()}
+    initial.update(task_invoices=True, task_notices=True, task_cuts=True)
+    return ZoneForm(initial=initial, prefix="new", can_toggle=can_toggle)
+
+
+def _router_page(request, router, form=None, zone_forms=None, new_zone_form=None, status=200,
+                 tab="general"):
+    can_toggle = has_permission(request.user, TOGGLE_PERIODIC_TASKS)
+    zone_forms = zone_forms or {}
+    zones = []
+    if router:
+        for zone in router.zones.annotate(
+                client_count=Count("clients"),
+                own_count=Count("clients", filter=Q(clients__billing_type="own"))):
+            zones.append((zone, zone_forms.get(zone.pk) or ZoneForm(
+                initial=zone_initial(zone), prefix=f"zone-{zone.pk}", can_toggle=can_toggle)))
+    events = []
+    if router:
+        events = AuditEvent.objects.filter(
+            Q(object_type="router", object_id=router.pk)
+            | Q(object_type="zone", object_id__in=[z.pk for z, _f in zones])
+        )[:100]
+    return render(request, "network/router_form.html", {
+        "router": router, "form": form or RouterForm(instance=router), "zones": zones,
+        "new_zone_form": new_zone_form or _new_zone_form(can_toggle), "events": events,
+        "initial_tab": tab, "show_object": True,
+    }, status=status)
+
+
+@login_required
+def router_edit(request, pk=None):
+    router = get_object_or_404(Router, pk=pk) if pk else None
+    if request.method != "POST":
+        return _router_page(request, router)
+    form = RouterForm(request.POST, instance=router)
+    result = None
+    if form.is_valid():
+        kwargs = form.service_kwargs()
+        if router:
+            result = run_service(request, form, lambda: services.router_update(
+                actor=request.user, router=router, **kwargs))
+        else:
+            result = run_service(request, form, lambda: services.router_create(
+                actor=request.user, **kwargs))
+    if result is not None and result is not FORBIDDEN:
+        messages.success(request, _("Router «%(name)s» saved.") % {"name": result.name})
+        return redirect("panel:router-edit", pk=result.pk)
+    router = Router.objects.get(pk=router.pk) if router else None
+    return _router_page(request, router, form=form, status=status_for(result))
+
+
+def _zone_from_form(form: ZoneForm):
+    schedule = schedule_values(form)
+    if form.errors or schedule is None:
+        return None, None
+    return BillingSchedule(**schedule), switch_values(form.cleaned_data)
+
+
+@login_required
+@require_POST
+def zone_create(request, router_pk):
+    router = get_object_or_404(Router, pk=router_pk)
+    can_toggle = has_permission(request.user, TOGGLE_PERIODIC_TASKS)
+    form = ZoneForm(request.POST, prefix="new", can_toggle=can_toggle)
+    result = None
+    if form.is_valid():
+        schedule, switches = _zone_from_form(form)
+        if schedule:
+            result = run_service(request, form, lambda: services.zone_create(
+                actor=request.user, router=router, name=form.cleaned_data["name"],
+                schedule=schedule, switches=Switches().replace(**switches) if switches
+                else None))
+    if result is not None and result is not FORBIDDEN:
+        messages.success(request, _("Zone «%(name)s» added.") % {"name": result.name})
+        return redirect(f"{router_url(router)}#zones")
+    return _router_page(request, router, new_zone_form=form, status=status_for(result),
+                        tab="zones")
+
+
+def router_url(router) -> str:
+    from django.urls import reverse
+
+    return reverse("panel:router-edit", args=[router.pk])
+
+
+@login_required
+@require_POST
+def zone_update(request, pk):
+    zone = get_object_or_404(Zone.objects.select_related("router"), pk=pk)
+    can_toggle = has_permission(request.user, TOGGLE_PERIODIC_TASKS)
+    form = ZoneForm(request.POST, prefix=f"zone-{zone.pk}", can_toggle=can_toggle)
+    result = None
+    if form.is_valid():
+        schedule, switches = _zone_from_form(form)
+        if schedule:
+            result = run_service(request, form, lambda: services.zone_update(
+                actor=request.user, zone=zone, name=form.cleaned_data["name"],
+                schedule=schedule, switches=switches))
+    if result is not None and result is not FORBIDDEN:
+        messages.success(request, _("Zone «%(name)s» saved. Clients with own billing in it "
+                                    "were not changed.") % {"name": result.name})
+        return redirect(f"{router_url(zone.router)}#zones")
+    return _router_page(request, zone.router, zone_forms={zone.pk: form},
+                        status=status_for(result), tab="zones")
+
+
+@login_required
+@require_POST
+def zone_delete(request, pk):
+    zone = get_object_or_404(Zone.objects.select_related("router"), pk=pk)
+    try:
+        services.zone_delete(actor=request.user, zone=zone)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Zone «%(name)s» deleted.") % {"name": zone.name})
+    return redirect(f"{router_url(zone.router)}#zones")

@@ -1,0 +1,65 @@
+"""Everything on one machine: migrations, static files, the web server and the task consumer."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run wispbill on this machine: web server and task consumer, until Ctrl-C/SIGTERM."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="0.0.0.0",
+                            help="Address to listen on (default: every interface).")
+        parser.add_argument("--web-workers", type=int, default=2)
+
+    def handle(self, *args, port, host, web_workers, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        env = {**os.environ, "WISPBILL_DATA_DIR": str(settings.DATA_DIR),
+               "DJANGO_SETTINGS_MODULE": "wispbill.settings"}
+        children = [
+            subprocess.Popen([
+                sys.executable, "-m", "gunicorn", "wispbill.wsgi:application",
+                "--bind", f"{host}:{port}", "--workers", str(web_workers), "--threads", "4",
+                "--access-logfile", "-", "--graceful-timeout", "10",
+            ], env=env),
+            subprocess.Popen([sys.executable, "-m", "wispbill.cli", "worker"], env=env),
+        ]
+        self.stdout.write(f"wispbill is serving on http://{host}:{port}/ (Ctrl-C to stop)")
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        code = 0
+        while not stopping:
+            for child in children:
+                if child.poll() is not None:
+                    self.stderr.write(f"A part of wispbill stopped (exit {child.returncode}); "
+                                      "stopping the rest.")
+                    code = child.returncode or 1
+                    stopping = True
+            time.sleep(0.5)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        self.stdout.write("wispbill stopped.")
+        if code:
+            sys.exit(code)

@@ -1,0 +1,24 @@
+// Tabs: the panels are all in the page (and all shown without JavaScript).
+document.documentElement.classList.remove("no-js");
+document.querySelectorAll("[data-tabs]").forEach((tabs) => {
+  const links = tabs.querySelectorAll("a[data-tab]");
+  const show = (name) => {
+    links.forEach((a) => a.classList.toggle("active", a.dataset.tab === name));
+    document.querySelectorAll(".tab-panel").forEach((p) => p.classList.toggle("active", p.id === "tab-" + name));
+  };
+  links.forEach((a) => a.addEventListener("click", (e) => {
+    e.preventDefault();
+    show(a.dataset.tab);
+    history.replaceState(null, "", "#" + a.dataset.tab);
+  }));
+  const wanted = location.hash.slice(1);
+  const first = tabs.dataset.initial || (links[0] && links[0].dataset.tab);
+  show([...links].some((a) => a.dataset.tab === wanted) ? wanted : first);
+});
+// The own schedule and switches only matter for own billing.
+document.querySelectorAll("[data-billing-type]").forEach((select) => {
+  const target = document.getElementById(select.dataset.billingType);
+  const sync = () => { if (target) target.hidden = select.value !== "own"; };
+  select.addEventListener("change", sync);
+  sync();
+});

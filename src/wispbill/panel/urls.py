@@ -1,0 +1,36 @@
+from django.urls import path
+
+from wispbill.audit import views as audit
+from wispbill.automation import views as automation
+from wispbill.clients import views as clients
+from wispbill.network import views as network
+from wispbill.panel import views as panel
+from wispbill.staff import views as staff
+
+app_name = "panel"
+urlpatterns = [
+    path("", panel.home, name="home"),
+    path("clients/", clients.client_list, name="client-list"),
+    path("clients/new/", clients.client_edit, name="client-new"),
+    path("clients/<int:pk>/", clients.client_edit, name="client-edit"),
+    path("plans/", clients.plan_list, name="plan-list"),
+    path("plans/new/", clients.plan_edit, name="plan-new"),
+    path("plans/<int:pk>/", clients.plan_edit, name="plan-edit"),
+    path("routers/", network.router_list, name="router-list"),
+    path("routers/new/", network.router_edit, name="router-new"),
+    path("routers/<int:pk>/", network.router_edit, name="router-edit"),
+    path("routers/<int:router_pk>/zones/new/", network.zone_create, name="zone-new"),
+    path("zones/<int:pk>/", network.zone_update, name="zone-update"),
+    path("zones/<int:pk>/delete/", network.zone_delete, name="zone-delete"),
+    path("mass-actions/periodic-tasks/", automation.mass_periodic_tasks,
+         name="mass-periodic-tasks"),
+    path("mass-actions/history/", automation.mass_update_list, name="mass-update-list"),
+    path("mass-actions/history/<int:pk>/", automation.mass_update_detail,
+         name="mass-update-detail"),
+    path("mass-actions/history/<int:pk>/undo/", automation.mass_update_undo,
+         name="mass-update-undo"),
+    path("staff/", staff.staff_list, name="staff-list"),
+    path("staff/new/", staff.staff_edit, name="staff-new"),
+    path("staff/<int:pk>/", staff.staff_edit, name="staff-edit"),
+    path("audit/", audit.audit_list, name="audit-list"),
+]

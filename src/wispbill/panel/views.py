@@ -1,0 +1,56 @@
+"""Panel pages shared by every section: the dashboard and the helpers that run a service."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import render
+
+from wispbill.panel.forms import apply_errors
+
+FORBIDDEN = object()
+
+
+def run_service(request, form, call):
+    """Call a service for a form: its result, None when the input was refused (the errors are
+    on the form), or FORBIDDEN when the user lacks a permission (said in a message)."""
+    try:
+        return call()
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return FORBIDDEN
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return None
+
+
+def status_for(result) -> int:
+    return 403 if result is FORBIDDEN else 400
+
+
+def paginate(request, qs, per_page: int = 50):
+    page = Paginator(qs, per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+@login_required
+def home(request):
+    from wispbill.clients.models import Client
+    from wispbill.network.models import Router, Zone
+
+    states = Client.objects.aggregate(
+        total=Count("id"),
+        active=Count("id", filter=Q(state="active")),
+        suspended=Count("id", filter=Q(state="suspended")),
+        own=Count("id", filter=Q(billing_type="own")),
+    )
+    zones_off = Zone.objects.filter(
+        Q(task_invoices=False) | Q(task_notices=False) | Q(task_cuts=False)
+    ).count()
+    return render(request, "panel/home.html", {
+        "states": states, "routers": Router.objects.count(), "zones": Zone.objects.count(),
+        "zones_off": zones_off,
+    })

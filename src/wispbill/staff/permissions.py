@@ -1,0 +1,45 @@
+"""The product's permissions, checked by the services so every entry point agrees."""
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+TOGGLE_PERIODIC_TASKS = "toggle_periodic_tasks"
+RUN_PERIODIC_TASKS = "run_periodic_tasks"
+CODENAMES = {
+    TOGGLE_PERIODIC_TASKS: _("Turn periodic tasks on and off"),
+    RUN_PERIODIC_TASKS: _("Run periodic tasks by hand"),
+}
+MESSAGES = {
+    TOGGLE_PERIODIC_TASKS: _(
+        'You do not have the permission "Turn periodic tasks on and off"; nothing was changed.'
+    ),
+    RUN_PERIODIC_TASKS: _('You do not have the permission "Run periodic tasks by hand".'),
+}
+
+
+class PermissionRequired(PermissionDenied):
+    def __init__(self, codename: str):
+        self.codename = codename
+        super().__init__(str(MESSAGES.get(codename, _("You do not have permission to do this."))))
+
+
+class AdminRequired(PermissionDenied):
+    def __init__(self):
+        super().__init__(str(_("Only administrators can do this.")))
+
+
+def has_permission(user, codename: str) -> bool:
+    """Admins hold every permission; staff only what they were granted."""
+    if user is None or not user.is_active:
+        return False
+    return user.is_superuser or user.has_perm(f"staff.{codename}")
+
+
+def require_permission(user, codename: str) -> None:
+    if not has_permission(user, codename):
+        raise PermissionRequired(codename)
+
+
+def require_admin(user) -> None:
+    if user is None or not (user.is_active and user.is_superuser):
+        raise AdminRequired()
