@@ -28,22 +28,24 @@ class StrictMixin:
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
-                raise serializers.ValidationError(
-                    {key: [_("Unknown field.")] for key in unknown}
-                )
+                raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown})
         return super().to_internal_value(data)
 
 
 class ScheduleSerializer(StrictMixin, serializers.Serializer):
     mode = serializers.ChoiceField(choices=MODES)
-    pay_day = serializers.IntegerField(min_value=RANGES["pay_day"][0],
-                                       max_value=RANGES["pay_day"][1])
-    invoice_lead_days = serializers.IntegerField(min_value=RANGES["invoice_lead_days"][0],
-                                                 max_value=RANGES["invoice_lead_days"][1])
-    notice_offset_days = serializers.IntegerField(min_value=RANGES["notice_offset_days"][0],
-                                                  max_value=RANGES["notice_offset_days"][1])
-    grace_days = serializers.IntegerField(min_value=RANGES["grace_days"][0],
-                                          max_value=RANGES["grace_days"][1])
+    pay_day = serializers.IntegerField(
+        min_value=RANGES["pay_day"][0], max_value=RANGES["pay_day"][1]
+    )
+    invoice_lead_days = serializers.IntegerField(
+        min_value=RANGES["invoice_lead_days"][0], max_value=RANGES["invoice_lead_days"][1]
+    )
+    notice_offset_days = serializers.IntegerField(
+        min_value=RANGES["notice_offset_days"][0], max_value=RANGES["notice_offset_days"][1]
+    )
+    grace_days = serializers.IntegerField(
+        min_value=RANGES["grace_days"][0], max_value=RANGES["grace_days"][1]
+    )
 
     def validate(self, attrs):
         errors = schedule_errors(attrs)
@@ -83,19 +85,35 @@ class PlanSerializer(StrictMixin, serializers.ModelSerializer):
 
 
 class RouterSerializer(StrictMixin, serializers.ModelSerializer):
-    password = serializers.CharField(write_only=True, required=False, allow_blank=True,
-                                     max_length=200, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        style={"input_type": "password"},
+    )
 
     class Meta:
         model = Router
-        fields = ["id", "name", "host", "api_port", "username", "password", "use_tls",
-                  "enforcement", "cut_list", "notice_list", "sync_status", "last_sync_at",
-                  "last_error"]
+        fields = [
+            "id",
+            "name",
+            "host",
+            "api_port",
+            "username",
+            "password",
+            "use_tls",
+            "enforcement",
+            "cut_list",
+            "notice_list",
+            "sync_status",
+            "last_sync_at",
+            "last_error",
+        ]
         read_only_fields = ["sync_status", "last_sync_at", "last_error"]
 
     def create(self, validated_data):
-        return network_services.router_create(actor=self.context["request"].user,
-                                              **validated_data)
+        return network_services.router_create(actor=self.context["request"].user, **validated_data)
 
     def update(self, instance, validated_data):
         return network_services.router_update(
@@ -120,15 +138,18 @@ class ZoneSerializer(StrictMixin, serializers.ModelSerializer):
     def create(self, validated_data):
         switches = validated_data.get("switches")
         return network_services.zone_create(
-            actor=self.context["request"].user, router=validated_data["router"],
-            name=validated_data["name"], schedule=BillingSchedule(**validated_data["schedule"]),
+            actor=self.context["request"].user,
+            router=validated_data["router"],
+            name=validated_data["name"],
+            schedule=BillingSchedule(**validated_data["schedule"]),
             switches=Switches().replace(**switches) if switches else None,
         )
 
     def update(self, instance, validated_data):
         schedule = validated_data.get("schedule")
         return network_services.zone_update(
-            actor=self.context["request"].user, zone=instance,
+            actor=self.context["request"].user,
+            zone=instance,
             name=validated_data.get("name"),
             schedule=BillingSchedule(**schedule) if schedule else None,
             switches=validated_data.get("switches"),
@@ -145,10 +166,28 @@ class ClientSerializer(StrictMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Client
-        fields = ["id", "name", "email", "phone", "address", "ip", "zone", "router", "plan",
-                  "start_date", "state", "billing_type", "billing", "periodic_tasks",
-                  "effective_periodic_tasks", "auto_activate_on_payment", "balance",
-                  "notice_active", "promise_until", "sync_status"]
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "address",
+            "ip",
+            "zone",
+            "router",
+            "plan",
+            "start_date",
+            "state",
+            "billing_type",
+            "billing",
+            "periodic_tasks",
+            "effective_periodic_tasks",
+            "auto_activate_on_payment",
+            "balance",
+            "notice_active",
+            "promise_until",
+            "sync_status",
+        ]
         read_only_fields = ["notice_active", "promise_until"]
 
     def to_representation(self, instance):
@@ -172,22 +211,28 @@ class ClientSerializer(StrictMixin, serializers.ModelSerializer):
 
     def create(self, validated_data):
         return client_services.client_create(
-            actor=self.context["request"].user, billing=validated_data.pop("schedule", None),
-            periodic_tasks=validated_data.pop("switches", None), **validated_data,
+            actor=self.context["request"].user,
+            billing=validated_data.pop("schedule", None),
+            periodic_tasks=validated_data.pop("switches", None),
+            **validated_data,
         )
 
     def update(self, instance, validated_data):
         billing_given = "schedule" in validated_data
         return client_services.client_update(
-            actor=self.context["request"].user, client=instance, billing_given=billing_given,
+            actor=self.context["request"].user,
+            client=instance,
+            billing_given=billing_given,
             billing=validated_data.pop("schedule", None),
-            periodic_tasks=validated_data.pop("switches", None), **validated_data,
+            periodic_tasks=validated_data.pop("switches", None),
+            **validated_data,
         )
 
 
 class MassUpdateRequestSerializer(StrictMixin, serializers.Serializer):
-    zone = serializers.PrimaryKeyRelatedField(queryset=Zone.objects.all(), required=False,
-                                              allow_null=True)
+    zone = serializers.PrimaryKeyRelatedField(
+        queryset=Zone.objects.all(), required=False, allow_null=True
+    )
     all_zones = serializers.BooleanField(required=False, default=False)
     invoices = serializers.BooleanField(required=False, allow_null=True, default=None)
     notices = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -201,25 +246,39 @@ class MassUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MassUpdate
-        fields = ["id", "at", "actor", "zone", "zone_name", "all_zones", "values",
-                  "zones_changed", "clients_changed", "zone_billed_clients", "undone_at",
-                  "undone_by_name", "undo_restored", "undo_skipped"]
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "zone",
+            "zone_name",
+            "all_zones",
+            "values",
+            "zones_changed",
+            "clients_changed",
+            "zone_billed_clients",
+            "undone_at",
+            "undone_by_name",
+            "undo_restored",
+            "undo_skipped",
+        ]
 
 
 class StaffSerializer(StrictMixin, serializers.ModelSerializer):
-    password = serializers.CharField(write_only=True, required=False, max_length=128,
-                                     style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True, required=False, max_length=128, style={"input_type": "password"}
+    )
     is_admin = serializers.BooleanField(source="is_superuser", required=False, default=False)
     permissions = serializers.ListField(
         child=serializers.ChoiceField(choices=sorted(CODENAMES)), required=False, default=list
     )
-    full_name = serializers.CharField(source="first_name", required=False, allow_blank=True,
-                                      max_length=150)
+    full_name = serializers.CharField(
+        source="first_name", required=False, allow_blank=True, max_length=150
+    )
 
     class Meta:
         model = get_user_model()
-        fields = ["id", "username", "password", "full_name", "is_admin", "is_active",
-                  "permissions"]
+        fields = ["id", "username", "password", "full_name", "is_admin", "is_active", "permissions"]
         extra_kwargs = {"is_active": {"required": False, "default": True}}
 
     def to_representation(self, instance):
@@ -230,15 +289,20 @@ class StaffSerializer(StrictMixin, serializers.ModelSerializer):
     def validate(self, attrs):
         if self.instance is None and not attrs.get("password"):
             raise serializers.ValidationError({"password": [_("This field is required.")]})
-        if self.instance is not None and "username" in attrs and (
-                attrs["username"] != self.instance.username):
+        if (
+            self.instance is not None
+            and "username" in attrs
+            and (attrs["username"] != self.instance.username)
+        ):
             raise serializers.ValidationError({"username": [_("A username cannot change.")]})
         return attrs
 
     def create(self, validated_data):
         return staff_services.staff_create(
-            actor=self.context["request"].user, username=validated_data["username"],
-            password=validated_data["password"], is_admin=validated_data["is_superuser"],
+            actor=self.context["request"].user,
+            username=validated_data["username"],
+            password=validated_data["password"],
+            is_admin=validated_data["is_superuser"],
             permissions=validated_data["permissions"],
             full_name=validated_data.get("first_name", ""),
             is_active=validated_data.get("is_active", True),
@@ -247,15 +311,19 @@ class StaffSerializer(StrictMixin, serializers.ModelSerializer):
     def update(self, instance, validated_data):
         partial = self.partial
         return staff_services.staff_update(
-            actor=self.context["request"].user, user=instance,
+            actor=self.context["request"].user,
+            user=instance,
             password=validated_data.get("password"),
-            is_admin=validated_data.get("is_superuser") if not partial or (
-                "is_admin" in self.initial_data) else None,
-            permissions=validated_data.get("permissions") if not partial or (
-                "permissions" in self.initial_data) else None,
+            is_admin=validated_data.get("is_superuser")
+            if not partial or ("is_admin" in self.initial_data)
+            else None,
+            permissions=validated_data.get("permissions")
+            if not partial or ("permissions" in self.initial_data)
+            else None,
             full_name=validated_data.get("first_name"),
-            is_active=validated_data.get("is_active") if not partial or (
-                "is_active" in self.initial_data) else None,
+            is_active=validated_data.get("is_active")
+            if not partial or ("is_active" in self.initial_data)
+            else None,
         )
 
 
@@ -264,6 +332,14 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "at", "actor", "action", "object_type", "object_id", "object_repr",
-                  "changes", "reason"]
-
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+            "reason",
+        ]

@@ -18,13 +18,17 @@ from wispbill.clients.selectors import client_list
 from wispbill.network.models import Router, Zone
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS
 
-
 # Ids are database integers: anything else is an unknown object (404), never a crash.
 ID_REGEX = r"[0-9]{1,18}"
 
 
-class EditableViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
-                      mixins.UpdateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class EditableViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
     """Create, read and edit; deleting billing data is not offered over the API."""
 
     lookup_value_regex = ID_REGEX
@@ -61,28 +65,38 @@ class ZoneViewSet(EditableViewSet):
         return qs
 
 
-@extend_schema(parameters=[
-    OpenApiParameter("search", str), OpenApiParameter("zone", int),
-    OpenApiParameter("router", int), OpenApiParameter("state", str),
-    OpenApiParameter("billing_type", str),
-])
+@extend_schema(
+    parameters=[
+        OpenApiParameter("search", str),
+        OpenApiParameter("zone", int),
+        OpenApiParameter("router", int),
+        OpenApiParameter("state", str),
+        OpenApiParameter("billing_type", str),
+    ]
+)
 class ClientViewSet(EditableViewSet):
     serializer_class = s.ClientSerializer
 
     def get_queryset(self):
         params = self.request.query_params
         return client_list(
-            search=params.get("search", ""), zone=_int_param(self.request, "zone"),
-            router=_int_param(self.request, "router"), state=params.get("state", ""),
+            search=params.get("search", ""),
+            zone=_int_param(self.request, "zone"),
+            router=_int_param(self.request, "router"),
+            state=params.get("state", ""),
             billing_type=params.get("billing_type", ""),
         ).order_by("id")
 
 
-_mass_update_result = inline_serializer("MassUpdateResult", {
-    "id": serializers.IntegerField(), "zones_changed": serializers.IntegerField(),
-    "clients_changed": serializers.IntegerField(),
-    "zone_billed_clients": serializers.IntegerField(),
-})
+_mass_update_result = inline_serializer(
+    "MassUpdateResult",
+    {
+        "id": serializers.IntegerField(),
+        "zones_changed": serializers.IntegerField(),
+        "clients_changed": serializers.IntegerField(),
+        "zone_billed_clients": serializers.IntegerField(),
+    },
+)
 
 
 class MassUpdateView(APIView):
@@ -96,17 +110,28 @@ class MassUpdateView(APIView):
         confirm = data.pop("confirm")
         if not confirm:
             preview = automation.mass_update_preview(actor=request.user, **data)
-            return Response({
-                "confirm": [_('Nothing was changed. Send "confirm": true to apply this to '
-                              '%(zones)s zones and %(clients)s own-billing clients.') % preview],
-                "preview": preview,
-            }, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {
+                    "confirm": [
+                        _(
+                            'Nothing was changed. Send "confirm": true to apply this to '
+                            "%(zones)s zones and %(clients)s own-billing clients."
+                        )
+                        % preview
+                    ],
+                    "preview": preview,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         mass_update = automation.mass_update_apply(actor=request.user, **data)
-        return Response({
-            "id": mass_update.pk, "zones_changed": mass_update.zones_changed,
-            "clients_changed": mass_update.clients_changed,
-            "zone_billed_clients": mass_update.zone_billed_clients,
-        })
+        return Response(
+            {
+                "id": mass_update.pk,
+                "zones_changed": mass_update.zones_changed,
+                "clients_changed": mass_update.clients_changed,
+                "zone_billed_clients": mass_update.zone_billed_clients,
+            }
+        )
 
 
 class MassUpdateViewSet(viewsets.ReadOnlyModelViewSet):
@@ -114,17 +139,30 @@ class MassUpdateViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.MassUpdateSerializer
     lookup_value_regex = ID_REGEX
 
-    @extend_schema(request=None, responses={200: inline_serializer("MassUpdateUndoResult", {
-        "id": serializers.IntegerField(), "zones_restored": serializers.IntegerField(),
-        "clients_restored": serializers.IntegerField(),
-        "zones_skipped": serializers.IntegerField(),
-        "clients_skipped": serializers.IntegerField(),
-    })})
-    @action(detail=True, methods=["post"],
-            permission_classes=[IsStaffUser, holds(TOGGLE_PERIODIC_TASKS)])
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "MassUpdateUndoResult",
+                {
+                    "id": serializers.IntegerField(),
+                    "zones_restored": serializers.IntegerField(),
+                    "clients_restored": serializers.IntegerField(),
+                    "zones_skipped": serializers.IntegerField(),
+                    "clients_skipped": serializers.IntegerField(),
+                },
+            )
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsStaffUser, holds(TOGGLE_PERIODIC_TASKS)],
+    )
     def undo(self, request, pk=None):
-        return Response(automation.mass_update_undo(actor=request.user,
-                                                    mass_update=self.get_object()))
+        return Response(
+            automation.mass_update_undo(actor=request.user, mass_update=self.get_object())
+        )
 
 
 class StaffViewSet(EditableViewSet):
@@ -133,10 +171,14 @@ class StaffViewSet(EditableViewSet):
     permission_classes = [IsAdmin]
 
 
-@extend_schema(parameters=[
-    OpenApiParameter("object_type", str), OpenApiParameter("object_id", int),
-    OpenApiParameter("action", str), OpenApiParameter("actor", str),
-])
+@extend_schema(
+    parameters=[
+        OpenApiParameter("object_type", str),
+        OpenApiParameter("object_id", int),
+        OpenApiParameter("action", str),
+        OpenApiParameter("actor", str),
+    ]
+)
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.AuditEventSerializer
     lookup_value_regex = ID_REGEX
@@ -144,7 +186,8 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         params = self.request.query_params
         return audit_event_list(
-            object_type=params.get("object_type"), object_id=_int_param(self.request,
-                                                                         "object_id"),
-            action=params.get("action"), actor=params.get("actor"),
+            object_type=params.get("object_type"),
+            object_id=_int_param(self.request, "object_id"),
+            action=params.get("action"),
+            actor=params.get("actor"),
         )

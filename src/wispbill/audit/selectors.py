@@ -3,8 +3,13 @@ from django.db.models import QuerySet
 from wispbill.audit.models import AuditEvent
 
 
-def audit_event_list(*, object_type: str | None = None, object_id: int | None = None,
-                     action: str | None = None, actor: str | None = None) -> QuerySet[AuditEvent]:
+def audit_event_list(
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+) -> QuerySet[AuditEvent]:
     qs = AuditEvent.objects.all()
     if object_type:
         qs = qs.filter(object_type=object_type)

@@ -19,24 +19,41 @@ def actor_name_of(actor) -> str:
     return actor.get_username() if actor is not None else SYSTEM
 
 
-def audit_record(*, actor, action: str, obj: models.Model, changes: dict | None = None,
-                 reason: str = "") -> AuditEvent:
+def audit_record(
+    *, actor, action: str, obj: models.Model, changes: dict | None = None, reason: str = ""
+) -> AuditEvent:
     """Record one event; call it inside the transaction of the change it describes."""
     return AuditEvent.objects.create(
-        at=timezone.now(), actor=actor, actor_name=actor_name_of(actor), action=action,
-        object_type=object_type_of(obj), object_id=obj.pk, object_repr=str(obj)[:200],
-        changes=changes or {}, reason=reason,
+        at=timezone.now(),
+        actor=actor,
+        actor_name=actor_name_of(actor),
+        action=action,
+        object_type=object_type_of(obj),
+        object_id=obj.pk,
+        object_repr=str(obj)[:200],
+        changes=changes or {},
+        reason=reason,
     )
 
 
-def audit_record_many(*, actor, action: str, object_type: str,
-                      rows: Iterable[tuple[int, str, dict]], reason: str = "") -> int:
+def audit_record_many(
+    *, actor, action: str, object_type: str, rows: Iterable[tuple[int, str, dict]], reason: str = ""
+) -> int:
     """Record one event per (object_id, object_repr, changes) row, in bulk; returns the count."""
     at = timezone.now()
     name = actor_name_of(actor)
     events = (
-        AuditEvent(at=at, actor=actor, actor_name=name, action=action, object_type=object_type,
-                   object_id=object_id, object_repr=repr_[:200], changes=changes, reason=reason)
+        AuditEvent(
+            at=at,
+            actor=actor,
+            actor_name=name,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=repr_[:200],
+            changes=changes,
+            reason=reason,
+        )
         for object_id, repr_, changes in rows
     )
     count = 0

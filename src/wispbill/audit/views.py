@@ -13,11 +13,20 @@ def audit_list(request):
     qs = audit_event_list(
         object_type=params.get("object_type") or None,
         object_id=int(object_id) if object_id.isdigit() else None,
-        action=params.get("action") or None, actor=params.get("actor") or None,
+        action=params.get("action") or None,
+        actor=params.get("actor") or None,
     )
     page, query = paginate(request, qs)
-    return render(request, "audit/audit_list.html", {
-        "page_obj": page, "query": query, "params": params, "events": page,
-        "actions": ACTION_LABELS.items(), "object_types": OBJECT_TYPE_LABELS.items(),
-        "show_object": True,
-    })
+    return render(
+        request,
+        "audit/audit_list.html",
+        {
+            "page_obj": page,
+            "query": query,
+            "params": params,
+            "events": page,
+            "actions": ACTION_LABELS.items(),
+            "object_types": OBJECT_TYPE_LABELS.items(),
+            "show_object": True,
+        },
+    )

@@ -21,7 +21,9 @@ class MassUpdateForm(forms.Form):
         ]
         for task in TASKS:
             self.fields[task] = forms.ChoiceField(
-                label=TASK_NAMES[task], choices=CHOICES, initial="keep",
+                label=TASK_NAMES[task],
+                choices=CHOICES,
+                initial="keep",
                 widget=forms.RadioSelect,
             )
 

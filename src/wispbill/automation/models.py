@@ -60,8 +60,11 @@ class MassUpdate(models.Model):
         """The tasks this update set, and to what."""
         return {
             task: value
-            for task, value in (("invoices", self.invoices), ("notices", self.notices),
-                                ("cuts", self.cuts))
+            for task, value in (
+                ("invoices", self.invoices),
+                ("notices", self.notices),
+                ("cuts", self.cuts),
+            )
             if value is not None
         }
 
@@ -83,3 +86,6 @@ class MassUpdateItem(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["mass_update", "kind", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.mass_update_id}:{self.kind}:{self.object_id}"

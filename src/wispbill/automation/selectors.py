@@ -14,13 +14,15 @@ def client_effective_switches(client) -> Switches:
 
 def clients_with_effective_switches(qs: QuerySet) -> QuerySet:
     """Annotate `eff_invoices`, `eff_notices`, `eff_cuts` in SQL, for set-based sweeps."""
-    return qs.annotate(**{
-        f"eff_{task}": Case(
-            When(billing_type="own", then=F(f"task_{task}")),
-            default=F(f"zone__task_{task}"),
-        )
-        for task in TASKS
-    })
+    return qs.annotate(
+        **{
+            f"eff_{task}": Case(
+                When(billing_type="own", then=F(f"task_{task}")),
+                default=F(f"zone__task_{task}"),
+            )
+            for task in TASKS
+        }
+    )
 
 
 def clients_governed_by(qs: QuerySet, task: str, enabled: bool = True) -> QuerySet:

@@ -8,10 +8,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wispbill.db import locked
 from wispbill.audit.services import actor_name_of, audit_record, audit_record_many
 from wispbill.automation.models import MassUpdate, MassUpdateItem, SwitchFields
 from wispbill.automation.switches import TASKS, Switches
+from wispbill.db import locked
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
 
 # Keeps every IN (...) list under SQLite's bound-variable limit.
@@ -69,8 +69,9 @@ def _querysets(zone, all_zones: bool):
     return zones, clients
 
 
-def mass_update_preview(*, actor, zone=None, all_zones: bool = False, invoices=None,
-                        notices=None, cuts=None) -> dict:
+def mass_update_preview(
+    *, actor, zone=None, all_zones: bool = False, invoices=None, notices=None, cuts=None
+) -> dict:
     """What a mass update would change, without changing it."""
     require_permission(actor, TOGGLE_PERIODIC_TASKS)
     targets = _targets(invoices, notices, cuts)
@@ -92,13 +93,21 @@ def mass_update_preview(*, actor, zone=None, all_zones: bool = False, invoices=N
 
 def _update_rows(model: type[models.Model], ids: list[int], values: dict) -> None:
     for start in range(0, len(ids), CHUNK):
-        model.objects.filter(pk__in=ids[start:start + CHUNK]).update(
+        model.objects.filter(pk__in=ids[start : start + CHUNK]).update(
             **values, switches_version=F("switches_version") + 1
         )
 
 
-def _apply_to(model, qs, *, mass_update: MassUpdate, kind: str, targets: dict,
-              actor, repr_fields: tuple[str, ...]) -> int:
+def _apply_to(
+    model,
+    qs,
+    *,
+    mass_update: MassUpdate,
+    kind: str,
+    targets: dict,
+    actor,
+    repr_fields: tuple[str, ...],
+) -> int:
     fields = ("id", "switches_version", *(f"task_{t}" for t in TASKS), *repr_fields)
     rows = list(locked(qs.filter(_differs(targets))).values_list(*fields))
     values = {f"task_{task}": value for task, value in targets.items()}
@@ -108,21 +117,32 @@ def _apply_to(model, qs, *, mass_update: MassUpdate, kind: str, targets: dict,
     for row in rows:
         current = dict(zip(TASKS, row[2:5], strict=True))
         before = {t: current[t] for t, v in targets.items() if current[t] != v}
-        items.append(MassUpdateItem(
-            mass_update=mass_update, kind=kind, object_id=row[0], version_after=row[1] + 1,
-            **{f"before_{t}": before.get(t) for t in TASKS},
-        ))
+        items.append(
+            MassUpdateItem(
+                mass_update=mass_update,
+                kind=kind,
+                object_id=row[0],
+                version_after=row[1] + 1,
+                **{f"before_{t}": before.get(t) for t in TASKS},
+            )
+        )
         label = " · ".join(str(part) for part in reversed(row[5:]))
         events.append((row[0], label, {t: [b, targets[t]] for t, b in before.items()}))
     MassUpdateItem.objects.bulk_create(items, batch_size=2000)
-    audit_record_many(actor=actor, action="periodic_tasks.mass_update", object_type=kind,
-                      rows=events, reason=_("Mass update #%(id)s") % {"id": mass_update.pk})
+    audit_record_many(
+        actor=actor,
+        action="periodic_tasks.mass_update",
+        object_type=kind,
+        rows=events,
+        reason=_("Mass update #%(id)s") % {"id": mass_update.pk},
+    )
     return len(rows)
 
 
 @transaction.atomic
-def mass_update_apply(*, actor, zone=None, all_zones: bool = False, invoices=None,
-                      notices=None, cuts=None) -> MassUpdate:
+def mass_update_apply(
+    *, actor, zone=None, all_zones: bool = False, invoices=None, notices=None, cuts=None
+) -> MassUpdate:
     """Set the chosen switches on the zone(s) and on every own-billing client in them."""
     require_permission(actor, TOGGLE_PERIODIC_TASKS)
     from wispbill.clients.models import Client
@@ -132,41 +152,62 @@ def mass_update_apply(*, actor, zone=None, all_zones: bool = False, invoices=Non
     _scope(zone=zone, all_zones=all_zones, targets=targets)
     zones, clients = _querysets(zone, all_zones)
     mass_update = MassUpdate.objects.create(
-        actor=actor, actor_name=actor_name_of(actor), zone=zone,
-        zone_name=str(zone) if zone else "", all_zones=all_zones, **targets,
+        actor=actor,
+        actor_name=actor_name_of(actor),
+        zone=zone,
+        zone_name=str(zone) if zone else "",
+        all_zones=all_zones,
+        **targets,
     )
     mass_update.zones_changed = _apply_to(
-        Zone, zones, mass_update=mass_update, kind=MassUpdateItem.ZONE, targets=targets,
-        actor=actor, repr_fields=("name", "router__name"),
+        Zone,
+        zones,
+        mass_update=mass_update,
+        kind=MassUpdateItem.ZONE,
+        targets=targets,
+        actor=actor,
+        repr_fields=("name", "router__name"),
     )
     mass_update.clients_changed = _apply_to(
-        Client, clients, mass_update=mass_update, kind=MassUpdateItem.CLIENT, targets=targets,
-        actor=actor, repr_fields=("name",),
+        Client,
+        clients,
+        mass_update=mass_update,
+        kind=MassUpdateItem.CLIENT,
+        targets=targets,
+        actor=actor,
+        repr_fields=("name",),
     )
     changed_zone_ids = mass_update.items.filter(kind=MassUpdateItem.ZONE).values("object_id")
     mass_update.zone_billed_clients = Client.objects.filter(
         billing_type="zone", zone_id__in=changed_zone_ids
     ).count()
     mass_update.save()
-    audit_record(actor=actor, action="periodic_tasks.mass_update", obj=mass_update, changes={
-        **{task: [None, value] for task, value in targets.items()},
-        "scope": [None, "all_zones" if all_zones else f"zone:{zone.pk}"],
-        "zones_changed": [None, mass_update.zones_changed],
-        "clients_changed": [None, mass_update.clients_changed],
-    })
+    audit_record(
+        actor=actor,
+        action="periodic_tasks.mass_update",
+        obj=mass_update,
+        changes={
+            **{task: [None, value] for task, value in targets.items()},
+            "scope": [None, "all_zones" if all_zones else f"zone:{zone.pk}"],
+            "zones_changed": [None, mass_update.zones_changed],
+            "clients_changed": [None, mass_update.clients_changed],
+        },
+    )
     return mass_update
 
 
 def _undo_kind(model, mass_update: MassUpdate, kind: str, actor) -> tuple[int, int]:
-    items = list(mass_update.items.filter(kind=kind).values_list(
-        "object_id", "version_after", *(f"before_{t}" for t in TASKS)
-    ))
+    items = list(
+        mass_update.items.filter(kind=kind).values_list(
+            "object_id", "version_after", *(f"before_{t}" for t in TASKS)
+        )
+    )
     ids = [item[0] for item in items]
     current: dict[int, tuple] = {}
     for start in range(0, len(ids), CHUNK):
         current.update(
             (row[0], row[1:])
-            for row in locked(model.objects.filter(pk__in=ids[start:start + CHUNK])).values_list(
+            for row in locked(model.objects.filter(pk__in=ids[start : start + CHUNK])).values_list(
                 "id", "switches_version", *(f"task_{t}" for t in TASKS)
             )
         )
@@ -179,14 +220,17 @@ def _undo_kind(model, mass_update: MassUpdate, kind: str, actor) -> tuple[int, i
         restore = tuple(zip(TASKS, before, strict=True))
         groups[restore].append(object_id)
         now_values = dict(zip(TASKS, now[1:], strict=True))
-        events.append((object_id, "", {t: [now_values[t], b] for t, b in restore
-                                       if b is not None}))
+        events.append((object_id, "", {t: [now_values[t], b] for t, b in restore if b is not None}))
     for restore, group_ids in groups.items():
         values = {f"task_{t}": b for t, b in restore if b is not None}
         _update_rows(model, group_ids, values)
-    audit_record_many(actor=actor, action="periodic_tasks.mass_update_undo", object_type=kind,
-                      rows=events, reason=_("Undo of mass update #%(id)s") % {
-                          "id": mass_update.pk})
+    audit_record_many(
+        actor=actor,
+        action="periodic_tasks.mass_update_undo",
+        object_type=kind,
+        rows=events,
+        reason=_("Undo of mass update #%(id)s") % {"id": mass_update.pk},
+    )
     return len(events), len(items) - len(events)
 
 
@@ -199,8 +243,10 @@ def mass_update_undo(*, actor, mass_update: MassUpdate) -> dict:
 
     mass_update = locked(MassUpdate.objects.filter(pk=mass_update.pk)).get()
     if mass_update.undone_at:
-        raise ValidationError(_("This mass update was already undone on %(when)s.") % {
-            "when": timezone.localtime(mass_update.undone_at).strftime("%Y-%m-%d %H:%M")})
+        raise ValidationError(
+            _("This mass update was already undone on %(when)s.")
+            % {"when": timezone.localtime(mass_update.undone_at).strftime("%Y-%m-%d %H:%M")}
+        )
     zones_restored, zones_skipped = _undo_kind(Zone, mass_update, MassUpdateItem.ZONE, actor)
     clients_restored, clients_skipped = _undo_kind(
         Client, mass_update, MassUpdateItem.CLIENT, actor
@@ -217,6 +263,10 @@ def mass_update_undo(*, actor, mass_update: MassUpdate) -> dict:
         "zones_skipped": zones_skipped,
         "clients_skipped": clients_skipped,
     }
-    audit_record(actor=actor, action="periodic_tasks.mass_update_undo", obj=mass_update,
-                 changes={k: [None, v] for k, v in result.items() if k != "id"})
+    audit_record(
+        actor=actor,
+        action="periodic_tasks.mass_update_undo",
+        obj=mass_update,
+        changes={k: [None, v] for k, v in result.items() if k != "id"},
+    )
     return result

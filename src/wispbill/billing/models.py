@@ -40,8 +40,12 @@ class ScheduleFields(models.Model):
         )
 
     def set_schedule(self, schedule: BillingSchedule | None) -> None:
-        values = schedule.as_dict() if schedule else dict.fromkeys(
-            ("mode", "pay_day", "invoice_lead_days", "notice_offset_days", "grace_days")
+        values = (
+            schedule.as_dict()
+            if schedule
+            else dict.fromkeys(
+                ("mode", "pay_day", "invoice_lead_days", "notice_offset_days", "grace_days")
+            )
         )
         self.billing_mode = values["mode"]
         self.pay_day = values["pay_day"]
@@ -50,23 +54,34 @@ class ScheduleFields(models.Model):
         self.grace_days = values["grace_days"]
 
 
-SCHEDULE_FIELDS = ("billing_mode", "pay_day", "invoice_lead_days", "notice_offset_days",
-                   "grace_days")
+SCHEDULE_FIELDS = (
+    "billing_mode",
+    "pay_day",
+    "invoice_lead_days",
+    "notice_offset_days",
+    "grace_days",
+)
 
 
 def schedule_constraints(prefix: str, required: bool) -> list[models.CheckConstraint]:
     """Database checks that hold a stored schedule to its ranges, whoever writes it."""
     ranges = models.Q(
-        pay_day__gte=1, pay_day__lte=31,
-        invoice_lead_days__gte=1, invoice_lead_days__lte=28,
-        notice_offset_days__gte=-28, notice_offset_days__lte=28,
+        pay_day__gte=1,
+        pay_day__lte=31,
+        invoice_lead_days__gte=1,
+        invoice_lead_days__lte=28,
+        notice_offset_days__gte=-28,
+        notice_offset_days__lte=28,
         grace_days__lte=28,
     ) & models.Q(notice_offset_days__lte=models.F("grace_days"))
     if required:
         condition = ranges & models.Q(billing_mode__isnull=False)
     else:
         condition = ranges | models.Q(
-            billing_mode__isnull=True, pay_day__isnull=True, invoice_lead_days__isnull=True,
-            notice_offset_days__isnull=True, grace_days__isnull=True,
+            billing_mode__isnull=True,
+            pay_day__isnull=True,
+            invoice_lead_days__isnull=True,
+            notice_offset_days__isnull=True,
+            grace_days__isnull=True,
         )
     return [models.CheckConstraint(condition=condition, name=f"{prefix}_schedule_valid")]

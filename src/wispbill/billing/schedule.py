@@ -57,13 +57,18 @@ def schedule_errors(values: dict) -> dict[str, list[str]]:
         return errors
     if values["notice_offset_days"] > values["grace_days"]:
         errors["notice_offset_days"] = [
-            _("The notice cannot start after the cut date (notice days must not exceed grace "
-              "days).")
+            _(
+                "The notice cannot start after the cut date (notice days must not exceed grace "
+                "days)."
+            )
         ]
     elif values["notice_offset_days"] < -values["invoice_lead_days"]:
         errors["notice_offset_days"] = [
-            _("The notice cannot start before the invoice is issued (it may start at most "
-              "%(lead)s days before the pay date).") % {"lead": values["invoice_lead_days"]}
+            _(
+                "The notice cannot start before the invoice is issued (it may start at most "
+                "%(lead)s days before the pay date)."
+            )
+            % {"lead": values["invoice_lead_days"]}
         ]
     return errors
 
@@ -74,8 +79,15 @@ def schedule_from(values: dict, field: str = "billing") -> BillingSchedule:
 
     errors = schedule_errors(values)
     if errors:
-        raise ValidationError({field: [f"{name}: {message}" for name, messages in errors.items()
-                                       for message in messages]})
+        raise ValidationError(
+            {
+                field: [
+                    f"{name}: {message}"
+                    for name, messages in errors.items()
+                    for message in messages
+                ]
+            }
+        )
     return BillingSchedule(**{name: values[name] for name in FIELDS})
 
 
@@ -84,8 +96,9 @@ def schedule_changes(before: BillingSchedule | None, after: BillingSchedule | No
     if before == after:
         return {}
     if before is None or after is None:
-        return {"billing": [before.as_dict() if before else None,
-                            after.as_dict() if after else None]}
+        return {
+            "billing": [before.as_dict() if before else None, after.as_dict() if after else None]
+        }
     return {
         f"billing.{field}": [old, getattr(after, field)]
         for field, old in before.as_dict().items()

@@ -18,19 +18,21 @@ class ClientForm(forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
     ip = forms.GenericIPAddressField(label=_("IP address"), protocol="IPv4")
-    zone = forms.ModelChoiceField(label=_("Zone"),
-                                  queryset=Zone.objects.select_related("router"))
+    zone = forms.ModelChoiceField(label=_("Zone"), queryset=Zone.objects.select_related("router"))
     plan = forms.ModelChoiceField(label=_("Plan"), queryset=Plan.objects.all())
-    start_date = forms.DateField(label=_("Service start"),
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(
+        label=_("Service start"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     state = forms.ChoiceField(label=_("State"), choices=ClientState.choices)
     auto_activate_on_payment = forms.BooleanField(
         label=_("Reactivate the service by itself when the client pays"), required=False
     )
     billing_type = forms.ChoiceField(
         label=_("Billing type"),
-        choices=[("zone", _("Zone billing (follows its zone)")),
-                 ("own", _("Own billing (its own schedule and periodic tasks)"))],
+        choices=[
+            ("zone", _("Zone billing (follows its zone)")),
+            ("own", _("Own billing (its own schedule and periodic tasks)")),
+        ],
         widget=forms.Select(attrs={"data-billing-type": "own-billing"}),
     )
 
@@ -41,9 +43,22 @@ class ClientForm(forms.Form):
         lock_switches(self, can_toggle)
 
     def service_kwargs(self) -> dict:
-        data = {name: self.cleaned_data[name] for name in (
-            "name", "email", "phone", "address", "ip", "zone", "plan", "start_date", "state",
-            "billing_type", "auto_activate_on_payment")}
+        data = {
+            name: self.cleaned_data[name]
+            for name in (
+                "name",
+                "email",
+                "phone",
+                "address",
+                "ip",
+                "zone",
+                "plan",
+                "start_date",
+                "state",
+                "billing_type",
+                "auto_activate_on_payment",
+            )
+        }
         own = data["billing_type"] == "own"
         billing = schedule_values(self) if own else None
         data["billing"] = billing
@@ -52,13 +67,33 @@ class ClientForm(forms.Form):
 
     @property
     def general_fields(self):
-        return [self[n] for n in ("name", "ip", "email", "phone", "address", "zone", "plan",
-                                  "start_date", "state")]
+        return [
+            self[n]
+            for n in (
+                "name",
+                "ip",
+                "email",
+                "phone",
+                "address",
+                "zone",
+                "plan",
+                "start_date",
+                "state",
+            )
+        ]
 
     @property
     def schedule_bound_fields(self):
-        return [self[n] for n in ("billing_mode", "pay_day", "invoice_lead_days",
-                                  "notice_offset_days", "grace_days")]
+        return [
+            self[n]
+            for n in (
+                "billing_mode",
+                "pay_day",
+                "invoice_lead_days",
+                "notice_offset_days",
+                "grace_days",
+            )
+        ]
 
     @property
     def switch_bound_fields(self):
@@ -68,9 +103,20 @@ class ClientForm(forms.Form):
 def client_initial(client: Client, effective) -> dict:
     from wispbill.panel.forms import initial_schedule, initial_switches
 
-    initial = {name: getattr(client, name) for name in (
-        "name", "email", "phone", "address", "ip", "start_date", "state", "billing_type",
-        "auto_activate_on_payment")}
+    initial = {
+        name: getattr(client, name)
+        for name in (
+            "name",
+            "email",
+            "phone",
+            "address",
+            "ip",
+            "start_date",
+            "state",
+            "billing_type",
+            "auto_activate_on_payment",
+        )
+    }
     initial.update(zone=client.zone_id, plan=client.plan_id)
     initial.update(initial_schedule(client) or initial_schedule(client.zone))
     initial.update(initial_switches(effective))

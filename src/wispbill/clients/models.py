@@ -17,7 +17,9 @@ def today() -> datetime.date:
 class Plan(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     price = models.DecimalField(
-        _("monthly price"), max_digits=10, decimal_places=2,
+        _("monthly price"),
+        max_digits=10,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("0.00"))],
     )
     download_kbps = models.PositiveIntegerField(_("download (kbps)"))
@@ -66,8 +68,9 @@ class Client(ScheduleFields, SwitchFields):
     )
     auto_activate_on_payment = models.BooleanField(_("reactivate on payment"), default=True)
     notice_active = models.BooleanField(_("notice shown"), default=False, editable=False)
-    promise_until = models.DateField(_("payment promise until"), null=True, blank=True,
-                                     editable=False)
+    promise_until = models.DateField(
+        _("payment promise until"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,13 +7,23 @@ from django.db.models import Q, QuerySet
 from wispbill.clients.models import Client
 
 
-def client_list(*, search: str = "", zone: int | None = None, router: int | None = None,
-                state: str = "", billing_type: str = "") -> QuerySet[Client]:
+def client_list(
+    *,
+    search: str = "",
+    zone: int | None = None,
+    router: int | None = None,
+    state: str = "",
+    billing_type: str = "",
+) -> QuerySet[Client]:
     """Clients filtered as the operator asked, with what a list row shows, in a few queries."""
     qs = Client.objects.select_related("zone__router", "plan")
     if search := search.strip():
-        condition = (Q(name__icontains=search) | Q(email__icontains=search)
-                     | Q(phone__icontains=search) | Q(address__icontains=search))
+        condition = (
+            Q(name__icontains=search)
+            | Q(email__icontains=search)
+            | Q(phone__icontains=search)
+            | Q(address__icontains=search)
+        )
         if any(ch.isdigit() for ch in search):
             condition |= Q(ip__startswith=search)
         qs = qs.filter(condition)
@@ -34,7 +44,7 @@ def client_balance(client: Client) -> Decimal:
 
 
 def client_sync_status(client: Client) -> str:
-    """"ok" when the client's router holds what its state asks; routers without enforcement
+    """ "ok" when the client's router holds what its state asks; routers without enforcement
     always do."""
     router = client.zone.router
     if router.enforcement == "none":

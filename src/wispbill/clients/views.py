@@ -21,40 +21,67 @@ def _int(value) -> int | None:
 @login_required
 def client_list(request):
     params = request.GET
-    qs = clients_with_effective_switches(select_clients(
-        search=params.get("q", ""), zone=_int(params.get("zone")),
-        router=_int(params.get("router")), state=params.get("state", ""),
-        billing_type=params.get("billing_type", ""),
-    ))
+    qs = clients_with_effective_switches(
+        select_clients(
+            search=params.get("q", ""),
+            zone=_int(params.get("zone")),
+            router=_int(params.get("router")),
+            state=params.get("state", ""),
+            billing_type=params.get("billing_type", ""),
+        )
+    )
     page, query = paginate(request, qs)
-    return render(request, "clients/client_list.html", {
-        "page_obj": page, "query": query, "params": params,
-        "zones": Zone.objects.select_related("router"), "routers": Router.objects.all(),
-        "states": ClientState.choices, "billing_types": BillingType.choices,
-    })
+    return render(
+        request,
+        "clients/client_list.html",
+        {
+            "page_obj": page,
+            "query": query,
+            "params": params,
+            "zones": Zone.objects.select_related("router"),
+            "routers": Router.objects.all(),
+            "states": ClientState.choices,
+            "billing_types": BillingType.choices,
+        },
+    )
 
 
 def _client_page(request, form, client, status=200):
     effective = client_effective_switches(client) if client else None
-    return render(request, "clients/client_form.html", {
-        "form": form, "client": client, "effective": effective,
-        "events": audit_events_for(client)[:100] if client else [],
-    }, status=status)
+    return render(
+        request,
+        "clients/client_form.html",
+        {
+            "form": form,
+            "client": client,
+            "effective": effective,
+            "events": audit_events_for(client)[:100] if client else [],
+        },
+        status=status,
+    )
 
 
 @login_required
 def client_edit(request, pk=None):
-    client = get_object_or_404(Client.objects.select_related("zone__router", "plan"),
-                               pk=pk) if pk else None
+    client = (
+        get_object_or_404(Client.objects.select_related("zone__router", "plan"), pk=pk)
+        if pk
+        else None
+    )
     can_toggle = has_permission(request.user, TOGGLE_PERIODIC_TASKS)
     if request.method != "POST":
         if client:
             initial = client_initial(client, client_effective_switches(client))
         else:
-            initial = {"state": "active", "billing_type": "zone",
-                       "auto_activate_on_payment": True, "task_invoices": True,
-                       "task_notices": True, "task_cuts": True,
-                       "start_date": today()}
+            initial = {
+                "state": "active",
+                "billing_type": "zone",
+                "auto_activate_on_payment": True,
+                "task_invoices": True,
+                "task_notices": True,
+                "task_cuts": True,
+                "start_date": today(),
+            }
         return _client_page(request, ClientForm(initial=initial, can_toggle=can_toggle), client)
     form = ClientForm(request.POST, can_toggle=can_toggle)
     result = None
@@ -62,12 +89,20 @@ def client_edit(request, pk=None):
         kwargs = form.service_kwargs()
         if not form.errors:
             if client:
-                result = run_service(request, form, lambda: services.client_update(
-                    actor=request.user, client=client, billing_given=kwargs["billing_type"]
-                    == "own", **kwargs))
+                result = run_service(
+                    request,
+                    form,
+                    lambda: services.client_update(
+                        actor=request.user,
+                        client=client,
+                        billing_given=kwargs["billing_type"] == "own",
+                        **kwargs,
+                    ),
+                )
             else:
-                result = run_service(request, form, lambda: services.client_create(
-                    actor=request.user, **kwargs))
+                result = run_service(
+                    request, form, lambda: services.client_create(actor=request.user, **kwargs)
+                )
     if result is not None and result is not FORBIDDEN:
         messages.success(request, _("Client «%(name)s» saved.") % {"name": result.name})
         return redirect("panel:client-edit", pk=result.pk)
@@ -86,13 +121,19 @@ def plan_edit(request, pk=None):
     if request.method == "POST" and form.is_valid():
         fields = {k: form.cleaned_data[k] for k in PlanForm.Meta.fields}
         if plan:
-            result = run_service(request, form, lambda: services.plan_update(
-                actor=request.user, plan=plan, **fields))
+            result = run_service(
+                request, form, lambda: services.plan_update(actor=request.user, plan=plan, **fields)
+            )
         else:
-            result = run_service(request, form, lambda: services.plan_create(
-                actor=request.user, **fields))
+            result = run_service(
+                request, form, lambda: services.plan_create(actor=request.user, **fields)
+            )
         if result is not None and result is not FORBIDDEN:
             messages.success(request, _("Plan «%(name)s» saved.") % {"name": result.name})
             return redirect("panel:plan-list")
-    return render(request, "clients/plan_form.html", {"form": form, "plan": plan},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "clients/plan_form.html",
+        {"form": form, "plan": plan},
+        status=400 if form.errors else 200,
+    )

@@ -13,22 +13,34 @@ from wispbill.panel.forms import (
 
 class RouterForm(forms.ModelForm):
     password = forms.CharField(
-        label=_("API password"), required=False, widget=forms.PasswordInput(render_value=False),
+        label=_("API password"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
         help_text=_("Leave empty to keep the current one. Stored encrypted."),
     )
 
     class Meta:
         model = Router
-        fields = ["name", "host", "api_port", "username", "password", "use_tls", "enforcement",
-                  "cut_list", "notice_list"]
+        fields = [
+            "name",
+            "host",
+            "api_port",
+            "username",
+            "password",
+            "use_tls",
+            "enforcement",
+            "cut_list",
+            "notice_list",
+        ]
 
     def service_kwargs(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 class ZoneForm(forms.Form):
-    name = forms.CharField(label=_("Zone name"), max_length=100,
-                           help_text=_('For example "Zona día 1".'))
+    name = forms.CharField(
+        label=_("Zone name"), max_length=100, help_text=_('For example "Zona día 1".')
+    )
 
     def __init__(self, *args, can_toggle: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,8 +50,16 @@ class ZoneForm(forms.Form):
 
     @property
     def schedule_bound_fields(self):
-        return [self[n] for n in ("billing_mode", "pay_day", "invoice_lead_days",
-                                  "notice_offset_days", "grace_days")]
+        return [
+            self[n]
+            for n in (
+                "billing_mode",
+                "pay_day",
+                "invoice_lead_days",
+                "notice_offset_days",
+                "grace_days",
+            )
+        ]
 
     @property
     def switch_bound_fields(self):

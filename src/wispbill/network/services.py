@@ -11,8 +11,16 @@ from wispbill.billing.schedule import BillingSchedule, schedule_changes, schedul
 from wispbill.db import locked
 from wispbill.network.models import Enforcement, Router, Zone
 
-ROUTER_FIELDS = ("name", "host", "api_port", "username", "use_tls", "enforcement", "cut_list",
-                 "notice_list")
+ROUTER_FIELDS = (
+    "name",
+    "host",
+    "api_port",
+    "username",
+    "use_tls",
+    "enforcement",
+    "cut_list",
+    "notice_list",
+)
 
 
 def _router_check(router: Router) -> None:
@@ -20,8 +28,9 @@ def _router_check(router: Router) -> None:
     if router.enforcement == Enforcement.MIKROTIK and not router.host:
         errors["host"] = [_("A MikroTik router needs a host to connect to.")]
     if not 1 <= router.api_port <= 65535:
-        errors["api_port"] = [_("Must be between %(low)s and %(high)s.") % {
-            "low": 1, "high": 65535}]
+        errors["api_port"] = [
+            _("Must be between %(low)s and %(high)s.") % {"low": 1, "high": 65535}
+        ]
     if router.cut_list and router.cut_list == router.notice_list:
         errors["notice_list"] = [_("The notice list must differ from the cut list.")]
     if errors:
@@ -44,8 +53,12 @@ def router_create(*, actor, password: str = "", **fields) -> Router:
     router.password = password
     _router_check(router)
     router.save()
-    audit_record(actor=actor, action="router.created", obj=router,
-                 changes={f: [None, getattr(router, f)] for f in ROUTER_FIELDS})
+    audit_record(
+        actor=actor,
+        action="router.created",
+        obj=router,
+        changes={f: [None, getattr(router, f)] for f in ROUTER_FIELDS},
+    )
     return router
 
 
@@ -80,25 +93,37 @@ def _zone_check(zone: Zone, exclude_pk=None) -> None:
 
 
 @transaction.atomic
-def zone_create(*, actor, router: Router, name: str, schedule: BillingSchedule,
-                switches: Switches | None = None) -> Zone:
+def zone_create(
+    *, actor, router: Router, name: str, schedule: BillingSchedule, switches: Switches | None = None
+) -> Zone:
     """Add a billing zone to a router; its switches start on unless the actor may set them."""
     zone = Zone(router=router, name=name)
     zone.set_schedule(schedule_from(schedule.as_dict()))
     _zone_check(zone)
     switch_diff = switches_assign(actor=actor, obj=zone, switches=switches or Switches())
     zone.save()
-    audit_record(actor=actor, action="zone.created", obj=zone, changes={
-        "name": [None, zone.name], "billing": [None, schedule.as_dict()],
-        **({"periodic_tasks": [None, zone.switches.as_dict()]} if switch_diff else {}),
-    })
+    audit_record(
+        actor=actor,
+        action="zone.created",
+        obj=zone,
+        changes={
+            "name": [None, zone.name],
+            "billing": [None, schedule.as_dict()],
+            **({"periodic_tasks": [None, zone.switches.as_dict()]} if switch_diff else {}),
+        },
+    )
     return zone
 
 
 @transaction.atomic
-def zone_update(*, actor, zone: Zone, name: str | None = None,
-                schedule: BillingSchedule | None = None,
-                switches: dict[str, bool] | None = None) -> Zone:
+def zone_update(
+    *,
+    actor,
+    zone: Zone,
+    name: str | None = None,
+    schedule: BillingSchedule | None = None,
+    switches: dict[str, bool] | None = None,
+) -> Zone:
     """Change a zone. Its own-billing clients are never touched: they have their own."""
     zone = locked(Zone.objects.select_related("router")).get(pk=zone.pk)
     # The switches go first, so a refused switch change refuses the whole edit.

@@ -32,28 +32,46 @@ def _new_zone_form(can_toggle: bool) -> ZoneForm:
     return ZoneForm(initial=initial, prefix="new", can_toggle=can_toggle)
 
 
-def _router_page(request, router, form=None, zone_forms=None, new_zone_form=None, status=200,
-                 tab="general"):
+def _router_page(
+    request, router, form=None, zone_forms=None, new_zone_form=None, status=200, tab="general"
+):
     can_toggle = has_permission(request.user, TOGGLE_PERIODIC_TASKS)
     zone_forms = zone_forms or {}
     zones = []
     if router:
         for zone in router.zones.annotate(
-                client_count=Count("clients"),
-                own_count=Count("clients", filter=Q(clients__billing_type="own"))):
-            zones.append((zone, zone_forms.get(zone.pk) or ZoneForm(
-                initial=zone_initial(zone), prefix=f"zone-{zone.pk}", can_toggle=can_toggle)))
+            client_count=Count("clients"),
+            own_count=Count("clients", filter=Q(clients__billing_type="own")),
+        ):
+            zones.append(
+                (
+                    zone,
+                    zone_forms.get(zone.pk)
+                    or ZoneForm(
+                        initial=zone_initial(zone), prefix=f"zone-{zone.pk}", can_toggle=can_toggle
+                    ),
+                )
+            )
     events = []
     if router:
         events = AuditEvent.objects.filter(
             Q(object_type="router", object_id=router.pk)
             | Q(object_type="zone", object_id__in=[z.pk for z, _f in zones])
         )[:100]
-    return render(request, "network/router_form.html", {
-        "router": router, "form": form or RouterForm(instance=router), "zones": zones,
-        "new_zone_form": new_zone_form or _new_zone_form(can_toggle), "events": events,
-        "initial_tab": tab, "show_object": True,
-    }, status=status)
+    return render(
+        request,
+        "network/router_form.html",
+        {
+            "router": router,
+            "form": form or RouterForm(instance=router),
+            "zones": zones,
+            "new_zone_form": new_zone_form or _new_zone_form(can_toggle),
+            "events": events,
+            "initial_tab": tab,
+            "show_object": True,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -66,11 +84,15 @@ def router_edit(request, pk=None):
     if form.is_valid():
         kwargs = form.service_kwargs()
         if router:
-            result = run_service(request, form, lambda: services.router_update(
-                actor=request.user, router=router, **kwargs))
+            result = run_service(
+                request,
+                form,
+                lambda: services.router_update(actor=request.user, router=router, **kwargs),
+            )
         else:
-            result = run_service(request, form, lambda: services.router_create(
-                actor=request.user, **kwargs))
+            result = run_service(
+                request, form, lambda: services.router_create(actor=request.user, **kwargs)
+            )
     if result is not None and result is not FORBIDDEN:
         messages.success(request, _("Router «%(name)s» saved.") % {"name": result.name})
         return redirect("panel:router-edit", pk=result.pk)
@@ -95,15 +117,21 @@ def zone_create(request, router_pk):
     if form.is_valid():
         schedule, switches = _zone_from_form(form)
         if schedule:
-            result = run_service(request, form, lambda: services.zone_create(
-                actor=request.user, router=router, name=form.cleaned_data["name"],
-                schedule=schedule, switches=Switches().replace(**switches) if switches
-                else None))
+            result = run_service(
+                request,
+                form,
+                lambda: services.zone_create(
+                    actor=request.user,
+                    router=router,
+                    name=form.cleaned_data["name"],
+                    schedule=schedule,
+                    switches=Switches().replace(**switches) if switches else None,
+                ),
+            )
     if result is not None and result is not FORBIDDEN:
         messages.success(request, _("Zone «%(name)s» added.") % {"name": result.name})
         return redirect(f"{router_url(router)}#zones")
-    return _router_page(request, router, new_zone_form=form, status=status_for(result),
-                        tab="zones")
+    return _router_page(request, router, new_zone_form=form, status=status_for(result), tab="zones")
 
 
 def router_url(router) -> str:
@@ -122,15 +150,27 @@ def zone_update(request, pk):
     if form.is_valid():
         schedule, switches = _zone_from_form(form)
         if schedule:
-            result = run_service(request, form, lambda: services.zone_update(
-                actor=request.user, zone=zone, name=form.cleaned_data["name"],
-                schedule=schedule, switches=switches))
+            result = run_service(
+                request,
+                form,
+                lambda: services.zone_update(
+                    actor=request.user,
+                    zone=zone,
+                    name=form.cleaned_data["name"],
+                    schedule=schedule,
+                    switches=switches,
+                ),
+            )
     if result is not None and result is not FORBIDDEN:
-        messages.success(request, _("Zone «%(name)s» saved. Clients with own billing in it "
-                                    "were not changed.") % {"name": result.name})
+        messages.success(
+            request,
+            _("Zone «%(name)s» saved. Clients with own billing in it were not changed.")
+            % {"name": result.name},
+        )
         return redirect(f"{router_url(zone.router)}#zones")
-    return _router_page(request, zone.router, zone_forms={zone.pk: form},
-                        status=status_for(result), tab="zones")
+    return _router_page(
+        request, zone.router, zone_forms={zone.pk: form}, status=status_for(result), tab="zones"
+    )
 
 
 @login_required

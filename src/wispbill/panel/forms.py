@@ -3,20 +3,16 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.automation.switches import TASKS
-from wispbill.billing.schedule import RANGES, schedule_errors
+from wispbill.automation.switches import TASK_LABELS, TASKS
 from wispbill.billing.models import BillingMode
+from wispbill.billing.schedule import RANGES, schedule_errors
 
 TASK_HELP = {
     "invoices": _("Issue each cycle's invoice on its invoice date."),
     "notices": _("Show the payment notice on the client's screen when it is late."),
     "cuts": _("Suspend the service on the cut date if the invoice is unpaid."),
 }
-TASK_NAMES = {
-    "invoices": _("Automatic invoices"),
-    "notices": _("Automatic on-screen notices"),
-    "cuts": _("Automatic cuts"),
-}
+TASK_NAMES = TASK_LABELS
 
 
 class SwitchInput(forms.CheckboxInput):
@@ -42,8 +38,9 @@ class SwitchField(forms.NullBooleanField):
 
 def switch_fields(prefix: str = "task_") -> dict[str, forms.Field]:
     return {
-        f"{prefix}{task}": SwitchField(label=TASK_NAMES[task], help_text=TASK_HELP[task],
-                                       required=False)
+        f"{prefix}{task}": SwitchField(
+            label=TASK_NAMES[task], help_text=TASK_HELP[task], required=False
+        )
         for task in TASKS
     }
 
@@ -61,29 +58,41 @@ def switch_values(cleaned_data: dict, prefix: str = "task_") -> dict[str, bool] 
 def schedule_fields(required: bool) -> dict[str, forms.Field]:
     def number(label, key, help_text):
         low, high = RANGES[key]
-        return forms.IntegerField(label=label, min_value=low, max_value=high, required=required,
-                                  help_text=help_text)
+        return forms.IntegerField(
+            label=label, min_value=low, max_value=high, required=required, help_text=help_text
+        )
 
     return {
         "billing_mode": forms.ChoiceField(
-            label=_("Billing mode"), choices=[("", "—"), *BillingMode.choices],
+            label=_("Billing mode"),
+            choices=[("", "—"), *BillingMode.choices],
             required=required,
             help_text=_("Prepaid charges the month ahead; postpaid, the month consumed."),
         ),
-        "pay_day": number(_("Pay day"), "pay_day",
-                          _("1 to 31; in shorter months, their last day.")),
-        "invoice_lead_days": number(_("Invoice days before the pay date"), "invoice_lead_days",
-                                    _("1 to 28.")),
-        "notice_offset_days": number(_("Notice days after the pay date"), "notice_offset_days",
-                                     _("-28 to 28; negative: before the pay date.")),
-        "grace_days": number(_("Grace days (cut and due date after the pay date)"),
-                             "grace_days", _("0 to 28.")),
+        "pay_day": number(
+            _("Pay day"), "pay_day", _("1 to 31; in shorter months, their last day.")
+        ),
+        "invoice_lead_days": number(
+            _("Invoice days before the pay date"), "invoice_lead_days", _("1 to 28.")
+        ),
+        "notice_offset_days": number(
+            _("Notice days after the pay date"),
+            "notice_offset_days",
+            _("-28 to 28; negative: before the pay date."),
+        ),
+        "grace_days": number(
+            _("Grace days (cut and due date after the pay date)"), "grace_days", _("0 to 28.")
+        ),
     }
 
 
-SCHEDULE_KEYS = {"billing_mode": "mode", "pay_day": "pay_day",
-                 "invoice_lead_days": "invoice_lead_days",
-                 "notice_offset_days": "notice_offset_days", "grace_days": "grace_days"}
+SCHEDULE_KEYS = {
+    "billing_mode": "mode",
+    "pay_day": "pay_day",
+    "invoice_lead_days": "invoice_lead_days",
+    "notice_offset_days": "notice_offset_days",
+    "grace_days": "grace_days",
+}
 
 
 def schedule_values(form: forms.Form) -> dict | None:
@@ -125,8 +134,9 @@ def apply_errors(form: forms.Form, exc) -> None:
             target = field if field in form.fields else None
             for error in errors:
                 for message in error.messages:
-                    form.add_error(target, message if target or field == "__all__"
-                                   else f"{field}: {message}")
+                    form.add_error(
+                        target, message if target or field == "__all__" else f"{field}: {message}"
+                    )
     else:
         for message in exc.messages:
             form.add_error(None, message)

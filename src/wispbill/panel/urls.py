@@ -22,13 +22,16 @@ urlpatterns = [
     path("routers/<int:router_pk>/zones/new/", network.zone_create, name="zone-new"),
     path("zones/<int:pk>/", network.zone_update, name="zone-update"),
     path("zones/<int:pk>/delete/", network.zone_delete, name="zone-delete"),
-    path("mass-actions/periodic-tasks/", automation.mass_periodic_tasks,
-         name="mass-periodic-tasks"),
+    path(
+        "mass-actions/periodic-tasks/", automation.mass_periodic_tasks, name="mass-periodic-tasks"
+    ),
     path("mass-actions/history/", automation.mass_update_list, name="mass-update-list"),
-    path("mass-actions/history/<int:pk>/", automation.mass_update_detail,
-         name="mass-update-detail"),
-    path("mass-actions/history/<int:pk>/undo/", automation.mass_update_undo,
-         name="mass-update-undo"),
+    path(
+        "mass-actions/history/<int:pk>/", automation.mass_update_detail, name="mass-update-detail"
+    ),
+    path(
+        "mass-actions/history/<int:pk>/undo/", automation.mass_update_undo, name="mass-update-undo"
+    ),
     path("staff/", staff.staff_list, name="staff-list"),
     path("staff/new/", staff.staff_edit, name="staff-new"),
     path("staff/<int:pk>/", staff.staff_edit, name="staff-edit"),

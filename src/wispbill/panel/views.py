@@ -25,6 +25,11 @@ def run_service(request, form, call):
         return None
 
 
+def forbidden(request, exc: PermissionDenied):
+    """The panel's 403 page, saying which permission is missing."""
+    return render(request, "panel/forbidden.html", {"message": str(exc)}, status=403)
+
+
 def status_for(result) -> int:
     return 403 if result is FORBIDDEN else 400
 
@@ -50,7 +55,13 @@ def home(request):
     zones_off = Zone.objects.filter(
         Q(task_invoices=False) | Q(task_notices=False) | Q(task_cuts=False)
     ).count()
-    return render(request, "panel/home.html", {
-        "states": states, "routers": Router.objects.count(), "zones": Zone.objects.count(),
-        "zones_off": zones_off,
-    })
+    return render(
+        request,
+        "panel/home.html",
+        {
+            "states": states,
+            "routers": Router.objects.count(),
+            "zones": Zone.objects.count(),
+            "zones_off": zones_off,
+        },
+    )

@@ -7,14 +7,15 @@ from wispbill.staff.permissions import CODENAMES
 class StaffForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)
     full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
-    password = forms.CharField(label=_("Password"), required=False,
-                               widget=forms.PasswordInput(render_value=False))
-    is_admin = forms.BooleanField(label=_("Administrator (holds every permission)"),
-                                  required=False)
-    is_active = forms.BooleanField(label=_("Active (can log in)"), required=False,
-                                   initial=True)
+    password = forms.CharField(
+        label=_("Password"), required=False, widget=forms.PasswordInput(render_value=False)
+    )
+    is_admin = forms.BooleanField(label=_("Administrator (holds every permission)"), required=False)
+    is_active = forms.BooleanField(label=_("Active (can log in)"), required=False, initial=True)
     permissions = forms.MultipleChoiceField(
-        label=_("Permissions"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Permissions"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         choices=[(code, label) for code, label in CODENAMES.items()],
     )
 

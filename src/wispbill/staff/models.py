@@ -14,12 +14,16 @@ class PanelPermission(models.Model):
             ("run_periodic_tasks", _("Run periodic tasks by hand")),
         ]
 
+    def __str__(self) -> str:
+        return "permissions"
+
 
 class ApiKey(models.Model):
     """An API key of a staff user; only its hash is kept."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="api_keys")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64)
     name = models.CharField(max_length=100, blank=True)

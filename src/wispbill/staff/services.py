@@ -33,24 +33,32 @@ def _check_permissions(permissions: list[str]) -> None:
     unknown = sorted(set(permissions) - set(CODENAMES))
     if unknown:
         raise ValidationError(
-            {"permissions": [_("Unknown permission: %(name)s.") % {"name": name}
-                             for name in unknown]}
+            {
+                "permissions": [
+                    _("Unknown permission: %(name)s.") % {"name": name} for name in unknown
+                ]
+            }
         )
 
 
 def _set_permissions(user, permissions: list[str]) -> None:
-    user.user_permissions.remove(
-        *Permission.objects.filter(content_type__app_label="staff")
-    )
+    user.user_permissions.remove(*Permission.objects.filter(content_type__app_label="staff"))
     user.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="staff", codename__in=permissions)
     )
 
 
 @transaction.atomic
-def staff_create(*, actor, username: str, password: str, is_admin: bool = False,
-                 permissions: list[str] | None = None, full_name: str = "",
-                 is_active: bool = True) -> User:
+def staff_create(
+    *,
+    actor,
+    username: str,
+    password: str,
+    is_admin: bool = False,
+    permissions: list[str] | None = None,
+    full_name: str = "",
+    is_active: bool = True,
+) -> User:
     """Create a staff user; admins only."""
     require_admin(actor)
     permissions = permissions or []
@@ -67,21 +75,39 @@ def staff_create(*, actor, username: str, password: str, is_admin: bool = False,
         errors["password"] = list(exc.messages)
     if errors:
         raise ValidationError(errors)
-    user = User(username=username, is_staff=True, is_superuser=is_admin, is_active=is_active,
-                first_name=full_name[:150])
+    user = User(
+        username=username,
+        is_staff=True,
+        is_superuser=is_admin,
+        is_active=is_active,
+        first_name=full_name[:150],
+    )
     user.set_password(password)
     user.save()
     _set_permissions(user, permissions)
-    audit_record(actor=actor, action="staff.created", obj=user, changes={
-        "is_admin": [None, is_admin], "permissions": [None, sorted(permissions)],
-    })
+    audit_record(
+        actor=actor,
+        action="staff.created",
+        obj=user,
+        changes={
+            "is_admin": [None, is_admin],
+            "permissions": [None, sorted(permissions)],
+        },
+    )
     return user
 
 
 @transaction.atomic
-def staff_update(*, actor, user, password: str | None = None, is_admin: bool | None = None,
-                 permissions: list[str] | None = None, full_name: str | None = None,
-                 is_active: bool | None = None) -> User:
+def staff_update(
+    *,
+    actor,
+    user,
+    password: str | None = None,
+    is_admin: bool | None = None,
+    permissions: list[str] | None = None,
+    full_name: str | None = None,
+    is_active: bool | None = None,
+) -> User:
     """Change a staff user; admins only, and an admin cannot demote or lock out themself."""
     require_admin(actor)
     user = locked(User.objects).get(pk=user.pk)
@@ -90,8 +116,11 @@ def staff_update(*, actor, user, password: str | None = None, is_admin: bool | N
         _check_permissions(permissions)
     if user.pk == actor.pk and (is_admin is False or is_active is False):
         raise ValidationError(
-            {"is_admin": [_("You cannot remove your own administrator rights or deactivate "
-                            "yourself.")]}
+            {
+                "is_admin": [
+                    _("You cannot remove your own administrator rights or deactivate yourself.")
+                ]
+            }
         )
     if password:
         try:
@@ -113,7 +142,8 @@ def staff_update(*, actor, user, password: str | None = None, is_admin: bool | N
     if permissions is not None:
         before = sorted(
             user.user_permissions.filter(content_type__app_label="staff").values_list(
-                "codename", flat=True)
+                "codename", flat=True
+            )
         )
         if before != sorted(permissions):
             _set_permissions(user, permissions)

@@ -18,18 +18,77 @@ from wispbill.clients.services import client_create, plan_create
 from wispbill.network.services import router_create, zone_create
 from wispbill.staff.services import staff_create
 
-FIRST = ["María", "José", "Juan", "Guadalupe", "Luis", "Ana", "Carlos", "Rosa", "Miguel",
-         "Verónica", "Jorge", "Patricia", "Pedro", "Leticia", "Francisco", "Sofía", "Raúl",
-         "Elena", "Fernando", "Carmen", "Alejandro", "Lucía", "Ricardo", "Isabel"]
-LAST = ["Hernández", "García", "Martínez", "López", "González", "Pérez", "Rodríguez",
-        "Sánchez", "Ramírez", "Cruz", "Flores", "Gómez", "Morales", "Vázquez", "Reyes",
-        "Jiménez", "Torres", "Díaz", "Gutiérrez", "Ruiz", "Mendoza", "Aguilar"]
-STREETS = ["Av. Juárez", "Calle Hidalgo", "Calle Morelos", "Av. Reforma", "Calle Allende",
-           "Camino Real", "Calle Zaragoza", "Av. Independencia"]
-ROUTERS = [("Torre Centro", "10.10.0.1", 24), ("Torre Norte", "10.20.0.1", 2),
-           ("Cerro Azul", "10.30.0.1", 1)]
-PLANS = [("Básico 5 Mbps", "299.00", 5_000, 1_000), ("Hogar 10 Mbps", "399.00", 10_000, 2_000),
-         ("Plus 20 Mbps", "499.00", 20_000, 4_000), ("Negocio 50 Mbps", "899.00", 50_000, 10_000)]
+FIRST = [
+    "María",
+    "José",
+    "Juan",
+    "Guadalupe",
+    "Luis",
+    "Ana",
+    "Carlos",
+    "Rosa",
+    "Miguel",
+    "Verónica",
+    "Jorge",
+    "Patricia",
+    "Pedro",
+    "Leticia",
+    "Francisco",
+    "Sofía",
+    "Raúl",
+    "Elena",
+    "Fernando",
+    "Carmen",
+    "Alejandro",
+    "Lucía",
+    "Ricardo",
+    "Isabel",
+]
+LAST = [
+    "Hernández",
+    "García",
+    "Martínez",
+    "López",
+    "González",
+    "Pérez",
+    "Rodríguez",
+    "Sánchez",
+    "Ramírez",
+    "Cruz",
+    "Flores",
+    "Gómez",
+    "Morales",
+    "Vázquez",
+    "Reyes",
+    "Jiménez",
+    "Torres",
+    "Díaz",
+    "Gutiérrez",
+    "Ruiz",
+    "Mendoza",
+    "Aguilar",
+]
+STREETS = [
+    "Av. Juárez",
+    "Calle Hidalgo",
+    "Calle Morelos",
+    "Av. Reforma",
+    "Calle Allende",
+    "Camino Real",
+    "Calle Zaragoza",
+    "Av. Independencia",
+]
+ROUTERS = [
+    ("Torre Centro", "10.10.0.1", 24),
+    ("Torre Norte", "10.20.0.1", 2),
+    ("Cerro Azul", "10.30.0.1", 1),
+]
+PLANS = [
+    ("Básico 5 Mbps", "299.00", 5_000, 1_000),
+    ("Hogar 10 Mbps", "399.00", 10_000, 2_000),
+    ("Plus 20 Mbps", "499.00", 20_000, 4_000),
+    ("Negocio 50 Mbps", "899.00", 50_000, 10_000),
+]
 
 
 class Command(BaseCommand):
@@ -42,15 +101,19 @@ class Command(BaseCommand):
     def handle(self, *args, clients, seed, **options):
         call_command("migrate", interactive=False, verbosity=0)
         if Client.objects.exists():
-            raise CommandError("This database already has clients; the demo only loads into "
-                               "an empty one.")
+            raise CommandError(
+                "This database already has clients; the demo only loads into an empty one."
+            )
         rng = random.Random(seed)
         with transaction.atomic():
             self._load(rng, clients)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo loaded: {len(ROUTERS)} routers, {clients} clients. "
-            "Log in as admin/admin (administrator) or staff/staff (without the periodic-tasks "
-            "permission)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo loaded: {len(ROUTERS)} routers, {clients} clients. "
+                "Log in as admin/admin (administrator) or staff/staff (without the periodic-tasks "
+                "permission)."
+            )
+        )
 
     def _load(self, rng: random.Random, count: int) -> None:
         User = get_user_model()
@@ -58,22 +121,39 @@ class Command(BaseCommand):
         if admin is None:
             admin = User.objects.create_superuser("admin", "admin@example.com", "admin")
         if not User.objects.filter(username="staff").exists():
-            staff_create(actor=admin, username="staff", password="staff-demo",
-                         full_name="Soporte Demo", permissions=[])
+            staff_create(
+                actor=admin,
+                username="staff",
+                password="staff-demo",
+                full_name="Soporte Demo",
+                permissions=[],
+            )
             staff = User.objects.get(username="staff")
             staff.set_password("staff")
             staff.save()
-        plans = [plan_create(actor=admin, name=n, price=Decimal(p), download_kbps=d,
-                             upload_kbps=u) for n, p, d, u in PLANS]
+        plans = [
+            plan_create(actor=admin, name=n, price=Decimal(p), download_kbps=d, upload_kbps=u)
+            for n, p, d, u in PLANS
+        ]
         zones = []
         for name, host, _net in ROUTERS:
-            router = router_create(actor=admin, name=name, host=host, username="wispbill",
-                                   password="demo", enforcement="none")
+            router = router_create(
+                actor=admin,
+                name=name,
+                host=host,
+                username="wispbill",
+                password="demo",
+                enforcement="none",
+            )
             for pay_day, lead, notice, grace in ((1, 7, 2, 4), (15, 5, 0, 5)):
-                zones.append(zone_create(
-                    actor=admin, router=router, name=f"Zona día {pay_day}",
-                    schedule=BillingSchedule("prepaid", pay_day, lead, notice, grace),
-                ))
+                zones.append(
+                    zone_create(
+                        actor=admin,
+                        router=router,
+                        name=f"Zona día {pay_day}",
+                        schedule=BillingSchedule("prepaid", pay_day, lead, notice, grace),
+                    )
+                )
         # One zone with automatic cuts off, as an operator would during a holiday season.
         from wispbill.network.services import zone_update
 
@@ -82,19 +162,24 @@ class Command(BaseCommand):
         today = timezone.localdate()
         for n in range(count):
             own = rng.random() < 0.1
-            state = rng.choices(["active", "suspended", "free", "cancelled"],
-                                weights=[85, 8, 3, 4])[0]
+            state = rng.choices(
+                ["active", "suspended", "free", "cancelled"], weights=[85, 8, 3, 4]
+            )[0]
             client_create(
                 actor=admin,
                 name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {rng.choice(LAST)}",
                 email=f"cliente{n + 1}@example.com",
                 phone=f"55{rng.randrange(10**7, 10**8)}",
                 address=f"{rng.choice(STREETS)} {rng.randrange(1, 900)}",
-                ip=next(addresses), zone=rng.choice(zones), plan=rng.choice(plans),
-                start_date=today - timedelta(days=rng.randrange(30, 900)), state=state,
+                ip=next(addresses),
+                zone=rng.choice(zones),
+                plan=rng.choice(plans),
+                start_date=today - timedelta(days=rng.randrange(30, 900)),
+                state=state,
                 billing_type="own" if own else "zone",
                 billing=BillingSchedule("postpaid", rng.choice([5, 10, 20]), 5, 1, 3).as_dict()
-                if own else None,
+                if own
+                else None,
                 periodic_tasks=Switches(cuts=rng.random() < 0.7).as_dict() if own else None,
             )
 

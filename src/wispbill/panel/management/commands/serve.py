@@ -16,21 +16,39 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--host", default="0.0.0.0",
-                            help="Address to listen on (default: every interface).")
+        parser.add_argument(
+            "--host", default="0.0.0.0", help="Address to listen on (default: every interface)."
+        )
         parser.add_argument("--web-workers", type=int, default=2)
 
     def handle(self, *args, port, host, web_workers, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        env = {**os.environ, "WISPBILL_DATA_DIR": str(settings.DATA_DIR),
-               "DJANGO_SETTINGS_MODULE": "wispbill.settings"}
+        env = {
+            **os.environ,
+            "WISPBILL_DATA_DIR": str(settings.DATA_DIR),
+            "DJANGO_SETTINGS_MODULE": "wispbill.settings",
+        }
         children = [
-            subprocess.Popen([
-                sys.executable, "-m", "gunicorn", "wispbill.wsgi:application",
-                "--bind", f"{host}:{port}", "--workers", str(web_workers), "--threads", "4",
-                "--access-logfile", "-", "--graceful-timeout", "10",
-            ], env=env),
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "wispbill.wsgi:application",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    str(web_workers),
+                    "--threads",
+                    "4",
+                    "--access-logfile",
+                    "-",
+                    "--graceful-timeout",
+                    "10",
+                ],
+                env=env,
+            ),
             subprocess.Popen([sys.executable, "-m", "wispbill.cli", "worker"], env=env),
         ]
         self.stdout.write(f"wispbill is serving on http://{host}:{port}/ (Ctrl-C to stop)")
@@ -46,8 +64,9 @@ class Command(BaseCommand):
         while not stopping:
             for child in children:
                 if child.poll() is not None:
-                    self.stderr.write(f"A part of wispbill stopped (exit {child.returncode}); "
-                                      "stopping the rest.")
+                    self.stderr.write(
+                        f"A part of wispbill stopped (exit {child.returncode}); stopping the rest."
+                    )
                     code = child.returncode or 1
                     stopping = True
             time.sleep(0.5)

@@ -21,6 +21,8 @@ class Command(BaseCommand):
             user.is_staff = True
             user.save(update_fields=["is_staff"])
         _key, plain = api_key_create(user=user, name=name)
-        self.stderr.write("The key is shown once; only its hash is kept. It carries exactly "
-                          f"the permissions of {username}.")
+        self.stderr.write(
+            "The key is shown once; only its hash is kept. It carries exactly "
+            f"the permissions of {username}."
+        )
         self.stdout.write(plain)

@@ -1,0 +1,47 @@
+import pytest
+from django.contrib.auth.models import Permission
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+from wispbill.staff.services import api_key_create
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(username="boss", is_superuser=True)
+
+
+@pytest.fixture
+def staff(db):
+    """A staff member without the periodic-tasks permissions."""
+    return UserFactory(username="helper")
+
+
+@pytest.fixture
+def toggler(db):
+    """A staff member who was granted toggle_periodic_tasks only."""
+    user = UserFactory(username="toggler")
+    user.user_permissions.add(Permission.objects.get(codename="toggle_periodic_tasks"))
+    return user
+
+
+def _api(user) -> APIClient:
+    client = APIClient()
+    _key, plain = api_key_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
+    return client
+
+
+@pytest.fixture
+def admin_api(admin):
+    return _api(admin)
+
+
+@pytest.fixture
+def staff_api(staff):
+    return _api(staff)
+
+
+@pytest.fixture
+def toggler_api(toggler):
+    return _api(toggler)

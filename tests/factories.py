@@ -1,0 +1,75 @@
+import itertools
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from wispbill.clients.models import Client, Plan
+from wispbill.network.models import Router, Zone
+
+_ips = (f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}" for n in itertools.count(1 << 8))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    is_staff = True
+    password = factory.PostGenerationMethodCall("set_password", "secret-pass")
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class RouterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Router
+
+    name = factory.Sequence(lambda n: f"Router {n}")
+    host = factory.Sequence(lambda n: f"192.0.2.{n % 250 + 1}")
+
+
+class ZoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Zone
+
+    router = factory.SubFactory(RouterFactory)
+    name = factory.Sequence(lambda n: f"Zona día {n}")
+    billing_mode = "prepaid"
+    pay_day = 1
+    invoice_lead_days = 7
+    notice_offset_days = 2
+    grace_days = 4
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Plan
+
+    name = factory.Sequence(lambda n: f"Plan {n}")
+    price = Decimal("399.00")
+    download_kbps = 10_000
+    upload_kbps = 2_000
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    name = factory.Sequence(lambda n: f"Cliente {n}")
+    ip = factory.LazyFunction(lambda: next(_ips))
+    zone = factory.SubFactory(ZoneFactory)
+    plan = factory.SubFactory(PlanFactory)
+
+
+class OwnClientFactory(ClientFactory):
+    billing_type = "own"
+    billing_mode = "postpaid"
+    pay_day = 10
+    invoice_lead_days = 5
+    notice_offset_days = 1
+    grace_days = 3

@@ -1,0 +1,213 @@
+"""The staff panel through Django's test client: permission, read-only switches, languages."""
+
+import re
+
+import pytest
+from django.test import Client as Browser
+
+from tests.factories import ClientFactory, OwnClientFactory, ZoneFactory
+from wispbill.audit.models import AuditEvent
+from wispbill.automation.models import MassUpdate
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(user) -> Browser:
+    browser = Browser()
+    browser.force_login(user)
+    return browser
+
+
+def _client_post(client, **overrides) -> dict:
+    data = {
+        "name": client.name,
+        "ip": client.ip,
+        "email": "",
+        "phone": "",
+        "address": "",
+        "zone": client.zone_id,
+        "plan": client.plan_id,
+        "start_date": client.start_date,
+        "state": client.state,
+        "billing_type": client.billing_type,
+        "auto_activate_on_payment": "on",
+        "billing_mode": client.billing_mode or "",
+        "pay_day": client.pay_day or "",
+        "invoice_lead_days": client.invoice_lead_days or "",
+        "notice_offset_days": ""
+        if client.notice_offset_days is None
+        else client.notice_offset_days,
+        "grace_days": "" if client.grace_days is None else client.grace_days,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_panel_speaks_spanish_by_default_and_english_on_request(admin):
+    browser = _login(admin)
+    client = OwnClientFactory()
+    page = browser.get(f"/clients/{client.pk}/").content.decode()
+    assert "Tareas periódicas" in page and "Facturación" in page and "Editar cliente" in page
+    browser.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = browser.get(f"/clients/{client.pk}/").content.decode()
+    assert "Periodic tasks" in page and "Edit client" in page
+
+
+def test_switches_are_read_only_without_the_permission(staff, admin):
+    client = OwnClientFactory()
+    page = _login(staff).get(f"/clients/{client.pk}/").content.decode()
+    assert re.search(r'type="checkbox" name="task_cuts" value="1" disabled', page)
+    assert "Solo lectura" in page
+    admin_page = _login(admin).get(f"/clients/{client.pk}/").content.decode()
+    assert "Solo lectura" not in admin_page
+    assert re.search(r'type="checkbox" name="task_cuts" value="1"[^>]* checked', admin_page)
+
+
+def test_crafted_post_without_the_permission_is_refused_whole(staff):
+    client = OwnClientFactory(name="Original")
+    response = _login(staff).post(
+        f"/clients/{client.pk}/",
+        _client_post(client, name="Cambiado", task_invoices="1", task_notices="1", task_cuts="0"),
+    )
+    assert response.status_code == 403
+    assert "no se cambió nada" in response.content.decode()
+    client.refresh_from_db()
+    assert (client.name, client.task_cuts) == ("Original", True)
+
+
+def test_staff_edit_without_switches_saves_the_other_fields(staff):
+    client = OwnClientFactory(name="Original", task_cuts=False)
+    response = _login(staff).post(f"/clients/{client.pk}/", _client_post(client, name="Nuevo"))
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert (client.name, client.task_cuts) == ("Nuevo", False)
+
+
+def test_admin_turns_off_own_billing_cuts_from_the_facturacion_tab(admin):
+    client = OwnClientFactory()
+    response = _login(admin).post(
+        f"/clients/{client.pk}/",
+        _client_post(client, task_invoices=["0", "1"], task_notices=["0", "1"], task_cuts="0"),
+    )
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert (client.task_invoices, client.task_notices, client.task_cuts) == (True, True, False)
+    assert AuditEvent.objects.filter(
+        object_id=client.pk, action="periodic_tasks.changed", changes={"cuts": [True, False]}
+    ).exists()
+
+
+def test_zone_form_on_router_page_saves_switches_without_touching_own_clients(admin):
+    zone = ZoneFactory()
+    own = OwnClientFactory(zone=zone)
+    prefix = f"zone-{zone.pk}"
+    response = _login(admin).post(
+        f"/zones/{zone.pk}/",
+        {
+            f"{prefix}-name": zone.name,
+            f"{prefix}-billing_mode": "prepaid",
+            f"{prefix}-pay_day": 1,
+            f"{prefix}-invoice_lead_days": 7,
+            f"{prefix}-notice_offset_days": 2,
+            f"{prefix}-grace_days": 4,
+            f"{prefix}-task_invoices": "0",
+            f"{prefix}-task_notices": "1",
+            f"{prefix}-task_cuts": "1",
+        },
+    )
+    assert response.status_code == 302
+    zone.refresh_from_db()
+    own.refresh_from_db()
+    assert zone.task_invoices is False and own.task_invoices is True
+
+
+def test_zone_form_reports_a_bad_schedule_on_its_field(admin):
+    zone = ZoneFactory()
+    prefix = f"zone-{zone.pk}"
+    response = _login(admin).post(
+        f"/zones/{zone.pk}/",
+        {
+            f"{prefix}-name": zone.name,
+            f"{prefix}-billing_mode": "prepaid",
+            f"{prefix}-pay_day": 1,
+            f"{prefix}-invoice_lead_days": 7,
+            f"{prefix}-notice_offset_days": 9,
+            f"{prefix}-grace_days": 4,
+        },
+    )
+    assert response.status_code == 400
+    assert "fecha de corte" in response.content.decode()
+
+
+def test_mass_update_page_is_403_without_the_permission(staff):
+    zone = ZoneFactory()
+    browser = _login(staff)
+    assert browser.get("/mass-actions/periodic-tasks/").status_code == 403
+    response = browser.post(
+        "/mass-actions/periodic-tasks/",
+        {"zone": zone.pk, "invoices": "keep", "notices": "keep", "cuts": "off", "confirm": "yes"},
+    )
+    assert response.status_code == 403
+    assert not MassUpdate.objects.exists()
+
+
+def test_mass_update_asks_for_confirmation_with_counts_then_applies(admin):
+    zone = ZoneFactory()
+    OwnClientFactory(zone=zone)
+    OwnClientFactory(zone=zone)
+    ClientFactory(zone=zone)
+    browser = _login(admin)
+    form = {"zone": zone.pk, "invoices": "keep", "notices": "off", "cuts": "off"}
+    confirm = browser.post("/mass-actions/periodic-tasks/", form)
+    page = confirm.content.decode()
+    assert "Sí, estoy seguro" in page
+    assert 'data-testid="preview-clients">2<' in page
+    assert not MassUpdate.objects.exists()
+    done = browser.post("/mass-actions/periodic-tasks/", {**form, "confirm": "yes"}, follow=True)
+    assert "Cambios aplicados" in done.content.decode()
+    mass_update = MassUpdate.objects.get()
+    assert (mass_update.zones_changed, mass_update.clients_changed) == (1, 2)
+
+
+def test_staff_pages_are_for_admins(staff, admin):
+    assert _login(staff).get("/staff/").status_code == 403
+    page = _login(admin).get("/staff/new/").content.decode()
+    assert "Activar y desactivar tareas periódicas" in page
+
+
+def test_client_list_filters(admin):
+    zone = ZoneFactory()
+    ClientFactory(zone=zone, name="Rosa Flores")
+    ClientFactory(name="Juan Pérez", state="suspended")
+    browser = _login(admin)
+    page = browser.get("/clients/", {"q": "rosa"}).content.decode()
+    assert "Rosa Flores" in page and "Juan Pérez" not in page
+    page = browser.get("/clients/", {"state": "suspended"}).content.decode()
+    assert "Juan Pérez" in page and "Rosa Flores" not in page
+    page = browser.get("/clients/", {"router": zone.router_id}).content.decode()
+    assert "Rosa Flores" in page and "Juan Pérez" not in page
+
+
+def test_history_tab_shows_switch_changes(admin):
+    zone = ZoneFactory()
+    browser = _login(admin)
+    browser.post(
+        f"/zones/{zone.pk}/",
+        {
+            f"zone-{zone.pk}-name": zone.name,
+            f"zone-{zone.pk}-billing_mode": "prepaid",
+            f"zone-{zone.pk}-pay_day": 1,
+            f"zone-{zone.pk}-invoice_lead_days": 7,
+            f"zone-{zone.pk}-notice_offset_days": 2,
+            f"zone-{zone.pk}-grace_days": 4,
+            f"zone-{zone.pk}-task_invoices": "1",
+            f"zone-{zone.pk}-task_notices": "1",
+            f"zone-{zone.pk}-task_cuts": "0",
+        },
+    )
+    page = browser.get(f"/routers/{zone.router_id}/").content.decode()
+    assert "Tareas periódicas modificadas" in page
+
+
+def test_login_required():
+    assert Browser().get("/clients/").status_code == 302
