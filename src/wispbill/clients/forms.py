@@ -21,7 +21,7 @@ class ClientForm(forms.Form):
     zone = forms.ModelChoiceField(label=_("Zone"), queryset=Zone.objects.select_related("router"))
     plan = forms.ModelChoiceField(label=_("Plan"), queryset=Plan.objects.all())
     start_date = forms.DateField(
-        label=_("Service start"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Service start"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     state = forms.ChoiceField(label=_("State"), choices=ClientState.choices)
     auto_activate_on_payment = forms.BooleanField(

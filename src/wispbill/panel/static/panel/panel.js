@@ -11,7 +11,10 @@ document.querySelectorAll("[data-tabs]").forEach((tabs) => {
     show(a.dataset.tab);
     history.replaceState(null, "", "#" + a.dataset.tab);
   }));
-  const wanted = location.hash.slice(1);
+  // A tab with an error in it opens first, so a refused save never hides its reason.
+  const failed = document.querySelector(".tab-panel .has-error, .tab-panel .errors");
+  const failedTab = failed && failed.closest(".tab-panel").id.replace("tab-", "");
+  const wanted = failedTab || location.hash.slice(1);
   const first = tabs.dataset.initial || (links[0] && links[0].dataset.tab);
   show([...links].some((a) => a.dataset.tab === wanted) ? wanted : first);
 });
