@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up wispbill on the embedded default (SQLite, no other service), load the demo ISP and
+# serve it on http://localhost:${PORT:-8000}/ until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m venv .venv
+.venv/bin/pip install --quiet --upgrade pip
+.venv/bin/pip install --quiet -e .
+
+.venv/bin/wispbill migrate --verbosity 0
+if ! .venv/bin/wispbill demo; then
+  echo "Keeping the data already in ${WISPBILL_DATA_DIR:-./var}."
+fi
+echo "Log in at http://localhost:${PORT:-8000}/ as admin/admin (or staff/staff)."
+exec .venv/bin/wispbill serve --port "${PORT:-8000}"

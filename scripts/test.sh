@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh machine and run the whole suite: lint, then every
+# test on SQLite, then every test on PostgreSQL. Browser tests drive Debian's Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+python3 -m venv .venv
+.venv/bin/pip install --quiet --upgrade pip
+.venv/bin/pip install --quiet -e ".[test]"
+
+.venv/bin/ruff check src tests
+.venv/bin/ruff format --check src tests
+
+data_dir=$(mktemp -d)
+trap 'rm -rf "$data_dir"' EXIT
+export WISPBILL_DATA_DIR="$data_dir"
+
+echo "== SQLite =="
+.venv/bin/pytest -p no:cacheprovider "$@"
+echo "== PostgreSQL =="
+DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}" \
+  .venv/bin/pytest -p no:cacheprovider "$@"

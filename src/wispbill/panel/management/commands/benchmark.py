@@ -1,0 +1,194 @@
+"""Builds a large ISP and times what must stay fast at that size; prints medians and ratios."""
+
+import json
+import statistics
+import time
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.test import Client as Browser
+
+from wispbill.automation.models import MassUpdate
+from wispbill.automation.services import mass_update_apply, mass_update_undo
+from wispbill.clients.models import Client, Plan
+from wispbill.network.models import Router, Zone
+
+PREFIX = "bench-"
+
+
+def _median(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+class Command(BaseCommand):
+    help = (
+        "Build a database of N clients (default 100,000 in 1,000 zones) and time the clients "
+        "list and mass updates. Run it on a throwaway data dir or database."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--clients", type=int, default=100_000)
+        parser.add_argument("--zones", type=int, default=1_000)
+        parser.add_argument("--repeat", type=int, default=5)
+        parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
+
+    def handle(self, *args, clients, zones, repeat, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        existing = Client.objects.count()
+        if existing and not Router.objects.filter(name__startswith=PREFIX).exists():
+            raise CommandError(
+                "This database has real clients; run the benchmark on an empty "
+                "one (set WISPBILL_DATA_DIR or DATABASE_URL to a scratch one)."
+            )
+        results: dict = {
+            "vendor": connection.vendor,
+            "clients": clients,
+            "zones": zones,
+            "repeat": repeat,
+        }
+        if existing != clients:
+            self._wipe()
+            results["build_seconds"] = self._build(clients, zones)
+        admin = self._admin()
+        results.update(self._time_lists(admin, repeat))
+        results.update(self._time_mass_updates(admin, repeat))
+        if options["json"]:
+            self.stdout.write(json.dumps(results, indent=2))
+        else:
+            for key, value in results.items():
+                shown = f"{value:.4f}" if isinstance(value, float) else value
+                self.stdout.write(f"{key:48} {shown}")
+
+    def _wipe(self) -> None:
+        MassUpdate.objects.all().delete()
+        Client.objects.all().delete()
+        Zone.objects.all().delete()
+        Router.objects.filter(name__startswith=PREFIX).delete()
+        Plan.objects.filter(name__startswith=PREFIX).delete()
+
+    def _build(self, count: int, zone_count: int) -> float:
+        start = time.perf_counter()
+        with transaction.atomic():
+            plan = Plan.objects.create(
+                name=f"{PREFIX}plan",
+                price=Decimal("399.00"),
+                download_kbps=10_000,
+                upload_kbps=2_000,
+            )
+            routers = Router.objects.bulk_create(
+                Router(name=f"{PREFIX}router-{n}", host=f"192.0.2.{n % 250 + 1}")
+                for n in range(max(1, zone_count // 10))
+            )
+            zones = Zone.objects.bulk_create(
+                Zone(
+                    router=routers[n % len(routers)],
+                    name=f"Zona {n}",
+                    billing_mode="prepaid",
+                    pay_day=n % 28 + 1,
+                    invoice_lead_days=5,
+                    notice_offset_days=0,
+                    grace_days=5,
+                )
+                for n in range(zone_count)
+            )
+            batch = []
+            for n in range(count):
+                own = n % 10 == 0
+                batch.append(
+                    Client(
+                        name=f"Cliente {n:06d}",
+                        ip=f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}",
+                        zone=zones[n % len(zones)],
+                        plan=plan,
+                        start_date=date(2025, 1, 1),
+                        billing_type="own" if own else "zone",
+                        **(
+                            {
+                                "billing_mode": "postpaid",
+                                "pay_day": 10,
+                                "invoice_lead_days": 5,
+                                "notice_offset_days": 1,
+                                "grace_days": 3,
+                            }
+                            if own
+                            else {}
+                        ),
+                    )
+                )
+                if len(batch) == 5_000:
+                    Client.objects.bulk_create(batch)
+                    batch = []
+            Client.objects.bulk_create(batch)
+        return time.perf_counter() - start
+
+    def _admin(self):
+        User = get_user_model()
+        admin, _created = User.objects.get_or_create(
+            username=f"{PREFIX}admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        return admin
+
+    def _time_lists(self, admin, repeat: int) -> dict:
+        browser = Browser()
+        browser.force_login(admin)
+        zone = Zone.objects.order_by("id").first()
+
+        def get(url, **params):
+            response = browser.get(url, params)
+            assert response.status_code == 200, response.status_code
+
+        from wispbill.staff.services import api_key_create
+
+        _key, plain = api_key_create(user=admin)
+        api = Browser(HTTP_AUTHORIZATION=f"Api-Key {plain}")
+        return {
+            "clients_page_first_s": _median(lambda: get("/clients/"), repeat),
+            "clients_page_last_s": _median(
+                lambda: get("/clients/", page=Client.objects.count() // 50), repeat
+            ),
+            "clients_page_search_s": _median(lambda: get("/clients/", q="Cliente 0999"), repeat),
+            "clients_page_zone_filter_s": _median(lambda: get("/clients/", zone=zone.pk), repeat),
+            "api_clients_page_s": _median(
+                lambda: api.get("/api/v1/clients/", {"limit": 50}), repeat
+            ),
+        }
+
+    def _time_mass_updates(self, admin, repeat: int) -> dict:
+        own = Client.objects.filter(billing_type="own").count()
+
+        timings = {"apply": [], "undo": [], "baseline": []}
+        for _ in range(repeat):
+            start = time.perf_counter()
+            mass_update = mass_update_apply(actor=admin, all_zones=True, cuts=False)
+            assert mass_update.clients_changed == own
+            timings["apply"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            mass_update_undo(actor=admin, mass_update=mass_update)
+            timings["undo"].append(time.perf_counter() - start)
+            # The floor: one UPDATE of the same rows, with no bookkeeping at all.
+            start = time.perf_counter()
+            with transaction.atomic():
+                Client.objects.filter(billing_type="own").update(task_cuts=False)
+                Zone.objects.update(task_cuts=False)
+                Client.objects.filter(billing_type="own").update(task_cuts=True)
+                Zone.objects.update(task_cuts=True)
+            timings["baseline"].append((time.perf_counter() - start) / 2)
+        apply_s = statistics.median(timings["apply"])
+        undo_s = statistics.median(timings["undo"])
+        baseline_s = statistics.median(timings["baseline"])
+        return {
+            "own_billing_clients": own,
+            "mass_update_all_zones_s": apply_s,
+            "mass_update_undo_s": undo_s,
+            "bare_update_same_rows_s": baseline_s,
+            "mass_update_over_bare_update_ratio": apply_s / baseline_s,
+        }
