@@ -1,0 +1,125 @@
+"""The project's commands, run as an operator runs them: real processes on a scratch data dir."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _wispbill(data_dir, *args, check=True, timeout=120):
+    env = {**os.environ, "WISPBILL_DATA_DIR": str(data_dir)}
+    env.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "wispbill.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
+    )
+
+
+def test_demo_loads_once_and_its_users_behave_as_promised(tmp_path):
+    done = _wispbill(tmp_path, "demo")
+    assert "admin/admin" in done.stdout
+    again = _wispbill(tmp_path, "demo", check=False)
+    assert again.returncode != 0 and "already has clients" in again.stderr
+
+    check = _wispbill(
+        tmp_path,
+        "shell",
+        "--no-imports",
+        "-c",
+        (
+            "from django.contrib.auth import authenticate as a; "
+            "from wispbill.staff.permissions import has_permission as h; "
+            "from wispbill.clients.models import Client; "
+            "admin, staff = a(username='admin', password='admin'), "
+            "a(username='staff', password='staff'); "
+            "print(Client.objects.count(), Client.objects.filter(billing_type='own').exists(), "
+            "h(admin, 'toggle_periodic_tasks'), h(staff, 'toggle_periodic_tasks'))"
+        ),
+    )
+    count, has_own, admin_can, staff_can = check.stdout.split()
+    assert int(count) >= 300 and has_own == "True"
+    assert (admin_can, staff_can) == ("True", "False")
+
+
+def test_create_api_key_prints_a_working_key_on_the_last_line(tmp_path):
+    _wispbill(tmp_path, "migrate", "--verbosity", "0")
+    _wispbill(
+        tmp_path,
+        "shell",
+        "--no-imports",
+        "-c",
+        (
+            "from django.contrib.auth.models import User; "
+            "User.objects.create_user('ana', password='x', is_staff=True)"
+        ),
+    )
+    out = _wispbill(tmp_path, "create-api-key", "ana").stdout.strip().splitlines()
+    key = out[-1]
+    check = _wispbill(
+        tmp_path,
+        "shell",
+        "--no-imports",
+        "-c",
+        (f"from wispbill.staff.services import api_key_user; print(api_key_user('{key}'))"),
+    )
+    assert check.stdout.strip() == "ana"
+    stored = _wispbill(
+        tmp_path,
+        "shell",
+        "--no-imports",
+        "-c",
+        ("from wispbill.staff.models import ApiKey; print(ApiKey.objects.get().key_hash)"),
+    )
+    assert key not in stored.stdout
+    missing = _wispbill(tmp_path, "create-api-key", "nobody", check=False)
+    assert missing.returncode != 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "wispbill.cli", "serve", "--port", str(port), "--host", "127.0.0.1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as r:
+                    status = r.status
+                    body = r.read().decode()
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200 and "Iniciar sesión" in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/panel/panel.css") as r:
+            assert r.status == 200
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert "wispbill stopped." in server.stdout.read()
