@@ -28,7 +28,7 @@ def chromium():
 
 @pytest.fixture
 def page(chromium, live_server):
-    context = chromium.new_context(base_url=live_server.url, locale="es-MX")
+    context = chromium.new_context(base_url=live_server.url, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

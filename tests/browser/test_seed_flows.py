@@ -93,7 +93,7 @@ def test_granting_the_permission_unlocks_the_switches(page, chromium, live_serve
     response = page.goto("/mass-actions/periodic-tasks/")
     assert response.status == 403
 
-    admin_context = chromium.new_context(base_url=live_server.url, locale="es-MX")
+    admin_context = chromium.new_context(base_url=live_server.url, locale="en-US")
     admin_page = admin_context.new_page()
     login(admin_page, "jefe")
     _nav(admin_page, "Personal")

@@ -395,3 +395,21 @@ def test_errors_speak_the_users_language(admin_api):
     )
     assert "pay_day" in response.json()["billing"]
     assert "menor o igual" in str(response.json()["billing"]["pay_day"])
+
+
+def test_api_errors_follow_accept_language(admin_api):
+    zone = ZoneFactory()
+    response = admin_api.patch(
+        f"/api/v1/zones/{zone.pk}/",
+        {"periodic_tasks": {"cut": False}},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.json()["periodic_tasks"]["cut"] == ["Unknown field."]
+    response = admin_api.patch(
+        f"/api/v1/zones/{zone.pk}/",
+        {"periodic_tasks": {"cut": False}},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    assert response.json()["periodic_tasks"]["cut"] == ["Campo desconocido."]

@@ -211,3 +211,12 @@ def test_history_tab_shows_switch_changes(admin):
 
 def test_login_required():
     assert Browser().get("/clients/").status_code == 302
+
+
+def test_an_english_browser_still_gets_the_spanish_panel_until_the_user_chooses(admin):
+    browser = _login(admin)
+    page = browser.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Acciones masivas" in page
+    browser.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = browser.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Mass actions" in page
