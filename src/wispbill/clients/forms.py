@@ -2,17 +2,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.clients.models import Client, ClientState, Plan
+from wispbill.clients.services import CLIENT_FIELDS
 from wispbill.network.models import Zone
-from wispbill.panel.forms import (
-    lock_switches,
-    schedule_fields,
-    schedule_values,
-    switch_fields,
-    switch_values,
-)
+from wispbill.panel.forms import BillingFieldsMixin, schedule_values, switch_values
 
 
-class ClientForm(forms.Form):
+class ClientForm(BillingFieldsMixin, forms.Form):
+    schedule_required = False
+
     name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("Email"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
@@ -36,29 +33,8 @@ class ClientForm(forms.Form):
         widget=forms.Select(attrs={"data-billing-type": "own-billing"}),
     )
 
-    def __init__(self, *args, can_toggle: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields.update(schedule_fields(required=False))
-        self.fields.update(switch_fields())
-        lock_switches(self, can_toggle)
-
     def service_kwargs(self) -> dict:
-        data = {
-            name: self.cleaned_data[name]
-            for name in (
-                "name",
-                "email",
-                "phone",
-                "address",
-                "ip",
-                "zone",
-                "plan",
-                "start_date",
-                "state",
-                "billing_type",
-                "auto_activate_on_payment",
-            )
-        }
+        data = {name: self.cleaned_data[name] for name in CLIENT_FIELDS}
         own = data["billing_type"] == "own"
         billing = schedule_values(self) if own else None
         data["billing"] = billing
@@ -81,23 +57,6 @@ class ClientForm(forms.Form):
                 "state",
             )
         ]
-
-    @property
-    def schedule_bound_fields(self):
-        return [
-            self[n]
-            for n in (
-                "billing_mode",
-                "pay_day",
-                "invoice_lead_days",
-                "notice_offset_days",
-                "grace_days",
-            )
-        ]
-
-    @property
-    def switch_bound_fields(self):
-        return [self[f"task_{t}"] for t in ("invoices", "notices", "cuts")]
 
 
 def client_initial(client: Client, effective) -> dict:

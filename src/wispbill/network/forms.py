@@ -3,11 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 from wispbill.network.models import Router
 from wispbill.panel.forms import (
+    BillingFieldsMixin,
     initial_schedule,
     initial_switches,
-    lock_switches,
-    schedule_fields,
-    switch_fields,
 )
 
 
@@ -37,33 +35,10 @@ class RouterForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class ZoneForm(forms.Form):
+class ZoneForm(BillingFieldsMixin, forms.Form):
     name = forms.CharField(
         label=_("Zone name"), max_length=100, help_text=_('For example "Zona día 1".')
     )
-
-    def __init__(self, *args, can_toggle: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields.update(schedule_fields(required=True))
-        self.fields.update(switch_fields())
-        lock_switches(self, can_toggle)
-
-    @property
-    def schedule_bound_fields(self):
-        return [
-            self[n]
-            for n in (
-                "billing_mode",
-                "pay_day",
-                "invoice_lead_days",
-                "notice_offset_days",
-                "grace_days",
-            )
-        ]
-
-    @property
-    def switch_bound_fields(self):
-        return [self[f"task_{t}"] for t in ("invoices", "notices", "cuts")]
 
 
 def zone_initial(zone) -> dict:

@@ -140,3 +140,24 @@ def apply_errors(form: forms.Form, exc) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+class BillingFieldsMixin:
+    """Adds the schedule fields and the three switches to a form, locked for a user who may not
+    set them."""
+
+    schedule_required = True
+
+    def __init__(self, *args, can_toggle: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(schedule_fields(required=self.schedule_required))
+        self.fields.update(switch_fields())
+        lock_switches(self, can_toggle)
+
+    @property
+    def schedule_bound_fields(self):
+        return [self[name] for name in SCHEDULE_KEYS]
+
+    @property
+    def switch_bound_fields(self):
+        return [self[f"task_{task}"] for task in TASKS]
