@@ -1,6 +1,8 @@
 """The billing schedule as plain values: its fields, their ranges and the rules that tie them."""
 
+import calendar
 from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
 
@@ -104,3 +106,73 @@ def schedule_changes(before: BillingSchedule | None, after: BillingSchedule | No
         for field, old in before.as_dict().items()
         if old != getattr(after, field)
     }
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One billing cycle of a schedule: the dates the periodic tasks act on."""
+
+    pay_date: date
+    invoice_date: date
+    notice_date: date
+    due_date: date
+    period_start: date
+    period_end: date
+
+
+def pay_date_in(year: int, month: int, pay_day: int) -> date:
+    """The pay date of a month: its pay day, or its last day when the month is shorter."""
+    return date(year, month, min(pay_day, calendar.monthrange(year, month)[1]))
+
+
+def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + delta
+    return index // 12, index % 12 + 1
+
+
+def cycle_of(schedule: BillingSchedule, year: int, month: int) -> Cycle:
+    """The cycle whose pay date falls in that month."""
+    pay = pay_date_in(year, month, schedule.pay_day)
+    if schedule.mode == PREPAID:
+        start = pay
+        end = pay_date_in(*_shift_month(year, month, 1), schedule.pay_day) - timedelta(days=1)
+    else:
+        start = pay_date_in(*_shift_month(year, month, -1), schedule.pay_day)
+        end = pay - timedelta(days=1)
+    return Cycle(
+        pay_date=pay,
+        invoice_date=pay - timedelta(days=schedule.invoice_lead_days),
+        notice_date=pay + timedelta(days=schedule.notice_offset_days),
+        due_date=pay + timedelta(days=schedule.grace_days),
+        period_start=start,
+        period_end=end,
+    )
+
+
+def current_cycle(schedule: BillingSchedule, day: date) -> Cycle:
+    """The cycle whose invoice date is the latest that has come by `day`."""
+    # The invoice date is at most 28 days before the pay date, so the answer's pay date lies
+    # in this month, the next one or the one before.
+    for delta in (1, 0, -1):
+        cycle = cycle_of(schedule, *_shift_month(day.year, day.month, delta))
+        if cycle.invoice_date <= day:
+            return cycle
+    raise AssertionError("unreachable: a month always has an invoice date")
+
+
+def next_cycle(schedule: BillingSchedule, cycle: Cycle) -> Cycle:
+    return cycle_of(schedule, *_shift_month(cycle.pay_date.year, cycle.pay_date.month, 1))
+
+
+def late_dates(schedule: BillingSchedule, cycle: Cycle, issued_on: date) -> tuple[date, date]:
+    """(notice date, due date) of an invoice issued on `issued_on` for `cycle`.
+
+    A late invoice still leaves the client the usual time to pay (lead + grace days), and its
+    notice keeps the schedule's distance before the due date.
+    """
+    due = max(
+        cycle.due_date,
+        issued_on + timedelta(days=schedule.invoice_lead_days + schedule.grace_days),
+    )
+    notice = due - timedelta(days=schedule.grace_days - schedule.notice_offset_days)
+    return notice, due
