@@ -12,6 +12,7 @@ from wispbill.automation.models import MassUpdate
 from wispbill.automation.selectors import client_effective_switches
 from wispbill.automation.switches import Switches
 from wispbill.billing.schedule import MODES, RANGES, BillingSchedule, schedule_errors
+from wispbill.billing.selectors import client_balance
 from wispbill.clients import selectors as client_selectors
 from wispbill.clients import services as client_services
 from wispbill.clients.models import Client, Plan
@@ -203,7 +204,7 @@ class ClientSerializer(StrictMixin, serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
     def get_balance(self, client) -> str:
-        return f"{client_selectors.client_balance(client):.2f}"
+        return f"{client_balance(client):.2f}"
 
     @extend_schema_field(serializers.ChoiceField(choices=["ok", "pending", "error"]))
     def get_sync_status(self, client) -> str:

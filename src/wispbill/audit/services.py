@@ -37,9 +37,10 @@ def audit_record(
 
 
 def audit_record_many(
-    *, actor, action: str, object_type: str, rows: Iterable[tuple[int, str, dict]], reason: str = ""
+    *, actor, action: str, object_type: str, rows: Iterable[tuple], reason: str = ""
 ) -> int:
-    """Record one event per (object_id, object_repr, changes) row, in bulk; returns the count."""
+    """Record one event per (object_id, object_repr, changes[, reason]) row, in bulk; returns
+    the count. A row's own reason wins over the shared one."""
     at = timezone.now()
     name = actor_name_of(actor)
     events = (
@@ -52,9 +53,10 @@ def audit_record_many(
             object_id=object_id,
             object_repr=repr_[:200],
             changes=changes,
-            reason=reason,
+            reason=row[3] if len(row) > 3 else reason,
         )
-        for object_id, repr_, changes in rows
+        for row in rows
+        for object_id, repr_, changes in [row[:3]]
     )
     count = 0
     batch: list[AuditEvent] = []

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -89,3 +91,103 @@ class MassUpdateItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mass_update_id}:{self.kind}:{self.object_id}"
+
+
+class CompanySettings(models.Model):
+    """The ISP's rules for the periodic tasks; one row."""
+
+    name = models.CharField(_("company name"), max_length=200, default="Mi ISP")
+    run_hour = models.PositiveSmallIntegerField(
+        _("daily run hour"),
+        default=6,
+        help_text=_("The hour of the day (0 to 23, in the ISP's time zone) the tasks run."),
+    )
+    no_cut_weekdays = models.JSONField(
+        _("weekdays without cuts"),
+        default=list,
+        blank=True,
+        help_text=_("0 is Monday, 6 is Sunday."),
+    )
+    holidays = models.JSONField(_("holidays without cuts"), default=list, blank=True)
+    min_debt_to_cut = models.DecimalField(
+        _("minimum debt to cut"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    invoice_suspended = models.BooleanField(_("invoice suspended clients"), default=False)
+    payment_instructions = models.TextField(_("how to pay"), blank=True)
+    last_daily_run = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("company settings")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="company_settings_single"),
+            models.CheckConstraint(
+                condition=models.Q(run_hour__lte=23, min_debt_to_cut__gte=0),
+                name="company_settings_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def load(cls) -> "CompanySettings":
+        settings_row, _created = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+    def is_no_cut_day(self, day) -> bool:
+        return day.weekday() in self.no_cut_weekdays or day.isoformat() in self.holidays
+
+
+class TaskStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPLIED = "applied", _("Applied")
+    ERROR = "error", _("Error")
+
+
+class TaskState(models.Model):
+    """The last run of one periodic task for one zone or one own-billing client."""
+
+    kind = models.CharField(max_length=6, choices=MassUpdateItem.KINDS)
+    object_id = models.BigIntegerField()
+    task = models.CharField(max_length=8)
+    last_run_date = models.DateField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.CharField(
+        max_length=8, choices=TaskStatus.choices, default=TaskStatus.PENDING
+    )
+    last_count = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id", "task"], name="task_state_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.object_id}:{self.task}"
+
+
+class ManualRun(models.Model):
+    """A "run now" asked from the panel or the API, with its progress."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    actor_name = models.CharField(max_length=150)
+    day = models.DateField()
+    zone = models.ForeignKey("network.Zone", null=True, blank=True, on_delete=models.SET_NULL)
+    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.SET_NULL)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=8, default=RUNNING)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} {self.day}"

@@ -71,6 +71,12 @@ class Client(ScheduleFields, SwitchFields):
     promise_until = models.DateField(
         _("payment promise until"), null=True, blank=True, editable=False
     )
+    credit = models.DecimalField(
+        _("credit"), max_digits=12, decimal_places=2, default=Decimal("0.00"), editable=False
+    )
+    # Why a suspended client is suspended: the automatic cut is undone by payment, a manual
+    # cut only by hand.
+    suspension_reason = models.CharField(max_length=10, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,6 +90,7 @@ class Client(ScheduleFields, SwitchFields):
         ]
         constraints = [
             *schedule_constraints("client", required=False),
+            models.CheckConstraint(condition=models.Q(credit__gte=0), name="client_credit_valid"),
             models.CheckConstraint(
                 condition=models.Q(billing_type="zone", billing_mode__isnull=True)
                 | models.Q(billing_type="own", billing_mode__isnull=False),
@@ -93,3 +100,20 @@ class Client(ScheduleFields, SwitchFields):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Promise(models.Model):
+    """A payment promise: until its date the client is not cut."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="promises")
+    until = models.DateField(_("until"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor_name = models.CharField(max_length=150)
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} → {self.until}"

@@ -1,9 +1,8 @@
 """Reads about clients: the list the panel and API page through, balances, sync state."""
 
-from decimal import Decimal
-
 from django.db.models import Q, QuerySet
 
+from wispbill.billing.selectors import with_balance
 from wispbill.clients.models import Client
 
 
@@ -16,7 +15,7 @@ def client_list(
     billing_type: str = "",
 ) -> QuerySet[Client]:
     """Clients filtered as the operator asked, with what a list row shows, in a few queries."""
-    qs = Client.objects.select_related("zone__router", "plan")
+    qs = with_balance(Client.objects.select_related("zone__router", "plan"))
     if search := search.strip():
         condition = (
             Q(name__icontains=search)
@@ -36,11 +35,6 @@ def client_list(
     if billing_type:
         qs = qs.filter(billing_type=billing_type)
     return qs.order_by("name", "id")
-
-
-def client_balance(client: Client) -> Decimal:
-    """What the client owes: pending invoices minus credit. No invoices exist yet (#3)."""
-    return Decimal("0.00")
 
 
 def client_sync_status(client: Client) -> str:
