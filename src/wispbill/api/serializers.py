@@ -11,6 +11,8 @@ from wispbill.audit.models import AuditEvent
 from wispbill.automation.models import MassUpdate
 from wispbill.automation.selectors import client_effective_switches
 from wispbill.automation.switches import Switches
+from wispbill.billing import services as billing_services
+from wispbill.billing.models import Invoice, InvoiceLine, Payment
 from wispbill.billing.schedule import MODES, RANGES, BillingSchedule, schedule_errors
 from wispbill.billing.selectors import client_balance
 from wispbill.clients import selectors as client_selectors
@@ -344,3 +346,110 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "changes",
             "reason",
         ]
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InvoiceLine
+        fields = ["description", "amount"]
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "client",
+            "period_start",
+            "period_end",
+            "issued_on",
+            "pay_date",
+            "notice_date",
+            "due_date",
+            "total",
+            "paid_amount",
+            "status",
+            "lines",
+            "automatic",
+        ]
+        read_only_fields = fields
+
+
+class PaymentSerializer(StrictMixin, serializers.ModelSerializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    activate_service = serializers.BooleanField(required=False, allow_null=True, default=None)
+    allocations = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "client",
+            "amount",
+            "method",
+            "activate_service",
+            "received_at",
+            "credit_added",
+            "note",
+            "allocations",
+        ]
+        read_only_fields = ["received_at", "credit_added"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_allocations(self, payment) -> list:
+        return [
+            {"invoice": a.invoice_id, "amount": f"{a.amount:.2f}"}
+            for a in payment.allocations.all()
+        ]
+
+    def create(self, validated_data):
+        return billing_services.payment_register(
+            actor=self.context["request"].user, **validated_data
+        )
+
+
+class PromiseSerializer(StrictMixin, serializers.Serializer):
+    until = serializers.DateField()
+
+
+class CreateInvoiceSerializer(StrictMixin, serializers.Serializer):
+    date = serializers.DateField(required=False)
+
+
+class RunRequestSerializer(StrictMixin, serializers.Serializer):
+    date = serializers.DateField(required=False)
+    zone = serializers.PrimaryKeyRelatedField(
+        queryset=Zone.objects.all(), required=False, allow_null=True
+    )
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+
+class TaskStateSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    next_run = serializers.DateTimeField(allow_null=True)
+    last_status = serializers.ChoiceField(choices=["pending", "applied", "error"])
+    last_run_at = serializers.DateTimeField(allow_null=True)
+    last_count = serializers.IntegerField()
+    last_error = serializers.CharField(allow_blank=True)
+
+
+class PeriodicTaskRowSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["zone", "client"])
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    zone = serializers.IntegerField()
+    router = serializers.IntegerField()
+    tasks = serializers.DictField(child=TaskStateSerializer())
+
+
+class RunSummarySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    dry_run = serializers.BooleanField()
+    invoices_created = serializers.IntegerField()
+    notices_shown = serializers.IntegerField()
+    clients_cut = serializers.IntegerField()
+    clients_reactivated = serializers.IntegerField()
+    no_cut_day = serializers.BooleanField()
+    errors = serializers.ListField(child=serializers.DictField())

@@ -10,10 +10,14 @@ router.register("routers", views.RouterViewSet, basename="router")
 router.register("zones", views.ZoneViewSet, basename="zone")
 router.register("clients", views.ClientViewSet, basename="client")
 router.register("periodic-tasks/mass-updates", views.MassUpdateViewSet, basename="mass-update")
+router.register("invoices", views.InvoiceViewSet, basename="invoice")
+router.register("payments", views.PaymentViewSet, basename="payment")
 router.register("staff", views.StaffViewSet, basename="staff")
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
+    path("periodic-tasks/", views.PeriodicTaskListView.as_view(), name="periodic-tasks"),
+    path("periodic-tasks/run/", views.PeriodicTaskRunView.as_view(), name="periodic-tasks-run"),
     path("periodic-tasks/mass-update/", views.MassUpdateView.as_view(), name="mass-update"),
     *router.urls,
 ]

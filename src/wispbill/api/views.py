@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,10 +14,14 @@ from wispbill.api.permissions import IsAdmin, IsStaffUser, holds
 from wispbill.audit.selectors import audit_event_list
 from wispbill.automation import services as automation
 from wispbill.automation.models import MassUpdate
+from wispbill.automation.selectors import PeriodicTaskRows
+from wispbill.billing import services as billing_services
+from wispbill.billing.models import Invoice, InvoiceStatus, Payment
+from wispbill.clients import services as client_services
 from wispbill.clients.models import Plan
 from wispbill.clients.selectors import client_list
 from wispbill.network.models import Router, Zone
-from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS
+from wispbill.staff.permissions import RUN_PERIODIC_TASKS, TOGGLE_PERIODIC_TASKS
 
 # Ids are database integers: anything else is an unknown object (404), never a crash.
 ID_REGEX = r"[0-9]{1,18}"
@@ -76,6 +81,62 @@ class ZoneViewSet(EditableViewSet):
 )
 class ClientViewSet(EditableViewSet):
     serializer_class = s.ClientSerializer
+
+    def _answer(self, client):
+        fresh = client_list().get(pk=client.pk)
+        return Response(s.ClientSerializer(fresh, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=s.ClientSerializer)
+    @action(detail=True, methods=["post"])
+    def cut(self, request, pk=None):
+        return self._answer(
+            client_services.client_cut(actor=request.user, client=self.get_object())
+        )
+
+    @extend_schema(request=None, responses=s.ClientSerializer)
+    @action(detail=True, methods=["post"])
+    def reactivate(self, request, pk=None):
+        return self._answer(
+            client_services.client_reactivate(actor=request.user, client=self.get_object())
+        )
+
+    @extend_schema(request=None, responses=s.ClientSerializer)
+    @action(detail=True, methods=["post"], url_path="show-notice")
+    def show_notice(self, request, pk=None):
+        return self._answer(
+            client_services.client_show_notice(actor=request.user, client=self.get_object())
+        )
+
+    @extend_schema(request=None, responses=s.ClientSerializer)
+    @action(detail=True, methods=["post"], url_path="clear-notice")
+    def clear_notice(self, request, pk=None):
+        return self._answer(
+            client_services.client_clear_notice(actor=request.user, client=self.get_object())
+        )
+
+    @extend_schema(request=s.PromiseSerializer, responses=s.ClientSerializer)
+    @action(detail=True, methods=["post"])
+    def promise(self, request, pk=None):
+        body = s.PromiseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._answer(
+            client_services.client_promise(
+                actor=request.user, client=self.get_object(), until=body.validated_data["until"]
+            )
+        )
+
+    @extend_schema(request=s.CreateInvoiceSerializer, responses={201: s.InvoiceSerializer})
+    @action(detail=True, methods=["post"], url_path="create-invoice")
+    def create_invoice(self, request, pk=None):
+        body = s.CreateInvoiceSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        invoice = billing_services.invoice_create_for_cycle(
+            actor=request.user, client=self.get_object(), day=body.validated_data.get("date")
+        )
+        return Response(
+            s.InvoiceSerializer(Invoice.objects.get(pk=invoice.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     def get_queryset(self):
         params = self.request.query_params
@@ -191,3 +252,77 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
             action=params.get("action"),
             actor=params.get("actor"),
         )
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("client", int),
+        OpenApiParameter("status", str),
+        OpenApiParameter("zone", int),
+    ]
+)
+class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.InvoiceSerializer
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        qs = Invoice.objects.prefetch_related("lines").order_by("-pay_date", "-id")
+        if (client := _int_param(self.request, "client")) is not None:
+            qs = qs.filter(client_id=client)
+        if (zone := _int_param(self.request, "zone")) is not None:
+            qs = qs.filter(client__zone_id=zone)
+        if status_ := self.request.query_params.get("status"):
+            if status_ not in InvoiceStatus.values:
+                raise serializers.ValidationError(
+                    {
+                        "status": [
+                            _("Must be one of: %(values)s.")
+                            % {"values": ", ".join(InvoiceStatus.values)}
+                        ]
+                    }
+                )
+            qs = qs.filter(status=status_)
+        return qs
+
+    @extend_schema(request=None, responses=s.InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        invoice = billing_services.invoice_cancel(actor=request.user, invoice=self.get_object())
+        return Response(s.InvoiceSerializer(Invoice.objects.get(pk=invoice.pk)).data)
+
+
+@extend_schema(parameters=[OpenApiParameter("client", int)])
+class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.PaymentSerializer
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        qs = Payment.objects.prefetch_related("allocations").order_by("-received_at", "-id")
+        if (client := _int_param(self.request, "client")) is not None:
+            qs = qs.filter(client_id=client)
+        return qs
+
+
+class PeriodicTaskListView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("zone", int)], responses=s.PeriodicTaskRowSerializer(many=True)
+    )
+    def get(self, request):
+        rows = PeriodicTaskRows(zone_id=_int_param(request, "zone"))
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(s.PeriodicTaskRowSerializer(page, many=True).data)
+
+
+class PeriodicTaskRunView(APIView):
+    permission_classes = [IsStaffUser, holds(RUN_PERIODIC_TASKS)]
+
+    @extend_schema(request=s.RunRequestSerializer, responses=s.RunSummarySerializer)
+    def post(self, request):
+        serializer = s.RunRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        summary = automation.periodic_run_now(
+            actor=request.user, day=data.get("date"), zone=data.get("zone"), dry_run=data["dry_run"]
+        )
+        return Response(summary.as_dict())

@@ -270,3 +270,120 @@ def mass_update_undo(*, actor, mass_update: MassUpdate) -> dict:
         changes={k: [None, v] for k, v in result.items() if k != "id"},
     )
     return result
+
+
+def periodic_run_now(
+    *, actor, day=None, zone=None, client=None, dry_run: bool = False, progress=None
+):
+    """Run the periodic tasks early, as the panel's and the API's "run now"; needs the
+    permission, and a day that has come (the CLI may simulate the future, a person may not)."""
+    from wispbill.automation.engine import run_periodic_tasks
+    from wispbill.staff.permissions import RUN_PERIODIC_TASKS
+
+    require_permission(actor, RUN_PERIODIC_TASKS)
+    today = timezone.localdate()
+    day = day or today
+    if day > today:
+        raise ValidationError({"date": [_("The date cannot be in the future.")]})
+    summary = run_periodic_tasks(
+        day=day, zone=zone, client=client, dry_run=dry_run, progress=progress
+    )
+    audit_record(
+        actor=actor,
+        action="periodic_tasks.run",
+        obj=zone or client or actor,
+        changes={
+            k: [None, v]
+            for k, v in summary.as_dict().items()
+            if k
+            in (
+                "invoices_created",
+                "notices_shown",
+                "clients_cut",
+                "clients_reactivated",
+                "dry_run",
+                "date",
+            )
+        },
+    )
+    return summary
+
+
+def daily_run_due(now=None) -> bool:
+    """Whether the scheduler should run today's tasks now: past the run hour and not yet run
+    today, or a whole day missed (the machine was off), whatever the hour."""
+    from wispbill.automation.models import CompanySettings
+
+    company = CompanySettings.load()
+    now = timezone.localtime(now)
+    last = company.last_daily_run
+    if last is not None and last >= now.date():
+        return False
+    missed_a_day = last is not None and (now.date() - last).days > 1
+    return now.hour >= company.run_hour or missed_a_day
+
+
+def daily_run(now=None):
+    """The scheduler's daily run (a no-op when it is not due); returns the summary or None."""
+    from wispbill.automation.engine import run_periodic_tasks
+    from wispbill.automation.models import CompanySettings
+
+    if not daily_run_due(now):
+        return None
+    day = timezone.localtime(now).date()
+    summary = run_periodic_tasks(day=day)
+    CompanySettings.objects.filter(pk=1).update(last_daily_run=day)
+    return summary
+
+
+def manual_run_start(*, actor, day=None, zone=None, client=None, dry_run: bool = False):
+    """Queue a "run now" from the panel; the queue runs it and records its progress."""
+    from wispbill.automation.models import ManualRun
+    from wispbill.staff.permissions import RUN_PERIODIC_TASKS
+
+    require_permission(actor, RUN_PERIODIC_TASKS)
+    today = timezone.localdate()
+    day = day or today
+    if day > today:
+        raise ValidationError({"date": [_("The date cannot be in the future.")]})
+    run = ManualRun.objects.create(
+        actor_name=actor_name_of(actor), day=day, zone=zone, client=client, dry_run=dry_run
+    )
+    audit_record(
+        actor=actor,
+        action="periodic_tasks.run",
+        obj=run.zone or run.client or actor,
+        changes={"date": [None, day.isoformat()], "dry_run": [None, dry_run]},
+    )
+
+    def enqueue():
+        from wispbill.automation.tasks import manual_run_task
+
+        manual_run_task(run.pk)
+
+    transaction.on_commit(enqueue)
+    return run
+
+
+def manual_run_execute(run_id: int) -> None:
+    """Carry out a queued "run now", saving its progress as it goes."""
+    from wispbill.automation.engine import run_periodic_tasks
+    from wispbill.automation.models import ManualRun
+
+    run = ManualRun.objects.select_related("zone", "client").get(pk=run_id)
+
+    def progress(done: int, total: int) -> None:
+        ManualRun.objects.filter(pk=run_id).update(progress_done=done, progress_total=total)
+
+    try:
+        summary = run_periodic_tasks(
+            day=run.day, zone=run.zone, client=run.client, dry_run=run.dry_run, progress=progress
+        )
+    except Exception as exc:
+        ManualRun.objects.filter(pk=run_id).update(
+            status=ManualRun.FAILED, finished_at=timezone.now(), summary={"error": str(exc)}
+        )
+        raise
+    ManualRun.objects.filter(pk=run_id).update(
+        status=ManualRun.DONE, finished_at=timezone.now(), summary=summary.as_dict()
+    )

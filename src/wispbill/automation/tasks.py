@@ -1,0 +1,18 @@
+"""Queue tasks: one-liners over the services, so cron, the queue and a person at the shell
+run the same code."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+
+from wispbill.automation import services
+
+
+@db_periodic_task(crontab(minute="*/5"))
+@lock_task("periodic-daily-run")
+def scheduler_tick():
+    services.daily_run()
+
+
+@db_task()
+def manual_run_task(run_id: int):
+    services.manual_run_execute(run_id)
