@@ -6,6 +6,16 @@ from tests.factories import UserFactory
 from wispbill.staff.services import api_key_create
 
 
+@pytest.fixture(autouse=True, scope="session")
+def queue_runs_inline():
+    """Queued tasks run at once, in the test's process, so a test sees their outcome."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = False
+
+
 @pytest.fixture
 def admin(db):
     return UserFactory(username="boss", is_superuser=True)

@@ -18,6 +18,16 @@ ACTION_LABELS = {
     "plan.changed": _("Plan changed"),
     "staff.created": _("Staff member created"),
     "staff.changed": _("Staff member changed"),
+    "client.cut": _("Service cut"),
+    "client.reactivated": _("Service reactivated"),
+    "client.notice_shown": _("Notice shown"),
+    "client.notice_cleared": _("Notice cleared"),
+    "client.promise": _("Payment promise"),
+    "invoice.created": _("Invoice created"),
+    "invoice.cancelled": _("Invoice cancelled"),
+    "payment.registered": _("Payment registered"),
+    "periodic_tasks.run": _("Periodic tasks run by hand"),
+    "company.changed": _("Company settings changed"),
 }
 OBJECT_TYPE_LABELS = {
     "client": _("Client"),
@@ -26,6 +36,7 @@ OBJECT_TYPE_LABELS = {
     "plan": _("Plan"),
     "user": _("Staff member"),
     "mass_update": _("Mass update"),
+    "company": _("Company"),
 }
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from wispbill.audit.models import SYSTEM, AuditEvent
 
-_TYPE_NAMES = {"massupdate": "mass_update"}
+_TYPE_NAMES = {"massupdate": "mass_update", "companysettings": "company"}
 
 
 def object_type_of(obj: models.Model) -> str:

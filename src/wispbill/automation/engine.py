@@ -10,7 +10,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
@@ -41,9 +41,12 @@ class RunSummary:
     clients_reactivated: int = 0
     errors: list = field(default_factory=list)
     no_cut_day: bool = False
+    # The clients each task acted on, for the forecast; not part of the reported summary.
+    acted: dict = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict:
         data = asdict(self)
+        data.pop("acted")
         data["date"] = data.pop("day").isoformat()
         return data
 
@@ -308,7 +311,7 @@ def _run(summary: RunSummary, *, zone, client, progress) -> None:
         own_groups[BillingSchedule(*row[1:])].append(row[0])
     total = len(zone_list) + len(own_groups) + 2
     done = 0
-    acted: dict[str, list[int]] = {task: [] for task in TASKS}
+    acted: dict[str, list[int]] = {task: [] for task in (*TASKS, "reactivations")}
     failed: dict[str, dict] = {task: {} for task in TASKS}
 
     def step():
@@ -356,7 +359,8 @@ def _run(summary: RunSummary, *, zone, client, progress) -> None:
     try:
         if not summary.no_cut_day:
             acted["cuts"] = _cut(scope_clients, day, company)
-        summary.clients_reactivated = len(_reactivate(scope_clients, day))
+        acted["reactivations"] = _reactivate(scope_clients, day)
+        summary.clients_reactivated = len(acted["reactivations"])
     except Exception as exc:
         log.exception("cuts")
         summary.errors.append({"scope": "all", "task": "cuts", "error": str(exc)})
@@ -365,6 +369,7 @@ def _run(summary: RunSummary, *, zone, client, progress) -> None:
     summary.invoices_created = len(acted["invoices"])
     summary.notices_shown = len(acted["notices"])
     summary.clients_cut = len(acted["cuts"])
+    summary.acted = acted
     _record(day, zone_list, own, acted, failed)
 
 
@@ -437,3 +442,20 @@ def _record(day: date, zones: list, own: QuerySet, acted: dict, failed: dict) ->
             TaskState.objects.filter(kind="client", task=task, object_id=client_id).update(
                 **base, last_status=TaskStatus.ERROR, last_error=error, last_count=0
             )
+
+
+def forecast(*, start: date, days: int = 7, zone=None) -> list[dict]:
+    """Who the tasks would invoice, warn, cut and reactivate on each of the next days, if
+    nobody paid: the real runs, one day after another, rolled back at the end."""
+    out = []
+    try:
+        with transaction.atomic():
+            for offset in range(days):
+                day = start + timedelta(days=offset)
+                summary = RunSummary(day=day)
+                _run(summary, zone=zone, client=None, progress=None)
+                out.append({"day": day, "summary": summary, "acted": summary.acted})
+            raise _DryRun
+    except _DryRun:
+        pass
+    return out

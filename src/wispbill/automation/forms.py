@@ -1,6 +1,9 @@
+from datetime import date
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wispbill.automation.models import CompanySettings
 from wispbill.automation.switches import TASKS
 from wispbill.network.models import Zone
 from wispbill.panel.forms import TASK_NAMES
@@ -46,3 +49,70 @@ class MassUpdateForm(forms.Form):
     @property
     def task_fields(self):
         return [self[t] for t in TASKS]
+
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+class CompanySettingsForm(forms.ModelForm):
+    no_cut_weekdays = forms.TypedMultipleChoiceField(
+        label=_("Weekdays without cuts"),
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    holidays = forms.CharField(
+        label=_("Holidays without cuts"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One date per line, as YYYY-MM-DD."),
+    )
+    run_hour = forms.IntegerField(
+        label=_("Daily run hour"),
+        min_value=0,
+        max_value=23,
+        help_text=_("0 to 23, in the ISP's time zone."),
+    )
+
+    class Meta:
+        model = CompanySettings
+        fields = [
+            "name",
+            "run_hour",
+            "no_cut_weekdays",
+            "holidays",
+            "min_debt_to_cut",
+            "invoice_suspended",
+            "payment_instructions",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance and not self.is_bound:
+            self.initial["holidays"] = "\n".join(self.instance.holidays)
+
+    def clean_holidays(self):
+        days = []
+        for line in self.cleaned_data["holidays"].split():
+            try:
+                days.append(date.fromisoformat(line.strip()).isoformat())
+            except ValueError:
+                raise forms.ValidationError(
+                    _("%(value)s is not a date (YYYY-MM-DD).") % {"value": line}
+                ) from None
+        return sorted(set(days))
+
+    def clean_min_debt_to_cut(self):
+        value = self.cleaned_data["min_debt_to_cut"]
+        if value < 0:
+            raise forms.ValidationError(_("Must be zero or more."))
+        return value

@@ -387,3 +387,24 @@ def manual_run_execute(run_id: int) -> None:
     ManualRun.objects.filter(pk=run_id).update(
         status=ManualRun.DONE, finished_at=timezone.now(), summary=summary.as_dict()
     )
+
+
+@transaction.atomic
+def company_settings_update(*, actor, **fields):
+    """Change the company's rules for the periodic tasks; admins only."""
+    from wispbill.automation.models import CompanySettings
+    from wispbill.staff.permissions import require_admin
+
+    require_admin(actor)
+    company = locked(CompanySettings.objects).get(pk=CompanySettings.load().pk)
+    changes = {}
+    for name, value in fields.items():
+        old = getattr(company, name)
+        if old != value:
+            changes[name] = [str(old), str(value)]
+            setattr(company, name, value)
+    company.full_clean()
+    company.save()
+    if changes:
+        audit_record(actor=actor, action="company.changed", obj=company, changes=changes)
+    return company

@@ -1,14 +1,34 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from wispbill.automation import services
-from wispbill.automation.forms import MassUpdateForm
-from wispbill.automation.models import MassUpdate
+from wispbill.automation import engine, services
+from wispbill.automation.forms import CompanySettingsForm, MassUpdateForm
+from wispbill.automation.models import CompanySettings, ManualRun, MassUpdate
+from wispbill.automation.selectors import PeriodicTaskRows
+from wispbill.automation.switches import TASK_LABELS
+from wispbill.clients.models import Client
+from wispbill.network.models import Zone
 from wispbill.panel.views import forbidden, paginate, run_service
-from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, PermissionRequired, has_permission
+from wispbill.staff.permissions import (
+    TOGGLE_PERIODIC_TASKS,
+    AdminRequired,
+    PermissionRequired,
+    has_permission,
+)
+
+FORECAST_LABELS = [
+    ("invoices", gettext_lazy("Invoiced")),
+    ("notices", gettext_lazy("Warned")),
+    ("cuts", gettext_lazy("Cut")),
+    ("reactivations", gettext_lazy("Reactivated")),
+]
 
 
 def _forbidden(request):
@@ -111,3 +131,108 @@ def mass_update_undo(request, pk):
     elif not restored:
         messages.info(request, _("There was nothing to restore."))
     return redirect("panel:mass-update-detail", pk=pk)
+
+
+@login_required
+def periodic_tasks(request):
+    """Tareas periódicas: every zone and own-billing client, its three tasks, and "run now"."""
+    zone_id = request.GET.get("zone")
+    rows = PeriodicTaskRows(zone_id=int(zone_id) if zone_id and zone_id.isdigit() else None)
+    page, query = paginate(request, rows, 50)
+    return render(
+        request,
+        "automation/periodic_tasks.html",
+        {
+            "page_obj": page,
+            "query": query,
+            "company": CompanySettings.load(),
+            "zones": Zone.objects.select_related("router"),
+            "params": request.GET,
+            "recent_runs": ManualRun.objects.all()[:5],
+            "task_names": TASK_LABELS.values(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def run_now(request):
+    zone = client = None
+    if request.POST.get("zone", "").isdigit():
+        zone = get_object_or_404(Zone, pk=request.POST["zone"])
+    if request.POST.get("client", "").isdigit():
+        client = get_object_or_404(Client, pk=request.POST["client"], billing_type="own")
+    try:
+        run = services.manual_run_start(
+            actor=request.user, zone=zone, client=client, dry_run=request.POST.get("dry_run") == "1"
+        )
+    except PermissionDenied as exc:
+        return forbidden(request, exc)
+    return redirect("panel:run-detail", pk=run.pk)
+
+
+@login_required
+def run_detail(request, pk):
+    run = get_object_or_404(ManualRun.objects.select_related("zone__router", "client"), pk=pk)
+    return render(request, "automation/run_detail.html", {"run": run})
+
+
+@login_required
+def run_status(request, pk):
+    run = get_object_or_404(ManualRun, pk=pk)
+    return JsonResponse(
+        {
+            "status": run.status,
+            "done": run.progress_done,
+            "total": run.progress_total,
+            "summary": run.summary,
+        }
+    )
+
+
+@login_required
+def forecast(request):
+    """Pronóstico: who will be invoiced, warned and cut in the next 7 days."""
+    zone = None
+    if request.GET.get("zone", "").isdigit():
+        zone = get_object_or_404(Zone, pk=request.GET["zone"])
+    days = engine.forecast(start=timezone.localdate(), days=7, zone=zone)
+    ids = {i for day in days for ids in day["acted"].values() for i in ids}
+    names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))
+    for day in days:
+        day["lists"] = [
+            (label, [(i, names.get(i, "?")) for i in day["acted"].get(key, [])])
+            for key, label in FORECAST_LABELS
+        ]
+    return render(
+        request,
+        "automation/forecast.html",
+        {
+            "days": days,
+            "zone": zone,
+            "zones": Zone.objects.select_related("router"),
+        },
+    )
+
+
+@login_required
+def company_settings(request):
+    if not request.user.is_superuser:
+        return forbidden(request, AdminRequired())
+    company = CompanySettings.load()
+    form = CompanySettingsForm(request.POST or None, instance=company)
+    if request.method == "POST" and form.is_valid():
+        result = run_service(
+            request,
+            form,
+            lambda: services.company_settings_update(actor=request.user, **form.cleaned_data),
+        )
+        if result is not None:
+            messages.success(request, _("Settings saved."))
+            return redirect("panel:company-settings")
+    return render(
+        request,
+        "automation/company_settings.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )

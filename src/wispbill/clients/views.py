@@ -1,10 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from wispbill.audit.selectors import audit_events_for
 from wispbill.automation.selectors import client_effective_switches, clients_with_effective_switches
+from wispbill.billing.forms import InvoiceDateForm, PromiseForm
+from wispbill.billing.services import invoice_create_for_cycle
 from wispbill.clients import services
 from wispbill.clients.forms import ClientForm, PlanForm, client_initial
 from wispbill.clients.models import BillingType, Client, ClientState, Plan, today
@@ -137,3 +144,45 @@ def plan_edit(request, pk=None):
         {"form": form, "plan": plan},
         status=400 if form.errors else 200,
     )
+
+
+ACTIONS = {
+    "cut": (services.client_cut, gettext_lazy("Service cut.")),
+    "reactivate": (services.client_reactivate, gettext_lazy("Service reactivated.")),
+    "show-notice": (services.client_show_notice, gettext_lazy("Notice shown.")),
+    "clear-notice": (services.client_clear_notice, gettext_lazy("Notice cleared.")),
+}
+
+
+@login_required
+@require_POST
+def client_action(request, pk, action):
+    """The manual actions; they work whatever the switches say."""
+    client = get_object_or_404(Client, pk=pk)
+    try:
+        if action in ACTIONS:
+            call, done = ACTIONS[action]
+            call(actor=request.user, client=client)
+            messages.success(request, done)
+        elif action == "promise":
+            form = PromiseForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(form.errors["until"])
+            services.client_promise(
+                actor=request.user, client=client, until=form.cleaned_data["until"]
+            )
+            messages.success(
+                request,
+                _("Promise registered until %(date)s.")
+                % {"date": form.cleaned_data["until"].isoformat()},
+            )
+        elif action == "create-invoice":
+            form = InvoiceDateForm(request.POST)
+            day = form.cleaned_data.get("date") if form.is_valid() else None
+            invoice = invoice_create_for_cycle(actor=request.user, client=client, day=day)
+            messages.success(request, _("Invoice %(id)s created.") % {"id": invoice.pk})
+        else:
+            raise Http404
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(f"{reverse('panel:client-edit', args=[pk])}#money")

@@ -2,6 +2,7 @@ from django.urls import path
 
 from wispbill.audit import views as audit
 from wispbill.automation import views as automation
+from wispbill.billing import views as billing
 from wispbill.clients import views as clients
 from wispbill.network import views as network
 from wispbill.panel import views as panel
@@ -13,6 +14,16 @@ urlpatterns = [
     path("clients/", clients.client_list, name="client-list"),
     path("clients/new/", clients.client_edit, name="client-new"),
     path("clients/<int:pk>/", clients.client_edit, name="client-edit"),
+    path("clients/<int:pk>/actions/<slug:action>/", clients.client_action, name="client-action"),
+    path("clients/<int:client_pk>/payments/", billing.payment_create, name="payment-create"),
+    path("invoices/", billing.invoice_list, name="invoice-list"),
+    path("invoices/<int:pk>/cancel/", billing.invoice_cancel, name="invoice-cancel"),
+    path("periodic-tasks/", automation.periodic_tasks, name="periodic-tasks"),
+    path("periodic-tasks/run/", automation.run_now, name="run-now"),
+    path("periodic-tasks/runs/<int:pk>/", automation.run_detail, name="run-detail"),
+    path("periodic-tasks/runs/<int:pk>/status/", automation.run_status, name="run-status"),
+    path("periodic-tasks/forecast/", automation.forecast, name="forecast"),
+    path("settings/", automation.company_settings, name="company-settings"),
     path("plans/", clients.plan_list, name="plan-list"),
     path("plans/new/", clients.plan_edit, name="plan-new"),
     path("plans/<int:pk>/", clients.plan_edit, name="plan-edit"),

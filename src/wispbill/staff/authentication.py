@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from wispbill.staff.services import api_key_user
@@ -25,3 +26,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return KEYWORD
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Describes the key header in the OpenAPI schema."""
+
+    target_class = ApiKeyAuthentication
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'The value is "Api-Key " followed by the key '
+            "(`wispbill create-api-key USERNAME`).",
+        }

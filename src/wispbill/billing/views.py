@@ -1,0 +1,85 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from wispbill.billing import services
+from wispbill.billing.forms import PaymentForm
+from wispbill.billing.models import Invoice, InvoiceStatus
+from wispbill.clients.models import Client
+from wispbill.network.models import Zone
+from wispbill.panel.views import paginate
+
+
+@login_required
+def invoice_list(request):
+    params = request.GET
+    qs = Invoice.objects.select_related("client__zone__router").order_by("-pay_date", "-id")
+    if params.get("status") in InvoiceStatus.values:
+        qs = qs.filter(status=params["status"])
+    if params.get("zone", "").isdigit():
+        qs = qs.filter(client__zone_id=params["zone"])
+    if params.get("kind") in ("automatic", "manual"):
+        qs = qs.filter(automatic=params["kind"] == "automatic")
+    if q := params.get("q", "").strip():
+        qs = qs.filter(Q(client__name__icontains=q) | Q(client__ip__startswith=q))
+    page, query = paginate(request, qs)
+    return render(
+        request,
+        "billing/invoice_list.html",
+        {
+            "page_obj": page,
+            "query": query,
+            "params": params,
+            "statuses": InvoiceStatus.choices,
+            "zones": Zone.objects.select_related("router"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def invoice_cancel(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    try:
+        services.invoice_cancel(actor=request.user, invoice=invoice)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Invoice %(id)s cancelled.") % {"id": invoice.pk})
+    return redirect(f"{_client_url(invoice.client_id)}#money")
+
+
+def _client_url(pk) -> str:
+    from django.urls import reverse
+
+    return reverse("panel:client-edit", args=[pk])
+
+
+@login_required
+@require_POST
+def payment_create(request, client_pk):
+    client = get_object_or_404(Client, pk=client_pk)
+    form = PaymentForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(f"{_client_url(client.pk)}#money")
+    activate = request.POST.get("activate") == "1"
+    try:
+        payment = services.payment_register(
+            actor=request.user, client=client, activate_service=activate, **form.cleaned_data
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        client.refresh_from_db()
+        messages.success(
+            request,
+            _("Payment of %(amount)s registered; the client is %(state)s.")
+            % {"amount": payment.amount, "state": client.get_state_display().lower()},
+        )
+    return redirect(f"{_client_url(client.pk)}#money")
