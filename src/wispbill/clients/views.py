@@ -10,7 +10,8 @@ from django.views.decorators.http import require_POST
 
 from wispbill.audit.selectors import audit_events_for
 from wispbill.automation.selectors import client_effective_switches, clients_with_effective_switches
-from wispbill.billing.forms import InvoiceDateForm, PromiseForm
+from wispbill.billing.forms import InvoiceDateForm, PaymentForm, PromiseForm
+from wispbill.billing.selectors import client_balance
 from wispbill.billing.services import invoice_create_for_cycle
 from wispbill.clients import services
 from wispbill.clients.forms import ClientForm, PlanForm, client_initial
@@ -54,18 +55,19 @@ def client_list(request):
 
 
 def _client_page(request, form, client, status=200):
-    effective = client_effective_switches(client) if client else None
-    return render(
-        request,
-        "clients/client_form.html",
-        {
-            "form": form,
-            "client": client,
-            "effective": effective,
-            "events": audit_events_for(client)[:100] if client else [],
-        },
-        status=status,
-    )
+    context = {"form": form, "client": client}
+    if client:
+        context.update(
+            effective=client_effective_switches(client),
+            events=audit_events_for(client)[:100],
+            invoices=client.invoices.order_by("-pay_date", "-id")[:36],
+            payments=client.payments.prefetch_related("allocations")[:36],
+            balance=client_balance(client),
+            payment_form=PaymentForm(),
+            promise_form=PromiseForm(),
+            invoice_date_form=InvoiceDateForm(),
+        )
+    return render(request, "clients/client_form.html", context, status=status)
 
 
 @login_required

@@ -1,0 +1,165 @@
+"""The daily run as real processes: the CLI's contract, two runs at once, a run killed mid-way."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+
+from tests.factories import PlanFactory, ZoneFactory
+from wispbill.audit.models import AuditEvent
+from wispbill.billing.models import Invoice, InvoiceLine
+from wispbill.clients.models import Client
+
+pytestmark = pytest.mark.slow
+DAY = "2026-08-25"
+
+
+def _env(data_dir) -> dict:
+    env = {**os.environ, "WISPBILL_DATA_DIR": str(data_dir)}
+    if connection.vendor == "postgresql":
+        s = connection.settings_dict
+        env["DATABASE_URL"] = (
+            f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+        )
+    else:
+        env.pop("DATABASE_URL", None)
+    return env
+
+
+def _cli(data_dir, *args, **kwargs):
+    return subprocess.Popen(
+        [sys.executable, "-m", "wispbill.cli", *args],
+        env=_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def _finish(process, timeout=300) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+def test_cli_reports_json_and_refuses_a_future_day(tmp_path):
+    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    run = [sys.executable, "-m", "wispbill.cli"]
+    subprocess.run([*run, "demo", "--clients", "40"], env=env, check=True, capture_output=True)
+    first = subprocess.run(
+        [*run, "run-periodic-tasks", "--json"], env=env, check=True, capture_output=True, text=True
+    )
+    summary = json.loads(first.stdout.strip().splitlines()[-1])
+    for key in ("invoices_created", "notices_shown", "clients_cut", "clients_reactivated"):
+        assert isinstance(summary[key], int)
+    assert summary["errors"] == [] and summary["invoices_created"] > 0
+    again = subprocess.run(
+        [*run, "run-periodic-tasks", "--json"], env=env, check=True, capture_output=True, text=True
+    )
+    assert json.loads(again.stdout.strip().splitlines()[-1])["invoices_created"] == 0
+    future = subprocess.run(
+        [*run, "run-periodic-tasks", "--date", "2999-01-01"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert future.returncode != 0 and "future" in future.stderr
+    dry = subprocess.run(
+        [*run, "run-periodic-tasks", "--date", "2999-01-01", "--dry-run", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(dry.stdout.strip().splitlines()[-1])["dry_run"] is True
+    bad = subprocess.run(
+        [*run, "run-periodic-tasks", "--date", "25/08/2026"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode != 0 and "YYYY-MM-DD" in bad.stderr
+    unknown = subprocess.run(
+        [*run, "run-periodic-tasks", "--zone", "999999"], env=env, capture_output=True, text=True
+    )
+    assert unknown.returncode != 0
+
+
+postgres_only = pytest.mark.skipif(
+    "os.environ.get('DATABASE_URL', '').startswith('postgres') is False",
+    reason="other processes can only reach the test database on PostgreSQL",
+)
+
+
+def _many_clients(count: int) -> None:
+    zones = [ZoneFactory(pay_day=1, invoice_lead_days=7) for _ in range(4)]
+    plan = PlanFactory()
+    Client.objects.bulk_create(
+        Client(
+            name=f"C{n}",
+            ip=f"10.200.{n // 250}.{n % 250 + 1}",
+            zone=zones[n % 4],
+            plan=plan,
+            start_date=date(2026, 1, 1),
+        )
+        for n in range(count)
+    )
+
+
+def _assert_each_client_invoiced_once(count: int) -> None:
+    assert Invoice.objects.count() == count
+    assert not Invoice.objects.values("client").annotate(n=Count("id")).filter(n__gt=1).exists()
+    assert InvoiceLine.objects.count() == count
+    assert AuditEvent.objects.filter(action="invoice.created").count() == count
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_running_the_same_day_bill_each_client_once(tmp_path):
+    _many_clients(3000)
+    first, second = (
+        _cli(tmp_path, "run-periodic-tasks", "--date", DAY, "--force", "--json"),
+        _cli(tmp_path, "run-periodic-tasks", "--date", DAY, "--force", "--json"),
+    )
+    results = [_finish(first), _finish(second)]
+    for code, _out, err in results:
+        assert code == 0, err
+    created = [
+        json.loads(out.strip().splitlines()[-1])["invoices_created"] for _c, out, _e in results
+    ]
+    assert sum(created) == 3000
+    _assert_each_client_invoiced_once(3000)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_run_killed_half_way_is_finished_by_the_next_without_duplicates(tmp_path):
+    count = 8000
+    _many_clients(count)
+    process = _cli(tmp_path, "run-periodic-tasks", "--date", DAY, "--force")
+    deadline = time.monotonic() + 120
+    seen = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        seen = Invoice.objects.count()
+        if seen:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    process.wait(timeout=30)
+    assert 0 < seen < count, "the run finished before it could be killed"
+    killed_at = Invoice.objects.count()
+    assert killed_at < count
+    # Whatever committed is whole: every invoice has its line and its audit event.
+    assert InvoiceLine.objects.count() == killed_at
+    assert AuditEvent.objects.filter(action="invoice.created").count() == killed_at
+    code, out, err = _finish(_cli(tmp_path, "run-periodic-tasks", "--date", DAY, "--force"))
+    assert code == 0, err
+    _assert_each_client_invoiced_once(count)
