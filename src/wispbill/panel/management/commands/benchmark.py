@@ -61,6 +61,7 @@ class Command(BaseCommand):
         admin = self._admin()
         results.update(self._time_lists(admin, repeat))
         results.update(self._time_mass_updates(admin, repeat))
+        results.update(self._time_daily_run(max(1, min(repeat, 3))))
         if options["json"]:
             self.stdout.write(json.dumps(results, indent=2))
         else:
@@ -160,6 +161,58 @@ class Command(BaseCommand):
             "api_clients_page_s": _median(
                 lambda: api.get("/api/v1/clients/", {"limit": 50}), repeat
             ),
+        }
+
+    def _forget_runs(self) -> None:
+        from wispbill.audit.models import AuditEvent
+        from wispbill.automation.models import TaskState
+        from wispbill.billing.models import Invoice, InvoiceLine
+
+        InvoiceLine.objects.all().delete()
+        Invoice.objects.all().delete()
+        AuditEvent.objects.filter(action="invoice.created").delete()
+        TaskState.objects.all().delete()
+
+    def _time_daily_run(self, repeat: int) -> dict:
+        """The whole daily run over every client, then the same day again (idempotent), and
+        the floor: inserting the same number of bare invoice rows in bulk."""
+        from wispbill.automation.engine import run_periodic_tasks
+        from wispbill.billing.models import Invoice
+
+        day = date(2026, 8, 25)
+        first, again, floor = [], [], []
+        created = 0
+        for _ in range(repeat):
+            self._forget_runs()
+            start = time.perf_counter()
+            created = run_periodic_tasks(day=day).invoices_created
+            first.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            assert run_periodic_tasks(day=day).invoices_created == 0
+            again.append(time.perf_counter() - start)
+            self._forget_runs()
+            ids = list(Client.objects.values_list("id", flat=True))
+            start = time.perf_counter()
+            with transaction.atomic():
+                Invoice.objects.bulk_create(
+                    (
+                        Invoice(client_id=client_id, period_start=day, period_end=day,
+                                issued_on=day, pay_date=day, notice_date=day, due_date=day,
+                                total=Decimal("399.00"), automatic=True)
+                        for client_id in ids
+                    ),
+                    batch_size=2_000,
+                )
+            floor.append(time.perf_counter() - start)
+        self._forget_runs()
+        first_s, again_s, floor_s = (statistics.median(t) for t in (first, again, floor))
+        return {
+            "daily_run_invoices_created": created,
+            "daily_run_first_s": first_s,
+            "daily_run_again_same_day_s": again_s,
+            "bulk_insert_same_invoice_rows_s": floor_s,
+            "daily_run_over_bulk_insert_ratio": first_s / floor_s,
+            "daily_run_again_over_bulk_insert_ratio": again_s / floor_s,
         }
 
     def _time_mass_updates(self, admin, repeat: int) -> dict:
