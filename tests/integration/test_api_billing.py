@@ -186,3 +186,23 @@ def test_periodic_tasks_list_has_a_row_per_zone_and_own_client(admin_api):
     assert invoices["next_run"] and invoices["last_run_at"]
     page = admin_api.get("/api/v1/periodic-tasks/?limit=1&offset=1").json()
     assert page["results"][0]["id"] == own.pk
+
+
+def test_state_changes_follow_the_allowed_transitions(admin_api):
+    client = ClientFactory(state="cancelled")
+    response = admin_api.patch(
+        f"/api/v1/clients/{client.pk}/", {"state": "suspended"}, format="json"
+    )
+    assert response.status_code == 400 and "state" in response.json()
+    assert (
+        admin_api.patch(f"/api/v1/clients/{client.pk}/", {"state": "active"}, format="json").json()[
+            "state"
+        ]
+        == "active"
+    )
+    free = ClientFactory(state="free")
+    assert admin_api.post(f"/api/v1/clients/{free.pk}/cut/").status_code == 400
+    assert (
+        admin_api.post(f"/api/v1/clients/{free.pk}/create-invoice/", {}, format="json").status_code
+        == 400
+    )

@@ -196,9 +196,17 @@ class Command(BaseCommand):
             with transaction.atomic():
                 Invoice.objects.bulk_create(
                     (
-                        Invoice(client_id=client_id, period_start=day, period_end=day,
-                                issued_on=day, pay_date=day, notice_date=day, due_date=day,
-                                total=Decimal("399.00"), automatic=True)
+                        Invoice(
+                            client_id=client_id,
+                            period_start=day,
+                            period_end=day,
+                            issued_on=day,
+                            pay_date=day,
+                            notice_date=day,
+                            due_date=day,
+                            total=Decimal("399.00"),
+                            automatic=True,
+                        )
                         for client_id in ids
                     ),
                     batch_size=2_000,
