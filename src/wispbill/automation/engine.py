@@ -25,6 +25,7 @@ from wispbill.billing.schedule import BillingSchedule, current_cycle, late_dates
 from wispbill.billing.selectors import owed_subquery
 from wispbill.billing.services import line_description
 from wispbill.clients.models import Client
+from wispbill.network.sync import routers_changed, routers_of_clients
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -175,6 +176,7 @@ def _show_notices(clients: QuerySet, day: date) -> list[int]:
                 rows=((row[0], row[1], {"notice_active": [False, True]}) for row in newly),
                 reason=_("automatic: invoice unpaid on its notice date"),
             )
+            routers_changed(routers_of_clients(row[0] for row in newly))
         shown += [row[0] for row in newly]
     return shown
 
@@ -227,6 +229,7 @@ def _cut(clients: QuerySet, day: date, company: CompanySettings) -> list[int]:
                     for row in batch
                 ),
             )
+            routers_changed(routers_of_clients(ids))
         cut += ids
     return cut
 
@@ -254,6 +257,7 @@ def _reactivate(clients: QuerySet, day: date) -> list[int]:
                 rows=((row[0], row[1], {"state": ["suspended", "active"]}) for row in batch),
                 reason=_("automatic: nothing overdue left"),
             )
+            routers_changed(routers_of_clients(ids))
     return [row[0] for row in rows]
 
 

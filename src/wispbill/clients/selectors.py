@@ -38,9 +38,15 @@ def client_list(
 
 
 def client_sync_status(client: Client) -> str:
-    """ "ok" when the client's router holds what its state asks; routers without enforcement
-    always do."""
+    """ "ok" when its router holds what the client's state asks (always, without enforcement);
+    "pending" while a change waits to be pushed; "error" when its entry failed or its router
+    cannot be reached."""
     router = client.zone.router
     if router.enforcement == "none":
         return "ok"
-    return router.sync_status
+    if client.ip in router.failed_addresses:
+        return "error"
+    if router.needs_sync:
+        # Changes wait for the router: unreachable ("error") or simply not pushed yet.
+        return "error" if router.sync_status == "error" else "pending"
+    return "ok" if router.last_sync_at else "pending"

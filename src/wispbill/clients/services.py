@@ -15,6 +15,7 @@ from wispbill.billing.models import Invoice
 from wispbill.billing.schedule import schedule_changes, schedule_from
 from wispbill.clients.models import BillingType, Client, ClientState, Plan, Promise
 from wispbill.db import locked
+from wispbill.network.sync import routers_changed
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
 
 ZONE_HAS_NO_SCHEDULE = gettext_lazy(
@@ -145,6 +146,8 @@ def client_create(
     if client.billing_type == BillingType.OWN:
         changes["periodic_tasks"] = [None, client.switches.as_dict()]
     audit_record(actor=actor, action="client.created", obj=client, changes=changes)
+    if client.state == "suspended":
+        routers_changed([client.zone.router_id])
     if switch_diff:
         audit_record(actor=actor, action="periodic_tasks.changed", obj=client, changes=switch_diff)
     return client
@@ -163,6 +166,7 @@ def client_update(
     """Edit a client. A change to the switches that govern it needs the permission, and
     without it the whole edit is refused."""
     client = locked(Client.objects.select_related("zone")).get(pk=client.pk)
+    router_before = client.zone.router_id
     before = {f: _display(getattr(client, f)) for f in CLIENT_FIELDS}
     before_schedule = client.schedule
     before_effective = client_effective_switches(client)
@@ -186,6 +190,9 @@ def client_update(
     changes.update(schedule_changes(before_schedule, client.schedule))
     if changes:
         audit_record(actor=actor, action="client.changed", obj=client, changes=changes)
+    if {"ip", "zone", "state"} & set(changes):
+        client = Client.objects.select_related("zone").get(pk=client.pk)
+        routers_changed({router_before, client.zone.router_id})
     if switch_diff:
         audit_record(actor=actor, action="periodic_tasks.changed", obj=client, changes=switch_diff)
     return client
@@ -240,6 +247,7 @@ def _set_state(
     audit_record(
         actor=actor, action=action, obj=client, changes={"state": [before, to_state]}, reason=reason
     )
+    routers_changed([client.zone.router_id])
 
 
 def _locked_client(client) -> Client:
@@ -295,6 +303,7 @@ def _set_notice(*, actor, client: Client, active: bool, reason: str) -> Client:
             changes={"notice_active": [not active, active]},
             reason=reason,
         )
+        routers_changed([client.zone.router_id])
     return client
 
 

@@ -34,6 +34,12 @@ class Router(models.Model):
     )
     last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
+    # Set by every change that affects this router, cleared by the reconcile that takes it:
+    # many changes in a row coalesce into one push.
+    needs_sync = models.BooleanField(default=False, editable=False)
+    sync_failures = models.PositiveIntegerField(default=0, editable=False)
+    failed_addresses = models.JSONField(default=list, blank=True, editable=False)
+    retry_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -10,6 +10,7 @@ from wispbill.automation.switches import Switches
 from wispbill.billing.schedule import BillingSchedule, schedule_changes, schedule_from
 from wispbill.db import locked
 from wispbill.network.models import Enforcement, Router, Zone
+from wispbill.network.sync import routers_changed
 
 ROUTER_FIELDS = (
     "name",
@@ -59,6 +60,7 @@ def router_create(*, actor, password: str = "", **fields) -> Router:
         obj=router,
         changes={f: [None, getattr(router, f)] for f in ROUTER_FIELDS},
     )
+    routers_changed([router.pk])
     return router
 
 
@@ -77,6 +79,7 @@ def router_update(*, actor, router: Router, password: str | None = None, **field
     router.save()
     if changes:
         audit_record(actor=actor, action="router.changed", obj=router, changes=changes)
+        routers_changed([router.pk])
     return router
 
 

@@ -1,0 +1,29 @@
+"""Queue tasks for the routers: one task per router, so a slow or dead router delays only
+itself."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from wispbill.network import sync
+from wispbill.network.drivers import DriverError
+from wispbill.network.models import Router
+
+
+@db_task()
+def reconcile_router_task(router_id: int, claimed_only: bool = True):
+    router = Router.objects.filter(pk=router_id).first()
+    if router is None:
+        return
+    try:
+        sync.router_reconcile(router, claimed_only=claimed_only)
+    except DriverError:
+        delay = sync.schedule_retry(router_id)
+        if delay is not None:
+            reconcile_router_task.schedule((router_id, False), delay=delay)
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def reconcile_all_routers():
+    """A router that was down, rebooted or edited by hand converges on the next pass."""
+    for router_id in Router.objects.exclude(enforcement="none").values_list("id", flat=True):
+        reconcile_router_task(router_id, claimed_only=False)
