@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "wispbill.panel.middleware.NoticePortMiddleware",
     "wispbill.panel.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -184,3 +185,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"wispbill": {"level": "INFO"}},
 }
+
+# The notice page: routers send the web traffic of listed clients to this address and port.
+NOTICE_HOST = os.environ.get("WISPBILL_NOTICE_HOST", "")
+NOTICE_PORT = int(os.environ.get("WISPBILL_NOTICE_PORT", "8081"))

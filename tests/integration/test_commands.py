@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -93,11 +94,22 @@ def _free_port() -> int:
 
 
 def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path):
-    port = _free_port()
+    port, notice_port = _free_port(), _free_port()
     env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "wispbill.cli", "serve", "--port", str(port), "--host", "127.0.0.1"],
+        [
+            sys.executable,
+            "-m",
+            "wispbill.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            "--notice-port",
+            str(notice_port),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -117,6 +129,13 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path):
         assert status == 200 and "Iniciar sesión" in body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/panel/panel.css") as r:
             assert r.status == 200
+        # The notice port answers every path with the notice page; this address is no client.
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{notice_port}/any/path", timeout=5)
+        except urllib.error.HTTPError as error:
+            assert error.code == 404 and "avisos de pago" in error.read().decode()
+        else:
+            raise AssertionError("the notice port showed something to a non-client")
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
     finally:

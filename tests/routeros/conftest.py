@@ -1,6 +1,6 @@
 import pytest
 
-from tests.routeros.emulator import RouterOSEmulator
+from wispbill.network.emulator import RouterOSEmulator
 
 
 @pytest.fixture

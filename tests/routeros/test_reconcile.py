@@ -164,7 +164,7 @@ def test_wrong_password_and_tls(mikrotik, emulator):
     mikrotik.save()
     with pytest.raises(DriverError, match="invalid user name or password"):
         router_reconcile(mikrotik)
-    from tests.routeros.emulator import RouterOSEmulator
+    from wispbill.network.emulator import RouterOSEmulator
 
     secure = RouterOSEmulator(username="wispbill", password="s3cret", tls=True).start()
     try:

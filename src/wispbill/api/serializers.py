@@ -453,3 +453,11 @@ class RunSummarySerializer(serializers.Serializer):
     clients_reactivated = serializers.IntegerField()
     no_cut_day = serializers.BooleanField()
     errors = serializers.ListField(child=serializers.DictField())
+
+
+class ReconcileResultSerializer(serializers.Serializer):
+    added = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    failed = serializers.ListField(child=serializers.DictField())
+    sync_status = serializers.ChoiceField(choices=["ok", "pending", "error"])
+    last_sync_at = serializers.DateTimeField(allow_null=True)

@@ -20,7 +20,9 @@ from wispbill.billing.models import Invoice, InvoiceStatus, Payment
 from wispbill.clients import services as client_services
 from wispbill.clients.models import Plan
 from wispbill.clients.selectors import client_list
+from wispbill.network.drivers import DriverError
 from wispbill.network.models import Router, Zone
+from wispbill.network.sync import router_reconcile, router_test_connection
 from wispbill.staff.permissions import RUN_PERIODIC_TASKS, TOGGLE_PERIODIC_TASKS
 
 # Ids are database integers: anything else is an unknown object (404), never a crash.
@@ -57,6 +59,33 @@ class PlanViewSet(EditableViewSet):
 class RouterViewSet(EditableViewSet):
     queryset = Router.objects.all()
     serializer_class = s.RouterSerializer
+
+    @extend_schema(request=None, responses={200: s.ReconcileResultSerializer})
+    @action(detail=True, methods=["post"])
+    def reconcile(self, request, pk=None):
+        """Push the desired cut and notice lists to this router now."""
+        router = self.get_object()
+        try:
+            result = router_reconcile(router)
+        except DriverError as exc:
+            router.refresh_from_db()
+            return Response(
+                {"detail": str(exc), "sync_status": router.sync_status},
+                status=status.HTTP_502_BAD_GATEWAY,
+            )
+        router.refresh_from_db()
+        return Response(
+            {**result, "sync_status": router.sync_status, "last_sync_at": router.last_sync_at}
+        )
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=True, methods=["post"], url_path="test-connection")
+    def test_connection(self, request, pk=None):
+        """Connect, log in and read the router's identity and version."""
+        try:
+            return Response({"ok": True, **router_test_connection(self.get_object())})
+        except DriverError as exc:
+            return Response({"ok": False, "detail": str(exc)}, status=status.HTTP_502_BAD_GATEWAY)
 
 
 @extend_schema(parameters=[OpenApiParameter("router", int)])

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "payment.registered": _("Payment registered"),
     "periodic_tasks.run": _("Periodic tasks run by hand"),
     "company.changed": _("Company settings changed"),
+    "router.rules_installed": _("Firewall rules installed"),
 }
 OBJECT_TYPE_LABELS = {
     "client": _("Client"),

@@ -17,6 +17,7 @@ from wispbill.clients import services
 from wispbill.clients.forms import ClientForm, PlanForm, client_initial
 from wispbill.clients.models import BillingType, Client, ClientState, Plan, today
 from wispbill.clients.selectors import client_list as select_clients
+from wispbill.clients.selectors import client_sync_status
 from wispbill.network.models import Router, Zone
 from wispbill.panel.views import FORBIDDEN, paginate, run_service, status_for
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission
@@ -63,6 +64,7 @@ def _client_page(request, form, client, status=200):
             invoices=client.invoices.order_by("-pay_date", "-id")[:36],
             payments=client.payments.prefetch_related("allocations")[:36],
             balance=client_balance(client),
+            sync_status=client_sync_status(client),
             payment_form=PaymentForm(),
             promise_form=PromiseForm(),
             invoice_date_form=InvoiceDateForm(),

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -10,8 +11,11 @@ from wispbill.audit.models import AuditEvent
 from wispbill.automation.switches import Switches
 from wispbill.billing.schedule import DEFAULT, BillingSchedule
 from wispbill.network import services
+from wispbill.network.baseline import baseline_install, baseline_plan
+from wispbill.network.drivers import DriverError
 from wispbill.network.forms import RouterForm, ZoneForm, zone_initial
 from wispbill.network.models import Router, Zone
+from wispbill.network.sync import router_reconcile, router_test_connection
 from wispbill.panel.forms import SCHEDULE_KEYS, schedule_values, switch_values
 from wispbill.panel.views import FORBIDDEN, run_service, status_for
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission
@@ -184,3 +188,98 @@ def zone_delete(request, pk):
     else:
         messages.success(request, _("Zone «%(name)s» deleted.") % {"name": zone.name})
     return redirect(f"{router_url(zone.router)}#zones")
+
+
+def notice_page(request):
+    """What a listed client sees instead of the site it asked for: found by its source IP,
+    never showing anything to an address that is not a client's."""
+    from wispbill.automation.models import CompanySettings
+    from wispbill.billing.selectors import client_balance, pending_invoices
+    from wispbill.clients.models import Client
+
+    if request.GET.get("lang") in ("es", "en"):
+        translation.activate(request.GET["lang"])
+    address = request.META.get("REMOTE_ADDR", "")
+    client = (
+        Client.objects.select_related("zone")
+        .filter(ip=address)
+        .exclude(state__in=["cancelled"])
+        .first()
+    )
+    company = CompanySettings.load()
+    context = {"company": company, "client": None}
+    if client is not None:
+        oldest = pending_invoices(client).first()
+        context.update(
+            client=client,
+            owed=max(client_balance(client), 0),
+            invoice=oldest,
+            suspended=client.state == "suspended",
+        )
+    response = render(request, "network/notice.html", context, status=200 if client else 404)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def router_sync_now(request, pk):
+    router = get_object_or_404(Router, pk=pk)
+    try:
+        result = router_reconcile(router)
+    except DriverError as exc:
+        messages.error(
+            request, _("Could not sync %(name)s: %(error)s") % {"name": router.name, "error": exc}
+        )
+    else:
+        if result["failed"]:
+            messages.warning(
+                request,
+                _("%(name)s synced with %(n)s failed entries.")
+                % {"name": router.name, "n": len(result["failed"])},
+            )
+        else:
+            messages.success(
+                request,
+                _("%(name)s is in sync: %(added)s added, %(removed)s removed.")
+                % {"name": router.name, **result},
+            )
+    return redirect(f"{router_url(router)}#sync")
+
+
+@login_required
+@require_POST
+def router_test(request, pk):
+    router = get_object_or_404(Router, pk=pk)
+    try:
+        info = router_test_connection(router)
+    except DriverError as exc:
+        messages.error(request, _("Connection failed: %(error)s") % {"error": exc})
+    else:
+        messages.success(request, _("Connected to %(identity)s, RouterOS %(version)s.") % info)
+    return redirect(f"{router_url(router)}#sync")
+
+
+@login_required
+def router_rules(request, pk):
+    """Preview, then install, the firewall and NAT rules the lists need."""
+    router = get_object_or_404(Router, pk=pk)
+    try:
+        plan = baseline_plan(router)
+    except (DriverError, ValidationError) as exc:
+        text = " ".join(exc.messages) if hasattr(exc, "messages") else str(exc)
+        messages.error(request, _("Could not read the rules: %(error)s") % {"error": text})
+        return redirect(f"{router_url(router)}#sync")
+    if request.method == "POST" and not plan.empty:
+        try:
+            baseline_install(router, plan)
+        except DriverError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("%(n)s rules installed, %(m)s removed.")
+                % {"n": len(plan.add), "m": len(plan.remove)},
+            )
+        return redirect(f"{router_url(router)}#sync")
+    return render(request, "network/router_rules.html", {"router": router, "plan": plan})

@@ -20,12 +20,20 @@ class Command(BaseCommand):
             "--host", default="0.0.0.0", help="Address to listen on (default: every interface)."
         )
         parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument(
+            "--notice-port",
+            type=int,
+            default=None,
+            help="Port of the notice page (default WISPBILL_NOTICE_PORT, 8081).",
+        )
 
-    def handle(self, *args, port, host, web_workers, **options):
+    def handle(self, *args, port, host, web_workers, notice_port, **options):
+        notice_port = notice_port or settings.NOTICE_PORT
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         env = {
             **os.environ,
+            "WISPBILL_NOTICE_PORT": str(notice_port),
             "WISPBILL_DATA_DIR": str(settings.DATA_DIR),
             "DJANGO_SETTINGS_MODULE": "wispbill.settings",
         }
@@ -38,6 +46,8 @@ class Command(BaseCommand):
                     "wispbill.wsgi:application",
                     "--bind",
                     f"{host}:{port}",
+                    "--bind",
+                    f"{host}:{notice_port}",
                     "--workers",
                     str(web_workers),
                     "--threads",
@@ -51,7 +61,10 @@ class Command(BaseCommand):
             ),
             subprocess.Popen([sys.executable, "-m", "wispbill.cli", "worker"], env=env),
         ]
-        self.stdout.write(f"wispbill is serving on http://{host}:{port}/ (Ctrl-C to stop)")
+        self.stdout.write(
+            f"wispbill is serving on http://{host}:{port}/ and the notice page on "
+            f"port {notice_port} (Ctrl-C to stop)"
+        )
         stopping = False
 
         def stop(signum, frame):

@@ -1,4 +1,5 @@
-"""A RouterOS API emulator on loopback: the real wire protocol (length-prefixed words,
+"""A RouterOS API emulator on loopback, for tests, benchmarks and trying wispbill without a
+router: the real wire protocol (length-prefixed words,
 sentences, !re/!done/!trap/!fatal, .tag, the post-6.43 login), in-memory address lists and
 firewall tables, and faults to inject. Written from the protocol, not from any client."""
 
@@ -171,7 +172,7 @@ class RouterOSEmulator:
             threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
 
     def _tls_context(self):
-        from tests.routeros.certs import server_context
+        from wispbill.network.emulator_certs import server_context
 
         return server_context()
 

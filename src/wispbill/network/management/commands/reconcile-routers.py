@@ -1,0 +1,41 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from wispbill.network.drivers import DriverError
+from wispbill.network.models import Router
+from wispbill.network.sync import router_reconcile
+
+
+class Command(BaseCommand):
+    help = "Push the desired cut and notice lists to the routers now, synchronously."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--router", type=int, help="Only this router.")
+        parser.add_argument("--json", action="store_true", help="One JSON line per router.")
+
+    def handle(self, *args, router, **options):
+        routers = Router.objects.exclude(enforcement="none").order_by("id")
+        if router is not None:
+            routers = Router.objects.filter(pk=router)
+            if not routers.exists():
+                raise CommandError(f"There is no router {router}.")
+        failures = 0
+        for item in routers:
+            try:
+                result = router_reconcile(item)
+            except DriverError as exc:
+                failures += 1
+                result = {"error": str(exc)}
+            result = {"router": item.pk, "name": item.name, **result}
+            if options["json"]:
+                self.stdout.write(json.dumps(result))
+            elif "error" in result:
+                self.stderr.write(f"{item.name}: {result['error']}")
+            else:
+                self.stdout.write(
+                    f"{item.name}: {result['added']} added, {result['removed']} removed, "
+                    f"{len(result['failed'])} failed"
+                )
+        if failures:
+            raise CommandError(f"{failures} router(s) could not be reconciled.")
