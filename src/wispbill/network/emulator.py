@@ -75,23 +75,25 @@ class Table:
         self.rows: dict[str, dict] = {}
         self.unique = unique
         self.ids = itertools.count(1)
+        self.keys: set[tuple] = set()
+
+    def _key(self, row: dict) -> tuple:
+        return tuple(row.get(k) for k in self.unique)
 
     def add(self, attrs: dict) -> str:
         if self.unique:
-            key = tuple(attrs.get(k) for k in self.unique)
-            for row in self.rows.values():
-                if tuple(row.get(k) for k in self.unique) == key:
-                    raise Trap("failure: already have such entry")
+            if self._key(attrs) in self.keys:
+                raise Trap("failure: already have such entry")
+            self.keys.add(self._key(attrs))
         rid = f"*{next(self.ids):X}"
         self.rows[rid] = {**attrs, ".id": rid}
         return rid
 
     def remove(self, ids: list[str]) -> None:
-        missing = [i for i in ids if i not in self.rows]
-        if missing:
+        if any(i not in self.rows for i in ids):
             raise Trap("no such item")
         for i in ids:
-            del self.rows[i]
+            self.keys.discard(self._key(self.rows.pop(i)))
 
 
 class Trap(Exception):
@@ -354,7 +356,7 @@ class RouterOSEmulator:
         with self.lock:
             for rid, row in list(self.address_list.rows.items()):
                 if row.get("list") == list_name and row.get("address") == address:
-                    del self.address_list.rows[rid]
+                    self.address_list.remove([rid])
 
 
 def _split(words: list[str]) -> tuple[str, dict, dict, str | None]:

@@ -40,6 +40,20 @@ class Command(BaseCommand):
         parser.add_argument("--zones", type=int, default=1_000)
         parser.add_argument("--repeat", type=int, default=5)
         parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
+        parser.add_argument(
+            "--only",
+            action="append",
+            choices=["lists", "mass", "daily", "reconcile"],
+            help="Run only these parts (repeatable).",
+        )
+        parser.add_argument(
+            "--rtt-ms",
+            type=float,
+            default=50,
+            help="Round trip to the emulated router, in ms (default 50).",
+        )
+        parser.add_argument("--router-clients", type=int, default=10_000)
+        parser.add_argument("--router-changes", type=int, default=2_000)
 
     def handle(self, *args, clients, zones, repeat, **options):
         call_command("migrate", interactive=False, verbosity=0)
@@ -59,9 +73,22 @@ class Command(BaseCommand):
             self._wipe()
             results["build_seconds"] = self._build(clients, zones)
         admin = self._admin()
-        results.update(self._time_lists(admin, repeat))
-        results.update(self._time_mass_updates(admin, repeat))
-        results.update(self._time_daily_run(max(1, min(repeat, 3))))
+        parts = set(options["only"] or ["lists", "mass", "daily", "reconcile"])
+        if "lists" in parts:
+            results.update(self._time_lists(admin, repeat))
+        if "mass" in parts:
+            results.update(self._time_mass_updates(admin, repeat))
+        if "daily" in parts:
+            results.update(self._time_daily_run(max(1, min(repeat, 3))))
+        if "reconcile" in parts:
+            results.update(
+                self._time_reconcile(
+                    clients=options["router_clients"],
+                    changes=options["router_changes"],
+                    rtt=options["rtt_ms"] / 1000,
+                    repeat=max(1, min(repeat, 3)),
+                )
+            )
         if options["json"]:
             self.stdout.write(json.dumps(results, indent=2))
         else:
@@ -162,6 +189,95 @@ class Command(BaseCommand):
                 lambda: api.get("/api/v1/clients/", {"limit": 50}), repeat
             ),
         }
+
+    def _time_reconcile(self, *, clients: int, changes: int, rtt: float, repeat: int) -> dict:
+        """A router of N clients behind an emulated round trip: the first full sync, then
+        syncs of `changes` changed clients, against one change per round trip."""
+        import librouteros
+
+        from wispbill.network.emulator import RouterOSEmulator
+        from wispbill.network.sync import router_reconcile
+
+        emulator = RouterOSEmulator(username="bench", password="bench", rtt=rtt).start()
+        try:
+            Router.objects.filter(name=f"{PREFIX}emulated").delete()
+            router = Router(
+                name=f"{PREFIX}emulated",
+                host="127.0.0.1",
+                api_port=emulator.port,
+                username="bench",
+                enforcement="mikrotik",
+            )
+            router.password = "bench"
+            router.save()
+            zone = Zone.objects.create(
+                router=router,
+                name="Zona emulada",
+                billing_mode="prepaid",
+                pay_day=1,
+                invoice_lead_days=5,
+                notice_offset_days=0,
+                grace_days=3,
+            )
+            plan = Plan.objects.filter(name__startswith=PREFIX).first()
+            rows = [
+                Client(
+                    name=f"Emulado {n}",
+                    ip=f"172.31.{n // 250}.{n % 250 + 1}",
+                    zone=zone,
+                    plan=plan,
+                    state="suspended" if n % 3 == 0 else "active",
+                    notice_active=n % 3 == 1,
+                )
+                for n in range(clients)
+            ]
+            Client.objects.bulk_create(rows, batch_size=5_000)
+            ids = list(Client.objects.filter(zone=zone).order_by("id").values_list("id", flat=True))
+            start = time.perf_counter()
+            first = router_reconcile(router)
+            first_s = time.perf_counter() - start
+            flip = ids[:changes]
+            timings = []
+            for _ in range(repeat):
+                for chunk in range(0, len(flip), 500):
+                    part = flip[chunk : chunk + 500]
+                    Client.objects.filter(pk__in=part, state="suspended").update(state="x")
+                    Client.objects.filter(pk__in=part, state="active").update(state="suspended")
+                    Client.objects.filter(pk__in=part, state="x").update(state="active")
+                start = time.perf_counter()
+                result = router_reconcile(router)
+                timings.append(time.perf_counter() - start)
+                assert not result["failed"]
+            applied = result["added"] + result["removed"]
+            # The floor without pipelining: one change per round trip, as a plain client does.
+            api = librouteros.connect("127.0.0.1", "bench", "bench", port=emulator.port)
+            path = api.path("ip", "firewall", "address-list")
+            sample = 30
+            start = time.perf_counter()
+            for n in range(sample):
+                path.add(list="bench-serial", address=f"198.18.0.{n + 1}", comment="bench")
+            serial_per_change = (time.perf_counter() - start) / sample
+            api.close()
+            sync_s = statistics.median(timings)
+            return {
+                "router_clients": clients,
+                "router_rtt_ms": rtt * 1000,
+                "router_first_sync_entries": first["added"],
+                "router_first_sync_s": first_s,
+                "router_first_sync_entries_per_s": first["added"] / first_s,
+                "router_sync_changes": applied,
+                "router_sync_s": sync_s,
+                "router_sync_entries_per_s": applied / sync_s,
+                "router_one_change_per_round_trip_s": serial_per_change * applied,
+                "router_one_per_round_trip_over_pipelined_ratio": serial_per_change
+                * applied
+                / sync_s,
+            }
+        finally:
+            emulator.stop()
+            Client.objects.filter(zone__router__name=f"{PREFIX}emulated").delete()
+            Zone.objects.filter(router__name=f"{PREFIX}emulated").delete()
+            Router.objects.filter(name=f"{PREFIX}emulated").delete()
 
     def _forget_runs(self) -> None:
         from wispbill.audit.models import AuditEvent
