@@ -10,6 +10,7 @@ from django.utils import timezone
 from tests.factories import ClientFactory, PlanFactory, ZoneFactory
 from wispbill.clients.selectors import client_sync_status
 from wispbill.network.drivers import DriverError
+from wispbill.network.emulator import RouterOSEmulator
 from wispbill.network.models import Router
 from wispbill.network.reconcile import Entry, desired_entries, plan_changes
 from wispbill.network.sync import router_reconcile, router_test_connection
@@ -142,21 +143,28 @@ def test_already_there_and_already_gone_count_as_success(mikrotik, emulator):
     assert mikrotik.sync_status == "ok"
 
 
-def test_removals_are_batched_and_changes_pipelined(mikrotik, emulator):
-    zone = ZoneFactory(router=mikrotik)
-    clients = [
-        ClientFactory(zone=zone, ip=f"10.2.0.{n + 1}", state="suspended") for n in range(250)
-    ]
-    router_reconcile(mikrotik)
-    assert emulator.max_in_flight > 50
-    for client in clients:
-        client.state = "active"
-        client.save()
-    start = len(emulator.commands)
-    router_reconcile(mikrotik)
-    removes = [c for c in emulator.commands[start:] if c.endswith("/remove")]
-    assert len(removes) == 3  # 250 ids in chunks of 100
-    assert emulator.entries("Moroso") == {}
+def test_removals_are_batched_and_changes_pipelined(mikrotik):
+    # A 50 ms round trip: a client that waited for each reply would have one in flight.
+    slow = RouterOSEmulator(username="wispbill", password="s3cret", rtt=0.05).start()
+    try:
+        mikrotik.api_port = slow.port
+        mikrotik.save()
+        zone = ZoneFactory(router=mikrotik)
+        clients = [
+            ClientFactory(zone=zone, ip=f"10.2.0.{n + 1}", state="suspended") for n in range(250)
+        ]
+        router_reconcile(mikrotik)
+        assert slow.max_in_flight >= 150
+        for client in clients:
+            client.state = "active"
+            client.save()
+        start = len(slow.commands)
+        router_reconcile(mikrotik)
+        removes = [c for c in slow.commands[start:] if c.endswith("/remove")]
+        assert len(removes) == 3  # 250 ids in chunks of 100
+        assert slow.entries("Moroso") == {}
+    finally:
+        slow.stop()
 
 
 def test_wrong_password_and_tls(mikrotik, emulator):
@@ -164,8 +172,6 @@ def test_wrong_password_and_tls(mikrotik, emulator):
     mikrotik.save()
     with pytest.raises(DriverError, match="invalid user name or password"):
         router_reconcile(mikrotik)
-    from wispbill.network.emulator import RouterOSEmulator
-
     secure = RouterOSEmulator(username="wispbill", password="s3cret", tls=True).start()
     try:
         router = Router.objects.get(pk=mikrotik.pk)
