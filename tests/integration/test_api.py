@@ -413,3 +413,36 @@ def test_api_errors_follow_accept_language(admin_api):
         HTTP_ACCEPT_LANGUAGE="es",
     )
     assert response.json()["periodic_tasks"]["cut"] == ["Campo desconocido."]
+
+
+def test_ids_too_large_for_the_database_are_not_found_not_a_crash(admin_api):
+    huge = "99999999999999999999999"
+    zone = ZoneFactory()
+    assert admin_api.get(f"/api/v1/clients/?router={huge}").status_code == 400
+    assert admin_api.get(f"/api/v1/invoices/?zone=-{huge}").status_code == 400
+    response = admin_api.post(
+        "/api/v1/periodic-tasks/mass-update/", {"zone": int(huge), "cuts": False}, format="json"
+    )
+    assert response.status_code == 400 and "zone" in response.json()
+    response = admin_api.post(
+        "/api/v1/clients/",
+        {"name": "X", "ip": "10.1.1.9", "zone": zone.pk, "plan": int(huge)},
+        format="json",
+    )
+    assert response.status_code == 400 and "plan" in response.json()
+    assert (
+        admin_api.post(
+            "/api/v1/payments/", {"client": True, "amount": "1"}, format="json"
+        ).status_code
+        == 400
+    )
+
+
+def test_panel_ids_too_large_for_the_database_are_404(admin):
+    from django.test import Client as Browser
+
+    browser = Browser()
+    browser.force_login(admin)
+    assert browser.get("/clients/99999999999999999999999/").status_code == 404
+    assert browser.get("/clients/", {"zone": "99999999999999999999999"}).status_code == 200
+    assert browser.get("/audit/", {"object_id": "99999999999999999999999"}).status_code == 200

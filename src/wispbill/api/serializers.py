@@ -18,10 +18,27 @@ from wispbill.billing.selectors import client_balance
 from wispbill.clients import selectors as client_selectors
 from wispbill.clients import services as client_services
 from wispbill.clients.models import Client, Plan
+from wispbill.db import to_id
 from wispbill.network import services as network_services
 from wispbill.network.models import Router, Zone
 from wispbill.staff import services as staff_services
 from wispbill.staff.permissions import CODENAMES
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key as a plain id; an id too large for the database is "does not exist",
+    not a crash."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type="bool")
+        if isinstance(data, int | str) and str(data).lstrip("-").isdigit() and to_id(data) is None:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_related_field = IdRelatedField
 
 
 class StrictMixin:
@@ -71,7 +88,7 @@ class SwitchesSerializer(StrictMixin, serializers.Serializer):
         return switches.as_dict()
 
 
-class PlanSerializer(StrictMixin, serializers.ModelSerializer):
+class PlanSerializer(StrictMixin, ModelSerializer):
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"))
 
     class Meta:
@@ -87,7 +104,7 @@ class PlanSerializer(StrictMixin, serializers.ModelSerializer):
         )
 
 
-class RouterSerializer(StrictMixin, serializers.ModelSerializer):
+class RouterSerializer(StrictMixin, ModelSerializer):
     password = serializers.CharField(
         write_only=True,
         required=False,
@@ -124,7 +141,7 @@ class RouterSerializer(StrictMixin, serializers.ModelSerializer):
         )
 
 
-class ZoneSerializer(StrictMixin, serializers.ModelSerializer):
+class ZoneSerializer(StrictMixin, ModelSerializer):
     billing = ScheduleSerializer(source="schedule")
     periodic_tasks = SwitchesSerializer(source="switches", required=False)
 
@@ -159,7 +176,7 @@ class ZoneSerializer(StrictMixin, serializers.ModelSerializer):
         )
 
 
-class ClientSerializer(StrictMixin, serializers.ModelSerializer):
+class ClientSerializer(StrictMixin, ModelSerializer):
     router = serializers.IntegerField(source="zone.router_id", read_only=True)
     billing = ScheduleSerializer(source="schedule", required=False, allow_null=True)
     periodic_tasks = SwitchesSerializer(source="switches", required=False, allow_null=True)
@@ -233,9 +250,7 @@ class ClientSerializer(StrictMixin, serializers.ModelSerializer):
 
 
 class MassUpdateRequestSerializer(StrictMixin, serializers.Serializer):
-    zone = serializers.PrimaryKeyRelatedField(
-        queryset=Zone.objects.all(), required=False, allow_null=True
-    )
+    zone = IdRelatedField(queryset=Zone.objects.all(), required=False, allow_null=True)
     all_zones = serializers.BooleanField(required=False, default=False)
     invoices = serializers.BooleanField(required=False, allow_null=True, default=None)
     notices = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -243,7 +258,7 @@ class MassUpdateRequestSerializer(StrictMixin, serializers.Serializer):
     confirm = serializers.BooleanField(required=False, default=False)
 
 
-class MassUpdateSerializer(serializers.ModelSerializer):
+class MassUpdateSerializer(ModelSerializer):
     actor = serializers.CharField(source="actor_name")
     values = serializers.DictField(source="targets", child=serializers.BooleanField())
 
@@ -267,7 +282,7 @@ class MassUpdateSerializer(serializers.ModelSerializer):
         ]
 
 
-class StaffSerializer(StrictMixin, serializers.ModelSerializer):
+class StaffSerializer(StrictMixin, ModelSerializer):
     password = serializers.CharField(
         write_only=True, required=False, max_length=128, style={"input_type": "password"}
     )
@@ -330,7 +345,7 @@ class StaffSerializer(StrictMixin, serializers.ModelSerializer):
         )
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(ModelSerializer):
     actor = serializers.CharField(source="actor_name")
 
     class Meta:
@@ -348,13 +363,13 @@ class AuditEventSerializer(serializers.ModelSerializer):
         ]
 
 
-class InvoiceLineSerializer(serializers.ModelSerializer):
+class InvoiceLineSerializer(ModelSerializer):
     class Meta:
         model = InvoiceLine
         fields = ["description", "amount"]
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(ModelSerializer):
     lines = InvoiceLineSerializer(many=True, read_only=True)
 
     class Meta:
@@ -377,7 +392,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PaymentSerializer(StrictMixin, serializers.ModelSerializer):
+class PaymentSerializer(StrictMixin, ModelSerializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     activate_service = serializers.BooleanField(required=False, allow_null=True, default=None)
     allocations = serializers.SerializerMethodField()
@@ -420,9 +435,7 @@ class CreateInvoiceSerializer(StrictMixin, serializers.Serializer):
 
 class RunRequestSerializer(StrictMixin, serializers.Serializer):
     date = serializers.DateField(required=False)
-    zone = serializers.PrimaryKeyRelatedField(
-        queryset=Zone.objects.all(), required=False, allow_null=True
-    )
+    zone = IdRelatedField(queryset=Zone.objects.all(), required=False, allow_null=True)
     dry_run = serializers.BooleanField(required=False, default=False)
 
 

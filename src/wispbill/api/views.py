@@ -20,6 +20,7 @@ from wispbill.billing.models import Invoice, InvoiceStatus, Payment
 from wispbill.clients import services as client_services
 from wispbill.clients.models import Plan
 from wispbill.clients.selectors import client_list
+from wispbill.db import to_id
 from wispbill.network.drivers import DriverError
 from wispbill.network.models import Router, Zone
 from wispbill.network.sync import router_reconcile, router_test_connection
@@ -45,10 +46,10 @@ def _int_param(request, name: str) -> int | None:
     value = request.query_params.get(name)
     if value in (None, ""):
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise serializers.ValidationError({name: [_("Must be a whole number.")]}) from None
+    number = to_id(value)
+    if number is None:
+        raise serializers.ValidationError({name: [_("Must be a whole number.")]})
+    return number
 
 
 class PlanViewSet(EditableViewSet):

@@ -3,6 +3,7 @@ from django.shortcuts import render
 
 from wispbill.audit.models import ACTION_LABELS, OBJECT_TYPE_LABELS
 from wispbill.audit.selectors import audit_event_list
+from wispbill.db import to_id
 from wispbill.panel.views import paginate
 
 
@@ -12,7 +13,7 @@ def audit_list(request):
     object_id = params.get("object_id", "")
     qs = audit_event_list(
         object_type=params.get("object_type") or None,
-        object_id=int(object_id) if object_id.isdigit() else None,
+        object_id=to_id(object_id),
         action=params.get("action") or None,
         actor=params.get("actor") or None,
     )

@@ -14,6 +14,7 @@ from wispbill.automation.models import CompanySettings, ManualRun, MassUpdate
 from wispbill.automation.selectors import PeriodicTaskRows
 from wispbill.automation.switches import TASK_LABELS
 from wispbill.clients.models import Client
+from wispbill.db import to_id
 from wispbill.network.models import Zone
 from wispbill.panel.views import forbidden, paginate, run_service
 from wispbill.staff.permissions import (
@@ -137,7 +138,7 @@ def mass_update_undo(request, pk):
 def periodic_tasks(request):
     """Tareas periódicas: every zone and own-billing client, its three tasks, and "run now"."""
     zone_id = request.GET.get("zone")
-    rows = PeriodicTaskRows(zone_id=int(zone_id) if zone_id and zone_id.isdigit() else None)
+    rows = PeriodicTaskRows(zone_id=to_id(zone_id))
     page, query = paginate(request, rows, 50)
     return render(
         request,
@@ -158,10 +159,10 @@ def periodic_tasks(request):
 @require_POST
 def run_now(request):
     zone = client = None
-    if request.POST.get("zone", "").isdigit():
-        zone = get_object_or_404(Zone, pk=request.POST["zone"])
-    if request.POST.get("client", "").isdigit():
-        client = get_object_or_404(Client, pk=request.POST["client"], billing_type="own")
+    if (zone_id := to_id(request.POST.get("zone"))) is not None:
+        zone = get_object_or_404(Zone, pk=zone_id)
+    if (client_id := to_id(request.POST.get("client"))) is not None:
+        client = get_object_or_404(Client, pk=client_id, billing_type="own")
     try:
         run = services.manual_run_start(
             actor=request.user, zone=zone, client=client, dry_run=request.POST.get("dry_run") == "1"
@@ -194,8 +195,8 @@ def run_status(request, pk):
 def forecast(request):
     """Pronóstico: who will be invoiced, warned and cut in the next 7 days."""
     zone = None
-    if request.GET.get("zone", "").isdigit():
-        zone = get_object_or_404(Zone, pk=request.GET["zone"])
+    if (zone_id := to_id(request.GET.get("zone"))) is not None:
+        zone = get_object_or_404(Zone, pk=zone_id)
     days = engine.forecast(start=timezone.localdate(), days=7, zone=zone)
     ids = {i for day in days for ids in day["acted"].values() for i in ids}
     names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))

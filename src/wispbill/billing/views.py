@@ -10,6 +10,7 @@ from wispbill.billing import services
 from wispbill.billing.forms import PaymentForm
 from wispbill.billing.models import Invoice, InvoiceStatus
 from wispbill.clients.models import Client
+from wispbill.db import to_id
 from wispbill.network.models import Zone
 from wispbill.panel.views import paginate
 
@@ -20,8 +21,8 @@ def invoice_list(request):
     qs = Invoice.objects.select_related("client__zone__router").order_by("-pay_date", "-id")
     if params.get("status") in InvoiceStatus.values:
         qs = qs.filter(status=params["status"])
-    if params.get("zone", "").isdigit():
-        qs = qs.filter(client__zone_id=params["zone"])
+    if (zone_id := to_id(params.get("zone"))) is not None:
+        qs = qs.filter(client__zone_id=zone_id)
     if params.get("kind") in ("automatic", "manual"):
         qs = qs.filter(automatic=params["kind"] == "automatic")
     if q := params.get("q", "").strip():

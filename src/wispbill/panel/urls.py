@@ -1,53 +1,53 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from wispbill.audit import views as audit
 from wispbill.automation import views as automation
 from wispbill.billing import views as billing
 from wispbill.clients import views as clients
+from wispbill.db import IdConverter
 from wispbill.network import views as network
 from wispbill.panel import views as panel
 from wispbill.staff import views as staff
 
+register_converter(IdConverter, "id")
 app_name = "panel"
 urlpatterns = [
     path("", panel.home, name="home"),
     path("clients/", clients.client_list, name="client-list"),
     path("clients/new/", clients.client_edit, name="client-new"),
-    path("clients/<int:pk>/", clients.client_edit, name="client-edit"),
-    path("clients/<int:pk>/actions/<slug:action>/", clients.client_action, name="client-action"),
-    path("clients/<int:client_pk>/payments/", billing.payment_create, name="payment-create"),
+    path("clients/<id:pk>/", clients.client_edit, name="client-edit"),
+    path("clients/<id:pk>/actions/<slug:action>/", clients.client_action, name="client-action"),
+    path("clients/<id:client_pk>/payments/", billing.payment_create, name="payment-create"),
     path("invoices/", billing.invoice_list, name="invoice-list"),
-    path("invoices/<int:pk>/cancel/", billing.invoice_cancel, name="invoice-cancel"),
+    path("invoices/<id:pk>/cancel/", billing.invoice_cancel, name="invoice-cancel"),
     path("periodic-tasks/", automation.periodic_tasks, name="periodic-tasks"),
     path("periodic-tasks/run/", automation.run_now, name="run-now"),
-    path("periodic-tasks/runs/<int:pk>/", automation.run_detail, name="run-detail"),
-    path("periodic-tasks/runs/<int:pk>/status/", automation.run_status, name="run-status"),
+    path("periodic-tasks/runs/<id:pk>/", automation.run_detail, name="run-detail"),
+    path("periodic-tasks/runs/<id:pk>/status/", automation.run_status, name="run-status"),
     path("periodic-tasks/forecast/", automation.forecast, name="forecast"),
     path("settings/", automation.company_settings, name="company-settings"),
     path("plans/", clients.plan_list, name="plan-list"),
     path("plans/new/", clients.plan_edit, name="plan-new"),
-    path("plans/<int:pk>/", clients.plan_edit, name="plan-edit"),
+    path("plans/<id:pk>/", clients.plan_edit, name="plan-edit"),
     path("routers/", network.router_list, name="router-list"),
     path("routers/new/", network.router_edit, name="router-new"),
-    path("routers/<int:pk>/", network.router_edit, name="router-edit"),
-    path("routers/<int:pk>/sync/", network.router_sync_now, name="router-sync"),
-    path("routers/<int:pk>/test/", network.router_test, name="router-test"),
-    path("routers/<int:pk>/rules/", network.router_rules, name="router-rules"),
-    path("routers/<int:router_pk>/zones/new/", network.zone_create, name="zone-new"),
-    path("zones/<int:pk>/", network.zone_update, name="zone-update"),
-    path("zones/<int:pk>/delete/", network.zone_delete, name="zone-delete"),
+    path("routers/<id:pk>/", network.router_edit, name="router-edit"),
+    path("routers/<id:pk>/sync/", network.router_sync_now, name="router-sync"),
+    path("routers/<id:pk>/test/", network.router_test, name="router-test"),
+    path("routers/<id:pk>/rules/", network.router_rules, name="router-rules"),
+    path("routers/<id:router_pk>/zones/new/", network.zone_create, name="zone-new"),
+    path("zones/<id:pk>/", network.zone_update, name="zone-update"),
+    path("zones/<id:pk>/delete/", network.zone_delete, name="zone-delete"),
     path(
         "mass-actions/periodic-tasks/", automation.mass_periodic_tasks, name="mass-periodic-tasks"
     ),
     path("mass-actions/history/", automation.mass_update_list, name="mass-update-list"),
+    path("mass-actions/history/<id:pk>/", automation.mass_update_detail, name="mass-update-detail"),
     path(
-        "mass-actions/history/<int:pk>/", automation.mass_update_detail, name="mass-update-detail"
-    ),
-    path(
-        "mass-actions/history/<int:pk>/undo/", automation.mass_update_undo, name="mass-update-undo"
+        "mass-actions/history/<id:pk>/undo/", automation.mass_update_undo, name="mass-update-undo"
     ),
     path("staff/", staff.staff_list, name="staff-list"),
     path("staff/new/", staff.staff_edit, name="staff-new"),
-    path("staff/<int:pk>/", staff.staff_edit, name="staff-edit"),
+    path("staff/<id:pk>/", staff.staff_edit, name="staff-edit"),
     path("audit/", audit.audit_list, name="audit-list"),
 ]
