@@ -21,9 +21,9 @@ from wispbill.audit.services import audit_record_many
 from wispbill.automation.models import CompanySettings, MassUpdateItem, TaskState, TaskStatus
 from wispbill.automation.selectors import clients_governed_by
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
-from wispbill.billing.schedule import BillingSchedule, current_cycle, late_dates
+from wispbill.billing.schedule import BillingSchedule, current_cycle
 from wispbill.billing.selectors import owed_subquery
-from wispbill.billing.services import line_description
+from wispbill.billing.services import cycle_invoice, line_description
 from wispbill.clients.models import Client
 from wispbill.network.sync import routers_changed, routers_of_clients
 
@@ -68,7 +68,6 @@ def _invoice_batch(rows: list[tuple], schedule: BillingSchedule, day: date) -> l
     """Create the cycle's invoice for each (id, name, plan name, price, credit) row, with its
     line, credit and audit event, in one transaction. Returns the clients invoiced."""
     cycle = current_cycle(schedule, day)
-    notice, due = late_dates(schedule, cycle, day)
     ids = [row[0] for row in rows]
     with transaction.atomic():
         # Whoever else ran this day first wins; this batch leaves their invoices alone.
@@ -80,22 +79,22 @@ def _invoice_batch(rows: list[tuple], schedule: BillingSchedule, day: date) -> l
         rows = [row for row in rows if row[0] not in taken]
         if not rows:
             return []
-        invoices = Invoice.objects.bulk_create(
-            Invoice(
+        invoices = [
+            cycle_invoice(
                 client_id=client_id,
-                period_start=cycle.period_start,
-                period_end=cycle.period_end,
-                issued_on=day,
-                pay_date=cycle.pay_date,
-                notice_date=notice,
-                due_date=due,
+                schedule=schedule,
+                cycle=cycle,
+                day=day,
                 total=price,
-                paid_amount=min(credit, price),
-                status=InvoiceStatus.PAID if credit >= price else InvoiceStatus.PENDING,
                 automatic=True,
             )
-            for client_id, _name, _plan, price, credit in rows
-        )
+            for client_id, _name, _plan, price, _credit in rows
+        ]
+        for invoice, (_id, _n, _p, price, credit) in zip(invoices, rows, strict=True):
+            invoice.paid_amount = min(credit, price)
+            if credit >= price:
+                invoice.status = InvoiceStatus.PAID
+        Invoice.objects.bulk_create(invoices)
         InvoiceLine.objects.bulk_create(
             InvoiceLine(
                 invoice=invoice,

@@ -29,6 +29,24 @@ def line_description(plan_name: str, start: date, end: date) -> str:
     }
 
 
+def cycle_invoice(
+    *, client_id: int, schedule, cycle, day: date, total: Decimal, automatic: bool
+) -> Invoice:
+    """An unsaved invoice of a cycle issued on `day`, with the dates a late one keeps."""
+    notice, due = late_dates(schedule, cycle, day)
+    return Invoice(
+        client_id=client_id,
+        period_start=cycle.period_start,
+        period_end=cycle.period_end,
+        issued_on=day,
+        pay_date=cycle.pay_date,
+        notice_date=notice,
+        due_date=due,
+        total=total,
+        automatic=automatic,
+    )
+
+
 @transaction.atomic
 def invoice_create_for_cycle(*, actor, client, day: date | None = None) -> Invoice:
     """Issue by hand the invoice of the cycle current on `day` (default today), whatever the
@@ -51,18 +69,15 @@ def invoice_create_for_cycle(*, actor, client, day: date | None = None) -> Invoi
             _("This client already has an invoice for %(start)s to %(end)s.")
             % {"start": cycle.period_start, "end": cycle.period_end}
         )
-    notice, due = late_dates(schedule, cycle, day)
-    invoice = Invoice.objects.create(
-        client=client,
-        period_start=cycle.period_start,
-        period_end=cycle.period_end,
-        issued_on=day,
-        pay_date=cycle.pay_date,
-        notice_date=notice,
-        due_date=due,
+    invoice = cycle_invoice(
+        client_id=client.pk,
+        schedule=schedule,
+        cycle=cycle,
+        day=day,
         total=client.plan.price,
         automatic=False,
     )
+    invoice.save()
     InvoiceLine.objects.create(
         invoice=invoice,
         description=line_description(client.plan.name, cycle.period_start, cycle.period_end),

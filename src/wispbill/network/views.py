@@ -111,27 +111,36 @@ def _zone_from_form(form: ZoneForm):
     return BillingSchedule(**schedule), switch_values(form.cleaned_data)
 
 
-@login_required
-@require_POST
-def zone_create(request, router_pk):
-    router = get_object_or_404(Router, pk=router_pk)
+def _zone_post(request, prefix: str, save):
+    """Validate a zone form and hand its values to `save(name, schedule, switches)`; the form
+    and the service's result (None when refused, FORBIDDEN without the permission)."""
     can_toggle = has_permission(request.user, TOGGLE_PERIODIC_TASKS)
-    form = ZoneForm(request.POST, prefix="new", can_toggle=can_toggle)
+    form = ZoneForm(request.POST, prefix=prefix, can_toggle=can_toggle)
     result = None
     if form.is_valid():
         schedule, switches = _zone_from_form(form)
         if schedule:
             result = run_service(
-                request,
-                form,
-                lambda: services.zone_create(
-                    actor=request.user,
-                    router=router,
-                    name=form.cleaned_data["name"],
-                    schedule=schedule,
-                    switches=Switches().replace(**switches) if switches else None,
-                ),
+                request, form, lambda: save(form.cleaned_data["name"], schedule, switches)
             )
+    return form, result
+
+
+@login_required
+@require_POST
+def zone_create(request, router_pk):
+    router = get_object_or_404(Router, pk=router_pk)
+    form, result = _zone_post(
+        request,
+        "new",
+        lambda name, schedule, switches: services.zone_create(
+            actor=request.user,
+            router=router,
+            name=name,
+            schedule=schedule,
+            switches=Switches().replace(**switches) if switches else None,
+        ),
+    )
     if result is not None and result is not FORBIDDEN:
         messages.success(request, _("Zone «%(name)s» added.") % {"name": result.name})
         return redirect(f"{router_url(router)}#zones")
@@ -148,23 +157,13 @@ def router_url(router) -> str:
 @require_POST
 def zone_update(request, pk):
     zone = get_object_or_404(Zone.objects.select_related("router"), pk=pk)
-    can_toggle = has_permission(request.user, TOGGLE_PERIODIC_TASKS)
-    form = ZoneForm(request.POST, prefix=f"zone-{zone.pk}", can_toggle=can_toggle)
-    result = None
-    if form.is_valid():
-        schedule, switches = _zone_from_form(form)
-        if schedule:
-            result = run_service(
-                request,
-                form,
-                lambda: services.zone_update(
-                    actor=request.user,
-                    zone=zone,
-                    name=form.cleaned_data["name"],
-                    schedule=schedule,
-                    switches=switches,
-                ),
-            )
+    form, result = _zone_post(
+        request,
+        f"zone-{zone.pk}",
+        lambda name, schedule, switches: services.zone_update(
+            actor=request.user, zone=zone, name=name, schedule=schedule, switches=switches
+        ),
+    )
     if result is not None and result is not FORBIDDEN:
         messages.success(
             request,
