@@ -106,7 +106,8 @@ class Command(BaseCommand):
             )
         rng = random.Random(seed)
         with transaction.atomic():
-            self._load(rng, clients)
+            admin = self._load(rng, clients)
+        self._simulate(rng, admin, days=40)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo loaded: {len(ROUTERS)} routers, {clients} clients. "
@@ -115,7 +116,7 @@ class Command(BaseCommand):
             )
         )
 
-    def _load(self, rng: random.Random, count: int) -> None:
+    def _load(self, rng: random.Random, count: int):
         User = get_user_model()
         admin = User.objects.filter(username="admin").first()
         if admin is None:
@@ -162,9 +163,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         for n in range(count):
             own = rng.random() < 0.1
-            state = rng.choices(
-                ["active", "suspended", "free", "cancelled"], weights=[85, 8, 3, 4]
-            )[0]
+            state = rng.choices(["active", "free", "cancelled"], weights=[93, 3, 4])[0]
             client_create(
                 actor=admin,
                 name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {rng.choice(LAST)}",
@@ -182,6 +181,40 @@ class Command(BaseCommand):
                 else None,
                 periodic_tasks=Switches(cuts=rng.random() < 0.7).as_dict() if own else None,
             )
+        return admin
+
+    def _simulate(self, rng: random.Random, admin, days: int) -> None:
+        """Live the last weeks through the real engine, with most clients paying on time, so
+        the panel opens on invoices, payments, notices and cuts."""
+        from wispbill.automation.engine import run_periodic_tasks
+        from wispbill.automation.models import CompanySettings
+        from wispbill.billing.models import Invoice
+        from wispbill.billing.services import payment_register
+
+        company = CompanySettings.load()
+        company.name = "WISP Demo"
+        company.payment_instructions = (
+            "Deposite en BANCO DEMO, cuenta 0123456789, o pague en nuestra oficina "
+            "(Av. Juárez 100) de lunes a sábado, 9:00 a 18:00."
+        )
+        company.save()
+        today = timezone.localdate()
+        late_payers = set()
+        for offset in range(days, -1, -1):
+            day = today - timedelta(days=offset)
+            run_periodic_tasks(day=day)
+            for invoice in Invoice.objects.filter(status="pending", notice_date__lte=day):
+                client_id = invoice.client_id
+                if client_id in late_payers or rng.random() < 0.12:
+                    late_payers.add(client_id)
+                    continue
+                payment_register(
+                    actor=admin,
+                    client=invoice.client,
+                    amount=invoice.total,
+                    method=rng.choice(["cash", "transfer", "deposit"]),
+                )
+        CompanySettings.objects.filter(pk=1).update(last_daily_run=today)
 
     @staticmethod
     def _addresses():
