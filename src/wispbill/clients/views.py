@@ -41,6 +41,8 @@ def client_list(request):
         )
     )
     page, query = paginate(request, qs)
+    for client in page:
+        client.sync = client_sync_status(client)
     return render(
         request,
         "clients/client_list.html",
