@@ -177,3 +177,25 @@ def test_reconcile_routers_command(tmp_path, emulator):
         text=True,
     )
     assert only.returncode == 0 and "0 added" in only.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cut_while_the_router_is_down_shows_out_of_sync_until_it_converges(
+    admin, mikrotik, emulator
+):
+    from wispbill.clients.services import client_cut
+    from wispbill.network.sync import router_reconcile
+
+    client = ClientFactory(zone=ZoneFactory(router=mikrotik), ip="10.9.0.1")
+    browser = Browser()
+    browser.force_login(admin)
+    emulator.go_down()
+    client_cut(actor=admin, client=client)  # its push fails after the commit
+    page = browser.get(f"/clients/{client.pk}/").content.decode()
+    assert 'data-testid="client-sync">Error<' in page
+    assert "Router: error" in browser.get("/clients/").content.decode()
+    emulator.come_back()
+    router_reconcile(mikrotik)  # what the retry or the periodic pass does
+    assert set(emulator.entries("Moroso")) == {"10.9.0.1"}
+    page = browser.get(f"/clients/{client.pk}/").content.decode()
+    assert 'data-testid="client-sync">Sincronizado<' in page
