@@ -1,0 +1,85 @@
+"""Schemathesis fuzzes every operation of the served OpenAPI schema with an admin key: the
+API must never answer 500, whatever it is sent."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="the fuzzed server runs on its own SQLite database; once per suite is enough",
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_no_request_makes_the_api_answer_500(tmp_path):
+    st = Path(sys.executable).with_name("st")
+    if not st.exists():
+        st = Path(shutil.which("st") or "st")
+    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    cli = [sys.executable, "-m", "wispbill.cli"]
+    subprocess.run([*cli, "demo", "--clients", "20"], env=env, check=True, capture_output=True)
+    key = (
+        subprocess.run(
+            [*cli, "create-api-key", "admin"], env=env, check=True, capture_output=True, text=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    port = _free_port()
+    server = subprocess.Popen(
+        [*cli, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        # Its request log goes to a file: an unread pipe would fill and stall the server.
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "server.log").open("w"),
+    )
+    try:
+        schema = f"http://127.0.0.1:{port}/api/schema/?format=json"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(schema, timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        run = subprocess.run(
+            [
+                str(st),
+                "run",
+                schema,
+                "-H",
+                f"Authorization: Api-Key {key}",
+                "-c",
+                "not_a_server_error",
+                "-n",
+                "10",
+                "--phases",
+                "fuzzing",
+                "--no-color",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert run.returncode == 0, run.stdout[-4000:]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
