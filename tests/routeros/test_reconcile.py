@@ -237,3 +237,15 @@ def test_cuts_payments_and_promises_reach_the_router_after_commit(mikrotik, emul
     assert set(emulator.entries("Aviso")) == {"10.4.0.2"}
     mikrotik.refresh_from_db()
     assert mikrotik.sync_status == "ok"
+
+
+def test_a_router_that_answers_untagged_and_ignores_queries_still_converges(mikrotik, emulator):
+    emulator.untagged = True
+    emulator.ignore_queries = True
+    emulator.add_by_hand("Otra", "10.0.0.1", "wispbill:client:1")  # another list: not ours
+    _clients(mikrotik)
+    router_reconcile(mikrotik)
+    router_reconcile(mikrotik)
+    assert set(emulator.entries("Moroso")) == {"10.0.0.1", "10.0.0.4"}
+    assert set(emulator.entries("Aviso")) == {"10.0.0.2"}
+    assert set(emulator.entries("Otra")) == {"10.0.0.1"}

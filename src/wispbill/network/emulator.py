@@ -126,6 +126,9 @@ class RouterOSEmulator:
         self.drop_after: int | None = None  # close a connection after this many commands
         self.trap_when: Callable[[str, dict], str | None] | None = None
         self.fatal_login = False
+        # Quirks of simpler implementations: answering untagged, ignoring ?queries.
+        self.untagged = False
+        self.ignore_queries = False
         self._server: socket.socket | None = None
         self.port: int | None = None
         self._threads: list[threading.Thread] = []
@@ -241,7 +244,7 @@ class RouterOSEmulator:
                 with self.lock:
                     self.in_flight += 1
                     self.max_in_flight = max(self.max_in_flight, self.in_flight)
-                suffix = [f".tag={tag}"] if tag is not None else []
+                suffix = [f".tag={tag}"] if tag is not None and not self.untagged else []
                 if command == "/login":
                     if self.fatal_login:
                         send([["!fatal", "not logged in"]], close=True)
@@ -316,7 +319,7 @@ class RouterOSEmulator:
             rows = [
                 row
                 for row in table.rows.values()
-                if all(row.get(k) == v for k, v in queries.items())
+                if self.ignore_queries or all(row.get(k) == v for k, v in queries.items())
             ]
             if props:
                 keys = props.split(",")

@@ -78,7 +78,10 @@ class MikrotikDriver(Driver):
                 while len(done) < len(window):
                     reply, words = protocol.readSentence()
                     attrs, tag = _parse(words)
-                    if tag is None or tag not in pending:
+                    if tag is None:
+                        # A router that answers untagged still answers in order.
+                        tag = min(t for t in pending if t not in done)
+                    if tag not in pending or tag in done:
                         continue
                     rows, trap = pending[tag]
                     if reply == "!re":
@@ -107,20 +110,18 @@ class MikrotikDriver(Driver):
                 for name in lists
             ]
         )
-        entries = []
+        entries: dict[str, Entry] = {}
         for rows, trap in replies:
             if trap:
                 raise DriverError(trap)
-            entries += [
-                Entry(
-                    row.get("list", ""),
-                    row.get("address", ""),
-                    row.get("comment", ""),
-                    row.get(".id", ""),
-                )
-                for row in rows
-            ]
-        return entries
+            for row in rows:
+                # Filter and de-duplicate here too: a router that ignored the query or the
+                # property list must not make one entry look like two.
+                if row.get("list") in lists and row.get(".id"):
+                    entries[row[".id"]] = Entry(
+                        row["list"], row.get("address", ""), row.get("comment", ""), row[".id"]
+                    )
+        return list(entries.values())
 
     def apply(self, plan: Plan) -> ApplyResult:
         result = ApplyResult()
