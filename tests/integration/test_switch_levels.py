@@ -101,6 +101,7 @@ def test_undo_restores_untouched_rows_and_skips_rows_changed_since(admin):
         "clients_restored": 1,
         "zones_skipped": 0,
         "clients_skipped": 1,
+        "skipped": [{"kind": "client", "id": touched.pk, "name": touched.name}],
     }
     assert _switches(zone) == Switches(invoices=False, cuts=True)
     assert _switches(untouched) == Switches()

@@ -241,6 +241,7 @@ class MassUpdateViewSet(viewsets.ReadOnlyModelViewSet):
                     "clients_restored": serializers.IntegerField(),
                     "zones_skipped": serializers.IntegerField(),
                     "clients_skipped": serializers.IntegerField(),
+                    "skipped": serializers.ListField(child=serializers.DictField()),
                 },
             )
         },

@@ -196,7 +196,8 @@ def mass_update_apply(
     return mass_update
 
 
-def _undo_kind(model, mass_update: MassUpdate, kind: str, actor) -> tuple[int, int]:
+def _undo_kind(model, mass_update: MassUpdate, kind: str, actor) -> tuple[int, list[int]]:
+    """Restore one kind of row; the count restored and the ids skipped."""
     items = list(
         mass_update.items.filter(kind=kind).values_list(
             "object_id", "version_after", *(f"before_{t}" for t in TASKS)
@@ -213,10 +214,12 @@ def _undo_kind(model, mass_update: MassUpdate, kind: str, actor) -> tuple[int, i
         )
     groups: dict[tuple, list[int]] = defaultdict(list)
     events = []
+    skipped = []
     for object_id, version_after, *before in items:
         now = current.get(object_id)
         if now is None or now[0] != version_after:
-            continue  # deleted, or changed by someone since: theirs is newer
+            skipped.append(object_id)  # deleted, or changed by someone since: theirs is newer
+            continue
         restore = tuple(zip(TASKS, before, strict=True))
         groups[restore].append(object_id)
         now_values = dict(zip(TASKS, now[1:], strict=True))
@@ -231,7 +234,7 @@ def _undo_kind(model, mass_update: MassUpdate, kind: str, actor) -> tuple[int, i
         rows=events,
         reason=_("Undo of mass update #%(id)s") % {"id": mass_update.pk},
     )
-    return len(events), len(items) - len(events)
+    return len(events), skipped
 
 
 @transaction.atomic
@@ -251,17 +254,25 @@ def mass_update_undo(*, actor, mass_update: MassUpdate) -> dict:
     clients_restored, clients_skipped = _undo_kind(
         Client, mass_update, MassUpdateItem.CLIENT, actor
     )
+    # Name what was left alone, so the operator can look at it (the first hundred).
+    skipped = [
+        {"kind": "zone", "id": z.pk, "name": str(z)}
+        for z in Zone.objects.select_related("router").filter(pk__in=zones_skipped[:100])
+    ] + [
+        {"kind": "client", "id": c.pk, "name": c.name}
+        for c in Client.objects.filter(pk__in=clients_skipped[:100])
+    ]
     mass_update.undone_at = timezone.now()
     mass_update.undone_by_name = actor_name_of(actor)
     mass_update.undo_restored = zones_restored + clients_restored
-    mass_update.undo_skipped = zones_skipped + clients_skipped
+    mass_update.undo_skipped = len(zones_skipped) + len(clients_skipped)
     mass_update.save()
     result = {
         "id": mass_update.pk,
         "zones_restored": zones_restored,
         "clients_restored": clients_restored,
-        "zones_skipped": zones_skipped,
-        "clients_skipped": clients_skipped,
+        "zones_skipped": len(zones_skipped),
+        "clients_skipped": len(clients_skipped),
     }
     audit_record(
         actor=actor,
@@ -269,7 +280,7 @@ def mass_update_undo(*, actor, mass_update: MassUpdate) -> dict:
         obj=mass_update,
         changes={k: [None, v] for k, v in result.items() if k != "id"},
     )
-    return result
+    return {**result, "skipped": skipped}
 
 
 def periodic_run_now(

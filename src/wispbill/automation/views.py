@@ -121,13 +121,16 @@ def mass_update_undo(request, pk):
         % {"zones": result["zones_restored"], "clients": result["clients_restored"]},
     )
     if skipped:
+        names = ", ".join(row["name"] for row in result["skipped"][:10])
+        more = skipped - min(skipped, 10)
         messages.warning(
             request,
             _(
                 "%(zones)s zones and %(clients)s clients were left as they are: someone changed "
                 "them after the mass update."
             )
-            % {"zones": result["zones_skipped"], "clients": result["clients_skipped"]},
+            % {"zones": result["zones_skipped"], "clients": result["clients_skipped"]}
+            + f" ({names}{f' … +{more}' if more else ''})",
         )
     elif not restored:
         messages.info(request, _("There was nothing to restore."))
