@@ -164,6 +164,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"SyncStatusEnum": ["ok", "pending", "error"]},
 }
 
 _redis_url = os.environ.get("REDIS_URL")
