@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -54,15 +54,25 @@ def test_cli_reports_json_and_refuses_a_future_day(tmp_path):
     env.pop("DATABASE_URL", None)
     run = [sys.executable, "-m", "wispbill.cli"]
     subprocess.run([*run, "demo", "--clients", "40"], env=env, check=True, capture_output=True)
+    # The demo has lived up to today; three weeks on, every zone has a new cycle to bill.
+    ahead = (date.today() + timedelta(days=21)).isoformat()
     first = subprocess.run(
-        [*run, "run-periodic-tasks", "--json"], env=env, check=True, capture_output=True, text=True
+        [*run, "run-periodic-tasks", "--date", ahead, "--force", "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     summary = json.loads(first.stdout.strip().splitlines()[-1])
     for key in ("invoices_created", "notices_shown", "clients_cut", "clients_reactivated"):
         assert isinstance(summary[key], int)
     assert summary["errors"] == [] and summary["invoices_created"] > 0
     again = subprocess.run(
-        [*run, "run-periodic-tasks", "--json"], env=env, check=True, capture_output=True, text=True
+        [*run, "run-periodic-tasks", "--date", ahead, "--force", "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     assert json.loads(again.stdout.strip().splitlines()[-1])["invoices_created"] == 0
     future = subprocess.run(
