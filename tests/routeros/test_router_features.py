@@ -17,21 +17,45 @@ pytestmark = pytest.mark.django_db
 
 def test_baseline_rules_install_once_and_leave_other_rules_alone(mikrotik, emulator):
     emulator.filter.add({"chain": "input", "action": "accept", "comment": "defconf"})
+    established = emulator.filter.add(
+        {"chain": "forward", "action": "accept", "connection-state": "established,related"}
+    )
     plan = baseline_plan(mikrotik, notice_host="10.255.0.1", notice_port=8081)
     assert len(plan.add) == 6 and not plan.remove
     baseline_install(mikrotik, plan)
     rows = list(emulator.filter.rows.values())
-    assert [r.get("action") for r in rows] == ["accept", "accept", "accept", "accept", "drop"]
-    assert rows[0]["comment"] == "defconf"
+    # Ours go ahead of the router's own forward rules, so established traffic of a cut
+    # client is dropped too; other chains are left as they were.
+    assert [r.get("action") for r in rows] == [
+        "accept",
+        "accept",
+        "accept",
+        "accept",
+        "drop",
+        "accept",
+    ]
+    assert rows[0]["comment"] == "defconf" and rows[-1][".id"] == established
     nat = list(emulator.nat.rows.values())
     assert {r["to-addresses"] for r in nat} == {"10.255.0.1"}
     assert {r["src-address-list"] for r in nat} == {"Moroso", "Aviso"}
     again = baseline_plan(mikrotik, notice_host="10.255.0.1", notice_port=8081)
     assert again.empty and len(again.keep) == 6
     moved = baseline_plan(mikrotik, notice_host="10.255.0.1", notice_port=9000)
-    assert len(moved.add) == 3 and len(moved.remove) == 3  # the rules naming the port
+    # The port is named in one filter rule and both NAT rules: both tables are rewritten whole,
+    # so the accept for the notice page stays ahead of the drop.
+    assert len(moved.add) == 6 and len(moved.remove) == 6
     baseline_install(mikrotik, moved)
-    assert len(emulator.filter.rows) == 5 and len(emulator.nat.rows) == 2
+    rows = list(emulator.filter.rows.values())
+    assert [r.get("action") for r in rows] == [
+        "accept",
+        "accept",
+        "accept",
+        "accept",
+        "drop",
+        "accept",
+    ]
+    assert rows[3]["dst-port"] == "9000" and rows[-1][".id"] == established
+    assert len(emulator.nat.rows) == 2
 
 
 def test_install_router_rules_command_shows_then_applies(mikrotik, emulator, tmp_path):
@@ -56,7 +80,7 @@ def test_install_router_rules_command_shows_then_applies(mikrotik, emulator, tmp
         yes=True,
         stdout=StringIO(),
     )
-    assert len(emulator.filter.rows) == 4
+    assert len(emulator.filter.rows) == 4 and len(emulator.nat.rows) == 2
     out = StringIO()
     call_command(
         "install-router-rules", router=mikrotik.pk, notice_host="10.255.0.1", yes=True, stdout=out

@@ -117,13 +117,17 @@ def baseline_plan(
     wanted = desired_rules(router, notice_host=notice_host, notice_port=notice_port)
     with driver_for(router) as driver:
         present = [rule for rule in driver.read_rules() if rule[2].startswith(TAG)]
-    present_tags = {tag for _t, _i, tag in present}
-    wanted_tags = {rule.tag for rule in wanted}
-    return BaselinePlan(
-        add=[rule for rule in wanted if rule.tag not in present_tags],
-        remove=[rule for rule in present if rule[2] not in wanted_tags],
-        keep=sorted(present_tags & wanted_tags),
-    )
+    add, remove, keep = [], [], []
+    for table in ("filter", "nat"):
+        theirs = [rule for rule in present if rule[0] == table]
+        ours = [rule for rule in wanted if rule.table == table]
+        if {tag for _t, _i, tag in theirs} == {rule.tag for rule in ours}:
+            keep += [rule.tag for rule in ours]
+            continue
+        # Order matters in a chain: a table that changes is written again whole.
+        remove += theirs
+        add += ours
+    return BaselinePlan(add=add, remove=remove, keep=sorted(keep))
 
 
 def baseline_install(router, plan: BaselinePlan) -> None:

@@ -86,7 +86,18 @@ class Table:
                 raise Trap("failure: already have such entry")
             self.keys.add(self._key(attrs))
         rid = f"*{next(self.ids):X}"
-        self.rows[rid] = {**attrs, ".id": rid}
+        before = attrs.pop("place-before", None)
+        row = {**attrs, ".id": rid}
+        if before is None:
+            self.rows[rid] = row
+        elif before not in self.rows:
+            raise Trap("no such item")
+        else:
+            # Rule order matters in firewall chains: rebuild the table with the row in place.
+            rows = list(self.rows.items())
+            index = next(i for i, (key, _r) in enumerate(rows) if key == before)
+            rows.insert(index, (rid, row))
+            self.rows = dict(rows)
         return rid
 
     def remove(self, ids: list[str]) -> None:

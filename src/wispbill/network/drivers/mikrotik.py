@@ -191,14 +191,30 @@ class MikrotikDriver(Driver):
         return rules
 
     def add_rules(self, rules: list[Rule]) -> None:
-        sentences = [
-            (
-                f"/ip/firewall/{rule.table}/add",
-                *(f"={k}={v}" for k, v in rule.fields),
-                f"=comment={rule.tag}",
+        """Add rules in order, ahead of the router's own rules in the same chain: a cut must
+        not be let through by an earlier "accept established" rule."""
+        anchors = {}
+        for table, chain in {(r.table, dict(r.fields).get("chain")) for r in rules}:
+            rows = self._one(
+                f"/ip/firewall/{table}/print", "=.proplist=.id,comment", f"?chain={chain}"
             )
-            for rule in rules
-        ]
+            theirs = [
+                row[".id"]
+                for row in rows
+                if not row.get("comment", "").startswith(PREFIX) and row.get(".id")
+            ]
+            anchors[(table, chain)] = theirs[0] if theirs else None
+        sentences = []
+        for rule in rules:
+            anchor = anchors[(rule.table, dict(rule.fields).get("chain"))]
+            sentences.append(
+                (
+                    f"/ip/firewall/{rule.table}/add",
+                    *(f"={k}={v}" for k, v in rule.fields),
+                    f"=comment={rule.tag}",
+                    *((f"=place-before={anchor}",) if anchor else ()),
+                )
+            )
         for rule, (_rows, trap) in zip(rules, self._pipeline(sentences), strict=True):
             if trap:
                 raise DriverError(f"{rule.tag}: {trap}")
