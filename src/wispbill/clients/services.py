@@ -77,13 +77,12 @@ def plan_update(*, actor, plan: Plan, **fields) -> Plan:
 
 
 def _display(value):
-    return (
-        value.pk
-        if hasattr(value, "pk")
-        else value
-        if value is None or isinstance(value, bool | int | str)
-        else str(value)
-    )
+    """A field's value as the audit log keeps it: ids for related rows, text for dates."""
+    if hasattr(value, "pk"):
+        return value.pk
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
 
 
 def _apply_billing(
