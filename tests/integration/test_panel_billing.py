@@ -137,3 +137,18 @@ def test_company_settings_are_for_admins_and_validate(admin, staff):
         [6],
         ["2026-01-01", "2026-12-25"],
     )
+
+
+def test_forecast_asks_for_a_zone_when_the_isp_is_large(admin, monkeypatch):
+    from wispbill.automation import views
+
+    monkeypatch.setattr(views, "FORECAST_MAX_CLIENTS", 2)
+    zone = ZoneFactory()
+    for _ in range(3):
+        ClientFactory(zone=zone, start_date=date(2020, 1, 1))
+    small = ZoneFactory()
+    ClientFactory(zone=small, name="Solo Uno", start_date=date(2020, 1, 1))
+    browser = _login(admin)
+    assert "elija una zona" in browser.get("/periodic-tasks/forecast/").content.decode()
+    page = browser.get("/periodic-tasks/forecast/", {"zone": small.pk}).content.decode()
+    assert "Solo Uno" in page
