@@ -21,6 +21,7 @@ from wispbill.clients.models import Client, Plan
 from wispbill.db import to_id
 from wispbill.network import services as network_services
 from wispbill.network.models import Router, Zone
+from wispbill.network.services import ROUTER_FIELDS
 from wispbill.staff import services as staff_services
 from wispbill.staff.permissions import CODENAMES
 
@@ -117,15 +118,8 @@ class RouterSerializer(StrictMixin, ModelSerializer):
         model = Router
         fields = [
             "id",
-            "name",
-            "host",
-            "api_port",
-            "username",
+            *ROUTER_FIELDS,
             "password",
-            "use_tls",
-            "enforcement",
-            "cut_list",
-            "notice_list",
             "sync_status",
             "last_sync_at",
             "last_error",

@@ -30,6 +30,10 @@ from wispbill.staff.permissions import RUN_PERIODIC_TASKS, TOGGLE_PERIODIC_TASKS
 ID_REGEX = r"[0-9]{1,18}"
 
 
+class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_REGEX
+
+
 class EditableViewSet(
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -225,10 +229,9 @@ class MassUpdateView(APIView):
         )
 
 
-class MassUpdateViewSet(viewsets.ReadOnlyModelViewSet):
+class MassUpdateViewSet(ReadOnlyViewSet):
     queryset = MassUpdate.objects.all()
     serializer_class = s.MassUpdateSerializer
-    lookup_value_regex = ID_REGEX
 
     @extend_schema(
         request=None,
@@ -271,9 +274,8 @@ class StaffViewSet(EditableViewSet):
         OpenApiParameter("actor", str),
     ]
 )
-class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditEventViewSet(ReadOnlyViewSet):
     serializer_class = s.AuditEventSerializer
-    lookup_value_regex = ID_REGEX
 
     def get_queryset(self):
         params = self.request.query_params
@@ -292,9 +294,8 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
         OpenApiParameter("zone", int),
     ]
 )
-class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
+class InvoiceViewSet(ReadOnlyViewSet):
     serializer_class = s.InvoiceSerializer
-    lookup_value_regex = ID_REGEX
 
     def get_queryset(self):
         qs = Invoice.objects.prefetch_related("lines").order_by("-pay_date", "-id")
@@ -323,9 +324,8 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(parameters=[OpenApiParameter("client", int)])
-class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     serializer_class = s.PaymentSerializer
-    lookup_value_regex = ID_REGEX
 
     def get_queryset(self):
         qs = Payment.objects.prefetch_related("allocations").order_by("-received_at", "-id")

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.network.models import Router
+from wispbill.network.services import ROUTER_FIELDS
 from wispbill.panel.forms import (
     BillingFieldsMixin,
     initial_schedule,
@@ -19,17 +20,7 @@ class RouterForm(forms.ModelForm):
 
     class Meta:
         model = Router
-        fields = [
-            "name",
-            "host",
-            "api_port",
-            "username",
-            "password",
-            "use_tls",
-            "enforcement",
-            "cut_list",
-            "notice_list",
-        ]
+        fields = [*ROUTER_FIELDS[:4], "password", *ROUTER_FIELDS[4:]]
 
     def service_kwargs(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
