@@ -206,3 +206,31 @@ def test_state_changes_follow_the_allowed_transitions(admin_api):
         admin_api.post(f"/api/v1/clients/{free.pk}/create-invoice/", {}, format="json").status_code
         == 400
     )
+
+
+@pytest.mark.parametrize("year", [2024, 2028])
+def test_payments_and_promises_follow_the_engines_day_when_days_are_replayed(admin_api, year):
+    """An operator (or an acceptance script) replaying past days or simulating future ones
+    with run-periodic-tasks --date: payments and promises judge "overdue" and "in the past"
+    as of the engine's latest day, not the wall clock."""
+    zone = ZoneFactory(pay_day=1, invoice_lead_days=7, notice_offset_days=2, grace_days=4)
+    client = ClientFactory(
+        zone=zone, start_date=date(year, 1, 1), plan=PlanFactory(price=Decimal("399.00"))
+    )
+    for day in (date(year, 2, 22), date(year, 3, 5)):  # on its invoice date, then due
+        run_periodic_tasks(day=day)
+    base = f"/api/v1/clients/{client.pk}"
+    assert admin_api.get(f"{base}/").json()["state"] == "suspended"
+    admin_api.post(
+        "/api/v1/payments/",
+        {"client": client.pk, "amount": "100.00", "activate_service": False},
+        format="json",
+    )
+    assert admin_api.get(f"{base}/").json()["state"] == "suspended"  # still overdue on 5 Mar
+    promised = admin_api.post(f"{base}/promise/", {"until": f"{year}-03-09"}, format="json")
+    assert promised.status_code == 200, promised.json()
+    assert promised.json()["state"] == "active"
+    run_periodic_tasks(day=date(year, 3, 9))
+    assert admin_api.get(f"{base}/").json()["state"] == "active"
+    run_periodic_tasks(day=date(year, 3, 10))
+    assert admin_api.get(f"{base}/").json()["state"] == "suspended"

@@ -280,6 +280,7 @@ def run_periodic_tasks(
     summary = RunSummary(day=day, dry_run=dry_run)
     if not dry_run:
         _run(summary, zone=zone, client=client, progress=progress)
+        CompanySettings.advance_business_day(day)
         return summary
     try:
         with transaction.atomic():

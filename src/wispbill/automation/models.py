@@ -115,6 +115,10 @@ class CompanySettings(models.Model):
     invoice_suspended = models.BooleanField(_("invoice suspended clients"), default=False)
     payment_instructions = models.TextField(_("how to pay"), blank=True)
     last_daily_run = models.DateField(null=True, blank=True, editable=False)
+    # The latest day the periodic tasks ran as of (never moves back). Payments, promises and
+    # manual actions judge "overdue" as of this day, so they agree with the engine, also when
+    # an operator replays or simulates days with run-periodic-tasks --date.
+    business_day = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("company settings")
@@ -133,6 +137,13 @@ class CompanySettings(models.Model):
     def load(cls) -> "CompanySettings":
         settings_row, _created = cls.objects.get_or_create(pk=1)
         return settings_row
+
+    @classmethod
+    def advance_business_day(cls, day) -> None:
+        cls.load()
+        cls.objects.filter(pk=1).filter(
+            models.Q(business_day__isnull=True) | models.Q(business_day__lt=day)
+        ).update(business_day=day)
 
     def is_no_cut_day(self, day) -> bool:
         return day.weekday() in self.no_cut_weekdays or day.isoformat() in self.holidays
@@ -191,3 +202,11 @@ class ManualRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.pk} {self.day}"
+
+
+def business_today():
+    """The day the billing rules apply as of: the engine's latest day, else today."""
+    from django.utils import timezone
+
+    day = CompanySettings.objects.filter(pk=1).values_list("business_day", flat=True).first()
+    return day or timezone.localdate()

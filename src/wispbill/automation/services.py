@@ -339,6 +339,7 @@ def daily_run(now=None):
     from wispbill.automation.engine import run_periodic_tasks
     from wispbill.automation.models import CompanySettings
 
+    CompanySettings.advance_business_day(timezone.localtime(now).date())
     if not daily_run_due(now):
         return None
     day = timezone.localtime(now).date()
