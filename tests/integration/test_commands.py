@@ -140,5 +140,45 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path):
         assert server.wait(timeout=30) == 0
     finally:
         if server.poll() is None:
-            server.kill()
+            server.kill()  # its web server and worker die with it (PR_SET_PDEATHSIG)
     assert "wispbill stopped." in server.stdout.read()
+
+
+def test_no_part_of_serve_outlives_it_when_it_is_killed(tmp_path):
+    port, notice_port = _free_port(), _free_port()
+    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "wispbill.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            "--notice-port",
+            str(notice_port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    server.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=1)
+        except OSError:
+            return  # the web server went with it
+        time.sleep(0.3)
+    raise AssertionError("the web server outlived a killed serve")

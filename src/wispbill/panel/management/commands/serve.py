@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +30,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, host, web_workers, notice_port, **options):
         notice_port = notice_port or settings.NOTICE_PORT
+        binds = ["--bind", f"{host}:{port}"]
+        if _free(host, notice_port):
+            binds += ["--bind", f"{host}:{notice_port}"]
+        else:
+            self.stderr.write(
+                f"Port {notice_port} is in use: the notice page is not served on "
+                "its own port (choose another with --notice-port)."
+            )
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         env = {
@@ -44,10 +53,7 @@ class Command(BaseCommand):
                     "-m",
                     "gunicorn",
                     "wispbill.wsgi:application",
-                    "--bind",
-                    f"{host}:{port}",
-                    "--bind",
-                    f"{host}:{notice_port}",
+                    *binds,
                     "--workers",
                     str(web_workers),
                     "--threads",
@@ -58,8 +64,13 @@ class Command(BaseCommand):
                     "10",
                 ],
                 env=env,
+                preexec_fn=_die_with_parent,
             ),
-            subprocess.Popen([sys.executable, "-m", "wispbill.cli", "worker"], env=env),
+            subprocess.Popen(
+                [sys.executable, "-m", "wispbill.cli", "worker"],
+                env=env,
+                preexec_fn=_die_with_parent,
+            ),
         ]
         self.stdout.write(
             f"wispbill is serving on http://{host}:{port}/ and the notice page on "
@@ -95,3 +106,25 @@ class Command(BaseCommand):
         self.stdout.write("wispbill stopped.")
         if code:
             sys.exit(code)
+
+
+def _free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _die_with_parent() -> None:
+    """On Linux, a child gets SIGTERM if serve itself is killed, so no part outlives it."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
