@@ -220,3 +220,22 @@ def test_an_english_browser_still_gets_the_spanish_panel_until_the_user_chooses(
     browser.post("/i18n/setlang/", {"language": "en", "next": "/"})
     page = browser.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "Mass actions" in page
+
+
+def test_admin_makes_and_revokes_an_api_key_from_the_staff_page(admin, staff):
+    from rest_framework.test import APIClient
+
+    browser = _login(admin)
+    page = browser.post(f"/staff/{staff.pk}/api-keys/", {"name": "facturación"}).content.decode()
+    key = re.search(r'data-testid="api-key"[^>]*>(wb_[^<]+)<', page).group(1)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert api.get("/api/v1/zones/").status_code == 200
+    # The key carries the staff member's permissions, not the admin's who made it.
+    assert api.get("/api/v1/staff/").status_code == 403
+    listed = browser.get(f"/staff/{staff.pk}/").content.decode()
+    assert "facturación" in listed and key not in listed
+    key_id = staff.api_keys.get().pk
+    browser.post(f"/staff/{staff.pk}/api-keys/{key_id}/revoke/")
+    assert api.get("/api/v1/zones/").status_code == 401
+    assert _login(staff).post(f"/staff/{staff.pk}/api-keys/").status_code == 403

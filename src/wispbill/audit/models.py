@@ -29,6 +29,8 @@ ACTION_LABELS = {
     "periodic_tasks.run": _("Periodic tasks run by hand"),
     "company.changed": _("Company settings changed"),
     "router.rules_installed": _("Firewall rules installed"),
+    "staff.api_key_created": _("API key created"),
+    "staff.api_key_revoked": _("API key revoked"),
 }
 OBJECT_TYPE_LABELS = {
     "client": _("Client"),

@@ -157,12 +157,37 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def api_key_create(*, user, name: str = "") -> tuple[ApiKey, str]:
-    """A new key for a staff user; the plain key is returned once and never stored."""
+def api_key_create(*, user, name: str = "", actor=None) -> tuple[ApiKey, str]:
+    """A new key for a staff user; the plain key is returned once and never stored. From the
+    panel only an admin may make one (the CLI is the machine's owner)."""
+    if actor is not None:
+        require_admin(actor)
     prefix = secrets.token_hex(4)
     plain = f"wb_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(user=user, prefix=prefix, key_hash=_hash(plain), name=name)
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="staff.api_key_created",
+            obj=user,
+            changes={"api_key": [None, f"{prefix}…"]},
+        )
     return key, plain
+
+
+def api_key_revoke(*, actor, key: ApiKey) -> ApiKey:
+    """Revoke a key at once; admins only."""
+    require_admin(actor)
+    if not key.revoked:
+        key.revoked = True
+        key.save(update_fields=["revoked"])
+        audit_record(
+            actor=actor,
+            action="staff.api_key_revoked",
+            obj=key.user,
+            changes={"api_key": [f"{key.prefix}…", None]},
+        )
+    return key
 
 
 def api_key_user(plain: str):

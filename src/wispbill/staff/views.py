@@ -3,10 +3,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from wispbill.panel.views import FORBIDDEN, forbidden, run_service, status_for
 from wispbill.staff import services
 from wispbill.staff.forms import StaffForm
+from wispbill.staff.models import ApiKey
 from wispbill.staff.permissions import AdminRequired
 
 User = get_user_model()
@@ -79,4 +81,33 @@ def staff_edit(request, pk=None):
             )
             return redirect("panel:staff-list")
     status = status_for(result) if request.method == "POST" else 200
-    return render(request, "staff/staff_form.html", {"form": form, "member": user}, status=status)
+    keys = user.api_keys.order_by("-created_at") if user else []
+    return render(
+        request,
+        "staff/staff_form.html",
+        {"form": form, "member": user, "keys": keys},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def api_key_new(request, pk):
+    if denied := _admin_only(request):
+        return denied
+    member = get_object_or_404(User, pk=pk, is_staff=True)
+    _key, plain = services.api_key_create(
+        user=member, name=request.POST.get("name", "")[:100], actor=request.user
+    )
+    return render(request, "staff/api_key_created.html", {"member": member, "plain": plain})
+
+
+@login_required
+@require_POST
+def api_key_revoke(request, pk, key_pk):
+    if denied := _admin_only(request):
+        return denied
+    key = get_object_or_404(ApiKey, pk=key_pk, user_id=pk)
+    services.api_key_revoke(actor=request.user, key=key)
+    messages.success(request, _("API key %(prefix)s… revoked.") % {"prefix": key.prefix})
+    return redirect("panel:staff-edit", pk=pk)
