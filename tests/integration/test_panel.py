@@ -239,3 +239,16 @@ def test_admin_makes_and_revokes_an_api_key_from_the_staff_page(admin, staff):
     browser.post(f"/staff/{staff.pk}/api-keys/{key_id}/revoke/")
     assert api.get("/api/v1/zones/").status_code == 401
     assert _login(staff).post(f"/staff/{staff.pk}/api-keys/").status_code == 403
+
+
+def test_the_seed_articles_addresses_lead_to_the_same_pages(admin):
+    browser = _login(admin)
+    for alias, target in [
+        ("/clientes/", "/clients/"),
+        ("/router/", "/routers/"),
+        ("/acciones-masivas/activar-tareas-periodicas/", "/mass-actions/periodic-tasks/"),
+    ]:
+        response = browser.get(alias)
+        assert (response.status_code, response["Location"]) == (302, target)
+    ClientFactory(name="Ana Ruiz")
+    assert "Editar cliente" in browser.get("/clients/").content.decode()

@@ -1,4 +1,5 @@
 from django.urls import path, register_converter
+from django.views.generic import RedirectView
 
 from wispbill.audit import views as audit
 from wispbill.automation import views as automation
@@ -11,7 +12,17 @@ from wispbill.staff import views as staff
 
 register_converter(IdConverter, "id")
 app_name = "panel"
+# The addresses operators know from the product that inspired the feature lead to ours.
+SPANISH_ALIASES = [
+    ("clientes/", "panel:client-list"),
+    ("router/", "panel:router-list"),
+    ("acciones-masivas/activar-tareas-periodicas/", "panel:mass-periodic-tasks"),
+    ("tareas-periodicas/", "panel:periodic-tasks"),
+    ("facturas/", "panel:invoice-list"),
+]
+
 urlpatterns = [
+    *(path(alias, RedirectView.as_view(pattern_name=target)) for alias, target in SPANISH_ALIASES),
     path("", panel.home, name="home"),
     path("clients/", clients.client_list, name="client-list"),
     path("clients/new/", clients.client_edit, name="client-new"),
