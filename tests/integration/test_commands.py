@@ -15,11 +15,9 @@ pytestmark = pytest.mark.slow
 
 
 def _wispbill(data_dir, *args, check=True, timeout=120):
-    env = {**os.environ, "WISPBILL_DATA_DIR": str(data_dir)}
-    env.pop("DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "wispbill.cli", *args],
-        env=env,
+        env=_env(data_dir),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -93,10 +91,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path):
-    port, notice_port = _free_port(), _free_port()
-    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
+def _env(data_dir) -> dict:
+    env = {**os.environ, "WISPBILL_DATA_DIR": str(data_dir)}
     env.pop("DATABASE_URL", None)
+    return env
+
+
+def _serve(data_dir, **output) -> tuple[subprocess.Popen, int, int]:
+    """`wispbill serve` on two free loopback ports: the process, the port, the notice port."""
+    port, notice_port = _free_port(), _free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -110,22 +113,35 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path):
             "--notice-port",
             str(notice_port),
         ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        env=_env(data_dir),
+        **output,
+    )
+    return server, port, notice_port
+
+
+def _get(url: str, *, timeout: float, up: bool = True):
+    """Poll `url` until it answers (or, with up=False, until it stops answering); the last
+    response, or None when the server is gone."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                answer = (response.status, response.read().decode())
+            if up:
+                return answer
+        except OSError:
+            if not up:
+                return None
+        time.sleep(0.3)
+    raise AssertionError(f"{url} still {'down' if up else 'up'} after {timeout} s")
+
+
+def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path):
+    server, port, notice_port = _serve(
+        tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as r:
-                    status = r.status
-                    body = r.read().decode()
-                break
-            except OSError:
-                time.sleep(0.3)
+        status, body = _get(f"http://127.0.0.1:{port}/login/", timeout=60)
         assert status == 200 and "Iniciar sesión" in body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/panel/panel.css") as r:
             assert r.status == 200
@@ -145,40 +161,8 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path):
 
 
 def test_no_part_of_serve_outlives_it_when_it_is_killed(tmp_path):
-    port, notice_port = _free_port(), _free_port()
-    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wispbill.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--host",
-            "127.0.0.1",
-            "--notice-port",
-            str(notice_port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
+    server, port, _notice = _serve(tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _get(f"http://127.0.0.1:{port}/login/", timeout=60)
     server.kill()
     server.wait(timeout=10)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=1)
-        except OSError:
-            return  # the web server went with it
-        time.sleep(0.3)
-    raise AssertionError("the web server outlived a killed serve")
+    assert _get(f"http://127.0.0.1:{port}/login/", timeout=20, up=False) is None

@@ -52,55 +52,33 @@ def _finish(process, timeout=300) -> tuple[int, str, str]:
 def test_cli_reports_json_and_refuses_a_future_day(tmp_path):
     env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
-    run = [sys.executable, "-m", "wispbill.cli"]
-    subprocess.run([*run, "demo", "--clients", "40"], env=env, check=True, capture_output=True)
+
+    def cli(*args, check=False):
+        return subprocess.run(
+            [sys.executable, "-m", "wispbill.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=check,
+        )
+
+    def summary(*args):
+        return json.loads(cli(*args, "--json", check=True).stdout.strip().splitlines()[-1])
+
+    cli("demo", "--clients", "40", check=True)
     # The demo has lived up to today; three weeks on, every zone has a new cycle to bill.
     ahead = (date.today() + timedelta(days=21)).isoformat()
-    first = subprocess.run(
-        [*run, "run-periodic-tasks", "--date", ahead, "--force", "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    summary = json.loads(first.stdout.strip().splitlines()[-1])
+    first = summary("run-periodic-tasks", "--date", ahead, "--force")
     for key in ("invoices_created", "notices_shown", "clients_cut", "clients_reactivated"):
-        assert isinstance(summary[key], int)
-    assert summary["errors"] == [] and summary["invoices_created"] > 0
-    again = subprocess.run(
-        [*run, "run-periodic-tasks", "--date", ahead, "--force", "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    assert json.loads(again.stdout.strip().splitlines()[-1])["invoices_created"] == 0
-    future = subprocess.run(
-        [*run, "run-periodic-tasks", "--date", "2999-01-01"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+        assert isinstance(first[key], int)
+    assert first["errors"] == [] and first["invoices_created"] > 0
+    assert summary("run-periodic-tasks", "--date", ahead, "--force")["invoices_created"] == 0
+    future = cli("run-periodic-tasks", "--date", "2999-01-01")
     assert future.returncode != 0 and "future" in future.stderr
-    dry = subprocess.run(
-        [*run, "run-periodic-tasks", "--date", "2999-01-01", "--dry-run", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(dry.stdout.strip().splitlines()[-1])["dry_run"] is True
-    bad = subprocess.run(
-        [*run, "run-periodic-tasks", "--date", "25/08/2026"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    assert summary("run-periodic-tasks", "--date", "2999-01-01", "--dry-run")["dry_run"] is True
+    bad = cli("run-periodic-tasks", "--date", "25/08/2026")
     assert bad.returncode != 0 and "YYYY-MM-DD" in bad.stderr
-    unknown = subprocess.run(
-        [*run, "run-periodic-tasks", "--zone", "999999"], env=env, capture_output=True, text=True
-    )
-    assert unknown.returncode != 0
+    assert cli("run-periodic-tasks", "--zone", "999999").returncode != 0
 
 
 postgres_only = pytest.mark.skipif(

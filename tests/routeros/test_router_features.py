@@ -15,6 +15,11 @@ from wispbill.network.baseline import baseline_install, baseline_plan
 pytestmark = pytest.mark.django_db
 
 
+# Forward chain after installing: DNS udp, DNS tcp, the notice page, the drop, then the router's
+# own "accept established" (the input chain's rule stays first).
+OURS_THEN_THEIRS = ["accept", "accept", "accept", "accept", "drop", "accept"]
+
+
 def test_baseline_rules_install_once_and_leave_other_rules_alone(mikrotik, emulator):
     emulator.filter.add({"chain": "input", "action": "accept", "comment": "defconf"})
     established = emulator.filter.add(
@@ -26,14 +31,7 @@ def test_baseline_rules_install_once_and_leave_other_rules_alone(mikrotik, emula
     rows = list(emulator.filter.rows.values())
     # Ours go ahead of the router's own forward rules, so established traffic of a cut
     # client is dropped too; other chains are left as they were.
-    assert [r.get("action") for r in rows] == [
-        "accept",
-        "accept",
-        "accept",
-        "accept",
-        "drop",
-        "accept",
-    ]
+    assert [r.get("action") for r in rows] == OURS_THEN_THEIRS
     assert rows[0]["comment"] == "defconf" and rows[-1][".id"] == established
     nat = list(emulator.nat.rows.values())
     assert {r["to-addresses"] for r in nat} == {"10.255.0.1"}
@@ -46,14 +44,7 @@ def test_baseline_rules_install_once_and_leave_other_rules_alone(mikrotik, emula
     assert len(moved.add) == 6 and len(moved.remove) == 6
     baseline_install(mikrotik, moved)
     rows = list(emulator.filter.rows.values())
-    assert [r.get("action") for r in rows] == [
-        "accept",
-        "accept",
-        "accept",
-        "accept",
-        "drop",
-        "accept",
-    ]
+    assert [r.get("action") for r in rows] == OURS_THEN_THEIRS
     assert rows[3]["dst-port"] == "9000" and rows[-1][".id"] == established
     assert len(emulator.nat.rows) == 2
 
@@ -223,3 +214,16 @@ def test_a_cut_while_the_router_is_down_shows_out_of_sync_until_it_converges(
     assert set(emulator.entries("Moroso")) == {"10.9.0.1"}
     page = browser.get(f"/clients/{client.pk}/").content.decode()
     assert 'data-testid="client-sync">Sincronizado<' in page
+
+
+@override_settings(NOTICE_HOST="10.255.0.1")
+def test_only_an_admin_installs_firewall_rules_from_the_panel(admin, staff, mikrotik, emulator):
+    helper = Browser()
+    helper.force_login(staff)
+    assert helper.post(f"/routers/{mikrotik.pk}/rules/").status_code == 403
+    assert not emulator.filter.rows
+    boss = Browser()
+    boss.force_login(admin)
+    assert "Sí, instalarlas" in boss.get(f"/routers/{mikrotik.pk}/rules/").content.decode()
+    boss.post(f"/routers/{mikrotik.pk}/rules/")
+    assert len(emulator.filter.rows) == 4 and len(emulator.nat.rows) == 2

@@ -58,15 +58,5 @@ def audit_record_many(
         for row in rows
         for object_id, repr_, changes in [row[:3]]
     )
-    count = 0
-    batch: list[AuditEvent] = []
-    for event in events:
-        batch.append(event)
-        if len(batch) == 2000:
-            AuditEvent.objects.bulk_create(batch)
-            count += len(batch)
-            batch = []
-    if batch:
-        AuditEvent.objects.bulk_create(batch)
-        count += len(batch)
-    return count
+    created = AuditEvent.objects.bulk_create(list(events), batch_size=2000)
+    return len(created)

@@ -130,16 +130,22 @@ def baseline_plan(
     return BaselinePlan(add=add, remove=remove, keep=sorted(keep))
 
 
-def baseline_install(router, plan: BaselinePlan) -> None:
-    """Apply a plan: obsolete rules out, missing rules in (in order: accepts before the drop)."""
+def baseline_install(router, plan: BaselinePlan, *, actor=None) -> None:
+    """Apply a plan: obsolete rules out, missing rules in (in order: accepts before the drop).
+    From the panel only an admin may change a router's firewall (the CLI is the machine's
+    owner, actor None)."""
     from wispbill.audit.services import audit_record
+    from wispbill.staff.permissions import require_admin
+
+    if actor is not None:
+        require_admin(actor)
 
     with driver_for(router) as driver:
         for table in ("filter", "nat"):
             driver.remove_rules(table, [i for t, i, _tag in plan.remove if t == table])
         driver.add_rules(plan.add)
     audit_record(
-        actor=None,
+        actor=actor,
         action="router.rules_installed",
         obj=router,
         changes={

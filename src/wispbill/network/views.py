@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -17,7 +17,7 @@ from wispbill.network.forms import RouterForm, ZoneForm, zone_initial
 from wispbill.network.models import Router, Zone
 from wispbill.network.sync import router_reconcile, router_test_connection
 from wispbill.panel.forms import SCHEDULE_KEYS, schedule_values, switch_values
-from wispbill.panel.views import FORBIDDEN, run_service, status_for
+from wispbill.panel.views import FORBIDDEN, forbidden, run_service, status_for
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission
 
 
@@ -271,7 +271,9 @@ def router_rules(request, pk):
         return redirect(f"{router_url(router)}#sync")
     if request.method == "POST" and not plan.empty:
         try:
-            baseline_install(router, plan)
+            baseline_install(router, plan, actor=request.user)
+        except PermissionDenied as exc:
+            return forbidden(request, exc)
         except DriverError as exc:
             messages.error(request, str(exc))
         else:
