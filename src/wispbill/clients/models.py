@@ -1,6 +1,7 @@
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -67,6 +68,10 @@ class Client(ScheduleFields, SwitchFields):
         _("billing type"), max_length=4, choices=BillingType.choices, default=BillingType.ZONE
     )
     auto_activate_on_payment = models.BooleanField(_("reactivate on payment"), default=True)
+    # The language of the messages, documents and pages the client itself reads.
+    language = models.CharField(
+        _("language"), max_length=5, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     notice_active = models.BooleanField(_("notice shown"), default=False, editable=False)
     promise_until = models.DateField(
         _("payment promise until"), null=True, blank=True, editable=False
