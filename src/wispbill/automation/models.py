@@ -93,6 +93,12 @@ class MassUpdateItem(models.Model):
         return f"{self.mass_update_id}:{self.kind}:{self.object_id}"
 
 
+class ReactivationBilling(models.TextChoices):
+    FULL = "full", _("Invoice the whole cycle")
+    PRORATED = "prorated", _("Invoice from the reactivation day (prorated)")
+    SKIP = "skip", _("Do not invoice that cycle")
+
+
 class CompanySettings(models.Model):
     """The ISP's rules for the periodic tasks; one row."""
 
@@ -114,6 +120,63 @@ class CompanySettings(models.Model):
     )
     invoice_suspended = models.BooleanField(_("invoice suspended clients"), default=False)
     payment_instructions = models.TextField(_("how to pay"), blank=True)
+    reactivation_billing = models.CharField(
+        _("billing after a cut"),
+        max_length=8,
+        choices=ReactivationBilling.choices,
+        default=ReactivationBilling.PRORATED,
+        help_text=_(
+            "What the invoice task does, once a client is active again, for a cycle whose "
+            "invoice date came while it was suspended and not invoiced."
+        ),
+    )
+    notice_host = models.CharField(
+        _("notice page address"),
+        max_length=255,
+        blank=True,
+        help_text=_("The address at which the routers reach wispbill's notice page."),
+    )
+    public_url = models.URLField(
+        _("client page address"),
+        blank=True,
+        help_text=_(
+            "The address at which clients reach wispbill, for the links in messages "
+            "(for example https://pagos.mi-isp.mx)."
+        ),
+    )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default="MX",
+        help_text=_("Two-letter code; phone numbers without a country code are read as of it."),
+    )
+    quiet_hours = models.CharField(
+        _("quiet hours"),
+        max_length=11,
+        default="21:00-08:00",
+        blank=True,
+        help_text=_("No message is sent between these hours (HH:MM-HH:MM); empty for none."),
+    )
+    whatsapp_template_invoice = models.CharField(
+        _("WhatsApp template: invoice"), max_length=100, default="wispbill_invoice"
+    )
+    whatsapp_template_reminder = models.CharField(
+        _("WhatsApp template: reminder"), max_length=100, default="wispbill_reminder"
+    )
+    whatsapp_template_cut = models.CharField(
+        _("WhatsApp template: cut"), max_length=100, default="wispbill_cut"
+    )
+    whatsapp_template_receipt = models.CharField(
+        _("WhatsApp template: receipt"), max_length=100, default="wispbill_receipt"
+    )
+    portal_promise_days = models.PositiveSmallIntegerField(
+        _("longest promise a client can make"),
+        default=5,
+        help_text=_("Days; 0: clients cannot make promises from their page."),
+    )
+    portal_promises_per_cycle = models.PositiveSmallIntegerField(
+        _("promises a client can make per cycle"), default=1
+    )
     last_daily_run = models.DateField(null=True, blank=True, editable=False)
     # The latest day the periodic tasks ran as of (never moves back). Payments, promises and
     # manual actions judge "overdue" as of this day, so they agree with the engine, also when
