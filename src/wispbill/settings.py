@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "huey.contrib.djhuey",
+    "wispbill.core",
     "wispbill.panel",
     "wispbill.audit",
     "wispbill.billing",

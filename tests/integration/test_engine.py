@@ -9,11 +9,12 @@ import time_machine
 from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, ZoneFactory
 from wispbill.audit.models import AuditEvent
 from wispbill.automation.engine import run_periodic_tasks
-from wispbill.automation.models import CompanySettings, TaskState
+from wispbill.automation.models import TaskState
 from wispbill.billing.models import Invoice
 from wispbill.billing.services import invoice_cancel, payment_register
 from wispbill.clients.models import Client
 from wispbill.clients.services import client_promise, client_reactivate
+from wispbill.core.models import CompanySettings
 
 pytestmark = pytest.mark.django_db
 

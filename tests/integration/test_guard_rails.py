@@ -13,11 +13,12 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.factories import ClientFactory, OwnClientFactory, RouterFactory, ZoneFactory
 from wispbill.automation.engine import run_periodic_tasks
-from wispbill.automation.models import CompanySettings, TaskState
+from wispbill.automation.models import TaskState
 from wispbill.automation.selectors import next_run_at
 from wispbill.automation.services import mass_update_apply
 from wispbill.automation.tasks import scheduler_tick
 from wispbill.billing.models import Invoice
+from wispbill.core.models import CompanySettings
 from wispbill.network.models import Router
 from wispbill.network.services import router_create, router_update, zone_delete
 from wispbill.staff.services import staff_update

@@ -129,7 +129,7 @@ def test_company_settings_are_for_admins_and_validate(admin, staff):
         },
     )
     assert good.status_code == 302
-    from wispbill.automation.models import CompanySettings
+    from wispbill.core.models import CompanySettings
 
     company = CompanySettings.load()
     assert (company.run_hour, company.no_cut_weekdays, company.holidays) == (

@@ -15,7 +15,7 @@ from datetime import date
 from django.contrib.auth.models import User
 from django.db import transaction
 from wispbill.automation.services import manual_run_start
-from wispbill.billing.schedule import BillingSchedule
+from wispbill.core.schedule import BillingSchedule
 from wispbill.clients.services import client_create, plan_create
 from wispbill.network.services import router_create, zone_create
 admin = User.objects.create_superuser("root", "", "root")

@@ -7,9 +7,9 @@ import pytest
 import time_machine
 
 from tests.factories import ClientFactory, ZoneFactory
-from wispbill.automation.models import CompanySettings
 from wispbill.automation.services import daily_run
 from wispbill.billing.models import Invoice
+from wispbill.core.models import CompanySettings
 
 pytestmark = pytest.mark.django_db
 MX = ZoneInfo("America/Mexico_City")

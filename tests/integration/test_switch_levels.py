@@ -7,9 +7,9 @@ from tests.factories import ClientFactory, OwnClientFactory, ZoneFactory
 from wispbill.audit.models import AuditEvent
 from wispbill.automation.selectors import client_effective_switches, clients_governed_by
 from wispbill.automation.services import mass_update_apply, mass_update_undo
-from wispbill.automation.switches import Switches
 from wispbill.clients.models import Client
 from wispbill.clients.services import client_update
+from wispbill.core.switches import Switches
 from wispbill.network.models import Zone
 from wispbill.network.services import zone_update
 

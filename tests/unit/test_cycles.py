@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wispbill.billing.schedule import (
+from wispbill.core.schedule import (
     BillingSchedule,
     current_cycle,
     cycle_of,

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wispbill.automation.switches import Switches
-from wispbill.billing.schedule import RANGES, schedule_errors
+from wispbill.core.schedule import RANGES, schedule_errors
+from wispbill.core.switches import Switches
 
 VALID = {
     "mode": "prepaid",

@@ -10,15 +10,15 @@ from rest_framework import serializers
 from wispbill.audit.models import AuditEvent
 from wispbill.automation.models import MassUpdate
 from wispbill.automation.selectors import client_effective_switches
-from wispbill.automation.switches import Switches
 from wispbill.billing import services as billing_services
 from wispbill.billing.models import Invoice, InvoiceLine, Payment
-from wispbill.billing.schedule import MODES, RANGES, BillingSchedule, schedule_errors
 from wispbill.billing.selectors import client_balance
 from wispbill.clients import selectors as client_selectors
 from wispbill.clients import services as client_services
 from wispbill.clients.models import Client, Plan
-from wispbill.db import to_id
+from wispbill.core.db import to_id
+from wispbill.core.schedule import MODES, RANGES, BillingSchedule, schedule_errors
+from wispbill.core.switches import Switches
 from wispbill.network import services as network_services
 from wispbill.network.models import Router, Zone
 from wispbill.network.services import ROUTER_FIELDS

@@ -20,7 +20,7 @@ from wispbill.billing.models import Invoice, InvoiceStatus, Payment
 from wispbill.clients import services as client_services
 from wispbill.clients.models import Plan
 from wispbill.clients.selectors import client_list
-from wispbill.db import to_id
+from wispbill.core.db import to_id
 from wispbill.network.drivers import DriverError
 from wispbill.network.models import Router, Zone
 from wispbill.network.sync import router_reconcile, router_test_connection

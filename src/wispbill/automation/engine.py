@@ -18,13 +18,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wispbill.audit.services import audit_record_many
-from wispbill.automation.models import CompanySettings, MassUpdateItem, TaskState, TaskStatus
+from wispbill.automation.models import MassUpdateItem, TaskState, TaskStatus
 from wispbill.automation.selectors import clients_governed_by
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
-from wispbill.billing.schedule import BillingSchedule, current_cycle
 from wispbill.billing.selectors import owed_subquery
 from wispbill.billing.services import cycle_invoice, line_description
 from wispbill.clients.models import Client
+from wispbill.core.clock import advance_business_day
+from wispbill.core.models import CompanySettings
+from wispbill.core.schedule import BillingSchedule, current_cycle
 from wispbill.network.sync import routers_changed, routers_of_clients
 
 log = logging.getLogger(__name__)
@@ -280,7 +282,7 @@ def run_periodic_tasks(
     summary = RunSummary(day=day, dry_run=dry_run)
     if not dry_run:
         _run(summary, zone=zone, client=client, progress=progress)
-        CompanySettings.advance_business_day(day)
+        advance_business_day(day)
         return summary
     try:
         with transaction.atomic():

@@ -3,8 +3,8 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.automation.models import CompanySettings
-from wispbill.automation.switches import TASKS
+from wispbill.core.models import CompanySettings
+from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
 from wispbill.panel.forms import TASK_NAMES
 

@@ -2,7 +2,7 @@
 
 from django.db.models import Case, F, Q, QuerySet, When
 
-from wispbill.automation.switches import TASKS, Switches
+from wispbill.core.switches import TASKS, Switches
 
 
 def client_effective_switches(client) -> Switches:
@@ -95,7 +95,8 @@ class PeriodicTaskRows:
         return self._rows(objects)
 
     def _rows(self, objects: list) -> list[dict]:
-        from wispbill.automation.models import CompanySettings, TaskState
+        from wispbill.automation.models import TaskState
+        from wispbill.core.models import CompanySettings
 
         run_hour = CompanySettings.load().run_hour
         states = {}

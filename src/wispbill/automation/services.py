@@ -9,9 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wispbill.audit.services import actor_name_of, audit_record, audit_record_many
-from wispbill.automation.models import MassUpdate, MassUpdateItem, SwitchFields
-from wispbill.automation.switches import TASKS, Switches
-from wispbill.db import locked
+from wispbill.automation.models import MassUpdate, MassUpdateItem
+from wispbill.core.clock import advance_business_day
+from wispbill.core.db import locked
+from wispbill.core.models import SwitchFields
+from wispbill.core.switches import TASKS, Switches
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
 
 # Keeps every IN (...) list under SQLite's bound-variable limit.
@@ -323,7 +325,7 @@ def periodic_run_now(
 def daily_run_due(now=None) -> bool:
     """Whether the scheduler should run today's tasks now: past the run hour and not yet run
     today, or a whole day missed (the machine was off), whatever the hour."""
-    from wispbill.automation.models import CompanySettings
+    from wispbill.core.models import CompanySettings
 
     company = CompanySettings.load()
     now = timezone.localtime(now)
@@ -337,9 +339,9 @@ def daily_run_due(now=None) -> bool:
 def daily_run(now=None):
     """The scheduler's daily run (a no-op when it is not due); returns the summary or None."""
     from wispbill.automation.engine import run_periodic_tasks
-    from wispbill.automation.models import CompanySettings
+    from wispbill.core.models import CompanySettings
 
-    CompanySettings.advance_business_day(timezone.localtime(now).date())
+    advance_business_day(timezone.localtime(now).date())
     if not daily_run_due(now):
         return None
     day = timezone.localtime(now).date()
@@ -404,7 +406,7 @@ def manual_run_execute(run_id: int) -> None:
 @transaction.atomic
 def company_settings_update(*, actor, **fields):
     """Change the company's rules for the periodic tasks; admins only."""
-    from wispbill.automation.models import CompanySettings
+    from wispbill.core.models import CompanySettings
     from wispbill.staff.permissions import require_admin
 
     require_admin(actor)

@@ -10,11 +10,12 @@ from django.views.decorators.http import require_POST
 
 from wispbill.automation import engine, services
 from wispbill.automation.forms import CompanySettingsForm, MassUpdateForm
-from wispbill.automation.models import CompanySettings, ManualRun, MassUpdate
+from wispbill.automation.models import ManualRun, MassUpdate
 from wispbill.automation.selectors import PeriodicTaskRows
-from wispbill.automation.switches import TASK_LABELS
 from wispbill.clients.models import Client
-from wispbill.db import to_id
+from wispbill.core.db import to_id
+from wispbill.core.models import CompanySettings
+from wispbill.core.switches import TASK_LABELS
 from wispbill.network.models import Zone
 from wispbill.panel.views import forbidden, paginate, run_service
 from wispbill.staff.permissions import (

@@ -9,12 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wispbill.audit.services import audit_record
-from wispbill.automation.models import business_today
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus, Payment
 from wispbill.billing.models import PaymentAllocation as Allocation
-from wispbill.billing.schedule import current_cycle, late_dates
 from wispbill.billing.selectors import ZERO, pending_invoices
-from wispbill.db import locked
+from wispbill.core.clock import business_day
+from wispbill.core.db import locked
+from wispbill.core.schedule import current_cycle, late_dates
 
 
 def governing_schedule(client):
@@ -54,7 +54,7 @@ def invoice_create_for_cycle(*, actor, client, day: date | None = None) -> Invoi
     switches say; refused when that period already has a live invoice."""
     from wispbill.clients.models import Client
 
-    day = day or business_today()
+    day = day or business_day()
     client = locked(Client.objects.select_related("zone", "plan")).get(pk=client.pk)
     if client.state in ("free", "cancelled"):
         raise ValidationError(

@@ -10,7 +10,7 @@ from wispbill.billing import services
 from wispbill.billing.forms import PaymentForm
 from wispbill.billing.models import Invoice, InvoiceStatus
 from wispbill.clients.models import Client
-from wispbill.db import to_id
+from wispbill.core.db import to_id
 from wispbill.network.models import Zone
 from wispbill.panel.views import paginate
 

@@ -7,8 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.automation.models import SwitchFields
-from wispbill.billing.models import ScheduleFields, schedule_constraints
+from wispbill.core.models import ScheduleFields, SwitchFields, schedule_constraints
 
 
 def today() -> datetime.date:

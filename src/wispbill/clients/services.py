@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wispbill.audit.services import audit_record
-from wispbill.automation.models import business_today
 from wispbill.automation.selectors import client_effective_switches
-from wispbill.automation.switches import Switches
 from wispbill.billing.models import Invoice
-from wispbill.billing.schedule import schedule_changes, schedule_from
 from wispbill.clients.models import BillingType, Client, ClientState, Plan, Promise
-from wispbill.db import locked
+from wispbill.core.clock import business_day
+from wispbill.core.db import locked
+from wispbill.core.schedule import schedule_changes, schedule_from
+from wispbill.core.switches import Switches
 from wispbill.network.sync import routers_changed
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
 
@@ -207,7 +207,7 @@ def _change_state_by_edit(client: Client, new_state: str) -> None:
     elif client.state == "suspended":
         client.suspension_reason = ""
         Invoice.objects.filter(
-            client=client, status="pending", due_date__lte=business_today()
+            client=client, status="pending", due_date__lte=business_day()
         ).update(cut_exempt=True)
 
 
@@ -277,7 +277,7 @@ def client_reactivate(*, actor, client: Client, reason: str = "") -> Client:
     client = _locked_client(client)
     if client.state != "suspended":
         raise ValidationError(_("Only a suspended client can be reactivated."))
-    today = business_today()
+    today = business_day()
     Invoice.objects.filter(client=client, status="pending", due_date__lte=today).update(
         cut_exempt=True
     )
@@ -332,7 +332,7 @@ def client_promise(*, actor, client: Client, until: date) -> Client:
     from wispbill.audit.services import actor_name_of
 
     client = _locked_client(client)
-    today = business_today()
+    today = business_day()
     if until < today:
         raise ValidationError({"until": [_("A promise cannot end in the past.")]})
     if until > today + timedelta(days=MAX_PROMISE_DAYS):
@@ -371,7 +371,7 @@ def client_promise(*, actor, client: Client, until: date) -> Client:
 def after_debt_change(*, actor, client: Client, activate_service: bool) -> None:
     """What a payment or a cancelled invoice sets in motion: the notice goes when no invoice
     calls for it, a settled debt ends the promise, and the service comes back."""
-    today = business_today()
+    today = business_day()
     pending = Invoice.objects.filter(client=client, status="pending")
     if client.notice_active and not pending.filter(notice_date__lte=today).exists():
         _set_notice(actor=actor, client=client, active=False, reason=_("nothing left to warn"))

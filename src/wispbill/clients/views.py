@@ -18,7 +18,7 @@ from wispbill.clients.forms import ClientForm, PlanForm, client_initial
 from wispbill.clients.models import BillingType, Client, ClientState, Plan, today
 from wispbill.clients.selectors import client_list as select_clients
 from wispbill.clients.selectors import client_sync_status
-from wispbill.db import to_id
+from wispbill.core.db import to_id
 from wispbill.network.models import Router, Zone
 from wispbill.panel.views import FORBIDDEN, paginate, run_service, status_for
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission

@@ -1,9 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.automation.models import SwitchFields
-from wispbill.billing.models import ScheduleFields, schedule_constraints
-from wispbill.network.secrets import decrypt, encrypt
+from wispbill.core.models import ScheduleFields, SwitchFields, schedule_constraints
+from wispbill.core.secrets import decrypt, encrypt
 
 
 class Enforcement(models.TextChoices):

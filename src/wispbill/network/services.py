@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 
 from wispbill.audit.services import audit_record
 from wispbill.automation.services import switches_assign
-from wispbill.automation.switches import Switches
-from wispbill.billing.schedule import BillingSchedule, schedule_changes, schedule_from
-from wispbill.db import locked
+from wispbill.core.db import locked
+from wispbill.core.schedule import BillingSchedule, schedule_changes, schedule_from
+from wispbill.core.switches import Switches
 from wispbill.network.models import Enforcement, Router, Zone
 from wispbill.network.sync import routers_changed
 

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wispbill.audit.models import AuditEvent
-from wispbill.automation.switches import Switches
-from wispbill.billing.schedule import DEFAULT, BillingSchedule
+from wispbill.core.schedule import DEFAULT, BillingSchedule
+from wispbill.core.switches import Switches
 from wispbill.network import services
 from wispbill.network.baseline import baseline_install, baseline_plan
 from wispbill.network.drivers import DriverError
@@ -192,9 +192,9 @@ def zone_delete(request, pk):
 def notice_page(request):
     """What a listed client sees instead of the site it asked for: found by its source IP,
     never showing anything to an address that is not a client's."""
-    from wispbill.automation.models import CompanySettings
     from wispbill.billing.selectors import client_balance, pending_invoices
     from wispbill.clients.models import Client
+    from wispbill.core.models import CompanySettings
 
     if request.GET.get("lang") in ("es", "en"):
         translation.activate(request.GET["lang"])

@@ -3,9 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.automation.switches import TASK_LABELS, TASKS
-from wispbill.billing.models import BillingMode
-from wispbill.billing.schedule import RANGES, schedule_errors
+from wispbill.core.models import BillingMode
+from wispbill.core.schedule import RANGES, schedule_errors
+from wispbill.core.switches import TASK_LABELS, TASKS
 
 TASK_HELP = {
     "invoices": _("Issue each cycle's invoice on its invoice date."),

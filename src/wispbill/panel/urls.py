@@ -5,7 +5,7 @@ from wispbill.audit import views as audit
 from wispbill.automation import views as automation
 from wispbill.billing import views as billing
 from wispbill.clients import views as clients
-from wispbill.db import IdConverter
+from wispbill.core.db import IdConverter
 from wispbill.network import views as network
 from wispbill.panel import views as panel
 from wispbill.staff import views as staff

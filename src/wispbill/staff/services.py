@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from wispbill.audit.services import audit_record
-from wispbill.db import locked
+from wispbill.core.db import locked
 from wispbill.staff.models import ApiKey
 from wispbill.staff.permissions import CODENAMES, require_admin
 

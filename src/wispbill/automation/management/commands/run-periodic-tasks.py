@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from wispbill.automation.engine import run_periodic_tasks
-from wispbill.automation.models import CompanySettings
+from wispbill.core.models import CompanySettings
 from wispbill.network.models import Zone
 
 

@@ -11,10 +11,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from wispbill.automation.switches import Switches
-from wispbill.billing.schedule import BillingSchedule
 from wispbill.clients.models import Client
 from wispbill.clients.services import client_create, plan_create
+from wispbill.core.schedule import BillingSchedule
+from wispbill.core.switches import Switches
 from wispbill.network.services import router_create, zone_create
 from wispbill.staff.services import staff_create
 
@@ -187,9 +187,9 @@ class Command(BaseCommand):
         """Live the last weeks through the real engine, with most clients paying on time, so
         the panel opens on invoices, payments, notices and cuts."""
         from wispbill.automation.engine import run_periodic_tasks
-        from wispbill.automation.models import CompanySettings
         from wispbill.billing.models import Invoice
         from wispbill.billing.services import payment_register
+        from wispbill.core.models import CompanySettings
 
         company = CompanySettings.load()
         company.name = "WISP Demo"

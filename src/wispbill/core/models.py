@@ -1,0 +1,204 @@
+"""Abstract model mixins shared by zones and clients, and the company's settings row."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from wispbill.core import schedule as sched
+from wispbill.core.switches import TASKS, Switches
+
+
+class BillingMode(models.TextChoices):
+    PREPAID = sched.PREPAID, _("Prepaid")
+    POSTPAID = sched.POSTPAID, _("Postpaid")
+
+
+# The column each field of a BillingSchedule is stored in.
+SCHEDULE_COLUMNS = {field: field for field in sched.FIELDS} | {"mode": "billing_mode"}
+
+
+class ScheduleFields(models.Model):
+    """The billing schedule of a zone, or of a client with its own billing."""
+
+    billing_mode = models.CharField(
+        _("billing mode"), max_length=8, choices=BillingMode.choices, null=True, blank=True
+    )
+    pay_day = models.PositiveSmallIntegerField(_("pay day"), null=True, blank=True)
+    invoice_lead_days = models.PositiveSmallIntegerField(
+        _("invoice days before pay date"), null=True, blank=True
+    )
+    notice_offset_days = models.SmallIntegerField(
+        _("notice days after pay date"), null=True, blank=True
+    )
+    grace_days = models.PositiveSmallIntegerField(_("grace days"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def schedule(self) -> sched.BillingSchedule | None:
+        if self.billing_mode is None:
+            return None
+        return sched.BillingSchedule(
+            **{field: getattr(self, column) for field, column in SCHEDULE_COLUMNS.items()}
+        )
+
+    def set_schedule(self, schedule: sched.BillingSchedule | None) -> None:
+        values = schedule.as_dict() if schedule else {}
+        for field, column in SCHEDULE_COLUMNS.items():
+            setattr(self, column, values.get(field))
+
+
+def schedule_constraints(prefix: str, required: bool) -> list[models.CheckConstraint]:
+    """Database checks that hold a stored schedule to its ranges, whoever writes it."""
+    bounds = {}
+    for field, (low, high) in sched.RANGES.items():
+        column = SCHEDULE_COLUMNS[field]
+        if low != 0:  # a lower bound of 0 is the unsigned column's own
+            bounds[f"{column}__gte"] = low
+        bounds[f"{column}__lte"] = high
+    ranges = models.Q(**bounds) & models.Q(notice_offset_days__lte=models.F("grace_days"))
+    if required:
+        condition = ranges & models.Q(billing_mode__isnull=False)
+    else:
+        condition = ranges | models.Q(
+            **{f"{column}__isnull": True for column in SCHEDULE_COLUMNS.values()}
+        )
+    return [models.CheckConstraint(condition=condition, name=f"{prefix}_schedule_valid")]
+
+
+class SwitchFields(models.Model):
+    """The periodic-task switches of a zone, or of a client with its own billing."""
+
+    task_invoices = models.BooleanField(_("automatic invoices"), default=True)
+    task_notices = models.BooleanField(_("automatic notices"), default=True)
+    task_cuts = models.BooleanField(_("automatic cuts"), default=True)
+    # Bumped on every change of a switch, so an undo can tell whether anyone touched a row since.
+    switches_version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def switches(self) -> Switches:
+        return Switches(*(getattr(self, f"task_{task}") for task in TASKS))
+
+    def set_switches(self, switches: Switches) -> None:
+        for task, value in switches.as_dict().items():
+            setattr(self, f"task_{task}", value)
+
+
+class ReactivationBilling(models.TextChoices):
+    FULL = "full", _("Invoice the whole cycle")
+    PRORATED = "prorated", _("Invoice from the reactivation day (prorated)")
+    SKIP = "skip", _("Do not invoice that cycle")
+
+
+class CompanySettings(models.Model):
+    """The ISP's rules for the periodic tasks; one row."""
+
+    name = models.CharField(_("company name"), max_length=200, default="Mi ISP")
+    run_hour = models.PositiveSmallIntegerField(
+        _("daily run hour"),
+        default=6,
+        help_text=_("The hour of the day (0 to 23, in the ISP's time zone) the tasks run."),
+    )
+    no_cut_weekdays = models.JSONField(
+        _("weekdays without cuts"),
+        default=list,
+        blank=True,
+        help_text=_("0 is Monday, 6 is Sunday."),
+    )
+    holidays = models.JSONField(_("holidays without cuts"), default=list, blank=True)
+    min_debt_to_cut = models.DecimalField(
+        _("minimum debt to cut"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    invoice_suspended = models.BooleanField(_("invoice suspended clients"), default=False)
+    payment_instructions = models.TextField(_("how to pay"), blank=True)
+    reactivation_billing = models.CharField(
+        _("billing after a cut"),
+        max_length=8,
+        choices=ReactivationBilling.choices,
+        default=ReactivationBilling.PRORATED,
+        help_text=_(
+            "What the invoice task does, once a client is active again, for a cycle whose "
+            "invoice date came while it was suspended and not invoiced."
+        ),
+    )
+    notice_host = models.CharField(
+        _("notice page address"),
+        max_length=255,
+        blank=True,
+        help_text=_("The address at which the routers reach wispbill's notice page."),
+    )
+    public_url = models.URLField(
+        _("client page address"),
+        blank=True,
+        help_text=_(
+            "The address at which clients reach wispbill, for the links in messages "
+            "(for example https://pagos.mi-isp.mx)."
+        ),
+    )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default="MX",
+        help_text=_("Two-letter code; phone numbers without a country code are read as of it."),
+    )
+    quiet_hours = models.CharField(
+        _("quiet hours"),
+        max_length=11,
+        default="21:00-08:00",
+        blank=True,
+        help_text=_("No message is sent between these hours (HH:MM-HH:MM); empty for none."),
+    )
+    whatsapp_template_invoice = models.CharField(
+        _("WhatsApp template: invoice"), max_length=100, default="wispbill_invoice"
+    )
+    whatsapp_template_reminder = models.CharField(
+        _("WhatsApp template: reminder"), max_length=100, default="wispbill_reminder"
+    )
+    whatsapp_template_cut = models.CharField(
+        _("WhatsApp template: cut"), max_length=100, default="wispbill_cut"
+    )
+    whatsapp_template_receipt = models.CharField(
+        _("WhatsApp template: receipt"), max_length=100, default="wispbill_receipt"
+    )
+    portal_promise_days = models.PositiveSmallIntegerField(
+        _("longest promise a client can make"),
+        default=5,
+        help_text=_("Days; 0: clients cannot make promises from their page."),
+    )
+    portal_promises_per_cycle = models.PositiveSmallIntegerField(
+        _("promises a client can make per cycle"), default=1
+    )
+    last_daily_run = models.DateField(null=True, blank=True, editable=False)
+    # The latest day the periodic tasks ran as of (never moves back). Payments, promises and
+    # manual actions judge "overdue" as of this day, so they agree with the engine, also when
+    # an operator replays or simulates days with run-periodic-tasks --date.
+    business_day = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        # The table keeps the name it was created with, so existing databases move as they are.
+        db_table = "automation_companysettings"
+        verbose_name = _("company settings")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="company_settings_single"),
+            models.CheckConstraint(
+                condition=models.Q(run_hour__lte=23, min_debt_to_cut__gte=0),
+                name="company_settings_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def load(cls) -> "CompanySettings":
+        settings_row, _created = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+    def is_no_cut_day(self, day: date) -> bool:
+        return day.weekday() in self.no_cut_weekdays or day.isoformat() in self.holidays
