@@ -48,15 +48,17 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "huey.contrib.djhuey",
+    # Lowest layer first; see docs/architecture.md.
     "wispbill.core",
-    "wispbill.panel",
     "wispbill.audit",
-    "wispbill.billing",
     "wispbill.staff",
     "wispbill.network",
     "wispbill.clients",
+    "wispbill.billing",
     "wispbill.automation",
     "wispbill.api",
+    "wispbill.panel",
+    "wispbill.ops",
 ]
 
 MIDDLEWARE = [

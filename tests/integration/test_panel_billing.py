@@ -140,7 +140,7 @@ def test_company_settings_are_for_admins_and_validate(admin, staff):
 
 
 def test_forecast_asks_for_a_zone_when_the_isp_is_large(admin, monkeypatch):
-    from wispbill.automation import views
+    from wispbill.panel.views import automation as views
 
     monkeypatch.setattr(views, "FORECAST_MAX_CLIENTS", 2)
     zone = ZoneFactory()

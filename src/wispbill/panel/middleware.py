@@ -31,7 +31,7 @@ class NoticePortMiddleware:
         if request.META.get("SERVER_PORT") == str(settings.NOTICE_PORT) and not (
             request.path.startswith(settings.STATIC_URL)
         ):
-            from wispbill.network.views import notice_page
+            from wispbill.panel.views.notice import notice_page
 
             request.is_notice = True
             translation.activate(translation.get_language_from_request(request))

@@ -1,14 +1,14 @@
 from django.urls import path, register_converter
 from django.views.generic import RedirectView
 
-from wispbill.audit import views as audit
-from wispbill.automation import views as automation
-from wispbill.billing import views as billing
-from wispbill.clients import views as clients
 from wispbill.core.db import IdConverter
-from wispbill.network import views as network
-from wispbill.panel import views as panel
-from wispbill.staff import views as staff
+from wispbill.panel.views import audit as audit
+from wispbill.panel.views import automation as automation
+from wispbill.panel.views import billing as billing
+from wispbill.panel.views import clients as clients
+from wispbill.panel.views import home as panel
+from wispbill.panel.views import network as network
+from wispbill.panel.views import staff as staff
 
 register_converter(IdConverter, "id")
 app_name = "panel"

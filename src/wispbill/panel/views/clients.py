@@ -10,17 +10,17 @@ from django.views.decorators.http import require_POST
 
 from wispbill.audit.selectors import audit_events_for
 from wispbill.automation.selectors import client_effective_switches, clients_with_effective_switches
-from wispbill.billing.forms import InvoiceDateForm, PaymentForm, PromiseForm
 from wispbill.billing.selectors import client_balance
 from wispbill.billing.services import invoice_create_for_cycle
 from wispbill.clients import services
-from wispbill.clients.forms import ClientForm, PlanForm, client_initial
 from wispbill.clients.models import BillingType, Client, ClientState, Plan, today
 from wispbill.clients.selectors import client_list as select_clients
 from wispbill.clients.selectors import client_sync_status
 from wispbill.core.db import to_id
 from wispbill.network.models import Router, Zone
-from wispbill.panel.views import FORBIDDEN, paginate, run_service, status_for
+from wispbill.panel.forms.billing import InvoiceDateForm, PaymentForm, PromiseForm
+from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
+from wispbill.panel.views.base import FORBIDDEN, paginate, run_service, status_for
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission
 
 

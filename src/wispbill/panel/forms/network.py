@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wispbill.network.models import Router
 from wispbill.network.services import ROUTER_FIELDS
-from wispbill.panel.forms import (
+from wispbill.panel.forms.base import (
     BillingFieldsMixin,
     initial_schedule,
     initial_switches,

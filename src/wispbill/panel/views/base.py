@@ -1,13 +1,11 @@
-"""Panel pages shared by every section: the dashboard and the helpers that run a service."""
+"""Helpers every panel page shares: running a service for a form, the 403 page, pagination."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.shortcuts import render
 
-from wispbill.panel.forms import apply_errors
+from wispbill.panel.forms.base import apply_errors
 
 FORBIDDEN = object()
 
@@ -39,29 +37,3 @@ def paginate(request, qs, per_page: int = 50):
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
-
-
-@login_required
-def home(request):
-    from wispbill.clients.models import Client
-    from wispbill.network.models import Router, Zone
-
-    states = Client.objects.aggregate(
-        total=Count("id"),
-        active=Count("id", filter=Q(state="active")),
-        suspended=Count("id", filter=Q(state="suspended")),
-        own=Count("id", filter=Q(billing_type="own")),
-    )
-    zones_off = Zone.objects.filter(
-        Q(task_invoices=False) | Q(task_notices=False) | Q(task_cuts=False)
-    ).count()
-    return render(
-        request,
-        "panel/home.html",
-        {
-            "states": states,
-            "routers": Router.objects.count(),
-            "zones": Zone.objects.count(),
-            "zones_off": zones_off,
-        },
-    )

@@ -5,9 +5,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wispbill.panel.views import FORBIDDEN, forbidden, run_service, status_for
+from wispbill.panel.forms.staff import StaffForm
+from wispbill.panel.views.base import FORBIDDEN, forbidden, run_service, status_for
 from wispbill.staff import services
-from wispbill.staff.forms import StaffForm
 from wispbill.staff.models import ApiKey
 from wispbill.staff.permissions import AdminRequired
 

@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from wispbill.automation import engine, services
-from wispbill.automation.forms import CompanySettingsForm, MassUpdateForm
 from wispbill.automation.models import ManualRun, MassUpdate
 from wispbill.automation.selectors import PeriodicTaskRows
 from wispbill.clients.models import Client
@@ -17,7 +16,8 @@ from wispbill.core.db import to_id
 from wispbill.core.models import CompanySettings
 from wispbill.core.switches import TASK_LABELS
 from wispbill.network.models import Zone
-from wispbill.panel.views import forbidden, paginate, run_service
+from wispbill.panel.forms.automation import CompanySettingsForm, MassUpdateForm
+from wispbill.panel.views.base import forbidden, paginate, run_service
 from wispbill.staff.permissions import (
     TOGGLE_PERIODIC_TASKS,
     AdminRequired,

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from wispbill.audit.models import ACTION_LABELS, OBJECT_TYPE_LABELS
 from wispbill.audit.selectors import audit_event_list
 from wispbill.core.db import to_id
-from wispbill.panel.views import paginate
+from wispbill.panel.views.base import paginate
 
 
 @login_required

@@ -3,7 +3,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,11 +12,11 @@ from wispbill.core.switches import Switches
 from wispbill.network import services
 from wispbill.network.baseline import baseline_install, baseline_plan
 from wispbill.network.drivers import DriverError
-from wispbill.network.forms import RouterForm, ZoneForm, zone_initial
 from wispbill.network.models import Router, Zone
 from wispbill.network.sync import router_reconcile, router_test_connection
-from wispbill.panel.forms import SCHEDULE_KEYS, schedule_values, switch_values
-from wispbill.panel.views import FORBIDDEN, forbidden, run_service, status_for
+from wispbill.panel.forms.base import SCHEDULE_KEYS, schedule_values, switch_values
+from wispbill.panel.forms.network import RouterForm, ZoneForm, zone_initial
+from wispbill.panel.views.base import FORBIDDEN, forbidden, run_service, status_for
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission
 
 
@@ -187,37 +186,6 @@ def zone_delete(request, pk):
     else:
         messages.success(request, _("Zone «%(name)s» deleted.") % {"name": zone.name})
     return redirect(f"{router_url(zone.router)}#zones")
-
-
-def notice_page(request):
-    """What a listed client sees instead of the site it asked for: found by its source IP,
-    never showing anything to an address that is not a client's."""
-    from wispbill.billing.selectors import client_balance, pending_invoices
-    from wispbill.clients.models import Client
-    from wispbill.core.models import CompanySettings
-
-    if request.GET.get("lang") in ("es", "en"):
-        translation.activate(request.GET["lang"])
-    address = request.META.get("REMOTE_ADDR", "")
-    client = (
-        Client.objects.select_related("zone")
-        .filter(ip=address)
-        .exclude(state__in=["cancelled"])
-        .first()
-    )
-    company = CompanySettings.load()
-    context = {"company": company, "client": None}
-    if client is not None:
-        oldest = pending_invoices(client).first()
-        context.update(
-            client=client,
-            owed=max(client_balance(client), 0),
-            invoice=oldest,
-            suspended=client.state == "suspended",
-        )
-    response = render(request, "network/notice.html", context, status=200 if client else 404)
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required

@@ -7,12 +7,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wispbill.billing import services
-from wispbill.billing.forms import PaymentForm
 from wispbill.billing.models import Invoice, InvoiceStatus
 from wispbill.clients.models import Client
 from wispbill.core.db import to_id
 from wispbill.network.models import Zone
-from wispbill.panel.views import paginate
+from wispbill.panel.forms.billing import PaymentForm
+from wispbill.panel.views.base import paginate
 
 
 @login_required

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from wispbill.clients.models import Client, ClientState, Plan
 from wispbill.clients.services import CLIENT_FIELDS
 from wispbill.network.models import Zone
-from wispbill.panel.forms import BillingFieldsMixin, schedule_values, switch_values
+from wispbill.panel.forms.base import BillingFieldsMixin, schedule_values, switch_values
 
 
 class ClientForm(BillingFieldsMixin, forms.Form):
@@ -60,7 +60,7 @@ class ClientForm(BillingFieldsMixin, forms.Form):
 
 
 def client_initial(client: Client, effective) -> dict:
-    from wispbill.panel.forms import initial_schedule, initial_switches
+    from wispbill.panel.forms.base import initial_schedule, initial_switches
 
     initial = {
         name: getattr(client, name)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from wispbill.core.models import CompanySettings
 from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
-from wispbill.panel.forms import TASK_NAMES
+from wispbill.panel.forms.base import TASK_NAMES
 
 ALL_ZONES = "all"
 CHOICES = [("on", _("Turn on")), ("off", _("Turn off")), ("keep", _("Leave as it is"))]

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OpsConfig(AppConfig):
+    """The project's commands (`wispbill <command>`): thin adapters over the services, at the
+    top of the layers beside the panel and the API."""
+
+    name = "wispbill.ops"
+    verbose_name = _("Operations")
