@@ -21,6 +21,7 @@ python3 -m venv .venv
 
 .venv/bin/ruff check src tests
 .venv/bin/ruff format --check src tests
+.venv/bin/lint-imports --no-cache
 
 data_dir=$(mktemp -d)
 trap 'rm -rf "$data_dir"' EXIT

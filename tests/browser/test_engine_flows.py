@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import login
 from tests.factories import ClientFactory, PlanFactory, UserFactory, ZoneFactory
-from wispbill.automation.engine import run_periodic_tasks
+from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice
 from wispbill.clients.models import Client
 
@@ -41,8 +41,8 @@ def test_payment_that_reactivates_a_cut_client(page):
         start_date=date(2026, 8, 15),
         plan=PlanFactory(price=Decimal("399.00")),
     )
-    run_periodic_tasks(day=date(2026, 8, 25))
-    run_periodic_tasks(day=date(2026, 9, 5))
+    periodic_tasks_run(actor=None, force=True, day=date(2026, 8, 25))
+    periodic_tasks_run(actor=None, force=True, day=date(2026, 9, 5))
     assert Client.objects.get(pk=client.pk).state == "suspended"
 
     login(page, "jefe")

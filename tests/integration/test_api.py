@@ -273,7 +273,7 @@ def test_mass_update_needs_one_scope_and_one_task(admin_api, body):
     ZoneFactory(pk=1)
     response = admin_api.post("/api/v1/periodic-tasks/mass-update/", body, format="json")
     assert response.status_code == 400
-    assert Zone.objects.get(pk=1).switches_version == 0
+    assert Zone.objects.get(pk=1).task_cuts_rev == 0
 
 
 def test_mass_update_and_undo_are_403_without_the_permission(staff_api, admin_api):

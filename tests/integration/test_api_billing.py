@@ -8,7 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, ZoneFactory
-from wispbill.automation.engine import run_periodic_tasks
+from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def overdue_client():
     )
     for day in (date(2026, 8, 25), date(2026, 9, 3), date(2026, 9, 5)):
         with time_machine.travel(day, tick=False):
-            run_periodic_tasks(day=day)
+            periodic_tasks_run(actor=None, force=True, day=day)
     return client
 
 
@@ -218,7 +218,7 @@ def test_payments_and_promises_follow_the_engines_day_when_days_are_replayed(adm
         zone=zone, start_date=date(year, 1, 1), plan=PlanFactory(price=Decimal("399.00"))
     )
     for day in (date(year, 2, 22), date(year, 3, 5)):  # on its invoice date, then due
-        run_periodic_tasks(day=day)
+        periodic_tasks_run(actor=None, force=True, day=day)
     base = f"/api/v1/clients/{client.pk}"
     assert admin_api.get(f"{base}/").json()["state"] == "suspended"
     admin_api.post(
@@ -230,7 +230,7 @@ def test_payments_and_promises_follow_the_engines_day_when_days_are_replayed(adm
     promised = admin_api.post(f"{base}/promise/", {"until": f"{year}-03-09"}, format="json")
     assert promised.status_code == 200, promised.json()
     assert promised.json()["state"] == "active"
-    run_periodic_tasks(day=date(year, 3, 9))
+    periodic_tasks_run(actor=None, force=True, day=date(year, 3, 9))
     assert admin_api.get(f"{base}/").json()["state"] == "active"
-    run_periodic_tasks(day=date(year, 3, 10))
+    periodic_tasks_run(actor=None, force=True, day=date(year, 3, 10))
     assert admin_api.get(f"{base}/").json()["state"] == "suspended"

@@ -5,15 +5,17 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, ZoneFactory
 from wispbill.audit.models import AuditEvent
-from wispbill.automation.engine import run_periodic_tasks
 from wispbill.automation.models import TaskState
+from wispbill.automation.services.runs import periodic_tasks_run
+from wispbill.billing.debt import client_promise, client_reactivate
 from wispbill.billing.models import Invoice
-from wispbill.billing.services import invoice_cancel, payment_register
+from wispbill.billing.services.invoices import invoice_cancel
+from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
-from wispbill.clients.services import client_promise, client_reactivate
 from wispbill.core.models import CompanySettings
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def run(day: date, **kwargs):
     with time_machine.travel(day, tick=False):
-        return run_periodic_tasks(day=day, **kwargs)
+        return periodic_tasks_run(actor=None, force=True, day=day, **kwargs)
 
 
 def state(client) -> tuple[str, bool]:
@@ -65,15 +67,25 @@ def test_the_design_example_day_by_day(client):
     assert state(client) == ("suspended", True)
     event = AuditEvent.objects.get(action="client.cut", object_id=client.pk)
     assert event.actor_name == "system"
-    assert event.reason == f"automatic: invoice {invoice.pk} overdue since 2026-09-05" or (
-        f"factura {invoice.pk}" in event.reason
-    )
+    # The reason is kept untranslated with its values, and read in the reader's language.
+    with translation.override("en"):
+        assert event.reason_text == f"automatic: invoice {invoice.pk} overdue since 2026-09-05"
+    with translation.override("es"):
+        assert f"factura {invoice.pk}" in event.reason_text
 
     with time_machine.travel(date(2026, 9, 6), tick=False):
         payment_register(
             actor=None, client=client, amount=Decimal("399.00"), activate_service=False
         )
-    assert state(client) == ("active", False)  # auto-activate on payment, nothing overdue
+    # "Solo registrar": the debt is paid, the notice goes, but the client stays cut, and the
+    # next runs do not give the service back behind the operator's back.
+    assert state(client) == ("suspended", False)
+    assert run(date(2026, 9, 7)).clients_reactivated == 0
+    assert state(client) == ("suspended", False)
+    # A later payment that asks for it (the client's default) gives the service back.
+    with time_machine.travel(date(2026, 9, 8), tick=False):
+        payment_register(actor=None, client=client, amount=Decimal("1.00"))
+    assert state(client) == ("active", False)
 
 
 def test_each_level_of_switch_is_respected(zone):

@@ -12,10 +12,10 @@ from django.test import Client as Browser
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import ClientFactory, OwnClientFactory, RouterFactory, ZoneFactory
-from wispbill.automation.engine import run_periodic_tasks
 from wispbill.automation.models import TaskState
 from wispbill.automation.selectors import next_run_at
-from wispbill.automation.services import mass_update_apply
+from wispbill.automation.services.mass_updates import mass_update_apply
+from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.automation.tasks import scheduler_tick
 from wispbill.billing.models import Invoice
 from wispbill.core.models import CompanySettings
@@ -63,12 +63,12 @@ def test_periodic_tasks_page_costs_the_same_queries_for_3_or_30_rows(
     browser = _browser(admin)
     ZoneFactory.create_batch(2)
     OwnClientFactory()
-    run_periodic_tasks(day=date(2026, 9, 1))
+    periodic_tasks_run(actor=None, force=True, day=date(2026, 9, 1))
     browser.get("/periodic-tasks/")
     small = _queries(lambda: browser.get("/periodic-tasks/"))
     ZoneFactory.create_batch(17)
     OwnClientFactory.create_batch(10)
-    run_periodic_tasks(day=date(2026, 9, 2))
+    periodic_tasks_run(actor=None, force=True, day=date(2026, 9, 2))
     with django_assert_num_queries(small):
         response = browser.get("/periodic-tasks/")
     assert response.status_code == 200
@@ -80,24 +80,24 @@ def test_one_engine_batch_costs_the_same_queries_for_10_or_60_clients(django_ass
     CompanySettings.load()
     day = date(2026, 8, 25)
     with time_machine.travel(day, tick=False):
-        small = _queries(lambda: run_periodic_tasks(day=day))
+        small = _queries(lambda: periodic_tasks_run(actor=None, force=True, day=day))
     assert Invoice.objects.count() == 10
     Invoice.objects.all().delete()
     TaskState.objects.all().delete()
     ClientFactory.create_batch(50, zone=zone, start_date=date(2026, 1, 1))
     with time_machine.travel(day, tick=False), django_assert_num_queries(small):
-        run_periodic_tasks(day=day)
+        periodic_tasks_run(actor=None, force=True, day=day)
     assert Invoice.objects.count() == 60
 
 
 def test_a_mass_update_costs_the_same_queries_for_3_or_30_rows(admin, django_assert_num_queries):
     zones = ZoneFactory.create_batch(2)
     OwnClientFactory(zone=zones[0])
-    small = _queries(lambda: mass_update_apply(actor=admin, all_zones=True, cuts=False))
+    small = _queries(lambda: mass_update_apply(actor=admin, all_zones=True, values={"cuts": False}))
     ZoneFactory.create_batch(15)
     OwnClientFactory.create_batch(12, zone=zones[1])
     with django_assert_num_queries(small):
-        mass_update = mass_update_apply(actor=admin, all_zones=True, notices=False)
+        mass_update = mass_update_apply(actor=admin, all_zones=True, values={"notices": False})
     assert mass_update.zones_changed == 17 and mass_update.clients_changed == 13
 
 
@@ -120,7 +120,7 @@ def test_the_scheduler_tick_runs_the_day_once_after_the_run_hour():
 
 
 def test_a_failing_router_books_one_retry_with_back_off(emulator_router):
-    from wispbill.network.tasks import reconcile_router_task
+    from wispbill.clients.tasks import reconcile_router_task
 
     router, emulator = emulator_router
     emulator.go_down()
@@ -139,7 +139,7 @@ def test_a_failing_router_books_one_retry_with_back_off(emulator_router):
 
 
 def test_the_every_router_pass_reconciles_each_enforced_router(emulator_router):
-    from wispbill.network.tasks import reconcile_all_routers
+    from wispbill.clients.tasks import reconcile_all_routers
 
     router, emulator = emulator_router
     unmanaged = RouterFactory(enforcement="none")
@@ -200,7 +200,7 @@ def test_router_validation(admin, fields, field):
     assert field in refused.value.message_dict
     router = router_create(actor=admin, **base)
     with pytest.raises(ValidationError):
-        router_update(actor=admin, router=router, **fields)
+        router_update(actor=admin, router=router, data=fields)
     router.refresh_from_db()
     assert router.host == "192.0.2.1" and router.api_port == 8728
 

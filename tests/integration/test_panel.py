@@ -31,6 +31,7 @@ def _client_post(client, **overrides) -> dict:
         "state": client.state,
         "billing_type": client.billing_type,
         "auto_activate_on_payment": "on",
+        "language": "es",
         "billing_mode": client.billing_mode or "",
         "pay_day": client.pay_day or "",
         "invoice_lead_days": client.invoice_lead_days or "",

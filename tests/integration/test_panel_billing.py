@@ -9,8 +9,8 @@ from django.test import Client as Browser
 from django.utils import timezone
 
 from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, ZoneFactory
-from wispbill.automation.engine import run_periodic_tasks
 from wispbill.automation.models import ManualRun
+from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def cut_client():
         zone=zone, start_date=date(2026, 8, 15), plan=PlanFactory(price=Decimal("399.00"))
     )
     for day in (date(2026, 8, 25), date(2026, 9, 5)):
-        run_periodic_tasks(day=day)
+        periodic_tasks_run(actor=None, force=True, day=day)
     client.refresh_from_db()
     assert client.state == "suspended"
     return client

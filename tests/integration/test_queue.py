@@ -14,9 +14,10 @@ SETUP = """
 from datetime import date
 from django.contrib.auth.models import User
 from django.db import transaction
-from wispbill.automation.services import manual_run_start
+from wispbill.automation.services.runs import manual_run_start
 from wispbill.core.schedule import BillingSchedule
-from wispbill.clients.services import client_create, plan_create
+from wispbill.clients.services.clients import client_create
+from wispbill.clients.services.plans import plan_create
 from wispbill.network.services import router_create, zone_create
 admin = User.objects.create_superuser("root", "", "root")
 router = router_create(actor=admin, name="R", host="192.0.2.1")

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from tests.factories import ClientFactory, ZoneFactory
-from wispbill.automation.services import daily_run
+from wispbill.automation.services.runs import daily_run
 from wispbill.billing.models import Invoice
 from wispbill.core.models import CompanySettings
 

@@ -5,10 +5,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from tests.factories import ClientFactory, OwnClientFactory, ZoneFactory
 from wispbill.audit.models import AuditEvent
-from wispbill.automation.selectors import client_effective_switches, clients_governed_by
-from wispbill.automation.services import mass_update_apply, mass_update_undo
+from wispbill.automation.services.mass_updates import mass_update_apply, mass_update_undo
 from wispbill.clients.models import Client
-from wispbill.clients.services import client_update
+from wispbill.clients.selectors import client_effective_switches, clients_governed_by
+from wispbill.clients.services.clients import client_update
 from wispbill.core.switches import Switches
 from wispbill.network.models import Zone
 from wispbill.network.services import zone_update
@@ -39,7 +39,7 @@ def test_own_billing_change_affects_only_that_client(admin):
     own = OwnClientFactory(zone=zone)
     other = OwnClientFactory(zone=zone)
 
-    client_update(actor=admin, client=own, periodic_tasks={"invoices": False})
+    client_update(actor=admin, client=own, data={}, periodic_tasks={"invoices": False})
 
     assert _switches(own) == Switches(invoices=False)
     assert _switches(other) == Switches()
@@ -52,7 +52,7 @@ def test_mass_update_of_one_zone_sets_the_zone_and_its_own_billing_clients(admin
     own_elsewhere = OwnClientFactory(zone=elsewhere)
     ClientFactory(zone=zone)
 
-    result = mass_update_apply(actor=admin, zone=zone, notices=False, cuts=False)
+    result = mass_update_apply(actor=admin, zone=zone, values={"notices": False, "cuts": False})
 
     assert (result.zones_changed, result.clients_changed, result.zone_billed_clients) == (1, 1, 1)
     assert _switches(zone) == Switches(notices=False, cuts=False)
@@ -65,7 +65,7 @@ def test_mass_update_of_all_zones_leaves_unchosen_tasks_as_they_are(admin):
     zones = [ZoneFactory(task_invoices=False), ZoneFactory()]
     owns = [OwnClientFactory(zone=zones[0], task_notices=False), OwnClientFactory(zone=zones[1])]
 
-    result = mass_update_apply(actor=admin, all_zones=True, cuts=False)
+    result = mass_update_apply(actor=admin, all_zones=True, values={"cuts": False})
 
     assert (result.zones_changed, result.clients_changed) == (2, 2)
     assert _switches(zones[0]) == Switches(invoices=False, cuts=False)
@@ -75,7 +75,7 @@ def test_mass_update_of_all_zones_leaves_unchosen_tasks_as_they_are(admin):
 def test_mass_update_records_an_audit_event_per_changed_row(admin):
     zone = ZoneFactory()
     own = OwnClientFactory(zone=zone)
-    mass_update_apply(actor=admin, zone=zone, cuts=False)
+    mass_update_apply(actor=admin, zone=zone, values={"cuts": False})
     event = AuditEvent.objects.get(
         object_type="client", object_id=own.pk, action="periodic_tasks.mass_update"
     )
@@ -86,31 +86,44 @@ def test_mass_update_records_an_audit_event_per_changed_row(admin):
     ).exists()
 
 
-def test_undo_restores_untouched_rows_and_skips_rows_changed_since(admin):
+def test_undo_restores_each_switch_nobody_changed_since_and_names_the_rest(admin):
     zone = ZoneFactory(task_invoices=False)
     untouched = OwnClientFactory(zone=zone)
-    touched = OwnClientFactory(zone=zone)
-    mass_update = mass_update_apply(actor=admin, zone=zone, invoices=True, cuts=False)
-    client_update(actor=admin, client=touched, periodic_tasks={"notices": False})
+    other_switch = OwnClientFactory(zone=zone)
+    same_switch = OwnClientFactory(zone=zone)
+    mass_update = mass_update_apply(
+        actor=admin, zone=zone, values={"invoices": True, "cuts": False}
+    )
+    # A change to another switch does not block the undo of this row's switches...
+    client_update(actor=admin, client=other_switch, data={}, periodic_tasks={"notices": False})
+    # ...but a change to a switch the mass update set keeps that switch as it is now.
+    client_update(actor=admin, client=same_switch, data={}, periodic_tasks={"cuts": True})
+    client_update(actor=admin, client=same_switch, data={}, periodic_tasks={"cuts": False})
 
     result = mass_update_undo(actor=admin, mass_update=mass_update)
 
     assert result == {
         "id": mass_update.pk,
         "zones_restored": 1,
-        "clients_restored": 1,
+        "clients_restored": 2,
         "zones_skipped": 0,
         "clients_skipped": 1,
-        "skipped": [{"kind": "client", "id": touched.pk, "name": touched.name}],
+        "tasks": {"invoices": {"restored": 1, "skipped": 0}, "cuts": {"restored": 3, "skipped": 1}},
+        "skipped": [
+            {"kind": "client", "id": same_switch.pk, "name": same_switch.name, "fields": ["cuts"]}
+        ],
     }
     assert _switches(zone) == Switches(invoices=False, cuts=True)
     assert _switches(untouched) == Switches()
-    assert _switches(touched) == Switches(notices=False, cuts=False)
+    assert _switches(other_switch) == Switches(notices=False)
+    assert _switches(same_switch) == Switches(cuts=False)
 
 
 def test_undo_only_restores_the_tasks_it_changed_on_each_row(admin):
     zone = ZoneFactory(task_cuts=False)
-    mass_update = mass_update_apply(actor=admin, zone=zone, invoices=False, cuts=False)
+    mass_update = mass_update_apply(
+        actor=admin, zone=zone, values={"invoices": False, "cuts": False}
+    )
     mass_update_undo(actor=admin, mass_update=mass_update)
     assert _switches(zone) == Switches(cuts=False)
 
@@ -118,13 +131,13 @@ def test_undo_only_restores_the_tasks_it_changed_on_each_row(admin):
 def test_a_mass_update_cannot_be_undone_twice(admin):
     zone = ZoneFactory()
     own = OwnClientFactory(zone=zone)
-    mass_update = mass_update_apply(actor=admin, zone=zone, cuts=False)
+    mass_update = mass_update_apply(actor=admin, zone=zone, values={"cuts": False})
     mass_update_undo(actor=admin, mass_update=mass_update)
-    client_update(actor=admin, client=own, periodic_tasks={"cuts": False})
+    client_update(actor=admin, client=own, data={}, periodic_tasks={"cuts": False})
     with pytest.raises(ValidationError):
         mass_update_undo(actor=admin, mass_update=mass_update)
     own.refresh_from_db()
-    assert (own.task_cuts, own.switches_version) == (False, 3)
+    assert (own.task_cuts, own.task_cuts_rev) == (False, 3)
 
 
 def test_without_the_permission_a_switch_change_is_refused_with_the_rest_of_the_edit(staff):
@@ -146,8 +159,8 @@ def test_without_the_permission_other_fields_still_change(staff):
 def test_mass_updates_and_undo_need_the_permission(staff, admin):
     zone = ZoneFactory()
     with pytest.raises(PermissionDenied):
-        mass_update_apply(actor=staff, zone=zone, cuts=False)
-    mass_update = mass_update_apply(actor=admin, zone=zone, cuts=False)
+        mass_update_apply(actor=staff, zone=zone, values={"cuts": False})
+    mass_update = mass_update_apply(actor=admin, zone=zone, values={"cuts": False})
     with pytest.raises(PermissionDenied):
         mass_update_undo(actor=staff, mass_update=mass_update)
     assert _switches(zone) == Switches(cuts=False)
@@ -163,7 +176,7 @@ def test_moving_to_own_billing_keeps_the_switches_that_governed_the_client(staff
         "notice_offset_days": 0,
         "grace_days": 3,
     }
-    client_update(actor=staff, client=client, billing_type="own", billing=billing)
+    client_update(actor=staff, client=client, data={"billing_type": "own"}, billing=billing)
     assert client_effective_switches(Client.objects.get(pk=client.pk)) == Switches(cuts=False)
 
 
@@ -171,8 +184,8 @@ def test_leaving_own_billing_for_different_switches_needs_the_permission(staff, 
     zone = ZoneFactory()
     client = OwnClientFactory(zone=zone, task_cuts=False)
     with pytest.raises(PermissionDenied):
-        client_update(actor=staff, client=client, billing_type="zone")
-    client_update(actor=admin, client=client, billing_type="zone")
+        client_update(actor=staff, client=client, data={"billing_type": "zone"})
+    client_update(actor=admin, client=client, data={"billing_type": "zone"})
     client = Client.objects.get(pk=client.pk)
     assert (client.billing_type, client.schedule) == ("zone", None)
 
@@ -197,5 +210,5 @@ def test_the_governing_switch_selector_matches_the_per_client_answer(admin):
 def test_zone_row_versions_move_with_every_switch_change(admin):
     zone = ZoneFactory()
     zone_update(actor=admin, zone=zone, switches={"cuts": False})
-    mass_update_apply(actor=admin, zone=zone, cuts=True)
-    assert Zone.objects.get(pk=zone.pk).switches_version == 2
+    mass_update_apply(actor=admin, zone=zone, values={"cuts": True})
+    assert Zone.objects.get(pk=zone.pk).task_cuts_rev == 2

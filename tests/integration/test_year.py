@@ -8,9 +8,9 @@ import pytest
 import time_machine
 
 from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, ZoneFactory
-from wispbill.automation.engine import run_periodic_tasks
+from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice
-from wispbill.billing.services import payment_register
+from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -39,7 +39,7 @@ def test_a_year_from_february_of_a_leap_year():
     cut_days = []
     while day < date(2029, 1, 26):
         with time_machine.travel(day, tick=False):
-            summary = run_periodic_tasks(day=day)
+            summary = periodic_tasks_run(actor=None, force=True, day=day)
             assert summary.errors == []
             for invoice in Invoice.objects.filter(
                 client=payer, status="pending", notice_date__lte=day

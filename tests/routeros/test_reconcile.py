@@ -8,12 +8,13 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import ClientFactory, PlanFactory, ZoneFactory
+from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.selectors import client_sync_status
 from wispbill.network.drivers import DriverError
 from wispbill.network.emulator import RouterOSEmulator
 from wispbill.network.models import Router
 from wispbill.network.reconcile import Entry, desired_entries, plan_changes
-from wispbill.network.sync import router_reconcile, router_test_connection
+from wispbill.network.sync import router_test_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -209,9 +210,9 @@ def test_the_diff_is_pure():
 
 @pytest.mark.django_db(transaction=True)
 def test_cuts_payments_and_promises_reach_the_router_after_commit(mikrotik, emulator):
-    from wispbill.automation.engine import run_periodic_tasks
-    from wispbill.billing.services import payment_register
-    from wispbill.clients.services import client_promise
+    from wispbill.automation.services.runs import periodic_tasks_run
+    from wispbill.billing.debt import client_promise
+    from wispbill.billing.services.payments import payment_register
 
     zone = ZoneFactory(
         router=mikrotik, pay_day=1, invoice_lead_days=7, notice_offset_days=2, grace_days=4
@@ -225,10 +226,10 @@ def test_cuts_payments_and_promises_reach_the_router_after_commit(mikrotik, emul
         plan=plan,
         auto_activate_on_payment=False,
     )
-    run_periodic_tasks(day=date(2026, 8, 25))
-    run_periodic_tasks(day=date(2026, 9, 3))
+    periodic_tasks_run(actor=None, force=True, day=date(2026, 8, 25))
+    periodic_tasks_run(actor=None, force=True, day=date(2026, 9, 3))
     assert set(emulator.entries("Aviso")) == {"10.4.0.1", "10.4.0.2"}
-    run_periodic_tasks(day=date(2026, 9, 5))
+    periodic_tasks_run(actor=None, force=True, day=date(2026, 9, 5))
     assert set(emulator.entries("Moroso")) == {"10.4.0.1", "10.4.0.2"}
     assert emulator.entries("Aviso") == {}
     payment_register(actor=None, client=payer, amount=Decimal("399.00"))

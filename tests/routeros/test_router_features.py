@@ -198,8 +198,8 @@ def test_reconcile_routers_command(tmp_path, emulator):
 def test_a_cut_while_the_router_is_down_shows_out_of_sync_until_it_converges(
     admin, mikrotik, emulator
 ):
-    from wispbill.clients.services import client_cut
-    from wispbill.network.sync import router_reconcile
+    from wispbill.billing.debt import client_cut
+    from wispbill.clients.enforcement import router_reconcile
 
     client = ClientFactory(zone=ZoneFactory(router=mikrotik), ip="10.9.0.1")
     browser = Browser()

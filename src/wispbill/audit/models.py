@@ -1,37 +1,43 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 SYSTEM = "system"
-ACTION_LABELS = {
-    "periodic_tasks.changed": _("Periodic tasks changed"),
-    "periodic_tasks.mass_update": _("Periodic tasks changed by a mass update"),
-    "periodic_tasks.mass_update_undo": _("Mass update undone"),
-    "client.created": _("Client created"),
-    "client.changed": _("Client changed"),
-    "zone.created": _("Zone created"),
-    "zone.changed": _("Zone changed"),
-    "zone.deleted": _("Zone deleted"),
-    "router.created": _("Router created"),
-    "router.changed": _("Router changed"),
-    "plan.created": _("Plan created"),
-    "plan.changed": _("Plan changed"),
-    "staff.created": _("Staff member created"),
-    "staff.changed": _("Staff member changed"),
-    "client.cut": _("Service cut"),
-    "client.reactivated": _("Service reactivated"),
-    "client.notice_shown": _("Notice shown"),
-    "client.notice_cleared": _("Notice cleared"),
-    "client.promise": _("Payment promise"),
-    "invoice.created": _("Invoice created"),
-    "invoice.cancelled": _("Invoice cancelled"),
-    "payment.registered": _("Payment registered"),
-    "periodic_tasks.run": _("Periodic tasks run by hand"),
-    "company.changed": _("Company settings changed"),
-    "router.rules_installed": _("Firewall rules installed"),
-    "staff.api_key_created": _("API key created"),
-    "staff.api_key_revoked": _("API key revoked"),
-}
+
+
+class AuditAction(models.TextChoices):
+    """Every kind of event the audit log records (Zulip's AuditLogEventType)."""
+
+    PERIODIC_TASKS_CHANGED = "periodic_tasks.changed", _("Periodic tasks changed")
+    MASS_UPDATE = "periodic_tasks.mass_update", _("Periodic tasks changed by a mass update")
+    MASS_UPDATE_UNDO = "periodic_tasks.mass_update_undo", _("Mass update undone")
+    PERIODIC_TASKS_RUN = "periodic_tasks.run", _("Periodic tasks run by hand")
+    CLIENT_CREATED = "client.created", _("Client created")
+    CLIENT_CHANGED = "client.changed", _("Client changed")
+    CLIENT_CUT = "client.cut", _("Service cut")
+    CLIENT_REACTIVATED = "client.reactivated", _("Service reactivated")
+    NOTICE_SHOWN = "client.notice_shown", _("Notice shown")
+    NOTICE_CLEARED = "client.notice_cleared", _("Notice cleared")
+    PROMISE = "client.promise", _("Payment promise")
+    ZONE_CREATED = "zone.created", _("Zone created")
+    ZONE_CHANGED = "zone.changed", _("Zone changed")
+    ZONE_DELETED = "zone.deleted", _("Zone deleted")
+    ROUTER_CREATED = "router.created", _("Router created")
+    ROUTER_CHANGED = "router.changed", _("Router changed")
+    RULES_INSTALLED = "router.rules_installed", _("Firewall rules installed")
+    PLAN_CREATED = "plan.created", _("Plan created")
+    PLAN_CHANGED = "plan.changed", _("Plan changed")
+    INVOICE_CREATED = "invoice.created", _("Invoice created")
+    INVOICE_CANCELLED = "invoice.cancelled", _("Invoice cancelled")
+    PAYMENT_REGISTERED = "payment.registered", _("Payment registered")
+    COMPANY_CHANGED = "company.changed", _("Company settings changed")
+    STAFF_CREATED = "staff.created", _("Staff member created")
+    STAFF_CHANGED = "staff.changed", _("Staff member changed")
+    API_KEY_CREATED = "staff.api_key_created", _("API key created")
+    API_KEY_REVOKED = "staff.api_key_revoked", _("API key revoked")
+
+
 OBJECT_TYPE_LABELS = {
     "client": _("Client"),
     "zone": _("Zone"),
@@ -55,12 +61,17 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     actor_name = models.CharField(_("who"), max_length=150)
-    action = models.CharField(_("action"), max_length=60, db_index=True)
+    action = models.CharField(
+        _("action"), max_length=60, choices=AuditAction.choices, db_index=True
+    )
     object_type = models.CharField(_("object type"), max_length=30)
     object_id = models.BigIntegerField(_("object id"))
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(_("changes"), default=dict)
+    # The reason as its untranslated message with its values, so each reader sees it in their
+    # own language (text typed by a person, or stored before, shows as it is).
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    reason_args = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -71,8 +82,19 @@ class AuditEvent(models.Model):
 
     @property
     def action_label(self) -> str:
-        return str(ACTION_LABELS.get(self.action, self.action))
+        return self.get_action_display()
 
     @property
     def object_type_label(self) -> str:
         return str(OBJECT_TYPE_LABELS.get(self.object_type, self.object_type))
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language."""
+        if not self.reason:
+            return ""
+        text = gettext(self.reason)
+        try:
+            return text % self.reason_args if self.reason_args else text
+        except (KeyError, TypeError, ValueError):
+            return text

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 
@@ -15,14 +16,22 @@ def object_type_of(obj: models.Model) -> str:
     return _TYPE_NAMES.get(name, name)
 
 
-def actor_name_of(actor) -> str:
+def actor_name_of(actor: User | None) -> str:
+    """A person's username, or "system" for the product's own actions (actor None)."""
     return actor.get_username() if actor is not None else SYSTEM
 
 
 def audit_record(
-    *, actor, action: str, obj: models.Model, changes: dict | None = None, reason: str = ""
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model,
+    changes: dict | None = None,
+    reason: str = "",
+    reason_args: dict | None = None,
 ) -> AuditEvent:
-    """Record one event; call it inside the transaction of the change it describes."""
+    """Record one event; call it inside the transaction of the change it describes. `reason`
+    is an untranslated message (`gettext_noop`) with `reason_args`, or a person's own text."""
     return AuditEvent.objects.create(
         at=timezone.now(),
         actor=actor,
@@ -33,30 +42,37 @@ def audit_record(
         object_repr=str(obj)[:200],
         changes=changes or {},
         reason=reason,
+        reason_args=reason_args or {},
     )
 
 
 def audit_record_many(
-    *, actor, action: str, object_type: str, rows: Iterable[tuple], reason: str = ""
+    *,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    rows: Iterable[tuple],
+    reason: str = "",
+    reason_args: dict | None = None,
 ) -> int:
-    """Record one event per (object_id, object_repr, changes[, reason]) row, in bulk; returns
-    the count. A row's own reason wins over the shared one."""
+    """Record one event per (object_id, object_repr, changes[, reason_args]) row, in bulk;
+    returns the count. A row's own reason values win over the shared ones."""
     at = timezone.now()
     name = actor_name_of(actor)
-    events = (
+    events = [
         AuditEvent(
             at=at,
             actor=actor,
             actor_name=name,
             action=action,
             object_type=object_type,
-            object_id=object_id,
-            object_repr=repr_[:200],
-            changes=changes,
-            reason=row[3] if len(row) > 3 else reason,
+            object_id=row[0],
+            object_repr=row[1][:200],
+            changes=row[2],
+            reason=reason,
+            reason_args=row[3] if len(row) > 3 else (reason_args or {}),
         )
         for row in rows
-        for object_id, repr_, changes in [row[:3]]
-    )
-    created = AuditEvent.objects.bulk_create(list(events), batch_size=2000)
-    return len(created)
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    return len(events)

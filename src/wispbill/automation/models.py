@@ -3,6 +3,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class ObjectKind(models.TextChoices):
+    """The two kinds of row that carry switches."""
+
+    ZONE = "zone", _("zone")
+    CLIENT = "client", _("client")
+
+
 class MassUpdate(models.Model):
     """One "Acciones masivas" run: what it set, where, and what it replaced (its items)."""
 
@@ -14,9 +21,8 @@ class MassUpdate(models.Model):
     zone = models.ForeignKey("network.Zone", null=True, blank=True, on_delete=models.SET_NULL)
     zone_name = models.CharField(max_length=200, blank=True)
     all_zones = models.BooleanField(default=False)
-    invoices = models.BooleanField(null=True)
-    notices = models.BooleanField(null=True)
-    cuts = models.BooleanField(null=True)
+    # What it set: {field: value} over the fields of core.models.MASS_FIELDS.
+    values = models.JSONField(default=dict)
     zones_changed = models.PositiveIntegerField(default=0)
     clients_changed = models.PositiveIntegerField(default=0)
     zone_billed_clients = models.PositiveIntegerField(default=0)
@@ -24,6 +30,8 @@ class MassUpdate(models.Model):
     undone_by_name = models.CharField(max_length=150, blank=True)
     undo_restored = models.PositiveIntegerField(default=0)
     undo_skipped = models.PositiveIntegerField(default=0)
+    # The undo's answer: per field, the rows restored and skipped, and the rows it skipped.
+    undo_result = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -32,33 +40,20 @@ class MassUpdate(models.Model):
         return _("Mass update #%(id)s") % {"id": self.pk}
 
     @property
-    def targets(self) -> dict[str, bool]:
-        """The tasks this update set, and to what."""
-        return {
-            task: value
-            for task, value in (
-                ("invoices", self.invoices),
-                ("notices", self.notices),
-                ("cuts", self.cuts),
-            )
-            if value is not None
-        }
+    def targets(self) -> dict:
+        """The fields this update set, and to what."""
+        return self.values
 
 
 class MassUpdateItem(models.Model):
-    """A row a mass update changed: the values it replaced and the version it left behind."""
-
-    ZONE = "zone"
-    CLIENT = "client"
-    KINDS = [(ZONE, _("zone")), (CLIENT, _("client"))]
+    """A row a mass update changed: per field, the value it replaced and the revision the
+    field had right after, so an undo restores each field nobody changed since."""
 
     mass_update = models.ForeignKey(MassUpdate, on_delete=models.CASCADE, related_name="items")
-    kind = models.CharField(max_length=6, choices=KINDS)
+    kind = models.CharField(max_length=6, choices=ObjectKind.choices)
     object_id = models.BigIntegerField()
-    before_invoices = models.BooleanField(null=True)
-    before_notices = models.BooleanField(null=True)
-    before_cuts = models.BooleanField(null=True)
-    version_after = models.PositiveIntegerField()
+    before = models.JSONField(default=dict)
+    revs = models.JSONField(default=dict)
 
     class Meta:
         indexes = [models.Index(fields=["mass_update", "kind", "object_id"])]
@@ -76,7 +71,7 @@ class TaskStatus(models.TextChoices):
 class TaskState(models.Model):
     """The last run of one periodic task for one zone or one own-billing client."""
 
-    kind = models.CharField(max_length=6, choices=MassUpdateItem.KINDS)
+    kind = models.CharField(max_length=6, choices=ObjectKind.choices)
     object_id = models.BigIntegerField()
     task = models.CharField(max_length=8)
     last_run_date = models.DateField(null=True, blank=True)
@@ -96,19 +91,24 @@ class TaskState(models.Model):
         return f"{self.kind}:{self.object_id}:{self.task}"
 
 
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
 class ManualRun(models.Model):
-    """A "run now" asked from the panel or the API, with its progress."""
+    """A "run now" asked from the panel, with its progress."""
 
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_name = models.CharField(max_length=150)
     day = models.DateField()
     zone = models.ForeignKey("network.Zone", null=True, blank=True, on_delete=models.SET_NULL)
     client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.SET_NULL)
     dry_run = models.BooleanField(default=False)
-    status = models.CharField(max_length=8, default=RUNNING)
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.RUNNING)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)

@@ -4,15 +4,15 @@ run the same code."""
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from wispbill.automation import services
+from wispbill.automation.services import runs
 
 
 @db_periodic_task(crontab(minute="*/5"))
 @lock_task("periodic-daily-run")
 def scheduler_tick():
-    services.daily_run()
+    runs.daily_run()
 
 
 @db_task()
 def manual_run_task(run_id: int):
-    services.manual_run_execute(run_id)
+    runs.manual_run_execute(run_id)

@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 from django.db import models
@@ -8,6 +9,25 @@ class InvoiceStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     PAID = "paid", _("Paid")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class InvoiceQuerySet(models.QuerySet):
+    """The names of the invoice rules the engine, the services and the pages share."""
+
+    def pending(self) -> "InvoiceQuerySet":
+        return self.filter(status=InvoiceStatus.PENDING)
+
+    def overdue_on(self, day: date) -> "InvoiceQuerySet":
+        """Pending and past due on `day` (the cut comes on the due date itself)."""
+        return self.pending().filter(due_date__lte=day)
+
+    def noticeable_on(self, day: date) -> "InvoiceQuerySet":
+        """Pending and past its notice date on `day`."""
+        return self.pending().filter(notice_date__lte=day)
+
+    def oldest_first(self) -> "InvoiceQuerySet":
+        """The order a payment pays pending invoices in."""
+        return self.order_by("due_date", "pay_date", "id")
 
 
 class Invoice(models.Model):
@@ -36,6 +56,8 @@ class Invoice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
+    objects = InvoiceQuerySet.as_manager()
+
     class Meta:
         ordering = ["-pay_date", "-id"]
         verbose_name = _("invoice")
@@ -52,7 +74,7 @@ class Invoice(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["client", "period_start"],
-                condition=~models.Q(status="cancelled"),
+                condition=~models.Q(status=InvoiceStatus.CANCELLED),
                 name="invoice_one_live_per_period",
             ),
             models.CheckConstraint(

@@ -1,17 +1,14 @@
-import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from wispbill.core.clock import today
 from wispbill.core.models import ScheduleFields, SwitchFields, schedule_constraints
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
 
 
 class Plan(models.Model):
@@ -40,9 +37,33 @@ class ClientState(models.TextChoices):
     FREE = "free", _("Free")
 
 
+# The only state changes allowed (django-oscar's pipeline): anything else is refused.
+TRANSITIONS: dict[str, set[str]] = {
+    ClientState.ACTIVE: {ClientState.SUSPENDED, ClientState.CANCELLED, ClientState.FREE},
+    ClientState.SUSPENDED: {ClientState.ACTIVE, ClientState.CANCELLED},
+    ClientState.CANCELLED: {ClientState.ACTIVE},
+    ClientState.FREE: {ClientState.ACTIVE, ClientState.CANCELLED},
+}
+
+
+class SuspensionReason(models.TextChoices):
+    """Why a suspended client is suspended: the automatic cut is undone by payment, a manual
+    cut only by hand."""
+
+    AUTOMATIC = "automatic", _("Automatic cut")
+    MANUAL = "manual", _("Manual cut")
+    # An automatic cut the operator chose to keep: a payment registered without reactivation.
+    HELD = "held", _("Kept cut after a payment")
+
+
 class BillingType(models.TextChoices):
     ZONE = "zone", _("Zone billing")
     OWN = "own", _("Own billing")
+
+
+class PromiseEndReason(models.TextChoices):
+    REPLACED = "replaced", _("Replaced by a new promise")
+    PAID = "paid", _("Debt paid")
 
 
 class Client(ScheduleFields, SwitchFields):
@@ -78,9 +99,9 @@ class Client(ScheduleFields, SwitchFields):
     credit = models.DecimalField(
         _("credit"), max_digits=12, decimal_places=2, default=Decimal("0.00"), editable=False
     )
-    # Why a suspended client is suspended: the automatic cut is undone by payment, a manual
-    # cut only by hand.
-    suspension_reason = models.CharField(max_length=10, blank=True, editable=False)
+    suspension_reason = models.CharField(
+        max_length=10, choices=SuspensionReason.choices, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -96,14 +117,33 @@ class Client(ScheduleFields, SwitchFields):
             *schedule_constraints("client", required=False),
             models.CheckConstraint(condition=models.Q(credit__gte=0), name="client_credit_valid"),
             models.CheckConstraint(
-                condition=models.Q(billing_type="zone", billing_mode__isnull=True)
-                | models.Q(billing_type="own", billing_mode__isnull=False),
+                condition=models.Q(billing_type=BillingType.ZONE, billing_mode__isnull=True)
+                | models.Q(billing_type=BillingType.OWN, billing_mode__isnull=False),
                 name="client_own_billing_has_schedule",
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_own_billing(self) -> bool:
+        return self.billing_type == BillingType.OWN
+
+    def check_transition(self, to_state: str) -> None:
+        """Refuse, with a clear message, a state change the pipeline does not allow."""
+        if to_state != self.state and to_state not in TRANSITIONS.get(self.state, ()):
+            raise ValidationError(
+                {
+                    "state": [
+                        gettext("A client cannot go from %(old)s to %(new)s.")
+                        % {
+                            "old": ClientState(self.state).label.lower(),
+                            "new": ClientState(to_state).label.lower(),
+                        }
+                    ]
+                }
+            )
 
 
 class Promise(models.Model):
@@ -114,7 +154,7 @@ class Promise(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     actor_name = models.CharField(max_length=150)
     ended_on = models.DateField(null=True, blank=True)
-    end_reason = models.CharField(max_length=20, blank=True)
+    end_reason = models.CharField(max_length=20, choices=PromiseEndReason.choices, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

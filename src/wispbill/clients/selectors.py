@@ -1,9 +1,11 @@
-"""Reads about clients: the list the panel and API page through, balances, sync state."""
+"""Reads about clients: the list the panel and API page through, which switches govern a
+client, and whether its router holds what its state asks."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, When
 
-from wispbill.billing.selectors import with_balance
-from wispbill.clients.models import Client
+from wispbill.clients.models import BillingType, Client
+from wispbill.core.switches import TASKS, Switches
+from wispbill.network.models import Enforcement, SyncStatus
 
 
 def client_list(
@@ -15,7 +17,7 @@ def client_list(
     billing_type: str = "",
 ) -> QuerySet[Client]:
     """Clients filtered as the operator asked, with what a list row shows, in a few queries."""
-    qs = with_balance(Client.objects.select_related("zone__router", "plan"))
+    qs = Client.objects.select_related("zone__router", "plan")
     if search := search.strip():
         condition = (
             Q(name__icontains=search)
@@ -37,16 +39,42 @@ def client_list(
     return qs.order_by("name", "id")
 
 
+def client_effective_switches(client: Client) -> Switches:
+    """The switches that govern a client: its own for own billing, its zone's otherwise."""
+    return client.switches if client.is_own_billing else client.zone.switches
+
+
+def clients_with_effective_switches(qs: QuerySet) -> QuerySet:
+    """Annotate `eff_invoices`, `eff_notices`, `eff_cuts` in SQL, for lists and sweeps."""
+    return qs.annotate(
+        **{
+            f"eff_{task}": Case(
+                When(billing_type=BillingType.OWN, then=F(f"task_{task}")),
+                default=F(f"zone__task_{task}"),
+            )
+            for task in TASKS
+        }
+    )
+
+
+def clients_governed_by(qs: QuerySet, task: str, enabled: bool = True) -> QuerySet:
+    """The clients of `qs` whose governing switch for `task` is `enabled`."""
+    return qs.filter(
+        Q(billing_type=BillingType.OWN, **{f"task_{task}": enabled})
+        | Q(billing_type=BillingType.ZONE, **{f"zone__task_{task}": enabled})
+    )
+
+
 def client_sync_status(client: Client) -> str:
     """ "ok" when its router holds what the client's state asks (always, without enforcement);
     "pending" while a change waits to be pushed; "error" when its entry failed or its router
     cannot be reached."""
     router = client.zone.router
-    if router.enforcement == "none":
-        return "ok"
+    if router.enforcement == Enforcement.NONE:
+        return SyncStatus.OK
     if client.ip in router.failed_addresses:
-        return "error"
+        return SyncStatus.ERROR
     if router.needs_sync:
         # Changes wait for the router: unreachable ("error") or simply not pushed yet.
-        return "error" if router.sync_status == "error" else "pending"
-    return "ok" if router.last_sync_at else "pending"
+        return SyncStatus.ERROR if router.sync_status == SyncStatus.ERROR else SyncStatus.PENDING
+    return SyncStatus.OK if router.last_sync_at else SyncStatus.PENDING

@@ -1,7 +1,9 @@
-"""Database helpers shared by the services."""
+"""Database helpers the services share: row locks, ids from requests, the generic update."""
+
+from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 
 def locked(qs: QuerySet) -> QuerySet:
@@ -38,3 +40,32 @@ class IdConverter:
 
     def to_url(self, value) -> str:
         return str(value)
+
+
+def jsonable(value):
+    """A field's value as an audit log keeps it: ids for related rows, text for dates and
+    money, the value itself for None, booleans, numbers and text."""
+    if isinstance(value, Model):
+        return value.pk
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def model_update(
+    *, instance: Model, fields: Iterable[str], data: dict, exclude_clean: Iterable[str] = ()
+) -> dict[str, list]:
+    """Set the `fields` that `data` carries, validate the row and save it; returns the audit
+    diff `{field: [before, after]}` of what really changed (nothing saved when nothing did)."""
+    diff = {}
+    for field in fields:
+        if field not in data:
+            continue
+        before, after = getattr(instance, field), data[field]
+        if before != after:
+            diff[field] = [jsonable(before), jsonable(after)]
+            setattr(instance, field, after)
+    instance.full_clean(exclude=list(exclude_clean))
+    if diff:
+        instance.save()
+    return diff

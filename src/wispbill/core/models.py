@@ -69,25 +69,40 @@ def schedule_constraints(prefix: str, required: bool) -> list[models.CheckConstr
     return [models.CheckConstraint(condition=condition, name=f"{prefix}_schedule_valid")]
 
 
+# The fields a mass update sets and undoes, by the name the API and forms use. Each has a
+# revision counter (`<column>_rev`) bumped on every change, so an undo can tell, field by
+# field, whether anyone changed it since.
+MASS_FIELDS = {task: f"task_{task}" for task in TASKS}
+
+
+def rev_column(field: str) -> str:
+    return f"{MASS_FIELDS[field]}_rev"
+
+
 class SwitchFields(models.Model):
     """The periodic-task switches of a zone, or of a client with its own billing."""
 
     task_invoices = models.BooleanField(_("automatic invoices"), default=True)
     task_notices = models.BooleanField(_("automatic notices"), default=True)
     task_cuts = models.BooleanField(_("automatic cuts"), default=True)
-    # Bumped on every change of a switch, so an undo can tell whether anyone touched a row since.
-    switches_version = models.PositiveIntegerField(default=0, editable=False)
+    task_invoices_rev = models.PositiveIntegerField(default=0, editable=False)
+    task_notices_rev = models.PositiveIntegerField(default=0, editable=False)
+    task_cuts_rev = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         abstract = True
 
     @property
     def switches(self) -> Switches:
-        return Switches(*(getattr(self, f"task_{task}") for task in TASKS))
+        return Switches(*(getattr(self, MASS_FIELDS[task]) for task in TASKS))
 
-    def set_switches(self, switches: Switches) -> None:
-        for task, value in switches.as_dict().items():
-            setattr(self, f"task_{task}", value)
+    def set_switches(self, switches: Switches) -> dict[str, list[bool]]:
+        """Set the switches, bumping the revision of each that changes; returns the diff."""
+        diff = self.switches.diff(switches)
+        for task, (_before, after) in diff.items():
+            setattr(self, MASS_FIELDS[task], after)
+            setattr(self, rev_column(task), getattr(self, rev_column(task)) + 1)
+        return diff
 
 
 class ReactivationBilling(models.TextChoices):

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +49,19 @@ class Router(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        if self.enforcement == Enforcement.MIKROTIK and not self.host:
+            errors["host"] = [_("A MikroTik router needs a host to connect to.")]
+        if not 1 <= (self.api_port or 0) <= 65535:
+            errors["api_port"] = [
+                _("Must be between %(low)s and %(high)s.") % {"low": 1, "high": 65535}
+            ]
+        if self.cut_list and self.cut_list == self.notice_list:
+            errors["notice_list"] = [_("The notice list must differ from the cut list.")]
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def password(self) -> str:

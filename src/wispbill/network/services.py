@@ -1,17 +1,21 @@
 """Routers and their billing zones."""
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from wispbill.audit.services import audit_record
-from wispbill.automation.services import switches_assign
-from wispbill.core.db import locked
+from wispbill.core.db import jsonable, locked, model_update
+from wispbill.core.models import SwitchFields
 from wispbill.core.schedule import BillingSchedule, schedule_changes, schedule_from
 from wispbill.core.switches import Switches
 from wispbill.network.models import Enforcement, Router, Zone
-from wispbill.network.sync import routers_changed
+from wispbill.network.signals import router_settings_changed
+from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
 
+# The one list of a router's editable fields: the panel's form and the API's serializer
+# derive theirs from it (the password is write-only and handled apart).
 ROUTER_FIELDS = (
     "name",
     "host",
@@ -24,66 +28,75 @@ ROUTER_FIELDS = (
 )
 
 
-def _router_check(router: Router) -> None:
-    errors = {}
-    if router.enforcement == Enforcement.MIKROTIK and not router.host:
-        errors["host"] = [_("A MikroTik router needs a host to connect to.")]
-    if not 1 <= router.api_port <= 65535:
-        errors["api_port"] = [
-            _("Must be between %(low)s and %(high)s.") % {"low": 1, "high": 65535}
-        ]
-    if router.cut_list and router.cut_list == router.notice_list:
-        errors["notice_list"] = [_("The notice list must differ from the cut list.")]
-    if errors:
-        raise ValidationError(errors)
-    router.full_clean(exclude=["password_encrypted"])
+def switches_assign(*, actor: User | None, obj: SwitchFields, switches: Switches) -> dict:
+    """Set a zone's or client's switches in memory, checking the permission if anything
+    changes. Returns the diff ({task: [before, after]}); the caller saves and audits."""
+    if obj.switches.diff(switches):
+        require_permission(actor, TOGGLE_PERIODIC_TASKS)
+    return obj.set_switches(switches)
 
 
-def _router_changes(before: dict, router: Router) -> dict:
-    return {
-        field: [before[field], getattr(router, field)]
-        for field in ROUTER_FIELDS
-        if before[field] != getattr(router, field)
-    }
+def _settings_changed(router: Router) -> None:
+    router_settings_changed.send(sender=Router, router_ids={router.pk})
 
 
 @transaction.atomic
-def router_create(*, actor, password: str = "", **fields) -> Router:
+def router_create(
+    *,
+    actor: User | None,
+    name: str,
+    host: str = "",
+    api_port: int = 8728,
+    username: str = "",
+    password: str = "",
+    use_tls: bool = False,
+    enforcement: str = Enforcement.NONE,
+    cut_list: str = "Moroso",
+    notice_list: str = "Aviso",
+) -> Router:
     """Add a router."""
-    router = Router(**fields)
+    router = Router(
+        name=name,
+        host=host,
+        api_port=api_port,
+        username=username,
+        use_tls=use_tls,
+        enforcement=enforcement,
+        cut_list=cut_list,
+        notice_list=notice_list,
+    )
     router.password = password
-    _router_check(router)
+    router.full_clean(exclude=["password_encrypted"])
     router.save()
     audit_record(
         actor=actor,
         action="router.created",
         obj=router,
-        changes={f: [None, getattr(router, f)] for f in ROUTER_FIELDS},
+        changes={f: [None, jsonable(getattr(router, f))] for f in ROUTER_FIELDS},
     )
-    routers_changed([router.pk])
+    _settings_changed(router)
     return router
 
 
 @transaction.atomic
-def router_update(*, actor, router: Router, password: str | None = None, **fields) -> Router:
-    """Change a router's connection or lists; a password left out is kept."""
+def router_update(*, actor: User | None, router: Router, data: dict) -> Router:
+    """Change a router's connection or lists (the `ROUTER_FIELDS` and `password` that `data`
+    carries); a password left out or empty is kept."""
     router = locked(Router.objects).get(pk=router.pk)
-    before = {f: getattr(router, f) for f in ROUTER_FIELDS}
-    for name, value in fields.items():
-        setattr(router, name, value)
-    changes = _router_changes(before, router)
-    if password:
-        router.password = password
+    changes = model_update(
+        instance=router, fields=ROUTER_FIELDS, data=data, exclude_clean=["password_encrypted"]
+    )
+    if data.get("password"):
+        router.password = data["password"]
+        router.save(update_fields=["password_encrypted", "updated_at"])
         changes["password"] = ["***", "***"]
-    _router_check(router)
-    router.save()
     if changes:
         audit_record(actor=actor, action="router.changed", obj=router, changes=changes)
-        routers_changed([router.pk])
+        _settings_changed(router)
     return router
 
 
-def _zone_check(zone: Zone, exclude_pk=None) -> None:
+def _zone_check(zone: Zone, exclude_pk: int | None = None) -> None:
     name = (zone.name or "").strip()
     if not name:
         raise ValidationError({"name": [_("This field is required.")]})
@@ -97,7 +110,12 @@ def _zone_check(zone: Zone, exclude_pk=None) -> None:
 
 @transaction.atomic
 def zone_create(
-    *, actor, router: Router, name: str, schedule: BillingSchedule, switches: Switches | None = None
+    *,
+    actor: User | None,
+    router: Router,
+    name: str,
+    schedule: BillingSchedule,
+    switches: Switches | None = None,
 ) -> Zone:
     """Add a billing zone to a router; its switches start on unless the actor may set them."""
     zone = Zone(router=router, name=name)
@@ -121,7 +139,7 @@ def zone_create(
 @transaction.atomic
 def zone_update(
     *,
-    actor,
+    actor: User | None,
     zone: Zone,
     name: str | None = None,
     schedule: BillingSchedule | None = None,
@@ -151,7 +169,7 @@ def zone_update(
 
 
 @transaction.atomic
-def zone_delete(*, actor, zone: Zone) -> None:
+def zone_delete(*, actor: User | None, zone: Zone) -> None:
     """Remove a zone that has no clients."""
     if zone.clients.exists():
         raise ValidationError(_("This zone still has clients; move them to another zone first."))

@@ -42,8 +42,12 @@ class MassUpdateForm(forms.Form):
             "all_zones": zone == ALL_ZONES,
             "zone": None if zone == ALL_ZONES else Zone.objects.get(pk=zone),
         }
-        for task in TASKS:
-            kwargs[task] = {"on": True, "off": False}.get(self.cleaned_data[task])
+        choices = {"on": True, "off": False}
+        kwargs["values"] = {
+            task: choices[self.cleaned_data[task]]
+            for task in TASKS
+            if self.cleaned_data[task] in choices
+        }
         return kwargs
 
     @property

@@ -3,10 +3,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.core.models import BillingMode
+from wispbill.core.models import SCHEDULE_COLUMNS, BillingMode
 from wispbill.core.schedule import RANGES, schedule_errors
 from wispbill.core.switches import TASK_LABELS, TASKS
 
+# Dates are typed with the browser's date picker and sent as ISO; shown as people write them.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TASK_HELP = {
     "invoices": _("Issue each cycle's invoice on its invoice date."),
     "notices": _("Show the payment notice on the client's screen when it is late."),
@@ -55,44 +57,50 @@ def switch_values(cleaned_data: dict, prefix: str = "task_") -> dict[str, bool] 
     return values or None
 
 
-def schedule_fields(required: bool) -> dict[str, forms.Field]:
-    def number(label, key, help_text):
-        low, high = RANGES[key]
-        return forms.IntegerField(
-            label=label, min_value=low, max_value=high, required=required, help_text=help_text
-        )
-
-    return {
-        "billing_mode": forms.ChoiceField(
-            label=_("Billing mode"),
-            choices=[("", "—"), *BillingMode.choices],
-            required=required,
-            help_text=_("Prepaid charges the month ahead; postpaid, the month consumed."),
-        ),
-        "pay_day": number(
-            _("Pay day"), "pay_day", _("1 to 31; in shorter months, their last day.")
-        ),
-        "invoice_lead_days": number(
-            _("Invoice days before the pay date"), "invoice_lead_days", _("1 to 28.")
-        ),
-        "notice_offset_days": number(
-            _("Notice days after the pay date"),
-            "notice_offset_days",
-            _("-28 to 28; negative: before the pay date."),
-        ),
-        "grace_days": number(
-            _("Grace days (cut and due date after the pay date)"), "grace_days", _("0 to 28.")
-        ),
-    }
+def _range(field: str) -> str:
+    low, high = RANGES[field]
+    return _("%(low)s to %(high)s.") % {"low": low, "high": high}
 
 
-SCHEDULE_KEYS = {
-    "billing_mode": "mode",
-    "pay_day": "pay_day",
-    "invoice_lead_days": "invoice_lead_days",
-    "notice_offset_days": "notice_offset_days",
-    "grace_days": "grace_days",
+SCHEDULE_LABELS = {
+    "mode": (
+        _("Billing mode"),
+        _("Prepaid charges the month ahead; postpaid, the month consumed."),
+    ),
+    "pay_day": (_("Pay day"), _("1 to 31; in shorter months, their last day.")),
+    "invoice_lead_days": (_("Invoice days before the pay date"), None),
+    "notice_offset_days": (
+        _("Notice days after the pay date"),
+        _("-28 to 28; negative: before the pay date."),
+    ),
+    "grace_days": (_("Grace days (cut and due date after the pay date)"), None),
 }
+# Form field name (the model's column) → schedule field, from the one mapping in core.
+SCHEDULE_KEYS = {column: field for field, column in SCHEDULE_COLUMNS.items()}
+
+
+def schedule_fields(required: bool) -> dict[str, forms.Field]:
+    """The schedule's form fields, with the ranges of core.schedule."""
+    fields = {}
+    for column, field in SCHEDULE_KEYS.items():
+        label, help_text = SCHEDULE_LABELS[field]
+        if field == "mode":
+            fields[column] = forms.ChoiceField(
+                label=label,
+                choices=[("", "—"), *BillingMode.choices],
+                required=required,
+                help_text=help_text,
+            )
+        else:
+            low, high = RANGES[field]
+            fields[column] = forms.IntegerField(
+                label=label,
+                min_value=low,
+                max_value=high,
+                required=required,
+                help_text=help_text or _range(field),
+            )
+    return fields
 
 
 def schedule_values(form: forms.Form) -> dict | None:

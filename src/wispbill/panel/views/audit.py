@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from wispbill.audit.models import ACTION_LABELS, OBJECT_TYPE_LABELS
+from wispbill.audit.models import OBJECT_TYPE_LABELS, AuditAction
 from wispbill.audit.selectors import audit_event_list
 from wispbill.core.db import to_id
 from wispbill.panel.views.base import paginate
@@ -26,7 +26,7 @@ def audit_list(request):
             "query": query,
             "params": params,
             "events": page,
-            "actions": ACTION_LABELS.items(),
+            "actions": AuditAction.choices,
             "object_types": OBJECT_TYPE_LABELS.items(),
             "show_object": True,
         },

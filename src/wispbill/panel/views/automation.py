@@ -8,9 +8,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from wispbill.automation import engine, services
 from wispbill.automation.models import ManualRun, MassUpdate
 from wispbill.automation.selectors import PeriodicTaskRows
+from wispbill.automation.services import mass_updates, runs
+from wispbill.automation.services.company import company_settings_update
 from wispbill.clients.models import Client
 from wispbill.core.db import to_id
 from wispbill.core.models import CompanySettings
@@ -51,7 +52,7 @@ def mass_periodic_tasks(request):
     kwargs = form.service_kwargs()
     if request.POST.get("confirm") != "yes":
         preview = run_service(
-            request, form, lambda: services.mass_update_preview(actor=request.user, **kwargs)
+            request, form, lambda: mass_updates.mass_update_preview(actor=request.user, **kwargs)
         )
         if preview is None:
             return render(request, "automation/mass_form.html", {"form": form}, status=400)
@@ -65,7 +66,7 @@ def mass_periodic_tasks(request):
             },
         )
     result = run_service(
-        request, form, lambda: services.mass_update_apply(actor=request.user, **kwargs)
+        request, form, lambda: mass_updates.mass_update_apply(actor=request.user, **kwargs)
     )
     if result is None:
         return render(request, "automation/mass_form.html", {"form": form}, status=400)
@@ -111,7 +112,7 @@ def mass_update_undo(request, pk):
     if request.method != "POST":
         return render(request, "automation/mass_undo_confirm.html", {"mu": mass_update})
     try:
-        result = services.mass_update_undo(actor=request.user, mass_update=mass_update)
+        result = mass_updates.mass_update_undo(actor=request.user, mass_update=mass_update)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("panel:mass-update-detail", pk=pk)
@@ -169,7 +170,7 @@ def run_now(request):
     if (client_id := to_id(request.POST.get("client"))) is not None:
         client = get_object_or_404(Client, pk=client_id, billing_type="own")
     try:
-        run = services.manual_run_start(
+        run = runs.manual_run_start(
             actor=request.user, zone=zone, client=client, dry_run=request.POST.get("dry_run") == "1"
         )
     except PermissionDenied as exc:
@@ -206,7 +207,7 @@ def forecast(request):
     # Seven real runs in one rolled-back transaction: for a large ISP, one zone at a time, so
     # the forecast never holds the database for minutes.
     too_big = in_scope.count() > FORECAST_MAX_CLIENTS
-    days = [] if too_big else engine.forecast(start=timezone.localdate(), days=7, zone=zone)
+    days = [] if too_big else runs.forecast(start=timezone.localdate(), days=7, zone=zone)
     ids = {i for day in days for ids in day["acted"].values() for i in ids}
     names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))
     for day in days:
@@ -237,7 +238,7 @@ def company_settings(request):
         result = run_service(
             request,
             form,
-            lambda: services.company_settings_update(actor=request.user, **form.cleaned_data),
+            lambda: company_settings_update(actor=request.user, data=form.cleaned_data),
         )
         if result is not None:
             messages.success(request, _("Settings saved."))

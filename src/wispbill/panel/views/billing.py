@@ -6,8 +6,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wispbill.billing import services
 from wispbill.billing.models import Invoice, InvoiceStatus
+from wispbill.billing.services.invoices import invoice_cancel as cancel_invoice
+from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
 from wispbill.core.db import to_id
 from wispbill.network.models import Zone
@@ -46,7 +47,7 @@ def invoice_list(request):
 def invoice_cancel(request, pk):
     invoice = get_object_or_404(Invoice, pk=pk)
     try:
-        services.invoice_cancel(actor=request.user, invoice=invoice)
+        cancel_invoice(actor=request.user, invoice=invoice)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -71,7 +72,7 @@ def payment_create(request, client_pk):
         return redirect(f"{_client_url(client.pk)}#money")
     activate = request.POST.get("activate") == "1"
     try:
-        payment = services.payment_register(
+        payment = payment_register(
             actor=request.user, client=client, activate_service=activate, **form.cleaned_data
         )
     except ValidationError as exc:

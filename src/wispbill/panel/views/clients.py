@@ -9,13 +9,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from wispbill.audit.selectors import audit_events_for
-from wispbill.automation.selectors import client_effective_switches, clients_with_effective_switches
-from wispbill.billing.selectors import client_balance
-from wispbill.billing.services import invoice_create_for_cycle
-from wispbill.clients import services
-from wispbill.clients.models import BillingType, Client, ClientState, Plan, today
+from wispbill.billing import debt
+from wispbill.billing.selectors import client_balance, with_balance
+from wispbill.billing.services.invoices import invoice_create_for_cycle
+from wispbill.clients.models import BillingType, Client, ClientState, Plan
+from wispbill.clients.selectors import (
+    client_effective_switches,
+    client_sync_status,
+    clients_with_effective_switches,
+)
 from wispbill.clients.selectors import client_list as select_clients
-from wispbill.clients.selectors import client_sync_status
+from wispbill.clients.services import clients as services
+from wispbill.clients.services import plans
+from wispbill.core.clock import today
 from wispbill.core.db import to_id
 from wispbill.network.models import Router, Zone
 from wispbill.panel.forms.billing import InvoiceDateForm, PaymentForm, PromiseForm
@@ -32,12 +38,14 @@ def _int(value) -> int | None:
 def client_list(request):
     params = request.GET
     qs = clients_with_effective_switches(
-        select_clients(
-            search=params.get("q", ""),
-            zone=_int(params.get("zone")),
-            router=_int(params.get("router")),
-            state=params.get("state", ""),
-            billing_type=params.get("billing_type", ""),
+        with_balance(
+            select_clients(
+                search=params.get("q", ""),
+                zone=_int(params.get("zone")),
+                router=_int(params.get("router")),
+                state=params.get("state", ""),
+                billing_type=params.get("billing_type", ""),
+            )
         )
     )
     page, query = paginate(request, qs)
@@ -109,13 +117,22 @@ def client_edit(request, pk=None):
                     lambda: services.client_update(
                         actor=request.user,
                         client=client,
-                        billing_given=kwargs["billing_type"] == "own",
-                        **kwargs,
+                        data=kwargs["data"],
+                        billing=kwargs["billing"],
+                        periodic_tasks=kwargs["periodic_tasks"],
+                        billing_given=kwargs["data"]["billing_type"] == BillingType.OWN,
                     ),
                 )
             else:
                 result = run_service(
-                    request, form, lambda: services.client_create(actor=request.user, **kwargs)
+                    request,
+                    form,
+                    lambda: services.client_create(
+                        actor=request.user,
+                        **kwargs["data"],
+                        billing=kwargs["billing"],
+                        periodic_tasks=kwargs["periodic_tasks"],
+                    ),
                 )
     if result is not None and result is not FORBIDDEN:
         messages.success(request, _("Client «%(name)s» saved.") % {"name": result.name})
@@ -136,11 +153,11 @@ def plan_edit(request, pk=None):
         fields = {k: form.cleaned_data[k] for k in PlanForm.Meta.fields}
         if plan:
             result = run_service(
-                request, form, lambda: services.plan_update(actor=request.user, plan=plan, **fields)
+                request, form, lambda: plans.plan_update(actor=request.user, plan=plan, data=fields)
             )
         else:
             result = run_service(
-                request, form, lambda: services.plan_create(actor=request.user, **fields)
+                request, form, lambda: plans.plan_create(actor=request.user, **fields)
             )
         if result is not None and result is not FORBIDDEN:
             messages.success(request, _("Plan «%(name)s» saved.") % {"name": result.name})
@@ -154,10 +171,10 @@ def plan_edit(request, pk=None):
 
 
 ACTIONS = {
-    "cut": (services.client_cut, gettext_lazy("Service cut.")),
-    "reactivate": (services.client_reactivate, gettext_lazy("Service reactivated.")),
-    "show-notice": (services.client_show_notice, gettext_lazy("Notice shown.")),
-    "clear-notice": (services.client_clear_notice, gettext_lazy("Notice cleared.")),
+    "cut": (debt.client_cut, gettext_lazy("Service cut.")),
+    "reactivate": (debt.client_reactivate, gettext_lazy("Service reactivated.")),
+    "show-notice": (debt.client_show_notice, gettext_lazy("Notice shown.")),
+    "clear-notice": (debt.client_clear_notice, gettext_lazy("Notice cleared.")),
 }
 
 
@@ -175,9 +192,7 @@ def client_action(request, pk, action):
             form = PromiseForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(form.errors["until"])
-            services.client_promise(
-                actor=request.user, client=client, until=form.cleaned_data["until"]
-            )
+            debt.client_promise(actor=request.user, client=client, until=form.cleaned_data["until"])
             messages.success(
                 request,
                 _("Promise registered until %(date)s.")

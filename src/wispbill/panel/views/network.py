@@ -7,13 +7,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wispbill.audit.models import AuditEvent
+from wispbill.clients.enforcement import router_reconcile
 from wispbill.core.schedule import DEFAULT, BillingSchedule
 from wispbill.core.switches import Switches
 from wispbill.network import services
 from wispbill.network.baseline import baseline_install, baseline_plan
 from wispbill.network.drivers import DriverError
 from wispbill.network.models import Router, Zone
-from wispbill.network.sync import router_reconcile, router_test_connection
+from wispbill.network.sync import router_test_connection
 from wispbill.panel.forms.base import SCHEDULE_KEYS, schedule_values, switch_values
 from wispbill.panel.forms.network import RouterForm, ZoneForm, zone_initial
 from wispbill.panel.views.base import FORBIDDEN, forbidden, run_service, status_for
@@ -90,7 +91,7 @@ def router_edit(request, pk=None):
             result = run_service(
                 request,
                 form,
-                lambda: services.router_update(actor=request.user, router=router, **kwargs),
+                lambda: services.router_update(actor=request.user, router=router, data=kwargs),
             )
         else:
             result = run_service(

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.test import Client as Browser
 
 from wispbill.automation.models import MassUpdate
-from wispbill.automation.services import mass_update_apply, mass_update_undo
+from wispbill.automation.services.mass_updates import mass_update_apply, mass_update_undo
 from wispbill.clients.models import Client, Plan
 from wispbill.network.models import Router, Zone
 
@@ -195,8 +195,8 @@ class Command(BaseCommand):
         syncs of `changes` changed clients, against one change per round trip."""
         import librouteros
 
+        from wispbill.clients.enforcement import router_reconcile
         from wispbill.network.emulator import RouterOSEmulator
-        from wispbill.network.sync import router_reconcile
 
         emulator = RouterOSEmulator(username="bench", password="bench", rtt=rtt).start()
         try:
@@ -292,7 +292,7 @@ class Command(BaseCommand):
     def _time_daily_run(self, repeat: int) -> dict:
         """The whole daily run over every client, then the same day again (idempotent), and
         the floor: inserting the same number of bare invoice rows in bulk."""
-        from wispbill.automation.engine import run_periodic_tasks
+        from wispbill.automation.services.runs import periodic_tasks_run
         from wispbill.billing.models import Invoice
 
         day = date(2026, 8, 25)
@@ -301,10 +301,10 @@ class Command(BaseCommand):
         for _ in range(repeat):
             self._forget_runs()
             start = time.perf_counter()
-            created = run_periodic_tasks(day=day).invoices_created
+            created = periodic_tasks_run(actor=None, day=day).invoices_created
             first.append(time.perf_counter() - start)
             start = time.perf_counter()
-            assert run_periodic_tasks(day=day).invoices_created == 0
+            assert periodic_tasks_run(actor=None, day=day).invoices_created == 0
             again.append(time.perf_counter() - start)
             self._forget_runs()
             ids = list(Client.objects.values_list("id", flat=True))
@@ -345,7 +345,7 @@ class Command(BaseCommand):
         timings = {"apply": [], "undo": [], "baseline": []}
         for _ in range(repeat):
             start = time.perf_counter()
-            mass_update = mass_update_apply(actor=admin, all_zones=True, cuts=False)
+            mass_update = mass_update_apply(actor=admin, all_zones=True, values={"cuts": False})
             assert mass_update.clients_changed == own
             timings["apply"].append(time.perf_counter() - start)
             start = time.perf_counter()

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from wispbill.clients.models import Client
-from wispbill.clients.services import client_create, plan_create
+from wispbill.clients.services.clients import client_create
+from wispbill.clients.services.plans import plan_create
 from wispbill.core.schedule import BillingSchedule
 from wispbill.core.switches import Switches
 from wispbill.network.services import router_create, zone_create
@@ -186,9 +187,9 @@ class Command(BaseCommand):
     def _simulate(self, rng: random.Random, admin, days: int) -> None:
         """Live the last weeks through the real engine, with most clients paying on time, so
         the panel opens on invoices, payments, notices and cuts."""
-        from wispbill.automation.engine import run_periodic_tasks
+        from wispbill.automation.services.runs import periodic_tasks_run
         from wispbill.billing.models import Invoice
-        from wispbill.billing.services import payment_register
+        from wispbill.billing.services.payments import payment_register
         from wispbill.core.models import CompanySettings
 
         company = CompanySettings.load()
@@ -202,7 +203,7 @@ class Command(BaseCommand):
         late_payers = set()
         for offset in range(days, -1, -1):
             day = today - timedelta(days=offset)
-            run_periodic_tasks(day=day)
+            periodic_tasks_run(actor=None, day=day)
             for invoice in Invoice.objects.filter(status="pending", notice_date__lte=day):
                 client_id = invoice.client_id
                 if client_id in late_payers or rng.random() < 0.12:

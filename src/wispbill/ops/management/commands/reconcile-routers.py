@@ -2,9 +2,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from wispbill.clients.enforcement import router_reconcile
 from wispbill.network.drivers import DriverError
 from wispbill.network.models import Router
-from wispbill.network.sync import router_reconcile
 
 
 class Command(BaseCommand):

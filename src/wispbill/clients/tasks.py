@@ -4,9 +4,10 @@ itself."""
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from wispbill.network import sync
+from wispbill.clients import enforcement
 from wispbill.network.drivers import DriverError
-from wispbill.network.models import Router
+from wispbill.network.models import Enforcement, Router
+from wispbill.network.sync import schedule_retry
 
 
 @db_task()
@@ -15,9 +16,9 @@ def reconcile_router_task(router_id: int, claimed_only: bool = True):
     if router is None:
         return
     try:
-        sync.router_reconcile(router, claimed_only=claimed_only)
+        enforcement.router_reconcile(router, claimed_only=claimed_only)
     except DriverError:
-        delay = sync.schedule_retry(router_id)
+        delay = schedule_retry(router_id)
         if delay is not None:
             reconcile_router_task.schedule((router_id, False), delay=delay)
 
@@ -25,5 +26,6 @@ def reconcile_router_task(router_id: int, claimed_only: bool = True):
 @db_periodic_task(crontab(minute="*/10"))
 def reconcile_all_routers():
     """A router that was down, rebooted or edited by hand converges on the next pass."""
-    for router_id in Router.objects.exclude(enforcement="none").values_list("id", flat=True):
+    routers = Router.objects.exclude(enforcement=Enforcement.NONE).values_list("id", flat=True)
+    for router_id in routers:
         reconcile_router_task(router_id, claimed_only=False)

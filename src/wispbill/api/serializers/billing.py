@@ -1,0 +1,72 @@
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from wispbill.api.serializers.common import ModelSerializer, StrictMixin
+from wispbill.billing.models import Invoice, InvoiceLine, Payment
+from wispbill.billing.services.payments import payment_register
+
+
+class InvoiceLineSerializer(ModelSerializer):
+    class Meta:
+        model = InvoiceLine
+        fields = ["description", "amount"]
+
+
+class InvoiceSerializer(ModelSerializer):
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "client",
+            "period_start",
+            "period_end",
+            "issued_on",
+            "pay_date",
+            "notice_date",
+            "due_date",
+            "total",
+            "paid_amount",
+            "status",
+            "lines",
+            "automatic",
+        ]
+        read_only_fields = fields
+
+
+class PaymentSerializer(StrictMixin, ModelSerializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    activate_service = serializers.BooleanField(required=False, allow_null=True, default=None)
+    allocations = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "client",
+            "amount",
+            "method",
+            "activate_service",
+            "received_at",
+            "credit_added",
+            "note",
+            "allocations",
+        ]
+        read_only_fields = ["received_at", "credit_added"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_allocations(self, payment) -> list:
+        return [
+            {"invoice": a.invoice_id, "amount": f"{a.amount:.2f}"}
+            for a in payment.allocations.all()
+        ]
+
+    def create(self, validated_data):
+        return payment_register(actor=self.context["request"].user, **validated_data)
+
+
+class CreateInvoiceSerializer(StrictMixin, serializers.Serializer):
+    date = serializers.DateField(required=False)

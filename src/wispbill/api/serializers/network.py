@@ -1,0 +1,80 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from wispbill.api.serializers.common import (
+    ModelSerializer,
+    ScheduleSerializer,
+    StrictMixin,
+    SwitchesSerializer,
+)
+from wispbill.core.schedule import BillingSchedule
+from wispbill.core.switches import Switches
+from wispbill.network import services
+from wispbill.network.models import Router, SyncStatus, Zone
+from wispbill.network.services import ROUTER_FIELDS
+
+
+class RouterSerializer(StrictMixin, ModelSerializer):
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        style={"input_type": "password"},
+    )
+
+    class Meta:
+        model = Router
+        fields = ["id", *ROUTER_FIELDS, "password", "sync_status", "last_sync_at", "last_error"]
+        read_only_fields = ["sync_status", "last_sync_at", "last_error"]
+
+    def create(self, validated_data):
+        return services.router_create(actor=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.router_update(
+            actor=self.context["request"].user, router=instance, data=validated_data
+        )
+
+
+class ZoneSerializer(StrictMixin, ModelSerializer):
+    billing = ScheduleSerializer(source="schedule")
+    periodic_tasks = SwitchesSerializer(source="switches", required=False)
+
+    class Meta:
+        model = Zone
+        fields = ["id", "router", "name", "billing", "periodic_tasks"]
+        validators = []  # the service checks the name per router, with a clearer message
+
+    def validate_router(self, router):
+        if self.instance is not None and router != self.instance.router:
+            raise serializers.ValidationError(_("A zone cannot move to another router."))
+        return router
+
+    def create(self, validated_data):
+        switches = validated_data.get("switches")
+        return services.zone_create(
+            actor=self.context["request"].user,
+            router=validated_data["router"],
+            name=validated_data["name"],
+            schedule=BillingSchedule(**validated_data["schedule"]),
+            switches=Switches().replace(**switches) if switches else None,
+        )
+
+    def update(self, instance, validated_data):
+        schedule = validated_data.get("schedule")
+        return services.zone_update(
+            actor=self.context["request"].user,
+            zone=instance,
+            name=validated_data.get("name"),
+            schedule=BillingSchedule(**schedule) if schedule else None,
+            switches=validated_data.get("switches"),
+        )
+
+
+class ReconcileResultSerializer(serializers.Serializer):
+    added = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    failed = serializers.ListField(child=serializers.DictField())
+    sync_status = serializers.ChoiceField(choices=SyncStatus.values)
+    last_sync_at = serializers.DateTimeField(allow_null=True)

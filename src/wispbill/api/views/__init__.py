@@ -1,0 +1,1 @@
+"""HTTP adapters over the services and selectors, one module per sub-domain."""

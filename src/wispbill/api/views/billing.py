@@ -1,0 +1,47 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from wispbill.api.serializers.billing import InvoiceSerializer, PaymentSerializer
+from wispbill.api.views.common import ReadOnlyViewSet, choice_param, int_param
+from wispbill.billing.models import Invoice, InvoiceStatus, Payment
+from wispbill.billing.services.invoices import invoice_cancel
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("client", int),
+        OpenApiParameter("status", str),
+        OpenApiParameter("zone", int),
+    ]
+)
+class InvoiceViewSet(ReadOnlyViewSet):
+    serializer_class = InvoiceSerializer
+
+    def get_queryset(self):
+        qs = Invoice.objects.prefetch_related("lines").order_by("-pay_date", "-id")
+        if (client := int_param(self.request, "client")) is not None:
+            qs = qs.filter(client_id=client)
+        if (zone := int_param(self.request, "zone")) is not None:
+            qs = qs.filter(client__zone_id=zone)
+        if status_ := choice_param(self.request, "status", InvoiceStatus.values):
+            qs = qs.filter(status=status_)
+        return qs
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        invoice = invoice_cancel(actor=request.user, invoice=self.get_object())
+        return Response(InvoiceSerializer(Invoice.objects.get(pk=invoice.pk)).data)
+
+
+@extend_schema(parameters=[OpenApiParameter("client", int)])
+class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
+    serializer_class = PaymentSerializer
+
+    def get_queryset(self):
+        qs = Payment.objects.prefetch_related("allocations").order_by("-received_at", "-id")
+        if (client := int_param(self.request, "client")) is not None:
+            qs = qs.filter(client_id=client)
+        return qs

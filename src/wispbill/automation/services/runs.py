@@ -1,0 +1,195 @@
+"""The one service that runs the periodic tasks, whoever asks: the scheduler, the CLI, the API
+and the panel's "run now". It holds the rules around a run: who may run one, the future-date
+rule, the dry run, the day's bookkeeping and the audit."""
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wispbill.audit.models import AuditAction
+from wispbill.audit.services import actor_name_of, audit_record
+from wispbill.automation.engine import RunSummary, Scope, run_day
+from wispbill.automation.models import ManualRun, RunStatus
+from wispbill.clients.models import Client
+from wispbill.core import clock
+from wispbill.core.models import CompanySettings
+from wispbill.network.models import Zone
+from wispbill.staff.permissions import RUN_PERIODIC_TASKS, require_permission
+
+ACTED_KEPT = 200  # the clients a run's page names, per task
+SUMMARY_AUDITED = (
+    "date",
+    "dry_run",
+    "invoices_created",
+    "notices_shown",
+    "clients_cut",
+    "clients_reactivated",
+)
+
+
+def run_check(
+    *, actor: User | None, day: date | None, dry_run: bool = False, force: bool = False
+) -> date:
+    """The day a run may take place as of, or a ValidationError/PermissionDenied. A person
+    needs the permission and a day that has come; the system (the CLI's operator, actor
+    None) may simulate a future day with `dry_run`, or really run it with `force`."""
+    if actor is not None:
+        require_permission(actor, RUN_PERIODIC_TASKS)
+    today = clock.today()
+    day = day or today
+    if day > today:
+        if actor is not None:
+            raise ValidationError({"date": [_("The date cannot be in the future.")]})
+        if not (dry_run or force):
+            raise ValidationError(
+                {
+                    "date": [
+                        _(
+                            "%(day)s is in the future: simulate it with a dry run, or force "
+                            "it to really run it."
+                        )
+                        % {"day": day.isoformat()}
+                    ]
+                }
+            )
+    return day
+
+
+def periodic_tasks_run(
+    *,
+    actor: User | None,
+    day: date | None = None,
+    zone: Zone | None = None,
+    client: Client | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
+    """Run the invoice, notice and cut tasks as of `day` (default today) for every zone, one
+    zone (and its own-billing clients) or one own-billing client. A dry run computes
+    everything and keeps nothing. A real run moves the business day forward and, when it
+    covers everything as of today, counts as today's daily run."""
+    day = run_check(actor=actor, day=day, dry_run=dry_run, force=force)
+    scope = Scope.of(zone=zone, client=client)
+    if dry_run:
+        with transaction.atomic():
+            summary = run_day(day=day, scope=scope, progress=progress)
+            transaction.set_rollback(True)
+        summary.dry_run = True
+    else:
+        summary = run_day(day=day, scope=scope, progress=progress)
+        clock.advance_business_day(day)
+        if zone is None and client is None and day == clock.today():
+            CompanySettings.objects.filter(pk=1).update(last_daily_run=day)
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action=AuditAction.PERIODIC_TASKS_RUN,
+            obj=zone or client or actor,
+            changes={k: [None, v] for k, v in summary.as_dict().items() if k in SUMMARY_AUDITED},
+        )
+    return summary
+
+
+def forecast(*, start: date, days: int = 7, zone: Zone | None = None) -> list[dict]:
+    """Who the tasks would invoice, warn, cut and reactivate on each of the next days, if
+    nobody paid: the real runs, one day after another, rolled back at the end."""
+    out = []
+    with transaction.atomic():
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            summary = run_day(day=day, scope=Scope.of(zone=zone))
+            out.append({"day": day, "summary": summary, "acted": summary.acted})
+        transaction.set_rollback(True)
+    return out
+
+
+# --- the scheduler ---------------------------------------------------------------------------
+
+
+def daily_run_due(now: datetime | None = None) -> bool:
+    """Whether the scheduler should run today's tasks now: past the run hour and not yet run
+    today, or a whole day missed (the machine was off), whatever the hour."""
+    company = CompanySettings.load()
+    now = timezone.localtime(now)
+    last = company.last_daily_run
+    if last is not None and last >= now.date():
+        return False
+    missed_a_day = last is not None and (now.date() - last).days > 1
+    return now.hour >= company.run_hour or missed_a_day
+
+
+def daily_run(now: datetime | None = None) -> RunSummary | None:
+    """The scheduler's tick: the day's run when it is due (else None)."""
+    clock.advance_business_day(timezone.localtime(now).date())
+    if not daily_run_due(now):
+        return None
+    return periodic_tasks_run(actor=None, day=timezone.localtime(now).date())
+
+
+# --- "run now" from the panel, queued with its progress -------------------------------------
+
+
+def manual_run_start(
+    *,
+    actor: User,
+    day: date | None = None,
+    zone: Zone | None = None,
+    client: Client | None = None,
+    dry_run: bool = False,
+) -> ManualRun:
+    """Queue a "run now"; the queue carries it out through `periodic_tasks_run` and records
+    its progress."""
+    day = run_check(actor=actor, day=day, dry_run=dry_run)
+    run = ManualRun.objects.create(
+        actor=actor,
+        actor_name=actor_name_of(actor),
+        day=day,
+        zone=zone,
+        client=client,
+        dry_run=dry_run,
+    )
+
+    def enqueue():
+        from wispbill.automation.tasks import manual_run_task
+
+        manual_run_task(run.pk)
+
+    transaction.on_commit(enqueue)
+    return run
+
+
+def manual_run_execute(run_id: int) -> None:
+    """Carry out a queued "run now" as the person who asked, saving its progress."""
+    run = ManualRun.objects.select_related("zone", "client", "actor").get(pk=run_id)
+
+    def progress(done: int, total: int) -> None:
+        ManualRun.objects.filter(pk=run_id).update(progress_done=done, progress_total=total)
+
+    try:
+        summary = periodic_tasks_run(
+            actor=run.actor,
+            day=run.day,
+            zone=run.zone,
+            client=run.client,
+            dry_run=run.dry_run,
+            progress=progress,
+        )
+    except Exception as exc:
+        ManualRun.objects.filter(pk=run_id).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), summary={"error": str(exc)}
+        )
+        raise
+    ManualRun.objects.filter(pk=run_id).update(
+        status=RunStatus.DONE,
+        finished_at=timezone.now(),
+        summary={
+            **summary.as_dict(),
+            "acted": {task: ids[:ACTED_KEPT] for task, ids in summary.acted.items()},
+        },
+    )

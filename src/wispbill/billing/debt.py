@@ -1,0 +1,344 @@
+"""The client's debt life, one place per rule: the notice, the cut, the reactivation and the
+payment promise. Each rule has a bulk entry point over a queryset (for the engine: a few
+queries per batch) and a single-row one (for staff actions and payments), and both use the
+same selection, so the panel, the API and the daily run can never disagree.
+
+"Overdue" is `Invoice.objects.overdue_on(day)`: pending and due on or before `day`.
+"""
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from wispbill.audit.models import AuditAction
+from wispbill.audit.services import actor_name_of, audit_record, audit_record_many
+from wispbill.billing.models import Invoice
+from wispbill.billing.selectors import owed_subquery
+from wispbill.clients.enforcement import clients_changed, routers_changed
+from wispbill.clients.models import Client, ClientState, Promise, PromiseEndReason
+from wispbill.clients.models import SuspensionReason as Why
+from wispbill.clients.selectors import clients_governed_by
+from wispbill.clients.services.clients import client_state_set
+from wispbill.clients.signals import reactivated_by_hand
+from wispbill.core.clock import business_day
+from wispbill.core.db import locked
+from wispbill.core.models import CompanySettings
+
+BATCH = 500
+MAX_PROMISE_DAYS = 90
+NOTICE_REASON = gettext_noop("automatic: invoice unpaid on its notice date")
+CUT_REASON = gettext_noop("automatic: invoice %(id)s overdue since %(date)s")
+COMEBACK_REASON = gettext_noop("automatic: nothing overdue left")
+
+
+def _batches(rows: list, size: int = BATCH) -> Iterable[list]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _invoices_of(**conditions) -> QuerySet:
+    return Invoice.objects.filter(client=OuterRef("pk"), **conditions)
+
+
+# --- who each rule selects -------------------------------------------------------------------
+
+
+def notice_due(clients: QuerySet, day: date) -> QuerySet:
+    """Active clients governed by the notices task with an invoice unpaid on its notice date
+    that no notice was shown for yet."""
+    return (
+        clients_governed_by(clients, "notices")
+        .filter(state=ClientState.ACTIVE)
+        .filter(Exists(_invoices_of().noticeable_on(day).filter(notice_shown_on__isnull=True)))
+    )
+
+
+def cut_due(clients: QuerySet, day: date, company: CompanySettings) -> QuerySet:
+    """Active clients governed by the cuts task with an invoice overdue that nobody cut for
+    or exempted, no running promise, and a debt above the company's minimum."""
+    return (
+        clients_governed_by(clients, "cuts")
+        .filter(state=ClientState.ACTIVE)
+        .filter(Q(promise_until__isnull=True) | Q(promise_until__lt=day))
+        .filter(
+            Exists(_invoices_of().overdue_on(day).filter(cut_on__isnull=True, cut_exempt=False))
+        )
+        .annotate(debt=owed_subquery() - F("credit"))
+        .filter(debt__gt=company.min_debt_to_cut)
+    )
+
+
+def comeback_due(clients: QuerySet, day: date) -> QuerySet:
+    """Clients the automatic cut suspended who want the service back on payment and owe
+    nothing overdue any more (a payment, an invoice cancelled)."""
+    return clients.filter(
+        state=ClientState.SUSPENDED,
+        suspension_reason=Why.AUTOMATIC,
+        auto_activate_on_payment=True,
+    ).exclude(Exists(_invoices_of().overdue_on(day)))
+
+
+# --- bulk entry points, for the engine -------------------------------------------------------
+
+
+def notices_show(clients: QuerySet, day: date) -> list[int]:
+    """Show the notice to every client `notice_due` selects; marks the invoices so each is
+    warned for once. Returns the clients newly warned."""
+    eligible = list(
+        notice_due(clients, day).order_by("id").values_list("id", "name", "notice_active")
+    )
+    shown = []
+    for batch in _batches(eligible):
+        with transaction.atomic():
+            Invoice.objects.noticeable_on(day).filter(
+                client_id__in=[row[0] for row in batch], notice_shown_on__isnull=True
+            ).update(notice_shown_on=day)
+            newly = [row for row in batch if not row[2]]
+            ids = [row[0] for row in newly]
+            Client.objects.filter(pk__in=ids).update(notice_active=True, updated_at=timezone.now())
+            audit_record_many(
+                actor=None,
+                action=AuditAction.NOTICE_SHOWN,
+                object_type="client",
+                rows=((row[0], row[1], {"notice_active": [False, True]}) for row in newly),
+                reason=NOTICE_REASON,
+            )
+            clients_changed(ids)
+        shown += ids
+    return shown
+
+
+def clients_cut(clients: QuerySet, day: date, company: CompanySettings) -> list[int]:
+    """Suspend every client `cut_due` selects, once per invoice. Returns the clients cut."""
+    eligible = list(cut_due(clients, day, company).order_by("id").values_list("id", "name"))
+    cut = []
+    for batch in _batches(eligible):
+        ids = [row[0] for row in batch]
+        with transaction.atomic():
+            overdue = Invoice.objects.overdue_on(day).filter(client_id__in=ids)
+            oldest = {
+                row["client_id"]: row
+                for row in overdue.values("client_id").annotate(
+                    invoice=Min("id"), since=Min("due_date")
+                )
+            }
+            overdue.update(cut_on=day)
+            # Only rows still active: a payment that landed meanwhile wins.
+            Client.objects.filter(pk__in=ids, state=ClientState.ACTIVE).update(
+                state=ClientState.SUSPENDED,
+                suspension_reason=Why.AUTOMATIC,
+                updated_at=timezone.now(),
+            )
+            audit_record_many(
+                actor=None,
+                action=AuditAction.CLIENT_CUT,
+                object_type="client",
+                rows=(
+                    (
+                        row[0],
+                        row[1],
+                        {"state": [ClientState.ACTIVE, ClientState.SUSPENDED]},
+                        {
+                            "id": oldest[row[0]]["invoice"],
+                            "date": oldest[row[0]]["since"].isoformat(),
+                        },
+                    )
+                    for row in batch
+                ),
+                reason=CUT_REASON,
+            )
+            clients_changed(ids)
+        cut += ids
+    return cut
+
+
+def clients_come_back(clients: QuerySet, day: date) -> list[int]:
+    """Give the service back to every client `comeback_due` selects. Returns them."""
+    rows = list(comeback_due(clients, day).order_by("id").values_list("id", "name"))
+    for batch in _batches(rows):
+        ids = [row[0] for row in batch]
+        with transaction.atomic():
+            Client.objects.filter(pk__in=ids, state=ClientState.SUSPENDED).update(
+                state=ClientState.ACTIVE, suspension_reason="", updated_at=timezone.now()
+            )
+            audit_record_many(
+                actor=None,
+                action=AuditAction.CLIENT_REACTIVATED,
+                object_type="client",
+                rows=(
+                    (row[0], row[1], {"state": [ClientState.SUSPENDED, ClientState.ACTIVE]})
+                    for row in batch
+                ),
+                reason=COMEBACK_REASON,
+            )
+            clients_changed(ids)
+    return [row[0] for row in rows]
+
+
+# --- single-row entry points, for staff and payments -----------------------------------------
+
+
+def _locked_client(client: Client) -> Client:
+    return locked(Client.objects.select_related("zone__router", "plan")).get(pk=client.pk)
+
+
+@transaction.atomic
+def client_cut(*, actor: User | None, client: Client, reason: str = "") -> Client:
+    """Suspend the service by hand, whatever the switches say."""
+    client = _locked_client(client)
+    if client.state != ClientState.ACTIVE:
+        raise ValidationError(_("Only an active client can be cut."))
+    client_state_set(
+        actor=actor,
+        client=client,
+        to_state=ClientState.SUSPENDED,
+        action=AuditAction.CLIENT_CUT,
+        reason=reason or gettext_noop("manual cut"),
+        suspension_reason=Why.MANUAL,
+    )
+    return client
+
+
+@transaction.atomic
+def client_reactivate(*, actor: User | None, client: Client, reason: str = "") -> Client:
+    """Give the service back by hand. The automatic cut will not cut it again for the invoices
+    overdue now (unless a promise for them runs out unpaid)."""
+    client = _locked_client(client)
+    if client.state != ClientState.SUSPENDED:
+        raise ValidationError(_("Only a suspended client can be reactivated."))
+    client_state_set(
+        actor=actor,
+        client=client,
+        to_state=ClientState.ACTIVE,
+        action=AuditAction.CLIENT_REACTIVATED,
+        reason=reason or gettext_noop("manual reactivation"),
+    )
+    reactivated_by_hand.send(sender=Client, client=client)
+    return client
+
+
+def exempt_overdue_from_cut(sender, *, client: Client, **kwargs) -> None:
+    """Staff gave the service back by hand: what is overdue now is not cut for again."""
+    Invoice.objects.overdue_on(business_day()).filter(client=client).update(cut_exempt=True)
+
+
+def _notice_set(*, actor: User | None, client: Client, active: bool, reason: str) -> Client:
+    if client.notice_active != active:
+        client.notice_active = active
+        client.save(update_fields=["notice_active", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.NOTICE_SHOWN if active else AuditAction.NOTICE_CLEARED,
+            obj=client,
+            changes={"notice_active": [not active, active]},
+            reason=reason,
+        )
+        routers_changed([client.zone.router_id])
+    return client
+
+
+@transaction.atomic
+def client_show_notice(*, actor: User | None, client: Client) -> Client:
+    """Show the payment notice by hand."""
+    client = _locked_client(client)
+    if client.state in (ClientState.CANCELLED, ClientState.FREE):
+        raise ValidationError(_("No notice is shown to a cancelled or free client."))
+    return _notice_set(
+        actor=actor, client=client, active=True, reason=gettext_noop("manual notice")
+    )
+
+
+@transaction.atomic
+def client_clear_notice(*, actor: User | None, client: Client) -> Client:
+    """Take the payment notice away by hand; it is not shown again for the same invoices."""
+    client = _locked_client(client)
+    return _notice_set(actor=actor, client=client, active=False, reason=gettext_noop("manual"))
+
+
+@transaction.atomic
+def client_promise(*, actor: User | None, client: Client, until: date) -> Client:
+    """A payment promise: no cut until that date; a suspended client gets the service back
+    now. If the promise runs out unpaid, the overdue invoices can be cut for again."""
+    client = _locked_client(client)
+    today = business_day()
+    if until < today:
+        raise ValidationError({"until": [_("A promise cannot end in the past.")]})
+    if until > today + timedelta(days=MAX_PROMISE_DAYS):
+        raise ValidationError(
+            {"until": [_("A promise can last at most %(days)s days.") % {"days": MAX_PROMISE_DAYS}]}
+        )
+    if client.state not in (ClientState.ACTIVE, ClientState.SUSPENDED):
+        raise ValidationError(_("Only an active or suspended client can make a promise."))
+    Promise.objects.filter(client=client, ended_on__isnull=True).update(
+        ended_on=today, end_reason=PromiseEndReason.REPLACED
+    )
+    Promise.objects.create(client=client, until=until, actor_name=actor_name_of(actor))
+    Invoice.objects.overdue_on(today).filter(client=client).update(cut_on=None, cut_exempt=False)
+    before = client.promise_until
+    client.promise_until = until
+    client.save(update_fields=["promise_until", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.PROMISE,
+        obj=client,
+        changes={"promise_until": [before and before.isoformat(), until.isoformat()]},
+    )
+    if client.state == ClientState.SUSPENDED:
+        client_state_set(
+            actor=actor,
+            client=client,
+            to_state=ClientState.ACTIVE,
+            action=AuditAction.CLIENT_REACTIVATED,
+            reason=gettext_noop("payment promise until %(date)s"),
+        )
+    return client
+
+
+def debt_changed(*, actor: User | None, client: Client, activate_service: bool | None) -> None:
+    """What a payment or a cancelled invoice sets in motion for a (locked) client: the notice
+    goes when no invoice calls for it, a settled debt ends the promise, and the service comes
+    back — at once for a payment that asks for it (`activate_service` True); by the same rule
+    as the daily run when the debt disappeared otherwise (None). A payment registered without
+    reactivation (False) keeps the client cut until someone gives the service back."""
+    today = business_day()
+    pending = Invoice.objects.pending().filter(client=client)
+    if client.notice_active and not pending.noticeable_on(today).exists():
+        _notice_set(
+            actor=actor, client=client, active=False, reason=gettext_noop("nothing left to warn")
+        )
+    if client.promise_until and not pending.exists():
+        Promise.objects.filter(client=client, ended_on__isnull=True).update(
+            ended_on=today, end_reason=PromiseEndReason.PAID
+        )
+        client.promise_until = None
+        client.save(update_fields=["promise_until", "updated_at"])
+    if client.state != ClientState.SUSPENDED:
+        return
+    if activate_service:
+        client_state_set(
+            actor=actor,
+            client=client,
+            to_state=ClientState.ACTIVE,
+            action=AuditAction.CLIENT_REACTIVATED,
+            reason=gettext_noop("payment with reactivation"),
+        )
+    elif activate_service is False:
+        # "Solo registrar": the operator keeps the client cut; the daily run must not undo it.
+        if client.suspension_reason == Why.AUTOMATIC:
+            client.suspension_reason = Why.HELD
+            client.save(update_fields=["suspension_reason", "updated_at"])
+    elif comeback_due(Client.objects.filter(pk=client.pk), today).exists():
+        client_state_set(
+            actor=actor,
+            client=client,
+            to_state=ClientState.ACTIVE,
+            action=AuditAction.CLIENT_REACTIVATED,
+            reason=COMEBACK_REASON,
+        )

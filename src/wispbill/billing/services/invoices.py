@@ -1,0 +1,247 @@
+"""Invoices: issuing one by hand, the one constructor a cycle's invoice has, credit, and
+cancelling."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from wispbill.audit.models import AuditAction
+from wispbill.audit.services import audit_record, audit_record_many
+from wispbill.billing.debt import debt_changed
+from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
+from wispbill.billing.selectors import ZERO
+from wispbill.clients.models import Client, ClientState
+from wispbill.core.clock import business_day
+from wispbill.core.db import locked
+from wispbill.core.models import CompanySettings
+from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
+
+
+def governing_schedule(client: Client) -> BillingSchedule:
+    """The schedule that bills a client: its own, or its zone's."""
+    return client.schedule if client.is_own_billing else client.zone.schedule
+
+
+def line_description(plan_name: str, start: date, end: date) -> str:
+    return _("Internet service %(plan)s, %(start)s to %(end)s") % {
+        "plan": plan_name,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+    }
+
+
+def cycle_invoice(
+    *,
+    client_id: int,
+    schedule: BillingSchedule,
+    cycle: Cycle,
+    day: date,
+    total: Decimal,
+    automatic: bool,
+) -> Invoice:
+    """An unsaved invoice of a cycle issued on `day`, with the dates a late one keeps."""
+    notice, due = late_dates(schedule, cycle, day)
+    return Invoice(
+        client_id=client_id,
+        period_start=cycle.period_start,
+        period_end=cycle.period_end,
+        issued_on=day,
+        pay_date=cycle.pay_date,
+        notice_date=notice,
+        due_date=due,
+        total=total,
+        automatic=automatic,
+    )
+
+
+@transaction.atomic
+def invoice_create_for_cycle(
+    *, actor: User | None, client: Client, day: date | None = None
+) -> Invoice:
+    """Issue by hand the invoice of the cycle current on `day` (default the business day),
+    whatever the switches say; refused when that period already has a live invoice."""
+    day = day or business_day()
+    client = locked(Client.objects.select_related("zone", "plan")).get(pk=client.pk)
+    if client.state in (ClientState.FREE, ClientState.CANCELLED):
+        raise ValidationError(
+            _("A client that is %(state)s is not invoiced.")
+            % {"state": client.get_state_display().lower()}
+        )
+    schedule = governing_schedule(client)
+    cycle = current_cycle(schedule, day)
+    if (
+        Invoice.objects.filter(client=client, period_start=cycle.period_start)
+        .exclude(status=InvoiceStatus.CANCELLED)
+        .exists()
+    ):
+        raise ValidationError(
+            _("This client already has an invoice for %(start)s to %(end)s.")
+            % {"start": cycle.period_start, "end": cycle.period_end}
+        )
+    invoice = cycle_invoice(
+        client_id=client.pk,
+        schedule=schedule,
+        cycle=cycle,
+        day=day,
+        total=client.plan.price,
+        automatic=False,
+    )
+    invoice.save()
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        description=line_description(client.plan.name, cycle.period_start, cycle.period_end),
+        amount=client.plan.price,
+    )
+    credit_apply(client=client, invoices=[invoice])
+    audit_record(
+        actor=actor,
+        action=AuditAction.INVOICE_CREATED,
+        obj=client,
+        changes={"invoice": [None, invoice.pk], "total": [None, str(invoice.total)]},
+        reason=gettext_noop("manual: invoice %(id)s"),
+        reason_args={"id": invoice.pk},
+    )
+    return invoice
+
+
+def credit_apply(*, client: Client, invoices: list[Invoice]) -> None:
+    """Use a (locked) client's credit on new invoices, oldest first."""
+    for invoice in invoices:
+        if client.credit <= ZERO:
+            break
+        used = min(client.credit, invoice.outstanding)
+        invoice.paid_amount += used
+        client.credit -= used
+        if invoice.paid_amount == invoice.total:
+            invoice.status = InvoiceStatus.PAID
+        invoice.save(update_fields=["paid_amount", "status"])
+    client.save(update_fields=["credit"])
+
+
+@transaction.atomic
+def invoice_cancel(*, actor: User | None, invoice: Invoice) -> Invoice:
+    """Cancel a pending invoice; what was paid of it becomes credit."""
+    invoice = locked(Invoice.objects).get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.PENDING:
+        raise ValidationError(_("Only a pending invoice can be cancelled."))
+    client = locked(Client.objects.select_related("zone")).get(pk=invoice.client_id)
+    invoice.status = InvoiceStatus.CANCELLED
+    invoice.cancelled_at = timezone.now()
+    refund = invoice.paid_amount
+    invoice.save(update_fields=["status", "cancelled_at"])
+    if refund:
+        client.credit += refund
+        client.save(update_fields=["credit"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.INVOICE_CANCELLED,
+        obj=client,
+        changes={"invoice": [invoice.pk, None], "credit": [None, str(client.credit)]},
+        reason=gettext_noop("invoice %(id)s cancelled"),
+        reason_args={"id": invoice.pk},
+    )
+    debt_changed(actor=actor, client=client, activate_service=None)
+    return invoice
+
+
+# --- the invoice task's bulk entry point -----------------------------------------------------
+
+BATCH = 500
+AUTOMATIC_REASON = gettext_noop("automatic: invoice for %(start)s to %(end)s")
+
+
+def invoice_due(clients: QuerySet, cycle: Cycle, company: CompanySettings) -> QuerySet:
+    """The clients of `clients` the invoice task bills for `cycle`: active (and suspended if
+    the company says so), started by the period's start, and without an invoice for it."""
+    states = [ClientState.ACTIVE]
+    if company.invoice_suspended:
+        states.append(ClientState.SUSPENDED)
+    return clients.filter(state__in=states, start_date__lte=cycle.period_start).exclude(
+        Exists(Invoice.objects.filter(client=OuterRef("pk"), period_start=cycle.period_start))
+    )
+
+
+def invoices_issue(
+    *, clients: QuerySet, schedule: BillingSchedule, day: date, company: CompanySettings
+) -> list[int]:
+    """Create, for every client `invoice_due` selects, the invoice of the cycle current on
+    `day` under `schedule`, in batches that each commit with their lines, credit and audit
+    events. Returns the clients invoiced."""
+    cycle = current_cycle(schedule, day)
+    rows = list(
+        invoice_due(clients, cycle, company)
+        .order_by("id")
+        .values_list("id", "name", "plan__name", "plan__price", "credit")
+    )
+    created = []
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        try:
+            created += _issue_batch(batch, schedule, cycle, day)
+        except IntegrityError:
+            # Another process inserted some of these between our read and our write.
+            created += _issue_batch(batch, schedule, cycle, day)
+    return created
+
+
+def _issue_batch(rows: list[tuple], schedule: BillingSchedule, cycle: Cycle, day: date) -> list:
+    """One batch of (id, name, plan name, price, credit) rows, in one transaction."""
+    ids = [row[0] for row in rows]
+    with transaction.atomic():
+        # Whoever else ran this day first wins; this batch leaves their invoices alone.
+        taken = set(
+            Invoice.objects.filter(client_id__in=ids, period_start=cycle.period_start).values_list(
+                "client_id", flat=True
+            )
+        )
+        rows = [row for row in rows if row[0] not in taken]
+        if not rows:
+            return []
+        invoices = []
+        for client_id, _name, _plan, price, credit in rows:
+            invoice = cycle_invoice(
+                client_id=client_id,
+                schedule=schedule,
+                cycle=cycle,
+                day=day,
+                total=price,
+                automatic=True,
+            )
+            invoice.paid_amount = min(credit, price)
+            if credit >= price:
+                invoice.status = InvoiceStatus.PAID
+            invoices.append(invoice)
+        Invoice.objects.bulk_create(invoices)
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                invoice=invoice,
+                description=line_description(row[2], cycle.period_start, cycle.period_end),
+                amount=row[3],
+            )
+            for invoice, row in zip(invoices, rows, strict=True)
+        )
+        for invoice, (client_id, _n, _p, _price, credit) in zip(invoices, rows, strict=True):
+            if credit:
+                Client.objects.filter(pk=client_id).update(credit=credit - invoice.paid_amount)
+        audit_record_many(
+            actor=None,
+            action=AuditAction.INVOICE_CREATED,
+            object_type="client",
+            rows=(
+                (row[0], row[1], {"invoice": [None, invoice.pk], "total": [None, str(row[3])]})
+                for invoice, row in zip(invoices, rows, strict=True)
+            ),
+            reason=AUTOMATIC_REASON,
+            reason_args={
+                "start": cycle.period_start.isoformat(),
+                "end": cycle.period_end.isoformat(),
+            },
+        )
+    return [row[0] for row in rows]

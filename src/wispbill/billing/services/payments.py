@@ -1,0 +1,80 @@
+"""Payments: what a payment pays, the credit it leaves, and what it sets in motion."""
+
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from wispbill.audit.models import AuditAction
+from wispbill.audit.services import actor_name_of, audit_record
+from wispbill.billing.debt import debt_changed
+from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
+from wispbill.billing.models import PaymentAllocation as Allocation
+from wispbill.billing.selectors import ZERO
+from wispbill.clients.models import Client
+from wispbill.core.db import locked
+
+
+@transaction.atomic
+def payment_register(
+    *,
+    actor: User | None,
+    client: Client,
+    amount: Decimal,
+    method: str = PaymentMethod.CASH,
+    activate_service: bool | None = None,
+    note: str = "",
+) -> Payment:
+    """Register a payment: it pays the oldest pending invoices first, the rest is credit.
+    `activate_service` (default: the client's `auto_activate_on_payment`) gives a suspended
+    client the service back at once; False keeps it cut until someone reactivates it."""
+    if amount is None or amount <= ZERO:
+        raise ValidationError({"amount": [_("The amount must be greater than zero.")]})
+    client = locked(Client.objects.select_related("zone")).get(pk=client.pk)
+    if activate_service is None:
+        activate_service = client.auto_activate_on_payment
+    payment = Payment.objects.create(
+        client=client,
+        amount=amount,
+        method=method,
+        received_at=timezone.now(),
+        activate_service=activate_service,
+        actor_name=actor_name_of(actor),
+        note=note,
+    )
+    left = amount
+    paid_invoices = []
+    for invoice in locked(Invoice.objects.pending().filter(client=client).oldest_first()):
+        if left <= ZERO:
+            break
+        part = min(left, invoice.outstanding)
+        invoice.paid_amount += part
+        if invoice.paid_amount == invoice.total:
+            invoice.status = InvoiceStatus.PAID
+        invoice.save(update_fields=["paid_amount", "status"])
+        Allocation.objects.create(payment=payment, invoice=invoice, amount=part)
+        paid_invoices.append(invoice.pk)
+        left -= part
+    if left > ZERO:
+        client.credit += left
+        payment.credit_added = left
+        payment.save(update_fields=["credit_added"])
+        client.save(update_fields=["credit"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.PAYMENT_REGISTERED,
+        obj=client,
+        changes={
+            "payment": [None, str(amount)],
+            "invoices": [None, paid_invoices],
+            "credit": [None, str(client.credit)],
+        },
+        reason=gettext_noop("payment %(id)s"),
+        reason_args={"id": payment.pk},
+    )
+    debt_changed(actor=actor, client=client, activate_service=activate_service)
+    return payment

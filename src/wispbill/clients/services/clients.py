@@ -1,0 +1,220 @@
+"""Clients: adding and editing them, under the switch permission, and the one way their state
+changes."""
+
+from datetime import date
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from wispbill.audit.services import audit_record
+from wispbill.clients.enforcement import routers_changed
+from wispbill.clients.models import BillingType, Client, ClientState, Plan, SuspensionReason
+from wispbill.clients.selectors import client_effective_switches
+from wispbill.clients.signals import reactivated_by_hand
+from wispbill.core.clock import today
+from wispbill.core.db import jsonable, locked
+from wispbill.core.schedule import schedule_changes, schedule_from
+from wispbill.core.switches import Switches
+from wispbill.network.models import Zone
+from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
+
+ZONE_HAS_NO_SCHEDULE = gettext_lazy(
+    "A client with zone billing follows its zone's schedule; choose own billing to give it "
+    "one of its own."
+)
+ZONE_HAS_NO_SWITCHES = gettext_lazy(
+    "A client with zone billing follows its zone's periodic tasks; choose own billing to give "
+    "it switches of its own."
+)
+# The one list of a client's editable fields (besides its own schedule and switches): the
+# panel's form and the API's serializer derive theirs from it.
+CLIENT_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "address",
+    "ip",
+    "zone",
+    "plan",
+    "start_date",
+    "state",
+    "billing_type",
+    "auto_activate_on_payment",
+    "language",
+)
+
+
+def _apply_billing(
+    *,
+    actor: User | None,
+    client: Client,
+    before_effective: Switches | None,
+    billing: dict | None,
+    periodic_tasks: dict | None,
+    billing_given: bool,
+) -> dict:
+    """Set the own schedule and switches the billing type calls for; returns the diff of the
+    switches that govern the client (a new client has none before)."""
+    if client.billing_type == BillingType.ZONE:
+        if billing:
+            raise ValidationError({"billing": [ZONE_HAS_NO_SCHEDULE]})
+        if periodic_tasks:
+            raise ValidationError({"periodic_tasks": [ZONE_HAS_NO_SWITCHES]})
+        client.set_schedule(None)
+        if before_effective is None:
+            return {}
+        diff = before_effective.diff(client.zone.switches)
+        if diff:
+            require_permission(actor, TOGGLE_PERIODIC_TASKS)
+        return diff
+    if billing:
+        client.set_schedule(schedule_from(billing))
+    elif billing_given or client.schedule is None:
+        raise ValidationError({"billing": [_("Own billing needs its own schedule.")]})
+    # A client that leaves its zone keeps the switches that governed it, unless told otherwise.
+    base = before_effective or Switches()
+    wanted = base.replace(**(periodic_tasks or {}))
+    diff = base.diff(wanted)
+    if diff:
+        require_permission(actor, TOGGLE_PERIODIC_TASKS)
+    client.set_switches(wanted)
+    return diff
+
+
+@transaction.atomic
+def client_create(
+    *,
+    actor: User | None,
+    name: str,
+    ip: str,
+    zone: Zone,
+    plan: Plan,
+    email: str = "",
+    phone: str = "",
+    address: str = "",
+    start_date: date | None = None,
+    state: str = ClientState.ACTIVE,
+    billing_type: str = BillingType.ZONE,
+    auto_activate_on_payment: bool = True,
+    language: str = "",
+    billing: dict | None = None,
+    periodic_tasks: dict | None = None,
+) -> Client:
+    """Add a client. Own billing starts with every task on unless the actor may set them."""
+    client = Client(
+        name=name,
+        email=email,
+        phone=phone,
+        address=address,
+        ip=ip,
+        zone=zone,
+        plan=plan,
+        start_date=start_date or today(),
+        state=state,
+        billing_type=billing_type,
+        auto_activate_on_payment=auto_activate_on_payment,
+        **({"language": language} if language else {}),
+    )
+    if state == ClientState.SUSPENDED:
+        client.suspension_reason = SuspensionReason.MANUAL
+    switch_diff = _apply_billing(
+        actor=actor,
+        client=client,
+        before_effective=None,
+        billing=billing,
+        periodic_tasks=periodic_tasks,
+        billing_given=billing is not None,
+    )
+    client.full_clean()
+    client.save()
+    changes = {f: [None, jsonable(getattr(client, f))] for f in CLIENT_FIELDS}
+    if client.schedule:
+        changes["billing"] = [None, client.schedule.as_dict()]
+    if client.is_own_billing:
+        changes["periodic_tasks"] = [None, client.switches.as_dict()]
+    audit_record(actor=actor, action="client.created", obj=client, changes=changes)
+    if client.state == ClientState.SUSPENDED:
+        routers_changed([client.zone.router_id])
+    if switch_diff:
+        audit_record(actor=actor, action="periodic_tasks.changed", obj=client, changes=switch_diff)
+    return client
+
+
+@transaction.atomic
+def client_update(
+    *,
+    actor: User | None,
+    client: Client,
+    data: dict,
+    billing: dict | None = None,
+    periodic_tasks: dict | None = None,
+    billing_given: bool = False,
+) -> Client:
+    """Edit a client (the `CLIENT_FIELDS` that `data` carries, and its own schedule and
+    switches). A change to the switches that govern it needs the permission, and without it
+    the whole edit is refused. A state set here is a manual cut or reactivation."""
+    client = locked(Client.objects.select_related("zone")).get(pk=client.pk)
+    router_before = client.zone.router_id
+    before = {f: jsonable(getattr(client, f)) for f in CLIENT_FIELDS}
+    before_schedule = client.schedule
+    before_effective = client_effective_switches(client)
+    new_state = data.get("state", client.state)
+    reactivated = client.state == ClientState.SUSPENDED and new_state == ClientState.ACTIVE
+    if new_state != client.state:
+        client.check_transition(new_state)
+        client.suspension_reason = (
+            SuspensionReason.MANUAL if new_state == ClientState.SUSPENDED else ""
+        )
+    for name in CLIENT_FIELDS:
+        if name in data:
+            setattr(client, name, data[name])
+    switch_diff = _apply_billing(
+        actor=actor,
+        client=client,
+        before_effective=before_effective,
+        billing=billing,
+        periodic_tasks=periodic_tasks,
+        billing_given=billing_given,
+    )
+    client.full_clean()
+    client.save()
+    changes = {
+        f: [before[f], jsonable(getattr(client, f))]
+        for f in CLIENT_FIELDS
+        if before[f] != jsonable(getattr(client, f))
+    }
+    changes.update(schedule_changes(before_schedule, client.schedule))
+    if changes:
+        audit_record(actor=actor, action="client.changed", obj=client, changes=changes)
+    if reactivated:
+        reactivated_by_hand.send(sender=Client, client=client)
+    if {"ip", "zone", "state"} & set(changes):
+        client = Client.objects.select_related("zone").get(pk=client.pk)
+        routers_changed({router_before, client.zone.router_id})
+    if switch_diff:
+        audit_record(actor=actor, action="periodic_tasks.changed", obj=client, changes=switch_diff)
+    return client
+
+
+def client_state_set(
+    *,
+    actor: User | None,
+    client: Client,
+    to_state: str,
+    action: str,
+    reason: str,
+    suspension_reason: str = "",
+) -> None:
+    """Move a (locked) client to another state, audited, and have its router follow."""
+    client.check_transition(to_state)
+    before = client.state
+    client.state = to_state
+    client.suspension_reason = suspension_reason if to_state == ClientState.SUSPENDED else ""
+    client.save(update_fields=["state", "suspension_reason", "updated_at"])
+    audit_record(
+        actor=actor, action=action, obj=client, changes={"state": [before, to_state]}, reason=reason
+    )
+    routers_changed([client.zone.router_id])

@@ -1,0 +1,42 @@
+"""Internet plans and their prices."""
+
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from wispbill.audit.services import audit_record
+from wispbill.clients.models import Plan
+from wispbill.core.db import jsonable, locked, model_update
+
+# The one list of a plan's editable fields: the panel's form and the API's serializer
+# derive theirs from it.
+PLAN_FIELDS = ("name", "price", "download_kbps", "upload_kbps")
+
+
+@transaction.atomic
+def plan_create(
+    *, actor: User | None, name: str, price: Decimal, download_kbps: int, upload_kbps: int
+) -> Plan:
+    """Add an internet plan."""
+    plan = Plan(name=name, price=price, download_kbps=download_kbps, upload_kbps=upload_kbps)
+    plan.full_clean()
+    plan.save()
+    audit_record(
+        actor=actor,
+        action="plan.created",
+        obj=plan,
+        changes={f: [None, jsonable(getattr(plan, f))] for f in PLAN_FIELDS},
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, actor: User | None, plan: Plan, data: dict) -> Plan:
+    """Change a plan (the `PLAN_FIELDS` that `data` carries); its price applies to invoices
+    issued from now on."""
+    plan = locked(Plan.objects).get(pk=plan.pk)
+    changes = model_update(instance=plan, fields=PLAN_FIELDS, data=data)
+    if changes:
+        audit_record(actor=actor, action="plan.changed", obj=plan, changes=changes)
+    return plan
