@@ -13,7 +13,7 @@ from wispbill.clients.selectors import client_sync_status
 from wispbill.network.drivers import DriverError
 from wispbill.network.emulator import RouterOSEmulator
 from wispbill.network.models import Router
-from wispbill.network.reconcile import Entry, desired_entries, plan_changes
+from wispbill.network.reconcile import Entry, client_comment, plan_changes
 from wispbill.network.sync import router_test_connection
 
 pytestmark = pytest.mark.django_db
@@ -189,15 +189,10 @@ def test_wrong_password_and_tls(mikrotik, emulator):
 
 
 def test_the_diff_is_pure():
-    desired = desired_entries(
-        cut_list="M",
-        notice_list="A",
-        clients=[
-            (1, "10.0.0.1", "suspended", True),
-            (2, "10.0.0.2", "active", True),
-            (3, "10.0.0.3", "free", True),
-        ],
-    )
+    desired = {
+        Entry("M", "10.0.0.1", client_comment(1)),
+        Entry("A", "10.0.0.2", client_comment(2)),
+    }
     actual = [
         Entry("M", "10.0.0.1", "wispbill:client:1", "*1"),
         Entry("M", "10.0.0.1", "wispbill:client:1", "*2"),

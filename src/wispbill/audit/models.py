@@ -49,6 +49,15 @@ OBJECT_TYPE_LABELS = {
 }
 
 
+_TYPE_NAMES = {"massupdate": "mass_update", "companysettings": "company"}
+
+
+def object_type_of(obj: models.Model) -> str:
+    """The name an object's kind goes by in the audit log."""
+    name = obj._meta.model_name
+    return _TYPE_NAMES.get(name, name)
+
+
 class AuditEvent(models.Model):
     """Who did what to which object, with the values before and after."""
 

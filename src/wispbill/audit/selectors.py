@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from wispbill.audit.models import AuditEvent
+from wispbill.audit.models import AuditEvent, object_type_of
 
 
 def audit_event_list(
@@ -23,6 +23,4 @@ def audit_event_list(
 
 
 def audit_events_for(obj) -> QuerySet[AuditEvent]:
-    from wispbill.audit.services import object_type_of
-
     return AuditEvent.objects.filter(object_type=object_type_of(obj), object_id=obj.pk)

@@ -6,14 +6,7 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 
-from wispbill.audit.models import SYSTEM, AuditEvent
-
-_TYPE_NAMES = {"massupdate": "mass_update", "companysettings": "company"}
-
-
-def object_type_of(obj: models.Model) -> str:
-    name = obj._meta.model_name
-    return _TYPE_NAMES.get(name, name)
+from wispbill.audit.models import SYSTEM, AuditEvent, object_type_of
 
 
 def actor_name_of(actor: User | None) -> str:

@@ -1,15 +1,21 @@
 """Reads about the periodic tasks: when each runs next, and the rows of the periodic-tasks page."""
 
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from wispbill.automation.models import ObjectKind, TaskState, TaskStatus
+from wispbill.clients.models import BillingType, Client
+from wispbill.core.models import CompanySettings
 from wispbill.core.switches import TASKS
+from wispbill.network.models import Zone
 
 
-def next_run_at(*, enabled: bool, last_run_date, run_hour: int, now=None):
+def next_run_at(
+    *, enabled: bool, last_run_date: date | None, run_hour: int, now: datetime | None = None
+) -> datetime | None:
     """When a task will next run by itself: today's run hour if today's run is still to come
     (or overdue: the next scheduler tick), else tomorrow's; None when its switch is off."""
-    from datetime import datetime, time, timedelta
-
-    from django.utils import timezone
-
     if not enabled:
         return None
     now = timezone.localtime(now)
@@ -27,12 +33,11 @@ class PeriodicTaskRows:
     paginator fetches only the page it shows."""
 
     def __init__(self, *, zone_id: int | None = None):
-        from wispbill.clients.models import Client
-        from wispbill.network.models import Zone
-
         self.zones = Zone.objects.select_related("router").order_by("id")
         self.clients = (
-            Client.objects.filter(billing_type="own").select_related("zone__router").order_by("id")
+            Client.objects.filter(billing_type=BillingType.OWN)
+            .select_related("zone__router")
+            .order_by("id")
         )
         if zone_id is not None:
             self.zones = self.zones.filter(pk=zone_id)
@@ -57,26 +62,24 @@ class PeriodicTaskRows:
         zones_n = self.zone_count()
         objects = []
         if start < zones_n:
-            objects += [("zone", z) for z in self.zones[start : min(stop, zones_n)]]
+            objects += [(ObjectKind.ZONE, z) for z in self.zones[start : min(stop, zones_n)]]
         if stop > zones_n:
             objects += [
-                ("client", c) for c in self.clients[max(0, start - zones_n) : stop - zones_n]
+                (ObjectKind.CLIENT, c)
+                for c in self.clients[max(0, start - zones_n) : stop - zones_n]
             ]
         return self._rows(objects)
 
     def _rows(self, objects: list) -> list[dict]:
-        from wispbill.automation.models import TaskState
-        from wispbill.core.models import CompanySettings
-
         run_hour = CompanySettings.load().run_hour
         states = {}
-        for kind in ("zone", "client"):
+        for kind in ObjectKind.values:
             ids = [obj.pk for k, obj in objects if k == kind]
             for state in TaskState.objects.filter(kind=kind, object_id__in=ids):
                 states[(kind, state.object_id, state.task)] = state
         rows = []
         for kind, obj in objects:
-            zone = obj if kind == "zone" else obj.zone
+            zone = obj if kind == ObjectKind.ZONE else obj.zone
             tasks = {}
             for task in TASKS:
                 state = states.get((kind, obj.pk, task))
@@ -88,7 +91,7 @@ class PeriodicTaskRows:
                         last_run_date=state.last_run_date if state else None,
                         run_hour=run_hour,
                     ),
-                    "last_status": state.last_status if state else "pending",
+                    "last_status": state.last_status if state else TaskStatus.PENDING,
                     "last_run_at": state.last_run_at if state else None,
                     "last_count": state.last_count if state else 0,
                     "last_error": state.last_error if state else "",

@@ -5,10 +5,11 @@ router, after the commit) and periodically."""
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Q
 
-from wispbill.clients.models import Client
+from wispbill.clients.models import Client, ClientState
 from wispbill.network.models import Router
-from wispbill.network.reconcile import desired_entries
+from wispbill.network.reconcile import Entry, client_comment
 from wispbill.network.sync import router_push, routers_mark_pending
 
 CHUNK = 500  # keeps every IN (...) list under SQLite's bound-variable limit
@@ -21,7 +22,7 @@ def routers_changed(router_ids: Iterable[int | None]) -> None:
         return
 
     def enqueue():
-        from wispbill.clients.tasks import reconcile_router_task
+        from wispbill.clients.tasks import reconcile_router_task  # it imports this module
 
         for router_id in enforced:
             reconcile_router_task(router_id)
@@ -46,14 +47,20 @@ def routers_of_clients(client_ids: Iterable[int]) -> set[int]:
     return routers
 
 
-def router_desired_state(router: Router):
-    """The address-list entries the router must hold for its clients."""
-    clients = Client.objects.filter(zone__router=router).values_list(
-        "id", "ip", "state", "notice_active"
+def router_desired_state(router: Router) -> set[Entry]:
+    """The address-list entries the router must hold: its suspended clients in the cut list,
+    its clients with an active notice who still have service in the notice list."""
+    listed = Client.objects.filter(zone__router=router).filter(
+        Q(state=ClientState.SUSPENDED) | Q(state=ClientState.ACTIVE, notice_active=True)
     )
-    return desired_entries(
-        cut_list=router.cut_list, notice_list=router.notice_list, clients=list(clients)
-    )
+    return {
+        Entry(
+            router.cut_list if state == ClientState.SUSPENDED else router.notice_list,
+            ip,
+            client_comment(client_id),
+        )
+        for client_id, ip, state in listed.values_list("id", "ip", "state")
+    }
 
 
 def router_reconcile(router: Router, *, claimed_only: bool = False) -> dict:

@@ -4,6 +4,7 @@ import calendar
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 PREPAID = "prepaid"
@@ -77,8 +78,6 @@ def schedule_errors(values: dict) -> dict[str, list[str]]:
 
 def schedule_from(values: dict, field: str = "billing") -> BillingSchedule:
     """A valid schedule from a dict of its fields, or a ValidationError under `field`."""
-    from django.core.exceptions import ValidationError
-
     errors = schedule_errors(values)
     if errors:
         raise ValidationError(

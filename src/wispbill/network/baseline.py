@@ -10,9 +10,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from wispbill.audit.services import audit_record
 from wispbill.network.drivers import driver_for
 from wispbill.network.drivers.base import Rule
 from wispbill.network.reconcile import PREFIX
+from wispbill.staff.permissions import require_admin
 
 TAG = f"{PREFIX}baseline:"
 
@@ -134,9 +136,6 @@ def baseline_install(router, plan: BaselinePlan, *, actor=None) -> None:
     """Apply a plan: obsolete rules out, missing rules in (in order: accepts before the drop).
     From the panel only an admin may change a router's firewall (the CLI is the machine's
     owner, actor None)."""
-    from wispbill.audit.services import audit_record
-    from wispbill.staff.permissions import require_admin
-
     if actor is not None:
         require_admin(actor)
 

@@ -31,19 +31,9 @@ class Plan:
         return not self.adds and not self.removes
 
 
-def desired_entries(
-    *, cut_list: str, notice_list: str, clients: list[tuple[int, str, str, bool]]
-) -> set[Entry]:
-    """From (client id, ip, state, notice_active): suspended clients in the cut list; clients
-    with an active notice who are not suspended, in the notice list."""
-    entries = set()
-    for client_id, ip, state, notice_active in clients:
-        comment = f"{PREFIX}client:{client_id}"
-        if state == "suspended":
-            entries.add(Entry(cut_list, ip, comment))
-        elif notice_active and state == "active":
-            entries.add(Entry(notice_list, ip, comment))
-    return entries
+def client_comment(client_id: int) -> str:
+    """The comment that marks a router entry as wispbill's, for one client."""
+    return f"{PREFIX}client:{client_id}"
 
 
 def plan_changes(*, desired: set[Entry], actual: list[Entry]) -> Plan:

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
+from wispbill.panel.views.notice import notice_page
+
 
 class LanguageMiddleware(LocaleMiddleware):
     """The panel speaks Spanish unless the user chose English in its language menu (a cookie);
@@ -31,8 +33,6 @@ class NoticePortMiddleware:
         if request.META.get("SERVER_PORT") == str(settings.NOTICE_PORT) and not (
             request.path.startswith(settings.STATIC_URL)
         ):
-            from wispbill.panel.views.notice import notice_page
-
             request.is_notice = True
             translation.activate(translation.get_language_from_request(request))
             return notice_page(request)

@@ -156,7 +156,7 @@ def manual_run_start(
     )
 
     def enqueue():
-        from wispbill.automation.tasks import manual_run_task
+        from wispbill.automation.tasks import manual_run_task  # it imports this module
 
         manual_run_task(run.pk)
 

@@ -3,8 +3,12 @@
 from wispbill.network.drivers.base import Driver, DriverError
 from wispbill.network.drivers.mikrotik import MikrotikDriver
 from wispbill.network.drivers.none import NoDriver
+from wispbill.network.models import Enforcement
 
-REGISTRY: dict[str, type[Driver]] = {"mikrotik": MikrotikDriver, "none": NoDriver}
+REGISTRY: dict[str, type[Driver]] = {
+    Enforcement.MIKROTIK: MikrotikDriver,
+    Enforcement.NONE: NoDriver,
+}
 
 
 def driver_for(router) -> Driver:

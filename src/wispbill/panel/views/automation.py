@@ -12,7 +12,7 @@ from wispbill.automation.models import ManualRun, MassUpdate
 from wispbill.automation.selectors import PeriodicTaskRows
 from wispbill.automation.services import mass_updates, runs
 from wispbill.automation.services.company import company_settings_update
-from wispbill.clients.models import Client
+from wispbill.clients.models import BillingType, Client
 from wispbill.core.db import to_id
 from wispbill.core.models import CompanySettings
 from wispbill.core.switches import TASK_LABELS
@@ -168,7 +168,7 @@ def run_now(request):
     if (zone_id := to_id(request.POST.get("zone"))) is not None:
         zone = get_object_or_404(Zone, pk=zone_id)
     if (client_id := to_id(request.POST.get("client"))) is not None:
-        client = get_object_or_404(Client, pk=client_id, billing_type="own")
+        client = get_object_or_404(Client, pk=client_id, billing_type=BillingType.OWN)
     try:
         run = runs.manual_run_start(
             actor=request.user, zone=zone, client=client, dry_run=request.POST.get("dry_run") == "1"

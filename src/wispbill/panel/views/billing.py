@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -56,8 +57,6 @@ def invoice_cancel(request, pk):
 
 
 def _client_url(pk) -> str:
-    from django.urls import reverse
-
     return reverse("panel:client-edit", args=[pk])
 
 

@@ -96,7 +96,7 @@ def client_edit(request, pk=None):
             initial = client_initial(client, client_effective_switches(client))
         else:
             initial = {
-                "state": "active",
+                "state": ClientState.ACTIVE,
                 "billing_type": "zone",
                 "auto_activate_on_payment": True,
                 "task_invoices": True,

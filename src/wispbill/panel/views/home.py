@@ -4,17 +4,17 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import render
 
+from wispbill.clients.models import BillingType, Client, ClientState
+from wispbill.network.models import Router, Zone
+
 
 @login_required
 def home(request):
-    from wispbill.clients.models import Client
-    from wispbill.network.models import Router, Zone
-
     states = Client.objects.aggregate(
         total=Count("id"),
-        active=Count("id", filter=Q(state="active")),
-        suspended=Count("id", filter=Q(state="suspended")),
-        own=Count("id", filter=Q(billing_type="own")),
+        active=Count("id", filter=Q(state=ClientState.ACTIVE)),
+        suspended=Count("id", filter=Q(state=ClientState.SUSPENDED)),
+        own=Count("id", filter=Q(billing_type=BillingType.OWN)),
     )
     zones_off = Zone.objects.filter(
         Q(task_invoices=False) | Q(task_notices=False) | Q(task_cuts=False)

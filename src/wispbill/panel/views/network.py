@@ -3,11 +3,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wispbill.audit.models import AuditEvent
 from wispbill.clients.enforcement import router_reconcile
+from wispbill.clients.models import BillingType
 from wispbill.core.schedule import DEFAULT, BillingSchedule
 from wispbill.core.switches import Switches
 from wispbill.network import services
@@ -45,7 +47,7 @@ def _router_page(
     if router:
         for zone in router.zones.annotate(
             client_count=Count("clients"),
-            own_count=Count("clients", filter=Q(clients__billing_type="own")),
+            own_count=Count("clients", filter=Q(clients__billing_type=BillingType.OWN)),
         ):
             zones.append(
                 (
@@ -148,8 +150,6 @@ def zone_create(request, router_pk):
 
 
 def router_url(router) -> str:
-    from django.urls import reverse
-
     return reverse("panel:router-edit", args=[router.pk])
 
 

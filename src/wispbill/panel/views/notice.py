@@ -3,21 +3,21 @@
 from django.shortcuts import render
 from django.utils import translation
 
+from wispbill.billing.selectors import client_balance, pending_invoices
+from wispbill.clients.models import Client, ClientState
+from wispbill.core.models import CompanySettings
+
 
 def notice_page(request):
     """What a listed client sees instead of the site it asked for: found by its source IP,
     never showing anything to an address that is not a client's."""
-    from wispbill.billing.selectors import client_balance, pending_invoices
-    from wispbill.clients.models import Client
-    from wispbill.core.models import CompanySettings
-
     if request.GET.get("lang") in ("es", "en"):
         translation.activate(request.GET["lang"])
     address = request.META.get("REMOTE_ADDR", "")
     client = (
         Client.objects.select_related("zone")
         .filter(ip=address)
-        .exclude(state__in=["cancelled"])
+        .exclude(state=ClientState.CANCELLED)
         .first()
     )
     company = CompanySettings.load()
@@ -28,7 +28,7 @@ def notice_page(request):
             client=client,
             owed=max(client_balance(client), 0),
             invoice=oldest,
-            suspended=client.state == "suspended",
+            suspended=client.state == ClientState.SUSPENDED,
         )
     response = render(request, "network/notice.html", context, status=200 if client else 404)
     response["Cache-Control"] = "no-store"

@@ -14,8 +14,9 @@ from django.test import Client as Browser
 
 from wispbill.automation.models import MassUpdate
 from wispbill.automation.services.mass_updates import mass_update_apply, mass_update_undo
-from wispbill.clients.models import Client, Plan
-from wispbill.network.models import Router, Zone
+from wispbill.clients.models import BillingType, Client, ClientState, Plan
+from wispbill.core.models import BillingMode
+from wispbill.network.models import Enforcement, Router, Zone
 
 PREFIX = "bench-"
 
@@ -120,7 +121,7 @@ class Command(BaseCommand):
                 Zone(
                     router=routers[n % len(routers)],
                     name=f"Zona {n}",
-                    billing_mode="prepaid",
+                    billing_mode=BillingMode.PREPAID,
                     pay_day=n % 28 + 1,
                     invoice_lead_days=5,
                     notice_offset_days=0,
@@ -138,10 +139,10 @@ class Command(BaseCommand):
                         zone=zones[n % len(zones)],
                         plan=plan,
                         start_date=date(2025, 1, 1),
-                        billing_type="own" if own else "zone",
+                        billing_type=BillingType.OWN if own else BillingType.ZONE,
                         **(
                             {
-                                "billing_mode": "postpaid",
+                                "billing_mode": BillingMode.POSTPAID,
                                 "pay_day": 10,
                                 "invoice_lead_days": 5,
                                 "notice_offset_days": 1,
@@ -206,14 +207,14 @@ class Command(BaseCommand):
                 host="127.0.0.1",
                 api_port=emulator.port,
                 username="bench",
-                enforcement="mikrotik",
+                enforcement=Enforcement.MIKROTIK,
             )
             router.password = "bench"
             router.save()
             zone = Zone.objects.create(
                 router=router,
                 name="Zona emulada",
-                billing_mode="prepaid",
+                billing_mode=BillingMode.PREPAID,
                 pay_day=1,
                 invoice_lead_days=5,
                 notice_offset_days=0,
@@ -226,7 +227,7 @@ class Command(BaseCommand):
                     ip=f"172.31.{n // 250}.{n % 250 + 1}",
                     zone=zone,
                     plan=plan,
-                    state="suspended" if n % 3 == 0 else "active",
+                    state=ClientState.SUSPENDED if n % 3 == 0 else ClientState.ACTIVE,
                     notice_active=n % 3 == 1,
                 )
                 for n in range(clients)
@@ -241,9 +242,13 @@ class Command(BaseCommand):
             for _ in range(repeat):
                 for chunk in range(0, len(flip), 500):
                     part = flip[chunk : chunk + 500]
-                    Client.objects.filter(pk__in=part, state="suspended").update(state="x")
-                    Client.objects.filter(pk__in=part, state="active").update(state="suspended")
-                    Client.objects.filter(pk__in=part, state="x").update(state="active")
+                    Client.objects.filter(pk__in=part, state=ClientState.SUSPENDED).update(
+                        state="x"
+                    )
+                    Client.objects.filter(pk__in=part, state=ClientState.ACTIVE).update(
+                        state=ClientState.SUSPENDED
+                    )
+                    Client.objects.filter(pk__in=part, state="x").update(state=ClientState.ACTIVE)
                 start = time.perf_counter()
                 result = router_reconcile(router)
                 timings.append(time.perf_counter() - start)
@@ -340,7 +345,7 @@ class Command(BaseCommand):
         }
 
     def _time_mass_updates(self, admin, repeat: int) -> dict:
-        own = Client.objects.filter(billing_type="own").count()
+        own = Client.objects.filter(billing_type=BillingType.OWN).count()
 
         timings = {"apply": [], "undo": [], "baseline": []}
         for _ in range(repeat):
@@ -354,9 +359,9 @@ class Command(BaseCommand):
             # The floor: one UPDATE of the same rows, with no bookkeeping at all.
             start = time.perf_counter()
             with transaction.atomic():
-                Client.objects.filter(billing_type="own").update(task_cuts=False)
+                Client.objects.filter(billing_type=BillingType.OWN).update(task_cuts=False)
                 Zone.objects.update(task_cuts=False)
-                Client.objects.filter(billing_type="own").update(task_cuts=True)
+                Client.objects.filter(billing_type=BillingType.OWN).update(task_cuts=True)
                 Zone.objects.update(task_cuts=True)
             timings["baseline"].append((time.perf_counter() - start) / 2)
         apply_s = statistics.median(timings["apply"])

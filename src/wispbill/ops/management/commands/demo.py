@@ -11,12 +11,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from wispbill.clients.models import Client
+from wispbill.automation.services.runs import periodic_tasks_run
+from wispbill.billing.models import Invoice
+from wispbill.billing.services.payments import payment_register
+from wispbill.clients.models import BillingType, Client, ClientState
 from wispbill.clients.services.clients import client_create
 from wispbill.clients.services.plans import plan_create
+from wispbill.core.models import BillingMode, CompanySettings
 from wispbill.core.schedule import BillingSchedule
 from wispbill.core.switches import Switches
-from wispbill.network.services import router_create, zone_create
+from wispbill.network.models import Enforcement
+from wispbill.network.services import router_create, zone_create, zone_update
 from wispbill.staff.services import staff_create
 
 FIRST = [
@@ -145,7 +150,7 @@ class Command(BaseCommand):
                 host=host,
                 username="wispbill",
                 password="demo",
-                enforcement="none",
+                enforcement=Enforcement.NONE,
             )
             for pay_day, lead, notice, grace in ((1, 7, 2, 4), (15, 5, 0, 5)):
                 zones.append(
@@ -153,18 +158,18 @@ class Command(BaseCommand):
                         actor=admin,
                         router=router,
                         name=f"Zona día {pay_day}",
-                        schedule=BillingSchedule("prepaid", pay_day, lead, notice, grace),
+                        schedule=BillingSchedule(BillingMode.PREPAID, pay_day, lead, notice, grace),
                     )
                 )
         # One zone with automatic cuts off, as an operator would during a holiday season.
-        from wispbill.network.services import zone_update
-
         zone_update(actor=admin, zone=zones[-1], switches={"cuts": False})
         addresses = self._addresses()
         today = timezone.localdate()
         for n in range(count):
             own = rng.random() < 0.1
-            state = rng.choices(["active", "free", "cancelled"], weights=[93, 3, 4])[0]
+            state = rng.choices(
+                [ClientState.ACTIVE, ClientState.FREE, ClientState.CANCELLED], weights=[93, 3, 4]
+            )[0]
             client_create(
                 actor=admin,
                 name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {rng.choice(LAST)}",
@@ -176,8 +181,10 @@ class Command(BaseCommand):
                 plan=rng.choice(plans),
                 start_date=today - timedelta(days=rng.randrange(30, 900)),
                 state=state,
-                billing_type="own" if own else "zone",
-                billing=BillingSchedule("postpaid", rng.choice([5, 10, 20]), 5, 1, 3).as_dict()
+                billing_type=BillingType.OWN if own else BillingType.ZONE,
+                billing=BillingSchedule(
+                    BillingMode.POSTPAID, rng.choice([5, 10, 20]), 5, 1, 3
+                ).as_dict()
                 if own
                 else None,
                 periodic_tasks=Switches(cuts=rng.random() < 0.7).as_dict() if own else None,
@@ -187,11 +194,6 @@ class Command(BaseCommand):
     def _simulate(self, rng: random.Random, admin, days: int) -> None:
         """Live the last weeks through the real engine, with most clients paying on time, so
         the panel opens on invoices, payments, notices and cuts."""
-        from wispbill.automation.services.runs import periodic_tasks_run
-        from wispbill.billing.models import Invoice
-        from wispbill.billing.services.payments import payment_register
-        from wispbill.core.models import CompanySettings
-
         company = CompanySettings.load()
         company.name = "WISP Demo"
         company.payment_instructions = (
@@ -204,7 +206,7 @@ class Command(BaseCommand):
         for offset in range(days, -1, -1):
             day = today - timedelta(days=offset)
             periodic_tasks_run(actor=None, day=day)
-            for invoice in Invoice.objects.filter(status="pending", notice_date__lte=day):
+            for invoice in Invoice.objects.noticeable_on(day):
                 client_id = invoice.client_id
                 if client_id in late_payers or rng.random() < 0.12:
                     late_payers.add(client_id)

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from wispbill.network.baseline import baseline_install, baseline_plan
 from wispbill.network.drivers import DriverError
-from wispbill.network.models import Router
+from wispbill.network.models import Enforcement, Router
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         router = Router.objects.filter(pk=options["router"]).first()
         if router is None:
             raise CommandError(f"There is no router {options['router']}.")
-        if router.enforcement == "none":
+        if router.enforcement == Enforcement.NONE:
             raise CommandError(f"{router.name} has enforcement 'none': nothing to install.")
         try:
             plan = baseline_plan(

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from wispbill.clients.enforcement import router_reconcile
 from wispbill.network.drivers import DriverError
-from wispbill.network.models import Router
+from wispbill.network.models import Enforcement, Router
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="One JSON line per router.")
 
     def handle(self, *args, router, **options):
-        routers = Router.objects.exclude(enforcement="none").order_by("id")
+        routers = Router.objects.exclude(enforcement=Enforcement.NONE).order_by("id")
         if router is not None:
             routers = Router.objects.filter(pk=router)
             if not routers.exists():
