@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from wispbill.audit.models import SYSTEM, AuditEvent, object_type_of
+from wispbill.core.db import bulk_insert
 
 
 def actor_name_of(actor: User | None) -> str:
@@ -39,6 +40,20 @@ def audit_record(
     )
 
 
+AUDIT_COLUMNS = (
+    "at",
+    "actor",
+    "actor_name",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "changes",
+    "reason",
+    "reason_args",
+)
+
+
 def audit_record_many(
     *,
     actor: User | None,
@@ -48,24 +63,29 @@ def audit_record_many(
     reason: str = "",
     reason_args: dict | None = None,
 ) -> int:
-    """Record one event per (object_id, object_repr, changes[, reason_args]) row, in bulk;
-    returns the count. A row's own reason values win over the shared ones."""
+    """Record one event per (object_id, object_repr, changes[, reason_args]) row, in bulk
+    (the driver's executemany: the daily run writes tens of thousands); returns the count.
+    A row's own reason values win over the shared ones."""
     at = timezone.now()
+    actor_id = actor.pk if actor is not None else None
     name = actor_name_of(actor)
-    events = [
-        AuditEvent(
-            at=at,
-            actor=actor,
-            actor_name=name,
-            action=action,
-            object_type=object_type,
-            object_id=row[0],
-            object_repr=row[1][:200],
-            changes=row[2],
-            reason=reason,
-            reason_args=row[3] if len(row) > 3 else (reason_args or {}),
-        )
-        for row in rows
-    ]
-    AuditEvent.objects.bulk_create(events, batch_size=2000)
-    return len(events)
+    shared = reason_args or {}
+    return bulk_insert(
+        AuditEvent,
+        AUDIT_COLUMNS,
+        (
+            (
+                at,
+                actor_id,
+                name,
+                action,
+                object_type,
+                row[0],
+                row[1][:200],
+                row[2],
+                reason,
+                row[3] if len(row) > 3 else shared,
+            )
+            for row in rows
+        ),
+    )

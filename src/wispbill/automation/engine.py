@@ -21,7 +21,7 @@ from wispbill.automation.models import ObjectKind, TaskState, TaskStatus
 from wispbill.billing import debt
 from wispbill.billing.services.invoices import invoices_issue
 from wispbill.clients.models import BillingType, Client
-from wispbill.core.models import CompanySettings
+from wispbill.core.models import SCHEDULE_COLUMNS, CompanySettings
 from wispbill.core.schedule import BillingSchedule
 from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
@@ -89,10 +89,9 @@ def run_day(
     own-billing client's last run."""
     company = CompanySettings.load()
     summary = RunSummary(day=day)
-    zones = list(scope.zones.order_by("id"))
-    own_groups = _own_schedule_groups(scope.own)
+    groups = list(_invoice_groups(scope))
     outcome = _Outcome()
-    total, done = len(zones) + len(own_groups) + 2, 0
+    total, done = len(groups) + 2, 0
 
     def step() -> None:
         nonlocal done
@@ -100,8 +99,8 @@ def run_day(
         if progress:
             progress(done, total)
 
-    for zone, clients, schedule in _invoice_groups(zones, own_groups):
-        _step_invoices(outcome, summary, zone, clients, schedule, day, company)
+    for group in groups:
+        _step_invoices(outcome, summary, group, day, company)
         step()
     clients = scope.clients()
     _step_notices(outcome, summary, clients, day)
@@ -114,55 +113,53 @@ def run_day(
     summary.clients_cut = len(outcome.acted["cuts"])
     summary.clients_reactivated = len(outcome.acted[REACTIVATIONS])
     summary.acted = outcome.acted
-    _record_task_states(day, zones, scope.own, outcome)
+    _record_task_states(day, scope, outcome)
     return summary
 
 
 # --- the steps -------------------------------------------------------------------------------
 
 
-def _own_schedule_groups(own: QuerySet) -> dict[BillingSchedule, list[int]]:
-    """Own-billing clients with their invoices task on, grouped by identical schedule, so
-    each group is billed in a few queries."""
-    groups: dict[BillingSchedule, list[int]] = defaultdict(list)
-    for row in own.filter(task_invoices=True).values_list(
-        "id", "billing_mode", "pay_day", "invoice_lead_days", "notice_offset_days", "grace_days"
-    ):
-        groups[BillingSchedule(*row[1:])].append(row[0])
-    return groups
+@dataclass
+class _InvoiceGroup:
+    """Rows the invoices task bills with one schedule: zones (their zone-billed clients) or
+    own-billing clients. Grouping by schedule keeps a run to a few queries per schedule, not
+    per zone."""
+
+    kind: str
+    schedule: BillingSchedule
+    rows: QuerySet  # the zones, or the own-billing clients, with this schedule
+
+    def clients(self) -> QuerySet:
+        if self.kind == ObjectKind.ZONE:
+            return Client.objects.filter(billing_type=BillingType.ZONE, zone__in=self.rows)
+        return self.rows
 
 
-def _invoice_groups(
-    zones: list[Zone], own_groups: dict[BillingSchedule, list[int]]
-) -> Iterable[tuple[Zone | None, QuerySet, BillingSchedule]]:
-    """(zone or None, clients, schedule) for every group the invoices task bills."""
-    for zone in zones:
-        if zone.task_invoices:
-            yield (
-                zone,
-                Client.objects.filter(zone=zone, billing_type=BillingType.ZONE),
-                zone.schedule,
+def _invoice_groups(scope: Scope) -> Iterable[_InvoiceGroup]:
+    columns = list(SCHEDULE_COLUMNS.values())
+    for kind, rows in ((ObjectKind.ZONE, scope.zones), (ObjectKind.CLIENT, scope.own)):
+        on = rows.filter(task_invoices=True)
+        for values in on.order_by(*columns).values_list(*columns).distinct():
+            schedule = BillingSchedule(*values)
+            yield _InvoiceGroup(
+                kind, schedule, on.filter(**dict(zip(columns, values, strict=True)))
             )
-    for schedule, ids in own_groups.items():
-        yield None, Client.objects.filter(pk__in=ids), schedule
 
 
-def _step_invoices(outcome, summary, zone, clients, schedule, day, company) -> None:
+def _step_invoices(outcome, summary, group: _InvoiceGroup, day, company) -> None:
     try:
         outcome.acted["invoices"] += invoices_issue(
-            clients=clients, schedule=schedule, day=day, company=company
+            clients=group.clients(), schedule=group.schedule, day=day, company=company
         )
     except Exception as exc:  # one group's failure must not stop the others
-        log.exception("invoices for %s", f"zone {zone.pk}" if zone else "own-billing clients")
-        if zone is not None:
-            outcome.failed["invoices"][(ObjectKind.ZONE, zone.pk)] = str(exc)
-            scope = f"zone:{zone.pk}"
-        else:
-            ids = list(clients.values_list("id", flat=True))
-            for client_id in ids:
-                outcome.failed["invoices"][(ObjectKind.CLIENT, client_id)] = str(exc)
-            scope = f"clients:{len(ids)}"
-        summary.errors.append({"scope": scope, "task": "invoices", "error": str(exc)})
+        log.exception("invoices for %s with %s", group.kind, group.schedule)
+        ids = list(group.rows.values_list("id", flat=True))
+        for object_id in ids:
+            outcome.failed["invoices"][(group.kind, object_id)] = str(exc)
+        summary.errors.append(
+            {"scope": f"{group.kind}s:{len(ids)}", "task": "invoices", "error": str(exc)}
+        )
 
 
 def _step_notices(outcome, summary, clients, day) -> None:
@@ -193,10 +190,10 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
         yield ids[start : start + CHUNK]
 
 
-def _record_task_states(day: date, zones: list[Zone], own: QuerySet, outcome: _Outcome) -> None:
+def _record_task_states(day: date, scope: Scope, outcome: _Outcome) -> None:
     """Each zone's and own-billing client's last run of each task, set-based."""
-    zone_ids = [z.pk for z in zones]
-    own_ids = list(own.values_list("id", flat=True))
+    zone_ids = list(scope.zones.values_list("id", flat=True))
+    own_ids = list(scope.own.values_list("id", flat=True))
     _ensure_task_states(zone_ids, own_ids)
     acted_ids = [i for ids in outcome.acted.values() for i in ids]
     zone_of = {}
@@ -207,15 +204,15 @@ def _record_task_states(day: date, zones: list[Zone], own: QuerySet, outcome: _O
             )
         )
     base = {"last_run_date": day, "last_run_at": timezone.now()}
+    own_set = set(own_ids)
     for task in TASKS:
         failed = outcome.failed[task]
-        rows = {ObjectKind.ZONE: zone_ids, ObjectKind.CLIENT: own_ids}
         if "*" in failed:
-            for kind, ids in rows.items():
+            for kind, ids in ((ObjectKind.ZONE, zone_ids), (ObjectKind.CLIENT, own_ids)):
                 _set_states(kind, task, ids, TaskStatus.ERROR, 0, failed["*"], base)
             continue
         per_zone = Counter(zone_of[i] for i in outcome.acted[task] if i in zone_of)
-        own_acted = set(outcome.acted[task]) & set(own_ids)
+        own_acted = set(outcome.acted[task]) & own_set
         counts: dict[tuple[str, int], list[int]] = defaultdict(list)
         for zone_id in zone_ids:
             if (ObjectKind.ZONE, zone_id) not in failed:

@@ -88,21 +88,30 @@ def comeback_due(clients: QuerySet, day: date) -> QuerySet:
 # --- bulk entry points, for the engine -------------------------------------------------------
 
 
+def _lock(ids: list[int], **still) -> list[tuple]:
+    """Lock a batch's client rows and keep those still as the rule selected them: another
+    process (a second worker, a payment) may have changed them since."""
+    return list(
+        locked(Client.objects.filter(pk__in=ids, **still)).order_by("id").values_list("id", "name")
+    )
+
+
 def notices_show(clients: QuerySet, day: date) -> list[int]:
     """Show the notice to every client `notice_due` selects; marks the invoices so each is
     warned for once. Returns the clients newly warned."""
-    eligible = list(
-        notice_due(clients, day).order_by("id").values_list("id", "name", "notice_active")
-    )
+    eligible = list(notice_due(clients, day).order_by("id").values_list("id", "notice_active"))
     shown = []
     for batch in _batches(eligible):
         with transaction.atomic():
+            ids = [row[0] for row in batch]
+            newly = _lock([row[0] for row in batch if not row[1]], notice_active=False)
             Invoice.objects.noticeable_on(day).filter(
-                client_id__in=[row[0] for row in batch], notice_shown_on__isnull=True
+                client_id__in=ids, notice_shown_on__isnull=True
             ).update(notice_shown_on=day)
-            newly = [row for row in batch if not row[2]]
-            ids = [row[0] for row in newly]
-            Client.objects.filter(pk__in=ids).update(notice_active=True, updated_at=timezone.now())
+            newly_ids = [row[0] for row in newly]
+            Client.objects.filter(pk__in=newly_ids).update(
+                notice_active=True, updated_at=timezone.now()
+            )
             audit_record_many(
                 actor=None,
                 action=AuditAction.NOTICE_SHOWN,
@@ -110,18 +119,20 @@ def notices_show(clients: QuerySet, day: date) -> list[int]:
                 rows=((row[0], row[1], {"notice_active": [False, True]}) for row in newly),
                 reason=NOTICE_REASON,
             )
-            clients_changed(ids)
-        shown += ids
+            clients_changed(newly_ids)
+        shown += newly_ids
     return shown
 
 
 def clients_cut(clients: QuerySet, day: date, company: CompanySettings) -> list[int]:
     """Suspend every client `cut_due` selects, once per invoice. Returns the clients cut."""
-    eligible = list(cut_due(clients, day, company).order_by("id").values_list("id", "name"))
+    eligible = list(cut_due(clients, day, company).order_by("id").values_list("id", flat=True))
     cut = []
     for batch in _batches(eligible):
-        ids = [row[0] for row in batch]
         with transaction.atomic():
+            # Only rows still active: a payment that landed meanwhile wins.
+            rows = _lock(batch, state=ClientState.ACTIVE)
+            ids = [row[0] for row in rows]
             overdue = Invoice.objects.overdue_on(day).filter(client_id__in=ids)
             oldest = {
                 row["client_id"]: row
@@ -130,10 +141,10 @@ def clients_cut(clients: QuerySet, day: date, company: CompanySettings) -> list[
                 )
             }
             overdue.update(cut_on=day)
-            # Only rows still active: a payment that landed meanwhile wins.
-            Client.objects.filter(pk__in=ids, state=ClientState.ACTIVE).update(
+            Client.objects.filter(pk__in=ids).update(
                 state=ClientState.SUSPENDED,
                 suspension_reason=Why.AUTOMATIC,
+                suspended_on=day,
                 updated_at=timezone.now(),
             )
             audit_record_many(
@@ -150,7 +161,7 @@ def clients_cut(clients: QuerySet, day: date, company: CompanySettings) -> list[
                             "date": oldest[row[0]]["since"].isoformat(),
                         },
                     )
-                    for row in batch
+                    for row in rows
                 ),
                 reason=CUT_REASON,
             )
@@ -161,12 +172,17 @@ def clients_cut(clients: QuerySet, day: date, company: CompanySettings) -> list[
 
 def clients_come_back(clients: QuerySet, day: date) -> list[int]:
     """Give the service back to every client `comeback_due` selects. Returns them."""
-    rows = list(comeback_due(clients, day).order_by("id").values_list("id", "name"))
-    for batch in _batches(rows):
-        ids = [row[0] for row in batch]
+    eligible = list(comeback_due(clients, day).order_by("id").values_list("id", flat=True))
+    back = []
+    for batch in _batches(eligible):
         with transaction.atomic():
-            Client.objects.filter(pk__in=ids, state=ClientState.SUSPENDED).update(
-                state=ClientState.ACTIVE, suspension_reason="", updated_at=timezone.now()
+            rows = _lock(batch, state=ClientState.SUSPENDED, suspension_reason=Why.AUTOMATIC)
+            ids = [row[0] for row in rows]
+            Client.objects.filter(pk__in=ids).update(
+                state=ClientState.ACTIVE,
+                suspension_reason="",
+                reactivated_on=day,
+                updated_at=timezone.now(),
             )
             audit_record_many(
                 actor=None,
@@ -174,12 +190,13 @@ def clients_come_back(clients: QuerySet, day: date) -> list[int]:
                 object_type="client",
                 rows=(
                     (row[0], row[1], {"state": [ClientState.SUSPENDED, ClientState.ACTIVE]})
-                    for row in batch
+                    for row in rows
                 ),
                 reason=COMEBACK_REASON,
             )
             clients_changed(ids)
-    return [row[0] for row in rows]
+        back += ids
+    return back
 
 
 # --- single-row entry points, for staff and payments -----------------------------------------

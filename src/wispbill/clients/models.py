@@ -102,6 +102,10 @@ class Client(ScheduleFields, SwitchFields):
     suspension_reason = models.CharField(
         max_length=10, choices=SuspensionReason.choices, blank=True, editable=False
     )
+    # The business days of the last cut and the last reactivation: what the invoice task
+    # needs to bill fairly a cycle whose invoice date came while the client was cut.
+    suspended_on = models.DateField(null=True, blank=True, editable=False)
+    reactivated_on = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,6 +1,6 @@
 """Database helpers the services share: row locks, ids from requests, the generic update."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import connection
 from django.db.models import Model, QuerySet
@@ -69,3 +69,38 @@ def model_update(
     if diff:
         instance.save()
     return diff
+
+
+def bulk_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Insert plain rows (values in `fields` order) with the database driver's executemany:
+    no model instances, no per-row SQL. For the large writes of the daily run and the mass
+    updates, where the ORM's per-object cost would dominate. Returns the count."""
+    opts = model._meta
+    columns = [opts.get_field(name) for name in fields]
+    # JSON and timestamps need the field's own conversion (SQLite keeps naive UTC text);
+    # dates, money and booleans pass as they are.
+    prepare = [
+        (i, column)
+        for i, column in enumerate(columns)
+        if column.get_internal_type() in ("JSONField", "DateTimeField")
+    ]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(opts.db_table),
+        ", ".join(quote(column.column) for column in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
+    if prepare:
+        rows = (_prepared(row, prepare) for row in rows)
+    params = [tuple(row) for row in rows]
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+    return len(params)
+
+
+def _prepared(row: Sequence, prepare: list) -> list:
+    row = list(row)
+    for index, column in prepare:
+        row[index] = column.get_db_prep_save(row[index], connection)
+    return row

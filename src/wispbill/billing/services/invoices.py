@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,12 +14,13 @@ from django.utils.translation import gettext_noop
 
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record, audit_record_many
+from wispbill.billing.charges import Charge, cycle_charge
 from wispbill.billing.debt import debt_changed
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from wispbill.billing.selectors import ZERO
 from wispbill.clients.models import Client, ClientState
 from wispbill.core.clock import business_day
-from wispbill.core.db import locked
+from wispbill.core.db import bulk_insert, locked
 from wispbill.core.models import CompanySettings
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
 
@@ -153,8 +154,23 @@ def invoice_cancel(*, actor: User | None, invoice: Invoice) -> Invoice:
 
 # --- the invoice task's bulk entry point -----------------------------------------------------
 
-BATCH = 500
+BATCH = 2000
 AUTOMATIC_REASON = gettext_noop("automatic: invoice for %(start)s to %(end)s")
+INVOICE_COLUMNS = (
+    "client",
+    "period_start",
+    "period_end",
+    "issued_on",
+    "pay_date",
+    "notice_date",
+    "due_date",
+    "total",
+    "paid_amount",
+    "status",
+    "automatic",
+    "cut_exempt",
+    "created_at",
+)
 
 
 def invoice_due(clients: QuerySet, cycle: Cycle, company: CompanySettings) -> QuerySet:
@@ -175,68 +191,115 @@ def invoices_issue(
     `day` under `schedule`, in batches that each commit with their lines, credit and audit
     events. Returns the clients invoiced."""
     cycle = current_cycle(schedule, day)
-    rows = list(
-        invoice_due(clients, cycle, company)
-        .order_by("id")
-        .values_list("id", "name", "plan__name", "plan__price", "credit")
-    )
+    notice, due = late_dates(schedule, cycle, day)
+    ids = list(invoice_due(clients, cycle, company).order_by("id").values_list("id", flat=True))
     created = []
-    for start in range(0, len(rows), BATCH):
-        batch = rows[start : start + BATCH]
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
         try:
-            created += _issue_batch(batch, schedule, cycle, day)
+            created += _issue_batch(batch, cycle, day, notice, due, company)
         except IntegrityError:
             # Another process inserted some of these between our read and our write.
-            created += _issue_batch(batch, schedule, cycle, day)
+            created += _issue_batch(batch, cycle, day, notice, due, company)
     return created
 
 
-def _issue_batch(rows: list[tuple], schedule: BillingSchedule, cycle: Cycle, day: date) -> list:
-    """One batch of (id, name, plan name, price, credit) rows, in one transaction."""
-    ids = [row[0] for row in rows]
+def _issue_batch(
+    ids: list[int], cycle: Cycle, day: date, notice: date, due: date, company: CompanySettings
+) -> list[int]:
+    """One batch of clients, in one transaction: their rows locked, anyone already billed
+    left alone, then invoices, lines, credit and audit events written in bulk."""
     with transaction.atomic():
-        # Whoever else ran this day first wins; this batch leaves their invoices alone.
-        taken = set(
-            Invoice.objects.filter(client_id__in=ids, period_start=cycle.period_start).values_list(
-                "client_id", flat=True
+        rows = list(
+            locked(Client.objects.filter(pk__in=ids))
+            .exclude(
+                Exists(
+                    Invoice.objects.filter(client=OuterRef("pk"), period_start=cycle.period_start)
+                )
+            )
+            .order_by("id")
+            .values_list(
+                "id",
+                "name",
+                "plan__name",
+                "plan__price",
+                "credit",
+                "suspended_on",
+                "reactivated_on",
             )
         )
-        rows = [row for row in rows if row[0] not in taken]
-        if not rows:
-            return []
-        invoices = []
-        for client_id, _name, _plan, price, credit in rows:
-            invoice = cycle_invoice(
-                client_id=client_id,
-                schedule=schedule,
+        now = timezone.now()
+        billed = []
+        for client_id, name, plan, price, credit, suspended_on, reactivated_on in rows:
+            charge = cycle_charge(
+                price=price,
                 cycle=cycle,
-                day=day,
-                total=price,
-                automatic=True,
+                suspended_on=suspended_on,
+                reactivated_on=reactivated_on,
+                policy=company.reactivation_billing,
+                invoice_suspended=company.invoice_suspended,
             )
-            invoice.paid_amount = min(credit, price)
-            if credit >= price:
-                invoice.status = InvoiceStatus.PAID
-            invoices.append(invoice)
-        Invoice.objects.bulk_create(invoices)
-        InvoiceLine.objects.bulk_create(
-            InvoiceLine(
-                invoice=invoice,
-                description=line_description(row[2], cycle.period_start, cycle.period_end),
-                amount=row[3],
-            )
-            for invoice, row in zip(invoices, rows, strict=True)
+            if charge is not None:
+                paid = min(credit, charge.total)
+                billed.append((client_id, name, plan, charge, credit, paid))
+        if not billed:
+            return []
+        bulk_insert(
+            Invoice,
+            INVOICE_COLUMNS,
+            (
+                (
+                    client_id,
+                    cycle.period_start,
+                    cycle.period_end,
+                    day,
+                    cycle.pay_date,
+                    notice,
+                    due,
+                    charge.total,
+                    paid,
+                    InvoiceStatus.PAID if paid == charge.total else InvoiceStatus.PENDING,
+                    True,
+                    False,
+                    now,
+                )
+                for client_id, _n, _p, charge, _c, paid in billed
+            ),
         )
-        for invoice, (client_id, _n, _p, _price, credit) in zip(invoices, rows, strict=True):
-            if credit:
-                Client.objects.filter(pk=client_id).update(credit=credit - invoice.paid_amount)
+        invoice_of = dict(
+            Invoice.objects.filter(
+                client_id__in=[row[0] for row in billed],
+                period_start=cycle.period_start,
+                automatic=True,
+            ).values_list("client_id", "id")
+        )
+        bulk_insert(
+            InvoiceLine,
+            ("invoice", "description", "amount"),
+            (
+                (invoice_of[client_id], charge_description(plan, charge), charge.total)
+                for client_id, _n, plan, charge, _c, _p in billed
+            ),
+        )
+        credit_left = [
+            (credit - paid, client_id) for client_id, _n, _p, _c, credit, paid in billed if paid
+        ]
+        if credit_left:
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {Client._meta.db_table} SET credit = %s WHERE id = %s", credit_left
+                )
         audit_record_many(
             actor=None,
             action=AuditAction.INVOICE_CREATED,
             object_type="client",
             rows=(
-                (row[0], row[1], {"invoice": [None, invoice.pk], "total": [None, str(row[3])]})
-                for invoice, row in zip(invoices, rows, strict=True)
+                (
+                    client_id,
+                    name,
+                    {"invoice": [None, invoice_of[client_id]], "total": [None, str(charge.total)]},
+                )
+                for client_id, name, _p, charge, _c, _paid in billed
             ),
             reason=AUTOMATIC_REASON,
             reason_args={
@@ -244,4 +307,12 @@ def _issue_batch(rows: list[tuple], schedule: BillingSchedule, cycle: Cycle, day
                 "end": cycle.period_end.isoformat(),
             },
         )
-    return [row[0] for row in rows]
+    return [row[0] for row in billed]
+
+
+def charge_description(plan_name: str, charge: Charge) -> str:
+    """The invoice line of a charge; a prorated one says so."""
+    text = line_description(plan_name, charge.start, charge.end)
+    if charge.prorated:
+        text += " " + _("(prorated from the reactivation)")
+    return text

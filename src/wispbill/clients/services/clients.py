@@ -14,7 +14,7 @@ from wispbill.clients.enforcement import routers_changed
 from wispbill.clients.models import BillingType, Client, ClientState, Plan, SuspensionReason
 from wispbill.clients.selectors import client_effective_switches
 from wispbill.clients.signals import reactivated_by_hand
-from wispbill.core.clock import today
+from wispbill.core.clock import business_day, today
 from wispbill.core.db import jsonable, locked
 from wispbill.core.schedule import schedule_changes, schedule_from
 from wispbill.core.switches import Switches
@@ -120,6 +120,7 @@ def client_create(
     )
     if state == ClientState.SUSPENDED:
         client.suspension_reason = SuspensionReason.MANUAL
+        client.suspended_on = business_day()
     switch_diff = _apply_billing(
         actor=actor,
         client=client,
@@ -163,6 +164,7 @@ def client_update(
     before_effective = client_effective_switches(client)
     new_state = data.get("state", client.state)
     reactivated = client.state == ClientState.SUSPENDED and new_state == ClientState.ACTIVE
+    state_before = client.state
     if new_state != client.state:
         client.check_transition(new_state)
         client.suspension_reason = (
@@ -171,6 +173,7 @@ def client_update(
     for name in CLIENT_FIELDS:
         if name in data:
             setattr(client, name, data[name])
+    _mark_days(client, state_before)
     switch_diff = _apply_billing(
         actor=actor,
         client=client,
@@ -199,6 +202,14 @@ def client_update(
     return client
 
 
+def _mark_days(client: Client, before: str) -> None:
+    """Keep the business days of the last cut and reactivation (billing after a cut)."""
+    if client.state == ClientState.SUSPENDED and before != ClientState.SUSPENDED:
+        client.suspended_on = business_day()
+    elif before == ClientState.SUSPENDED and client.state == ClientState.ACTIVE:
+        client.reactivated_on = business_day()
+
+
 def client_state_set(
     *,
     actor: User | None,
@@ -213,7 +224,10 @@ def client_state_set(
     before = client.state
     client.state = to_state
     client.suspension_reason = suspension_reason if to_state == ClientState.SUSPENDED else ""
-    client.save(update_fields=["state", "suspension_reason", "updated_at"])
+    _mark_days(client, before)
+    client.save(
+        update_fields=["state", "suspension_reason", "suspended_on", "reactivated_on", "updated_at"]
+    )
     audit_record(
         actor=actor, action=action, obj=client, changes={"state": [before, to_state]}, reason=reason
     )
