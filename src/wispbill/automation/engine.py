@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from wispbill.automation.models import ObjectKind, TaskState, TaskStatus
@@ -54,22 +55,29 @@ class RunSummary:
 
 @dataclass
 class Scope:
-    """What a run covers: zones (their zone-billed clients) and own-billing clients."""
+    """What a run covers: zones (their zone-billed clients) and own-billing clients, and
+    every client the notice and cut tasks look at."""
 
     zones: QuerySet
     own: QuerySet
+    all_clients: QuerySet
 
     @classmethod
     def of(cls, *, zone: Zone | None = None, client: Client | None = None) -> "Scope":
         own = Client.objects.filter(billing_type=BillingType.OWN)
         if client is not None:
-            return cls(zones=Zone.objects.none(), own=own.filter(pk=client.pk))
+            mine = Client.objects.filter(pk=client.pk, billing_type=BillingType.OWN)
+            return cls(zones=Zone.objects.none(), own=mine, all_clients=mine)
         if zone is not None:
-            return cls(zones=Zone.objects.filter(pk=zone.pk), own=own.filter(zone=zone))
-        return cls(zones=Zone.objects.all(), own=own)
+            return cls(
+                zones=Zone.objects.filter(pk=zone.pk),
+                own=own.filter(zone=zone),
+                all_clients=Client.objects.filter(zone=zone),
+            )
+        return cls(zones=Zone.objects.all(), own=own, all_clients=Client.objects.all())
 
     def clients(self) -> QuerySet:
-        return Client.objects.filter(Q(zone__in=self.zones) | Q(pk__in=self.own.values("pk")))
+        return self.all_clients
 
 
 @dataclass
@@ -185,68 +193,78 @@ def _step_cuts(outcome, summary, clients, day, company) -> None:
 # --- the bookkeeping -------------------------------------------------------------------------
 
 
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
+def _chunks(ids: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _record_task_states(day: date, scope: Scope, outcome: _Outcome) -> None:
-    """Each zone's and own-billing client's last run of each task, set-based."""
-    zone_ids = list(scope.zones.values_list("id", flat=True))
-    own_ids = list(scope.own.values_list("id", flat=True))
-    _ensure_task_states(zone_ids, own_ids)
-    acted_ids = [i for ids in outcome.acted.values() for i in ids]
-    zone_of = {}
-    for chunk in _chunks(acted_ids):
-        zone_of.update(
-            Client.objects.filter(pk__in=chunk, billing_type=BillingType.ZONE).values_list(
-                "id", "zone_id"
-            )
-        )
+    """Each zone's and own-billing client's last run of each task, set-based: one UPDATE per
+    kind and task for the rows in scope, then the counts of the rows that acted."""
+    rows = {
+        ObjectKind.ZONE: scope.zones.order_by().values("id"),
+        ObjectKind.CLIENT: scope.own.order_by().values("id"),
+    }
+    _ensure_task_states(rows)
     base = {"last_run_date": day, "last_run_at": timezone.now()}
-    own_set = set(own_ids)
+    zone_of = _zones_of_acted(scope, outcome)
     for task in TASKS:
         failed = outcome.failed[task]
-        if "*" in failed:
-            for kind, ids in ((ObjectKind.ZONE, zone_ids), (ObjectKind.CLIENT, own_ids)):
-                _set_states(kind, task, ids, TaskStatus.ERROR, 0, failed["*"], base)
-            continue
-        per_zone = Counter(zone_of[i] for i in outcome.acted[task] if i in zone_of)
-        own_acted = set(outcome.acted[task]) & own_set
-        counts: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for zone_id in zone_ids:
-            if (ObjectKind.ZONE, zone_id) not in failed:
-                counts[(ObjectKind.ZONE, per_zone.get(zone_id, 0))].append(zone_id)
-        for client_id in own_ids:
-            if (ObjectKind.CLIENT, client_id) not in failed:
-                counts[(ObjectKind.CLIENT, int(client_id in own_acted))].append(client_id)
-        for (kind, count), ids in counts.items():
-            _set_states(kind, task, ids, TaskStatus.APPLIED, count, "", base)
-        for (kind, object_id), error in failed.items():
-            _set_states(kind, task, [object_id], TaskStatus.ERROR, 0, error, base)
-
-
-def _ensure_task_states(zone_ids: list[int], own_ids: list[int]) -> None:
-    existing = set()
-    for kind, ids in ((ObjectKind.ZONE, zone_ids), (ObjectKind.CLIENT, own_ids)):
-        for chunk in _chunks(ids):
-            existing.update(
-                TaskState.objects.filter(kind=kind, object_id__in=chunk).values_list(
-                    "kind", "object_id", "task"
-                )
+        everything_failed = failed.get("*")
+        for kind, ids in rows.items():
+            TaskState.objects.filter(kind=kind, task=task, object_id__in=ids).update(
+                **base,
+                last_status=TaskStatus.ERROR if everything_failed else TaskStatus.APPLIED,
+                last_error=everything_failed or "",
+                last_count=0,
             )
-    missing = [
-        TaskState(kind=kind, object_id=object_id, task=task)
-        for kind, ids in ((ObjectKind.ZONE, zone_ids), (ObjectKind.CLIENT, own_ids))
-        for object_id in ids
-        for task in TASKS
-        if (kind, object_id, task) not in existing
-    ]
-    TaskState.objects.bulk_create(missing, batch_size=2000, ignore_conflicts=True)
+        if everything_failed:
+            continue
+        counts = {
+            (ObjectKind.ZONE, zone_id): n
+            for zone_id, n in Counter(
+                zone_of[i] for i in outcome.acted[task] if i in zone_of
+            ).items()
+        }
+        counts.update(((ObjectKind.CLIENT, i), 1) for i in outcome.acted[task] if i not in zone_of)
+        _set_counts(task, {key: n for key, n in counts.items() if key not in failed})
+        for (kind, object_id), error in failed.items():
+            TaskState.objects.filter(kind=kind, task=task, object_id=object_id).update(
+                last_status=TaskStatus.ERROR, last_error=error
+            )
 
 
-def _set_states(kind, task, ids, status, count, error, base) -> None:
-    for chunk in _chunks(ids):
-        TaskState.objects.filter(kind=kind, task=task, object_id__in=chunk).update(
-            **base, last_status=status, last_count=count, last_error=error
-        )
+def _zones_of_acted(scope: Scope, outcome: _Outcome) -> dict[int, int]:
+    """client id → zone id for the zone-billed clients of the scope, when any task acted."""
+    if not any(outcome.acted.values()):
+        return {}
+    return dict(scope.clients().filter(billing_type=BillingType.ZONE).values_list("id", "zone_id"))
+
+
+def _ensure_task_states(rows: dict[str, QuerySet]) -> None:
+    """A state row for every zone and own-billing client in scope and every task, inserted
+    set-based (INSERT … SELECT) the first time they run."""
+    table = connection.ops.quote_name(TaskState._meta.db_table)
+    with connection.cursor() as cursor:
+        for kind, ids in rows.items():
+            select, params = ids.query.sql_with_params()
+            for task in TASKS:
+                cursor.execute(
+                    f"INSERT INTO {table} "
+                    "(kind, object_id, task, last_status, last_count, last_error) "
+                    # WHERE: SQLite needs one before ON CONFLICT after a SELECT.
+                    f"SELECT %s, ids.id, %s, %s, 0, '' FROM ({select}) ids WHERE 1 = 1 "
+                    "ON CONFLICT DO NOTHING",
+                    [kind, task, TaskStatus.PENDING, *params],
+                )
+
+
+def _set_counts(task: str, counts: dict[tuple[str, int], int]) -> None:
+    """Set `last_count` of the rows that acted: one UPDATE per distinct count (and per few
+    thousand rows)."""
+    by_count: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for (kind, object_id), n in counts.items():
+        by_count[(kind, n)].append(object_id)
+    for (kind, n), ids in by_count.items():
+        for chunk in _chunks(ids, 5000):
+            TaskState.objects.filter(kind=kind, task=task, object_id__in=chunk).update(last_count=n)

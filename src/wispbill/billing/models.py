@@ -65,6 +65,19 @@ class Invoice(models.Model):
             models.Index(fields=["client", "status", "due_date"]),
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["client", "period_start"]),
+            # What the notice and cut tasks look for each day: few rows among many.
+            models.Index(
+                fields=["notice_date"],
+                condition=models.Q(status=InvoiceStatus.PENDING, notice_shown_on__isnull=True),
+                name="invoice_awaiting_notice",
+            ),
+            models.Index(
+                fields=["due_date"],
+                condition=models.Q(
+                    status=InvoiceStatus.PENDING, cut_on__isnull=True, cut_exempt=False
+                ),
+                name="invoice_awaiting_cut",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

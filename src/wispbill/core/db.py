@@ -71,36 +71,64 @@ def model_update(
     return diff
 
 
-def bulk_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence]) -> int:
+def bulk_insert(
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    ignore_conflicts: bool = False,
+) -> int:
     """Insert plain rows (values in `fields` order) with the database driver's executemany:
     no model instances, no per-row SQL. For the large writes of the daily run and the mass
-    updates, where the ORM's per-object cost would dominate. Returns the count."""
+    updates, where the ORM's per-object cost would dominate. Returns the count of rows sent
+    (with `ignore_conflicts`, rows a unique constraint refuses are skipped silently)."""
     opts = model._meta
     columns = [opts.get_field(name) for name in fields]
-    # JSON and timestamps need the field's own conversion (SQLite keeps naive UTC text);
-    # dates, money and booleans pass as they are.
-    prepare = [
-        (i, column)
-        for i, column in enumerate(columns)
-        if column.get_internal_type() in ("JSONField", "DateTimeField")
-    ]
     quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+    sql = "INSERT INTO {} ({}) VALUES ({}){}".format(
         quote(opts.db_table),
         ", ".join(quote(column.column) for column in columns),
         ", ".join(["%s"] * len(columns)),
+        " ON CONFLICT DO NOTHING" if ignore_conflicts else "",
     )
-    if prepare:
-        rows = (_prepared(row, prepare) for row in rows)
-    params = [tuple(row) for row in rows]
+    converters = [(i, _converter(column)) for i, column in enumerate(columns)]
+    converters = [(i, convert) for i, convert in converters if convert is not None]
+    params = [_converted(row, converters) if converters else tuple(row) for row in rows]
     if params:
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
     return len(params)
 
 
-def _prepared(row: Sequence, prepare: list) -> list:
+def _converter(column):
+    """What a value needs before the driver takes it: JSON, dates and timestamps get the
+    backend's adaptation (SQLite keeps text); money and booleans pass as they are. Rows of a
+    batch often share one object (the run's timestamp, a cycle's dates, the reason values),
+    so the last conversion is reused."""
+    kind = column.get_internal_type()
+    if kind == "JSONField":
+
+        def adapt(value):
+            return connection.ops.adapt_json_value(value, column.encoder)
+
+    elif kind == "DateTimeField":
+        adapt = connection.ops.adapt_datetimefield_value
+    elif kind == "DateField":
+        adapt = connection.ops.adapt_datefield_value
+    else:
+        return None
+    last = [object(), None]
+
+    def convert(value):
+        if value is not last[0]:
+            last[0], last[1] = value, adapt(value)
+        return last[1]
+
+    return convert
+
+
+def _converted(row: Sequence, converters: list) -> tuple:
     row = list(row)
-    for index, column in prepare:
-        row[index] = column.get_db_prep_save(row[index], connection)
-    return row
+    for index, convert in converters:
+        row[index] = convert(row[index])
+    return tuple(row)

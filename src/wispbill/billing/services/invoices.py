@@ -1,6 +1,7 @@
 """Invoices: issuing one by hand, the one constructor a cycle's invoice has, credit, and
 cancelling."""
 
+import functools
 from datetime import date
 from decimal import Decimal
 
@@ -154,7 +155,7 @@ def invoice_cancel(*, actor: User | None, invoice: Invoice) -> Invoice:
 
 # --- the invoice task's bulk entry point -----------------------------------------------------
 
-BATCH = 2000
+BATCH = 5000
 AUTOMATIC_REASON = gettext_noop("automatic: invoice for %(start)s to %(end)s")
 INVOICE_COLUMNS = (
     "client",
@@ -184,6 +185,9 @@ def invoice_due(clients: QuerySet, cycle: Cycle, company: CompanySettings) -> Qu
     )
 
 
+ROW = ("id", "name", "plan__name", "plan__price", "credit", "suspended_on", "reactivated_on")
+
+
 def invoices_issue(
     *, clients: QuerySet, schedule: BillingSchedule, day: date, company: CompanySettings
 ) -> list[int]:
@@ -192,45 +196,45 @@ def invoices_issue(
     events. Returns the clients invoiced."""
     cycle = current_cycle(schedule, day)
     notice, due = late_dates(schedule, cycle, day)
-    ids = list(invoice_due(clients, cycle, company).order_by("id").values_list("id", flat=True))
+    due_rows = invoice_due(clients, cycle, company).order_by("id").values_list(*ROW)
+    rows = list(due_rows)
     created = []
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start : start + BATCH]
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
         try:
             created += _issue_batch(batch, cycle, day, notice, due, company)
         except IntegrityError:
-            # Another process inserted some of these between our read and our write.
-            created += _issue_batch(batch, cycle, day, notice, due, company)
+            # Another process billed some of these between our read and our write (the
+            # unique constraint refused the whole batch): read them again and bill the rest.
+            fresh = list(due_rows.filter(pk__in=[row[0] for row in batch]))
+            created += _issue_batch(fresh, cycle, day, notice, due, company)
     return created
 
 
 def _issue_batch(
-    ids: list[int], cycle: Cycle, day: date, notice: date, due: date, company: CompanySettings
+    rows: list[tuple],
+    cycle: Cycle,
+    day: date,
+    notice: date,
+    due: date,
+    company: CompanySettings,
 ) -> list[int]:
-    """One batch of clients, in one transaction: their rows locked, anyone already billed
-    left alone, then invoices, lines, credit and audit events written in bulk."""
+    """One batch of (`ROW`) clients, in one transaction: invoices, lines, credit and audit
+    events written in bulk."""
     with transaction.atomic():
-        rows = list(
-            locked(Client.objects.filter(pk__in=ids))
-            .exclude(
-                Exists(
-                    Invoice.objects.filter(client=OuterRef("pk"), period_start=cycle.period_start)
-                )
+        # Credit is read again, locked, where there is any: a payment may have added some.
+        credit_of = (
+            dict(
+                locked(
+                    Client.objects.filter(pk__in=[row[0] for row in rows if row[4]])
+                ).values_list("id", "credit")
             )
-            .order_by("id")
-            .values_list(
-                "id",
-                "name",
-                "plan__name",
-                "plan__price",
-                "credit",
-                "suspended_on",
-                "reactivated_on",
-            )
+            if any(row[4] for row in rows)
+            else {}
         )
         now = timezone.now()
         billed = []
-        for client_id, name, plan, price, credit, suspended_on, reactivated_on in rows:
+        for client_id, name, plan, price, _credit, suspended_on, reactivated_on in rows:
             charge = cycle_charge(
                 price=price,
                 cycle=cycle,
@@ -240,6 +244,7 @@ def _issue_batch(
                 invoice_suspended=company.invoice_suspended,
             )
             if charge is not None:
+                credit = credit_of.get(client_id, ZERO)
                 paid = min(credit, charge.total)
                 billed.append((client_id, name, plan, charge, credit, paid))
         if not billed:
@@ -273,11 +278,12 @@ def _issue_batch(
                 automatic=True,
             ).values_list("client_id", "id")
         )
+        describe = functools.cache(charge_description)  # most rows share plan and period
         bulk_insert(
             InvoiceLine,
             ("invoice", "description", "amount"),
             (
-                (invoice_of[client_id], charge_description(plan, charge), charge.total)
+                (invoice_of[client_id], describe(plan, charge), charge.total)
                 for client_id, _n, plan, charge, _c, _p in billed
             ),
         )

@@ -1,4 +1,5 @@
 import json
+import time
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -39,13 +40,14 @@ class Command(BaseCommand):
             zone = Zone.objects.filter(pk=options["zone"]).first()
             if zone is None:
                 raise CommandError(f"There is no zone {options['zone']}.")
+        started = time.perf_counter()
         try:
             summary = periodic_tasks_run(
                 actor=None, day=day, zone=zone, dry_run=options["dry_run"], force=options["force"]
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
-        data = summary.as_dict()
+        data = {**summary.as_dict(), "seconds": round(time.perf_counter() - started, 3)}
         if options["json"]:
             self.stdout.write(json.dumps(data))
             return

@@ -1,0 +1,116 @@
+"""The daily run: a first run over every client, the same day again, and its floor — the raw
+DB-API executemany of exactly the rows that run wrote (invoices, lines, audit events), with
+the same indexes in place; and how it grows with the size of the ISP."""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from wispbill.audit.models import AuditEvent
+from wispbill.automation.models import TaskState
+from wispbill.automation.services.runs import periodic_tasks_run
+from wispbill.billing.models import Invoice, InvoiceLine
+from wispbill.ops.benchmarks.common import build, wipe
+
+DAY = date(2026, 8, 25)
+
+
+def _forget_runs() -> None:
+    with connection.cursor() as cursor:
+        for model in (InvoiceLine, Invoice, AuditEvent, TaskState):
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")
+
+
+def _rows_as_written(model, where: dict) -> tuple[str, list[tuple]]:
+    """The INSERT statement and the driver-ready parameters of the rows `where` selects."""
+    fields = [f for f in model._meta.concrete_fields]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(model._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    rows = model.objects.filter(**where).values_list(*(f.attname for f in fields))
+    params = [
+        tuple(f.get_db_prep_save(value, connection) for f, value in zip(fields, row, strict=True))
+        for row in rows
+    ]
+    return sql, params
+
+
+def _floor() -> float:
+    """Delete what the run wrote and insert it again with executemany, in one transaction."""
+    writes = [
+        _rows_as_written(Invoice, {"issued_on": DAY, "automatic": True}),
+        _rows_as_written(InvoiceLine, {"invoice__issued_on": DAY, "invoice__automatic": True}),
+        _rows_as_written(AuditEvent, {}),
+    ]
+    with connection.cursor() as cursor:
+        for table in (InvoiceLine, Invoice, AuditEvent):
+            cursor.execute(f"DELETE FROM {table._meta.db_table}")
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql, params in writes:
+            cursor.executemany(sql, params)
+    return time.perf_counter() - start
+
+
+def time_daily_run(repeat: int) -> dict:
+    first, again, floor = [], [], []
+    created = 0
+    for _ in range(repeat):
+        _forget_runs()
+        start = time.perf_counter()
+        created = periodic_tasks_run(actor=None, day=DAY).invoices_created
+        first.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        assert periodic_tasks_run(actor=None, day=DAY).invoices_created == 0
+        again.append(time.perf_counter() - start)
+        floor.append(_floor())
+    _forget_runs()
+    first_s, again_s, floor_s = (statistics.median(t) for t in (first, again, floor))
+    return {
+        "daily_run_invoices_created": created,
+        "daily_run_first_s": first_s,
+        "daily_run_again_same_day_s": again_s,
+        "daily_run_raw_executemany_floor_s": floor_s,
+        "daily_run_over_raw_floor_ratio": first_s / floor_s,
+    }
+
+
+def time_growth(sizes: list[int], zones: int) -> dict:
+    """The daily run as a process at each size: seconds per client and peak memory."""
+    out = {}
+    for size in sizes:
+        wipe()
+        build(size, zones)
+        command = [
+            sys.executable,
+            "-m",
+            "wispbill.cli",
+            "run-periodic-tasks",
+            "--date",
+            DAY.isoformat(),
+            "--force",
+            "--json",
+        ]
+        env = {**os.environ, "WISPBILL_DATA_DIR": str(settings.DATA_DIR)}
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+        output = process.stdout.read()
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        assert process.returncode == 0, output
+        summary = json.loads(output.strip().splitlines()[-1])
+        assert summary["invoices_created"] == size, summary
+        out[f"growth_{size}_per_client_ms"] = summary["seconds"] * 1000 / size
+        out[f"growth_{size}_peak_rss_mb"] = usage.ru_maxrss / 1024
+    per_client = [v for k, v in out.items() if k.endswith("_per_client_ms")]
+    out["growth_max_over_min_per_client_ratio"] = max(per_client) / min(per_client)
+    return out
