@@ -28,10 +28,20 @@ def encode_length(n: int) -> bytes:
     return b"\xf0" + n.to_bytes(4, "big")
 
 
+def encode_word(word: str) -> bytes:
+    """A router keeps bytes, not text: words travel as the bytes they arrived as (read as
+    Latin-1, which maps every byte to one character). Text a test seeds beyond Latin-1 goes
+    out as UTF-8, as if a UTF-8 client (WebFig, the REST API) had typed it."""
+    try:
+        return word.encode("latin-1")
+    except UnicodeEncodeError:
+        return word.encode("utf-8")
+
+
 def encode_sentence(words: list[str]) -> bytes:
     out = bytearray()
     for word in words:
-        data = word.encode()
+        data = encode_word(word)
         out += encode_length(len(data)) + data
     return bytes(out + b"\x00")
 
@@ -69,7 +79,7 @@ class _Reader:
             n = self.length()
             if n == 0:
                 return words
-            words.append(self._take(n).decode())
+            words.append(self._take(n).decode("latin-1"))
 
 
 # Properties RouterOS prints as true/false, whatever yes/no/true/false they were given as.
@@ -643,6 +653,20 @@ class RouterOSEmulator:
             for rid, row in list(self.address_list.rows.items()):
                 if row.get("list") == list_name and row.get("address") == address:
                     self.address_list.remove([rid])
+
+    def set_by_hand(self, menu: str, name: str, **props: str) -> None:
+        """An admin's edit of the object named `name` in a menu such as `/ppp/secret`;
+        properties as keywords, `_` for `-` (remote_address="10.0.0.9", disabled="yes")."""
+        with self.lock:
+            table = self.menus[menu]
+            ids = [row[".id"] for row in table.find([f"name={name}"])]
+            table.set(ids, {key.replace("_", "-"): value for key, value in props.items()})
+
+    def remove_named(self, menu: str, name: str) -> None:
+        """An admin removes the object named `name` from a menu."""
+        with self.lock:
+            table = self.menus[menu]
+            table.remove([row[".id"] for row in table.find([f"name={name}"])])
 
     def add_secret(
         self,

@@ -45,6 +45,26 @@ class Queue:
 
 
 @dataclass(frozen=True)
+class Session:
+    """A live PPPoE session (`/ppp/active`) of the secret `name`."""
+
+    name: str
+    id: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """What a router holds that provisioning compares: every secret and static simple queue,
+    owned or not (others are never changed, but they show conflicts), and the names of the
+    secrets with a live session."""
+
+    secrets: tuple[Secret, ...] = ()
+    queues: tuple[Queue, ...] = ()
+    sessions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Change:
     """RouterOS properties to set on one object wispbill owns, found by its `.id`."""
 
