@@ -7,6 +7,8 @@ behind a 50 ms VPN takes a round trip per window of changes, not per change.
 """
 
 import contextlib
+import hashlib
+import hmac
 import socket
 import ssl
 from collections.abc import Iterable
@@ -25,6 +27,7 @@ from wispbill.network.drivers.base import (
 from wispbill.network.inventory import Adoption, Inventory, Lease, Profile
 from wispbill.network.provisioning import Provisioned, ProvisioningPlan, Queue, Secret, Session
 from wispbill.network.reconcile import PREFIX, Entry, Plan
+from wispbill.network.tls import normalise_fingerprint
 
 ADDRESS_LIST = "/ip/firewall/address-list"
 SECRETS = "/ppp/secret"
@@ -59,12 +62,30 @@ class MikrotikDriver(Driver):
     def __enter__(self):
         router = self.router
         wrapper = None
+        try:
+            pin = normalise_fingerprint(router.tls_fingerprint)
+        except ValueError as exc:
+            raise DriverError(
+                f"{router.host}:{router.api_port}: pinned certificate: {exc}"
+            ) from exc
+        if pin and not router.use_tls:
+            raise DriverError(
+                f"{router.host}:{router.api_port}: a pinned certificate needs TLS; "
+                "refusing to send the password in the clear"
+            )
         if router.use_tls:
             context = ssl.create_default_context()
-            # RouterOS ships self-signed certificates; the API password is what authenticates.
+            # RouterOS ships self-signed certificates: a pinned fingerprint is what proves the
+            # peer; without one, the API password is all that authenticates.
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-            wrapper = lambda sock: context.wrap_socket(sock, server_hostname=router.host)  # noqa: E731
+
+            def wrapper(sock):
+                wrapped = context.wrap_socket(sock, server_hostname=router.host)
+                if pin:
+                    _check_pin(wrapped, pin, router)
+                return wrapped
+
         try:
             self.api = librouteros.connect(
                 router.host,
@@ -497,6 +518,17 @@ def _queue(row: dict) -> Queue:
         disabled=row.get("disabled") in ("true", "yes"),
         id=row[".id"],
     )
+
+
+def _check_pin(sock: ssl.SSLSocket, pin: str, router) -> None:
+    """Refuse a peer whose certificate is not the pinned one, before any password is sent."""
+    seen = hashlib.sha256(sock.getpeercert(binary_form=True) or b"").hexdigest()
+    if not hmac.compare_digest(seen, pin):
+        sock.close()
+        raise DriverError(
+            f"{router.host}:{router.api_port}: the router's certificate (SHA-256 {seen}) is not "
+            f"the pinned one ({pin}); not logging in"
+        )
 
 
 def _parse(words: tuple[str, ...]) -> tuple[dict, int | None]:
