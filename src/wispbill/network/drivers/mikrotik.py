@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import librouteros
-from librouteros.exceptions import LibRouterosError
+from librouteros.exceptions import ConnectionClosed, LibRouterosError
 
 from wispbill.network.drivers.base import (
     ApplyResult,
@@ -98,6 +98,7 @@ class MikrotikDriver(Driver):
             )
         except (OSError, LibRouterosError) as exc:
             raise DriverError(_describe(exc, router)) from exc
+        self.api.protocol.transport = _BufferedTransport(self.api.protocol.transport.sock)
         return self
 
     def close(self) -> None:
@@ -417,6 +418,32 @@ class MikrotikDriver(Driver):
     def remove_rules(self, table: str, ids: list[str]) -> None:
         if ids:
             self._one(f"/ip/firewall/{table}/remove", "=.id=" + ",".join(ids))
+
+
+class _BufferedTransport:
+    """librouteros asks the socket for each word's length byte, length and body apart: three
+    system calls per word, 30 per printed row. This reads what has arrived in one call and
+    serves the words from memory, so reading 10,000 rows is not 300,000 calls."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buffer = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read(self, length: int) -> bytes:
+        while len(self.buffer) < length:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionClosed("Connection unexpectedly closed.")
+            self.buffer += chunk
+        data = bytes(self.buffer[:length])
+        del self.buffer[:length]
+        return data
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 @dataclass
