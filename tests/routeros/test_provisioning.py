@@ -220,3 +220,30 @@ def test_five_thousand_clients_are_provisioned_in_windows_not_one_by_one(device)
         assert slow.round_trips - trips <= 3  # login and one pipelined read
     finally:
         slow.stop()
+
+
+def test_dropping_the_session_of_an_enabled_secret_only_makes_its_client_redial(device, emulator):
+    _push(device, [_client(1), _client(2)])
+    first = emulator.connect("user1")
+    emulator.connect("user2")
+    with MikrotikDriver(device) as driver:
+        result = driver.drop_sessions(["user1", "nobody"])
+    assert (result.sessions_dropped, result.failed) == (1, [])
+    sessions = emulator.sessions()
+    assert set(sessions) == {"user1", "user2"} and sessions["user1"][".id"] != first
+
+
+def test_a_router_wispbill_does_not_touch_provisions_nothing(device):
+    from wispbill.network.drivers.none import NoDriver
+
+    secret, queue = _client(1)
+    with NoDriver(device) as driver:
+        state = driver.read_provisioning()
+        plan = plan_provisioning(
+            secrets=[secret], queues=[queue], actual_secrets=state.secrets,
+            actual_queues=state.queues, sessions=state.sessions,
+        )  # fmt: skip
+        result = driver.apply_provisioning(plan)
+        assert (result.added, result.failed) == (0, [])
+        assert driver.read_inventory(("Moroso",)).secrets == ()
+        assert driver.adopt([]).changed == 0 and driver.drop_sessions(["user1"]).failed == []

@@ -1,5 +1,6 @@
 """What the reconcile needs from a router, whatever kind it is."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from wispbill.network.inventory import Adoption, Inventory
@@ -82,7 +83,7 @@ class Driver:
         """Write a provisioning plan, pipelined; disabled secrets' sessions are dropped last."""
         raise NotImplementedError
 
-    def drop_sessions(self, names) -> ProvisioningResult:
+    def drop_sessions(self, names: Iterable[str]) -> ProvisioningResult:
         """End the live PPPoE sessions of these secret names (`/ppp/active`)."""
         raise NotImplementedError
 

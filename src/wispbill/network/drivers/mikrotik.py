@@ -230,7 +230,7 @@ class MikrotikDriver(Driver):
         return Provisioned(
             secrets=tuple(_secret(row) for row in secrets),
             queues=tuple(_queue(row) for row in queues if row.get("dynamic") != "true"),
-            sessions=tuple(dict.fromkeys(row.get("name", "") for row in sessions)),
+            sessions=tuple(dict.fromkeys(row["name"] for row in sessions if row.get("name"))),
         )
 
     def apply_provisioning(self, plan: ProvisioningPlan) -> ProvisioningResult:
