@@ -1,7 +1,9 @@
 """A RouterOS API emulator on loopback, for tests, benchmarks and trying wispbill without a
 router: the real wire protocol (length-prefixed words,
-sentences, !re/!done/!trap/!fatal, .tag, the post-6.43 login), in-memory address lists and
-firewall tables, and faults to inject. Written from the protocol, not from any client."""
+sentences, !re/!done/!trap/!fatal, .tag, the post-6.43 login, the query language), in-memory
+menus (address lists, firewall tables, PPP secrets, profiles and live sessions, simple queues,
+DHCP leases) that print and trap as RouterOS does, counts of writes and round trips, and faults
+to inject. Written from the protocol, not from any client."""
 
 import contextlib
 import hashlib
