@@ -21,3 +21,19 @@ def mikrotik(db, emulator):
     router.password = "s3cret"
     router.save()
     return router
+
+
+@pytest.fixture
+def device(emulator):
+    """An unsaved router record pointed at the emulator: driver tests need no database."""
+    from wispbill.network.models import Router
+
+    router = Router(
+        name="emulated",
+        host="127.0.0.1",
+        api_port=emulator.port,
+        username="wispbill",
+        enforcement="mikrotik",
+    )
+    router.password = "s3cret"
+    return router

@@ -39,6 +39,12 @@ def _files() -> tuple[str, str]:
     return str(folder / "cert.pem"), str(folder / "key.pem")
 
 
+def certificate_der() -> bytes:
+    """The certificate the emulator shows, as a client sees it on the wire (DER)."""
+    pem = Path(_files()[0]).read_bytes()
+    return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+
+
 def server_context() -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*_files())

@@ -4,6 +4,30 @@ from django.utils.translation import gettext_lazy as _
 
 from wispbill.core.models import ScheduleFields, SwitchFields, schedule_constraints
 from wispbill.core.secrets import decrypt, encrypt
+from wispbill.network.tls import normalise_fingerprint
+
+
+def validate_fingerprint(value: str) -> None:
+    try:
+        normalise_fingerprint(value)
+    except ValueError:
+        raise ValidationError(
+            _("A SHA-256 fingerprint is 64 hexadecimal digits, with or without colons."),
+            code="invalid",
+        ) from None
+
+
+class FingerprintField(models.CharField):
+    """A SHA-256 certificate fingerprint, stored as lowercase hex however it was typed."""
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        try:
+            value = normalise_fingerprint(value)
+        except ValueError:
+            return value  # validation reports it; saving without validating keeps it as is
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 class Enforcement(models.TextChoices):
@@ -24,6 +48,17 @@ class Router(models.Model):
     username = models.CharField(_("username"), max_length=100, blank=True)
     password_encrypted = models.TextField(blank=True, editable=False)
     use_tls = models.BooleanField(_("use TLS"), default=False)
+    # Colons allowed on input (95 characters), 64 hex digits once stored.
+    tls_fingerprint = FingerprintField(
+        _("TLS certificate fingerprint (SHA-256)"),
+        max_length=95,
+        blank=True,
+        validators=[validate_fingerprint],
+        help_text=_(
+            "Optional. When set, wispbill talks to this router only if its API certificate "
+            "has this fingerprint, and never sends the password to any other."
+        ),
+    )
     enforcement = models.CharField(
         _("enforcement"), max_length=10, choices=Enforcement.choices, default=Enforcement.NONE
     )

@@ -1,7 +1,10 @@
 """What the reconcile needs from a router, whatever kind it is."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from wispbill.network.inventory import Adoption, Inventory
+from wispbill.network.provisioning import Provisioned, ProvisioningPlan
 from wispbill.network.reconcile import Entry, Plan
 
 
@@ -14,6 +17,19 @@ class ApplyResult:
     added: int = 0
     removed: int = 0
     failed: list[tuple[Entry, str]] = field(default_factory=list)
+
+
+@dataclass
+class ProvisioningResult:
+    """What a provisioning write did. `changed` counts sets, enables, disables and adoptions,
+    one per object; `failed` pairs each object the router refused (a Secret, Queue, Change,
+    Session or Adoption) with the router's message."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    sessions_dropped: int = 0
+    failed: list[tuple[object, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -57,4 +73,25 @@ class Driver:
         raise NotImplementedError
 
     def remove_rules(self, table: str, ids: list[str]) -> None:
+        raise NotImplementedError
+
+    def read_provisioning(self) -> Provisioned:
+        """Every PPP secret and static simple queue, and who is online, in one round trip."""
+        raise NotImplementedError
+
+    def apply_provisioning(self, plan: ProvisioningPlan) -> ProvisioningResult:
+        """Write a provisioning plan, pipelined; disabled secrets' sessions are dropped last."""
+        raise NotImplementedError
+
+    def drop_sessions(self, names: Iterable[str]) -> ProvisioningResult:
+        """End the live PPPoE sessions of these secret names (`/ppp/active`)."""
+        raise NotImplementedError
+
+    def read_inventory(self, lists: tuple[str, ...]) -> Inventory:
+        """Everything an import proposes from: secrets, profiles, static queues, static
+        leases and the entries of `lists`, owned or not."""
+        raise NotImplementedError
+
+    def adopt(self, adoptions: list[Adoption]) -> ProvisioningResult:
+        """Mark router objects as wispbill's by setting their comments, pipelined."""
         raise NotImplementedError

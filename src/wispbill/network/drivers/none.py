@@ -1,4 +1,6 @@
-from wispbill.network.drivers.base import ApplyResult, Driver
+from wispbill.network.drivers.base import ApplyResult, Driver, ProvisioningResult
+from wispbill.network.inventory import Inventory
+from wispbill.network.provisioning import Provisioned
 
 
 class NoDriver(Driver):
@@ -21,3 +23,18 @@ class NoDriver(Driver):
 
     def remove_rules(self, table, ids):
         pass
+
+    def read_provisioning(self):
+        return Provisioned()
+
+    def apply_provisioning(self, plan):
+        return ProvisioningResult()
+
+    def drop_sessions(self, names):
+        return ProvisioningResult()
+
+    def read_inventory(self, lists):
+        return Inventory()
+
+    def adopt(self, adoptions):
+        return ProvisioningResult()
