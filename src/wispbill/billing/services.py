@@ -14,6 +14,7 @@ from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus, Payment
 from wispbill.billing.models import PaymentAllocation as Allocation
 from wispbill.billing.schedule import current_cycle, late_dates
 from wispbill.billing.selectors import ZERO, pending_invoices
+from wispbill.billing.signals import payment_registered
 from wispbill.db import locked
 
 
@@ -196,4 +197,5 @@ def payment_register(
         reason=_("payment %(id)s") % {"id": payment.pk},
     )
     after_debt_change(actor=actor, client=client, activate_service=activate_service)
+    payment_registered.send(sender=Payment, payment=payment, actor=actor)
     return payment
