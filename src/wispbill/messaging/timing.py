@@ -39,4 +39,6 @@ def is_quiet(moment: time, window: tuple[time, time] | None) -> bool:
 
 def retry_delay(attempts: int) -> timedelta:
     """How long to wait after the `attempts`-th failed try."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+    # Capped before multiplying: a huge count must not overflow a timedelta.
+    doublings = min(max(attempts - 1, 0), 20)
+    return min(FIRST_RETRY * 2**doublings, LONGEST_RETRY)
