@@ -4,6 +4,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils.formats import date_format
+from django.utils.translation import get_language
+
+# Spanish reads Django's own format ("29 de octubre de 2026"); English spells the month out
+# instead of Django's abbreviation.
+LONG_DATE_FORMATS = {"en": "F j, Y"}
 
 
 def money(value) -> str:
@@ -16,5 +21,7 @@ def money(value) -> str:
 
 
 def long_date(day: date | None) -> str:
-    """29 de octubre de 2026 / Oct. 29, 2026."""
-    return date_format(day, "DATE_FORMAT") if day else "—"
+    """29 de octubre de 2026 / October 29, 2026, in the active language."""
+    if not day:
+        return "—"
+    return date_format(day, LONG_DATE_FORMATS.get((get_language() or "")[:2], "DATE_FORMAT"))
