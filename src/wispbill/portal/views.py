@@ -28,9 +28,10 @@ LANGUAGES = dict(settings.LANGUAGES)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The link is the key: keep it out of caches, search engines and other sites' logs.
+    # The link is the key: keep it out of caches, search engines and other sites' logs
+    # (same-origin, not no-referrer: a form post must keep its Origin for the CSRF check).
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
