@@ -24,8 +24,11 @@ def _common(client, company, request) -> dict:
         "company": company,
         "client": client,
         "link": link,
-        # An SVG data URI: the page and the PDF show it without another request.
-        "qr": segno.make(link, error="m").svg_data_uri(scale=4, border=2) if link else "",
+        # An SVG data URI: the page and the PDF show it without another request. Only for
+        # an absolute link (a phone's camera cannot open a path without a host).
+        "qr": segno.make(link, error="m").svg_data_uri(scale=4, border=2)
+        if link.startswith(("http://", "https://"))
+        else "",
         "language": translation.get_language(),
     }
 
