@@ -138,7 +138,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         # No manifest: pages render whether or not collectstatic has run (tests, runserver).
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        "BACKEND": "wispbill.storage.GzipStaticFilesStorage"
     },
 }
 WHITENOISE_USE_FINDERS = True

@@ -4,9 +4,9 @@ import segno
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from wispbill.automation.models import CompanySettings
 from wispbill.billing.models import Invoice, Payment
 from wispbill.billing.selectors import client_balance
+from wispbill.messaging.company import company_settings
 from wispbill.messaging.links import portal_link
 
 
@@ -35,7 +35,7 @@ def _common(client, company, request) -> dict:
 
 def invoice_document_context(invoice: Invoice, *, request=None) -> dict:
     """What documents/invoice.html shows, for a page or a PDF (in the active language)."""
-    company = CompanySettings.load()
+    company = company_settings()
     return {
         **_common(invoice.client, company, request),
         "invoice": invoice,
@@ -46,7 +46,7 @@ def invoice_document_context(invoice: Invoice, *, request=None) -> dict:
 
 def receipt_document_context(payment: Payment, *, request=None) -> dict:
     """What documents/receipt.html shows, for a page or a PDF (in the active language)."""
-    company = CompanySettings.load()
+    company = company_settings()
     allocations = list(payment.allocations.select_related("invoice").order_by("id"))
     for allocation in allocations:
         allocation.number = invoice_number(allocation.invoice_id)

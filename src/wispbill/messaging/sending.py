@@ -10,9 +10,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wispbill.automation.models import CompanySettings
 from wispbill.billing.models import InvoiceStatus
 from wispbill.messaging.channels import Attachment, ChannelError, channel_session, off_reason
+from wispbill.messaging.company import company_settings
 from wispbill.messaging.documents import (
     invoice_number,
     invoice_pdf,
@@ -132,7 +132,7 @@ def messages_send_due(*, now: datetime | None = None, batch_size: int = BATCH) -
     """Send every message due at `now` (default: the clock, read again for each batch), unless
     it is quiet hours; returns {"sent": N, "failed": N} of this call's attempts."""
     totals = {"sent": 0, "failed": 0}
-    company = CompanySettings.load()
+    company = company_settings()
     while True:
         moment = now or timezone.now()
         if quiet_now(company, moment):

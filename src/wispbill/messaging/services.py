@@ -11,11 +11,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wispbill.audit.services import audit_record
-from wispbill.automation.models import CompanySettings
 from wispbill.billing.models import Invoice, Payment
 from wispbill.clients.models import Client
 from wispbill.messaging import tasks
 from wispbill.messaging.channels import off_reason
+from wispbill.messaging.company import company_settings
 from wispbill.messaging.contacts import e164, valid_email
 from wispbill.messaging.links import portal_link
 from wispbill.messaging.models import Channel, Kind, Message, MessageStatus, OptOut
@@ -135,7 +135,7 @@ def messages_enqueue_bulk(*, kind: str, items: Iterable[tuple[int, int]], now=No
     if kind not in Kind.values:
         raise ValueError(kind)
     now = now or timezone.now()
-    company = CompanySettings.load()
+    company = company_settings()
     queued = 0
     items = iter(items)
     while pairs := list(islice(items, BATCH)):
@@ -183,7 +183,7 @@ def message_resend(*, actor, message: Message) -> Message:
     message = Message.objects.select_for_update().select_related("client").get(pk=message.pk)
     if message.status == MessageStatus.QUEUED:
         raise ValidationError(_("This message is already waiting to be sent."))
-    company = CompanySettings.load()
+    company = company_settings()
     off = {channel: off_reason(channel) for channel in Channel.values}
     opted_out = set(
         OptOut.objects.filter(client=message.client).values_list("client_id", "channel")
@@ -218,7 +218,7 @@ def message_resend(*, actor, message: Message) -> Message:
 def portal_link_create(*, actor, client: Client, request=None):
     """A signed link to the client's own page for staff to hand over; audited, since whoever
     holds it sees the client's account until it expires."""
-    link = portal_link(client.pk, company=CompanySettings.load(), request=request)
+    link = portal_link(client.pk, company=company_settings(), request=request)
     audit_record(
         actor=actor,
         action="client.portal_link",
