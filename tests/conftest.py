@@ -5,6 +5,8 @@ from rest_framework.test import APIClient
 from tests.factories import UserFactory
 from wispbill.staff.services import api_key_create
 
+pytest_plugins = ["tests.messaging_fixtures"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def queue_runs_inline():

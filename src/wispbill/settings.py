@@ -55,9 +55,11 @@ INSTALLED_APPS = [
     "wispbill.network",
     "wispbill.clients",
     "wispbill.billing",
+    "wispbill.messaging",
     "wispbill.automation",
     "wispbill.api",
     "wispbill.panel",
+    "wispbill.portal",
     "wispbill.ops",
 ]
 
@@ -139,7 +141,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         # No manifest: pages render whether or not collectstatic has run (tests, runserver).
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        "BACKEND": "wispbill.storage.GzipStaticFilesStorage"
     },
 }
 WHITENOISE_USE_FINDERS = True
@@ -193,3 +195,15 @@ LOGGING = {
 # The notice page: routers send the web traffic of listed clients to this address and port.
 NOTICE_HOST = os.environ.get("WISPBILL_NOTICE_HOST", "")
 NOTICE_PORT = int(os.environ.get("WISPBILL_NOTICE_PORT", "8081"))
+
+# Messages to clients: e-mail over SMTP (smtp://, smtp+tls:// or smtps://user:password@host:port)
+# and the WhatsApp Cloud API. A channel without its settings is off.
+WISPBILL_EMAIL_URL = os.environ.get("WISPBILL_EMAIL_URL", "")
+WISPBILL_FROM_EMAIL = os.environ.get("WISPBILL_FROM_EMAIL", "")
+WISPBILL_WHATSAPP_TOKEN = os.environ.get("WISPBILL_WHATSAPP_TOKEN", "")
+WISPBILL_WHATSAPP_PHONE_ID = os.environ.get("WISPBILL_WHATSAPP_PHONE_ID", "")
+WISPBILL_WHATSAPP_API_URL = os.environ.get(
+    "WISPBILL_WHATSAPP_API_URL", "https://graph.facebook.com/v23.0"
+)
+# How long a link to a client's own page works.
+PORTAL_LINK_DAYS = int(os.environ.get("WISPBILL_PORTAL_LINK_DAYS", "30"))

@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("wispbill.api.urls")),
+    path("portal/", include("wispbill.portal.urls")),
     path("", include("wispbill.panel.urls")),
 ]

@@ -1,7 +1,9 @@
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from wispbill.api.views import audit, automation, billing, clients, network, staff
+from wispbill.api.views import audit, automation, billing, clients, messaging, network, staff
+
+ID = r"(?P<pk>[0-9]{1,18})"
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -14,6 +16,7 @@ router.register("invoices", billing.InvoiceViewSet, basename="invoice")
 router.register("payments", billing.PaymentViewSet, basename="payment")
 router.register("staff", staff.StaffViewSet, basename="staff")
 router.register("audit-events", audit.AuditEventViewSet, basename="audit-event")
+router.register("messages", messaging.MessageViewSet, basename="message")
 
 urlpatterns = [
     path("periodic-tasks/", automation.PeriodicTaskListView.as_view(), name="periodic-tasks"),
@@ -22,5 +25,14 @@ urlpatterns = [
     ),
     path("periodic-tasks/mass-update/", automation.MassUpdateView.as_view(), name="mass-update"),
     path("company/", automation.CompanyView.as_view(), name="company"),
+    re_path(rf"^invoices/{ID}/pdf/$", messaging.InvoicePdfView.as_view(), name="invoice-pdf"),
+    re_path(
+        rf"^payments/{ID}/receipt/$",
+        messaging.PaymentReceiptView.as_view(),
+        name="payment-receipt",
+    ),
+    re_path(
+        rf"^clients/{ID}/portal-link/$", messaging.PortalLinkView.as_view(), name="portal-link"
+    ),
     *router.urls,
 ]

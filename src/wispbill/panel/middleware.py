@@ -30,8 +30,9 @@ class NoticePortMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # A cut client reaches only this port: its own page (and the page's files) stay open.
         if request.META.get("SERVER_PORT") == str(settings.NOTICE_PORT) and not (
-            request.path.startswith(settings.STATIC_URL)
+            request.path.startswith((settings.STATIC_URL, "/portal/"))
         ):
             request.is_notice = True
             translation.activate(translation.get_language_from_request(request))

@@ -15,6 +15,7 @@ from wispbill.billing.debt import debt_changed
 from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
 from wispbill.billing.models import PaymentAllocation as Allocation
 from wispbill.billing.selectors import ZERO
+from wispbill.billing.signals import payment_registered
 from wispbill.clients.models import Client
 from wispbill.core.db import locked
 
@@ -77,4 +78,5 @@ def payment_register(
         reason_args={"id": payment.pk},
     )
     debt_changed(actor=actor, client=client, activate_service=activate_service)
+    payment_registered.send(sender=Payment, payment=payment, actor=actor)
     return payment

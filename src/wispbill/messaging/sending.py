@@ -1,0 +1,156 @@
+"""Sending the outbox: claim due rows atomically, send them outside any transaction, record
+each outcome; retries back off, and nothing leaves during quiet hours."""
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wispbill.billing.models import InvoiceStatus
+from wispbill.messaging.channels import Attachment, ChannelError, channel_session, off_reason
+from wispbill.messaging.company import company_settings
+from wispbill.messaging.documents import (
+    invoice_number,
+    invoice_pdf,
+    receipt_number,
+    receipt_pdf,
+)
+from wispbill.messaging.models import Kind, Message, MessageStatus
+from wispbill.messaging.timing import (
+    DEFAULT_QUIET_HOURS,
+    MAX_ATTEMPTS,
+    is_quiet,
+    parse_quiet_hours,
+    retry_delay,
+)
+
+log = logging.getLogger(__name__)
+
+# A claimed row is not due again for this long: if its sender dies mid-way, another one
+# takes it over then (counted as an attempt).
+LEASE = timedelta(minutes=30)
+BATCH = 50
+
+
+def quiet_now(company, now: datetime) -> bool:
+    """Whether `now` falls in the company's quiet hours (an unreadable setting counts as the
+    default, so a typo never lets messages out at 3 a.m.)."""
+    try:
+        window = parse_quiet_hours(company.quiet_hours)
+    except ValueError:
+        window = parse_quiet_hours(DEFAULT_QUIET_HOURS)
+    return is_quiet(timezone.localtime(now).time(), window)
+
+
+def _due(now: datetime):
+    return Message.objects.filter(status=MessageStatus.QUEUED, next_attempt_at__lte=now)
+
+
+def _claim(now: datetime, size: int) -> list[Message]:
+    """Take up to `size` due messages for this sender alone."""
+    if not _due(now).exists():
+        return []
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        due = _due(now).order_by("next_attempt_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("id", flat=True)[:size])
+        _due(now).filter(id__in=ids).update(
+            claim=token, attempts=F("attempts") + 1, next_attempt_at=now + LEASE
+        )
+    return list(Message.objects.filter(claim=token).select_related("client", "invoice", "payment"))
+
+
+def _record(message: Message, **fields) -> None:
+    """Write an outcome, unless another sender took the row over since (its lease ran out)."""
+    Message.objects.filter(pk=message.pk, claim=message.claim).update(claim="", **fields)
+
+
+def _stale_reason(message: Message) -> str:
+    """Why a message no longer makes sense to send ("" when it does)."""
+    invoice = message.invoice
+    if message.kind == Kind.INVOICE and invoice.status == InvoiceStatus.CANCELLED:
+        return _("Not sent: the invoice was cancelled.")
+    if message.kind in (Kind.REMINDER, Kind.CUT) and invoice.status != InvoiceStatus.PENDING:
+        return _("Not sent: the invoice is no longer pending.")
+    return ""
+
+
+def _attachment(message: Message, cache: dict) -> Attachment | None:
+    """The PDF an invoice or receipt message carries, rendered once per batch."""
+    if message.kind == Kind.INVOICE:
+        key = ("invoice", message.invoice_id)
+        if key not in cache:
+            cache[key] = Attachment(
+                f"{invoice_number(message.invoice_id)}.pdf", invoice_pdf(message.invoice)
+            )
+        return cache[key]
+    if message.kind == Kind.RECEIPT:
+        key = ("receipt", message.payment_id)
+        if key not in cache:
+            cache[key] = Attachment(
+                f"{receipt_number(message.payment_id)}.pdf", receipt_pdf(message.payment)
+            )
+        return cache[key]
+    return None
+
+
+def _send_one(session, message: Message, cache: dict, now: datetime) -> str:
+    """Send and record one claimed message; returns "sent", "failed" or "skipped"."""
+    if stale := _stale_reason(message):
+        _record(message, status=MessageStatus.FAILED, last_error=stale)
+        return "skipped"
+    try:
+        provider_id = session.send(message, _attachment(message, cache))
+    except ChannelError as exc:
+        error, permanent = str(exc), exc.permanent
+    except Exception as exc:  # one broken message (a PDF that fails) must not stop the rest
+        log.exception("message %s", message.pk)
+        error, permanent = f"{type(exc).__name__}: {exc}", False
+    else:
+        _record(
+            message,
+            status=MessageStatus.SENT,
+            sent_at=timezone.now(),
+            provider_id=provider_id[:200],
+            last_error="",
+        )
+        return "sent"
+    if permanent or message.attempts >= MAX_ATTEMPTS:
+        _record(message, status=MessageStatus.FAILED, last_error=error)
+    else:
+        _record(message, last_error=error, next_attempt_at=now + retry_delay(message.attempts))
+    return "failed"
+
+
+def messages_send_due(*, now: datetime | None = None, batch_size: int = BATCH) -> dict:
+    """Send every message due at `now` (default: the clock, read again for each batch), unless
+    it is quiet hours; returns {"sent": N, "failed": N} of this call's attempts."""
+    totals = {"sent": 0, "failed": 0}
+    company = company_settings()
+    while True:
+        moment = now or timezone.now()
+        if quiet_now(company, moment):
+            break
+        claimed = _claim(moment, batch_size)
+        if not claimed:
+            break
+        cache: dict = {}
+        for channel in sorted({m.channel for m in claimed}):
+            batch = [m for m in claimed if m.channel == channel]
+            if reason := off_reason(channel):
+                for message in batch:
+                    _record(message, status=MessageStatus.FAILED, last_error=reason)
+                totals["failed"] += len(batch)
+                continue
+            with channel_session(channel, company) as session:
+                for message in batch:
+                    outcome = _send_one(session, message, cache, moment)
+                    if outcome in totals:
+                        totals[outcome] += 1
+    return totals

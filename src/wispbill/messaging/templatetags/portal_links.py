@@ -1,0 +1,14 @@
+from django import template
+from django.urls import reverse
+
+from wispbill.messaging.links import portal_token
+
+register = template.Library()
+
+
+@register.simple_tag
+def portal_path(client_id: int) -> str:
+    """A fresh signed link to the client's page, relative: on the notice port it stays on the
+    host and port the client's router lets it reach."""
+    token, _expires = portal_token(client_id)
+    return reverse("portal:page", args=[token])

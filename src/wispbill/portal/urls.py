@@ -1,0 +1,16 @@
+from django.urls import path, register_converter
+
+from wispbill.core.db import IdConverter
+from wispbill.portal import views
+
+app_name = "portal"
+
+register_converter(IdConverter, "portal_id")
+
+urlpatterns = [
+    path("<str:token>/", views.page, name="page"),
+    path("<str:token>/invoices/<portal_id:pk>/pdf/", views.invoice_document, name="invoice-pdf"),
+    path(
+        "<str:token>/payments/<portal_id:pk>/receipt/", views.receipt_document, name="receipt-pdf"
+    ),
+]

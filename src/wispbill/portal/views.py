@@ -1,0 +1,140 @@
+"""The client's own page, opened by a signed link: no password, and nothing but that client's
+data. Every query below is scoped to the client the link names."""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.views.decorators.http import require_GET, require_http_methods
+
+from wispbill.billing.models import Invoice, Payment
+from wispbill.billing.selectors import client_balance, pending_invoices
+from wispbill.clients.models import Client
+from wispbill.core.models import CompanySettings
+from wispbill.messaging.documents import (
+    invoice_number,
+    invoice_pdf,
+    receipt_number,
+    receipt_pdf,
+)
+from wispbill.messaging.links import portal_client_id
+from wispbill.portal.services import portal_promise_make, portal_promise_rules
+
+LANGUAGES = dict(settings.LANGUAGES)
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # The link is the key: keep it out of caches, search engines and other sites' logs
+    # (same-origin, not no-referrer: a form post must keep its Origin for the CSRF check).
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _language(request, client: Client | None) -> str:
+    """The language asked for with ?lang=, else the client's own."""
+    chosen = request.GET.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return client.language if client and client.language in LANGUAGES else settings.LANGUAGE_CODE
+
+
+def _open(request, token: str) -> tuple[Client | None, str]:
+    client_id = portal_client_id(token)
+    client = Client.objects.filter(pk=client_id).first() if client_id else None
+    language = _language(request, client)
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    return client, language
+
+
+def _refused(request, language: str) -> HttpResponse:
+    company = CompanySettings.load()
+    return _private(
+        render(request, "portal/refused.html", {"company": company, "lang": language}, status=403)
+    )
+
+
+def _page(request, token, client, language, *, error="", status=200) -> HttpResponse:
+    company = CompanySettings.load()
+    invoices = list(Invoice.objects.filter(client=client).exclude(status="cancelled")[:12])
+    for invoice in invoices:
+        invoice.number = invoice_number(invoice.pk)
+    payments = list(Payment.objects.filter(client=client)[:6])
+    for payment in payments:
+        payment.number = receipt_number(payment.pk)
+        payment.received_on = timezone.localdate(payment.received_at)
+    balance = client_balance(client)
+    context = {
+        "company": company,
+        "client": client,
+        "token": token,
+        "lang": language,
+        "balance": balance,
+        "owed": max(balance, 0),
+        "credit": -balance if balance < 0 else 0,
+        "oldest": pending_invoices(client).first(),
+        "invoices": invoices,
+        "payments": payments,
+        "rules": portal_promise_rules(client),
+        "error": error,
+        "promised": request.GET.get("promised") == "1",
+        "suspended": client.state == "suspended",
+        "throttled": client.state == "throttled",
+    }
+    return _private(render(request, "portal/page.html", context, status=status))
+
+
+@require_http_methods(["GET", "POST"])
+def page(request, token: str):
+    """The client's balance, invoices, payments, how to pay, and a payment promise."""
+    client, language = _open(request, token)
+    if client is None:
+        return _refused(request, language)
+    if request.method == "GET":
+        return _page(request, token, client, language)
+    try:
+        until = date.fromisoformat(request.POST.get("until", ""))
+    except ValueError:
+        error = translation.gettext("Choose the day you will pay.")
+    else:
+        try:
+            portal_promise_make(client=client, until=until)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect(f"{reverse('portal:page', args=[token])}?lang={language}&promised=1")
+    return _page(request, token, client, language, error=error, status=400)
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return _private(response)
+
+
+@require_GET
+def invoice_document(request, token: str, pk: int):
+    client, language = _open(request, token)
+    if client is None:
+        return _refused(request, language)
+    invoice = get_object_or_404(Invoice, pk=pk, client=client)
+    if invoice.status == "cancelled":
+        raise Http404
+    pdf = invoice_pdf(invoice, language=language, request=request)
+    return _pdf_response(pdf, f"{invoice_number(invoice.pk)}.pdf")
+
+
+@require_GET
+def receipt_document(request, token: str, pk: int):
+    client, language = _open(request, token)
+    if client is None:
+        return _refused(request, language)
+    payment = get_object_or_404(Payment, pk=pk, client=client)
+    pdf = receipt_pdf(payment, language=language, request=request)
+    return _pdf_response(pdf, f"{receipt_number(payment.pk)}.pdf")
