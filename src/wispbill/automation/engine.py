@@ -25,6 +25,8 @@ from wispbill.clients.models import BillingType, Client
 from wispbill.core.models import SCHEDULE_COLUMNS, CompanySettings
 from wispbill.core.schedule import BillingSchedule
 from wispbill.core.switches import TASKS
+from wispbill.messaging.models import Kind
+from wispbill.messaging.services import messages_enqueue_bulk
 from wispbill.network.models import Zone
 
 log = logging.getLogger(__name__)
@@ -155,10 +157,24 @@ def _invoice_groups(scope: Scope) -> Iterable[_InvoiceGroup]:
             )
 
 
+def _messages(kind: str) -> Callable[[list[tuple[int, int]]], None]:
+    """Each task speaks to the clients it acted on (in the same transaction, so a message
+    exists exactly when its action does); its switch governs both."""
+
+    def enqueue(pairs: list[tuple[int, int]]) -> None:
+        messages_enqueue_bulk(kind=kind, items=pairs)
+
+    return enqueue
+
+
 def _step_invoices(outcome, summary, group: _InvoiceGroup, day, company) -> None:
     try:
         outcome.acted["invoices"] += invoices_issue(
-            clients=group.clients(), schedule=group.schedule, day=day, company=company
+            clients=group.clients(),
+            schedule=group.schedule,
+            day=day,
+            company=company,
+            on_batch=_messages(Kind.INVOICE),
         )
     except Exception as exc:  # one group's failure must not stop the others
         log.exception("invoices for %s with %s", group.kind, group.schedule)
@@ -172,7 +188,9 @@ def _step_invoices(outcome, summary, group: _InvoiceGroup, day, company) -> None
 
 def _step_notices(outcome, summary, clients, day) -> None:
     try:
-        outcome.acted["notices"] = debt.notices_show(clients, day)
+        outcome.acted["notices"] = debt.notices_show(
+            clients, day, on_batch=_messages(Kind.REMINDER)
+        )
     except Exception as exc:
         log.exception("notices")
         summary.errors.append({"scope": "all", "task": "notices", "error": str(exc)})
@@ -182,7 +200,9 @@ def _step_notices(outcome, summary, clients, day) -> None:
 def _step_cuts(outcome, summary, clients, day, company) -> None:
     try:
         if not summary.no_cut_day:
-            outcome.acted["cuts"] = debt.clients_cut(clients, day, company)
+            outcome.acted["cuts"] = debt.clients_cut(
+                clients, day, company, on_batch=_messages(Kind.CUT)
+            )
         outcome.acted[REACTIVATIONS] = debt.clients_come_back(clients, day)
     except Exception as exc:
         log.exception("cuts")

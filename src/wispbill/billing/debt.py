@@ -6,7 +6,7 @@ same selection, so the panel, the API and the daily run can never disagree.
 "Overdue" is `Invoice.objects.overdue_on(day)`: pending and due on or before `day`.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from django.contrib.auth.models import User
@@ -32,6 +32,9 @@ from wispbill.core.db import locked
 from wispbill.core.models import CompanySettings
 
 BATCH = 500
+# Called inside a batch's transaction with its (client id, invoice id) pairs, so what the
+# caller adds (the messages the task sends) commits or rolls back with the batch.
+BatchHook = Callable[[list[tuple[int, int]]], None]
 MAX_PROMISE_DAYS = 90
 NOTICE_REASON = gettext_noop("automatic: invoice unpaid on its notice date")
 CUT_REASON = gettext_noop("automatic: invoice %(id)s overdue since %(date)s")
@@ -86,6 +89,13 @@ def comeback_due(clients: QuerySet, day: date) -> QuerySet:
     ).exclude(Exists(_invoices_of().overdue_on(day)))
 
 
+def _oldest(invoices: QuerySet) -> dict[int, int]:
+    """client id → its oldest invoice among `invoices`."""
+    return dict(
+        invoices.values("client_id").annotate(first=Min("id")).values_list("client_id", "first")
+    )
+
+
 # --- bulk entry points, for the engine -------------------------------------------------------
 
 
@@ -97,18 +107,21 @@ def _lock(ids: list[int], **still) -> list[tuple]:
     )
 
 
-def notices_show(clients: QuerySet, day: date) -> list[int]:
+def notices_show(clients: QuerySet, day: date, *, on_batch: BatchHook | None = None) -> list[int]:
     """Show the notice to every client `notice_due` selects; marks the invoices so each is
-    warned for once. Returns the clients newly warned."""
+    warned for once. `on_batch` gets, inside each batch's transaction, the (client, invoice)
+    pairs of the clients newly warned. Returns them."""
     eligible = list(notice_due(clients, day).order_by("id").values_list("id", "notice_active"))
     shown = []
     for batch in _batches(eligible):
         with transaction.atomic():
             ids = [row[0] for row in batch]
             newly = _lock([row[0] for row in batch if not row[1]], notice_active=False)
-            Invoice.objects.noticeable_on(day).filter(
+            calling = Invoice.objects.noticeable_on(day).filter(
                 client_id__in=ids, notice_shown_on__isnull=True
-            ).update(notice_shown_on=day)
+            )
+            invoice_of = _oldest(calling) if on_batch else {}
+            calling.update(notice_shown_on=day)
             newly_ids = [row[0] for row in newly]
             Client.objects.filter(pk__in=newly_ids).update(
                 notice_active=True, updated_at=timezone.now()
@@ -121,12 +134,22 @@ def notices_show(clients: QuerySet, day: date) -> list[int]:
                 reason=NOTICE_REASON,
             )
             clients_changed(newly_ids)
+            if on_batch:
+                on_batch([(i, invoice_of[i]) for i in newly_ids if i in invoice_of])
         shown += newly_ids
     return shown
 
 
-def clients_cut(clients: QuerySet, day: date, company: CompanySettings) -> list[int]:
-    """Suspend every client `cut_due` selects, once per invoice. Returns the clients cut."""
+def clients_cut(
+    clients: QuerySet,
+    day: date,
+    company: CompanySettings,
+    *,
+    on_batch: BatchHook | None = None,
+) -> list[int]:
+    """Suspend every client `cut_due` selects, once per invoice; `on_batch` gets, inside each
+    batch's transaction, the (client, oldest overdue invoice) pairs. Returns the clients
+    cut."""
     eligible = list(cut_due(clients, day, company).order_by("id").values_list("id", flat=True))
     cut = []
     for batch in _batches(eligible):
@@ -167,6 +190,8 @@ def clients_cut(clients: QuerySet, day: date, company: CompanySettings) -> list[
                 reason=CUT_REASON,
             )
             clients_changed(ids)
+            if on_batch:
+                on_batch([(i, oldest[i]["invoice"]) for i in ids])
         cut += ids
     return cut
 

@@ -18,6 +18,7 @@ from wispbill.automation.models import ManualRun, RunStatus
 from wispbill.clients.models import Client
 from wispbill.core import clock
 from wispbill.core.models import CompanySettings
+from wispbill.messaging.models import Message
 from wispbill.network.models import Zone
 from wispbill.staff.permissions import RUN_PERIODIC_TASKS, require_permission
 
@@ -98,13 +99,20 @@ def periodic_tasks_run(
 
 def forecast(*, start: date, days: int = 7, zone: Zone | None = None) -> list[dict]:
     """Who the tasks would invoice, warn, cut and reactivate on each of the next days, if
-    nobody paid: the real runs, one day after another, rolled back at the end."""
+    nobody paid, and the messages they would queue: the real runs, one day after another,
+    rolled back at the end."""
     out = []
     with transaction.atomic():
+        last_message = Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
         for offset in range(days):
             day = start + timedelta(days=offset)
             summary = run_day(day=day, scope=Scope.of(zone=zone))
-            out.append({"day": day, "summary": summary, "acted": summary.acted})
+            new = Message.objects.filter(id__gt=last_message)
+            messages = list(new.values_list("client_id", "kind", "channel", "status"))
+            last_message = max([last_message, *new.values_list("id", flat=True)])
+            out.append(
+                {"day": day, "summary": summary, "acted": summary.acted, "messages": messages}
+            )
         transaction.set_rollback(True)
     return out
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record, audit_record_many
 from wispbill.billing.charges import Charge, cycle_charge
-from wispbill.billing.debt import debt_changed
+from wispbill.billing.debt import BatchHook, debt_changed
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from wispbill.billing.selectors import ZERO
 from wispbill.clients.models import Client, ClientState
@@ -189,11 +189,17 @@ ROW = ("id", "name", "plan__name", "plan__price", "credit", "suspended_on", "rea
 
 
 def invoices_issue(
-    *, clients: QuerySet, schedule: BillingSchedule, day: date, company: CompanySettings
+    *,
+    clients: QuerySet,
+    schedule: BillingSchedule,
+    day: date,
+    company: CompanySettings,
+    on_batch: BatchHook | None = None,
 ) -> list[int]:
     """Create, for every client `invoice_due` selects, the invoice of the cycle current on
     `day` under `schedule`, in batches that each commit with their lines, credit and audit
-    events. Returns the clients invoiced."""
+    events (and whatever `on_batch` adds, given the batch's (client, invoice) pairs).
+    Returns the clients invoiced."""
     cycle = current_cycle(schedule, day)
     notice, due = late_dates(schedule, cycle, day)
     due_rows = invoice_due(clients, cycle, company).order_by("id").values_list(*ROW)
@@ -202,12 +208,12 @@ def invoices_issue(
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         try:
-            created += _issue_batch(batch, cycle, day, notice, due, company)
+            created += _issue_batch(batch, cycle, day, notice, due, company, on_batch)
         except IntegrityError:
             # Another process billed some of these between our read and our write (the
             # unique constraint refused the whole batch): read them again and bill the rest.
             fresh = list(due_rows.filter(pk__in=[row[0] for row in batch]))
-            created += _issue_batch(fresh, cycle, day, notice, due, company)
+            created += _issue_batch(fresh, cycle, day, notice, due, company, on_batch)
     return created
 
 
@@ -218,6 +224,7 @@ def _issue_batch(
     notice: date,
     due: date,
     company: CompanySettings,
+    on_batch: BatchHook | None,
 ) -> list[int]:
     """One batch of (`ROW`) clients, in one transaction: invoices, lines, credit and audit
     events written in bulk."""
@@ -313,6 +320,8 @@ def _issue_batch(
                 "end": cycle.period_end.isoformat(),
             },
         )
+        if on_batch:
+            on_batch([(row[0], invoice_of[row[0]]) for row in billed])
     return [row[0] for row in billed]
 
 
