@@ -33,14 +33,22 @@ class Plan(models.Model):
 class ClientState(models.TextChoices):
     ACTIVE = "active", _("Active")
     SUSPENDED = "suspended", _("Suspended")
+    # Instead of a cut: a slow connection that still reaches the notice and client pages.
+    THROTTLED = "throttled", _("Reduced speed")
     CANCELLED = "cancelled", _("Cancelled")
     FREE = "free", _("Free")
 
 
 # The only state changes allowed (django-oscar's pipeline): anything else is refused.
 TRANSITIONS: dict[str, set[str]] = {
-    ClientState.ACTIVE: {ClientState.SUSPENDED, ClientState.CANCELLED, ClientState.FREE},
+    ClientState.ACTIVE: {
+        ClientState.SUSPENDED,
+        ClientState.THROTTLED,
+        ClientState.CANCELLED,
+        ClientState.FREE,
+    },
     ClientState.SUSPENDED: {ClientState.ACTIVE, ClientState.CANCELLED},
+    ClientState.THROTTLED: {ClientState.ACTIVE, ClientState.SUSPENDED, ClientState.CANCELLED},
     ClientState.CANCELLED: {ClientState.ACTIVE},
     ClientState.FREE: {ClientState.ACTIVE, ClientState.CANCELLED},
 }
