@@ -7,9 +7,13 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from wispbill.ops.files import tighten
+
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("WISPBILL_DATA_DIR", "./var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+# Files an older version left readable by everyone become the owner's alone.
+tighten(DATA_DIR)
 
 
 def _secret_key() -> str:
@@ -56,6 +60,7 @@ INSTALLED_APPS = [
     "wispbill.clients",
     "wispbill.automation",
     "wispbill.api",
+    "wispbill.ops",
 ]
 
 MIDDLEWARE = [
@@ -131,7 +136,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT.mkdir(mode=0o700, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

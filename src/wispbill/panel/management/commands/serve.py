@@ -62,6 +62,9 @@ class Command(BaseCommand):
                     "-",
                     "--graceful-timeout",
                     "10",
+                    # Its own files (sockets, worker heartbeats) are the owner's alone too.
+                    "--umask",
+                    "0o077",
                 ],
                 env=env,
                 preexec_fn=_die_with_parent,

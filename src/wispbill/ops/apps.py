@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OpsConfig(AppConfig):
+    """Running the product: the operator's commands (`wispbill <command>`), backups and the
+    data dir's files."""
+
+    name = "wispbill.ops"
+    verbose_name = _("Operations")
