@@ -17,6 +17,10 @@ DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 tighten(DATA_DIR)
 
 
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 def _secret_key() -> str:
     """The key from the environment, else one generated once and kept in the data dir."""
     if key := os.environ.get("WISPBILL_SECRET_KEY"):
@@ -36,10 +40,22 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("WISPBILL_DEBUG") == "1"
-ALLOWED_HOSTS = os.environ.get("WISPBILL_ALLOWED_HOSTS", "*").split(",")
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("WISPBILL_CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+# Loopback names unless told otherwise, so a forged Host header never ends up in the links
+# the API builds. The notice port answers any host (see NoticePortMiddleware).
+ALLOWED_HOSTS = _env_list("WISPBILL_ALLOWED_HOSTS") or [".localhost", "127.0.0.1", "[::1]"]
+CSRF_TRUSTED_ORIGINS = _env_list("WISPBILL_CSRF_TRUSTED_ORIGINS")
+
+# Behind a TLS proxy that sets X-Forwarded-Proto (and overwrites one sent by the browser).
+HTTPS = os.environ.get("WISPBILL_HTTPS") == "1"
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # A year, as `check --deploy` asks; WISPBILL_HSTS_SECONDS=300 while trying HTTPS out.
+    SECURE_HSTS_SECONDS = int(os.environ.get("WISPBILL_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -65,11 +81,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the notice port answers clients' redirected traffic for any host, over plain HTTP,
+    # so neither the host check nor the HTTPS redirect below may see those requests.
+    "wispbill.panel.middleware.NoticePortMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "wispbill.panel.middleware.NoticePortMiddleware",
     "wispbill.panel.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

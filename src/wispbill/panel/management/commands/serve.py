@@ -79,6 +79,11 @@ class Command(BaseCommand):
             f"wispbill is serving on http://{host}:{port}/ and the notice page on "
             f"port {notice_port} (Ctrl-C to stop)"
         )
+        # A request for any other host gets a 400: say which names work before someone wonders.
+        self.stdout.write(
+            f"The panel answers to {', '.join(settings.ALLOWED_HOSTS)} "
+            "(set WISPBILL_ALLOWED_HOSTS to reach it by another name)."
+        )
         stopping = False
 
         def stop(signum, frame):
