@@ -3,10 +3,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from wispbill.network.views import notice_page
+from wispbill.staff.views import PasswordChange
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="panel/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", PasswordChange.as_view(), name="password-change"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("aviso/", notice_page, name="notice"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -31,6 +31,11 @@ ACTION_LABELS = {
     "router.rules_installed": _("Firewall rules installed"),
     "staff.api_key_created": _("API key created"),
     "staff.api_key_revoked": _("API key revoked"),
+    "staff.password_changed": _("Own password changed"),
+    "login.failed": _("Failed login"),
+    "login.refused_locked": _("Login refused: username locked out"),
+    "login.locked_out": _("Username locked out after failed logins"),
+    "login.unlocked": _("Login unlocked"),
 }
 OBJECT_TYPE_LABELS = {
     "client": _("Client"),

@@ -153,6 +153,22 @@ def staff_update(
     return user
 
 
+@transaction.atomic
+def staff_password_change(*, actor, password: str) -> User:
+    """A staff member sets their own password (the panel checked the current one)."""
+    user = locked(User.objects).get(pk=actor.pk)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password1": list(exc.messages)}) from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        actor=user, action="staff.password_changed", obj=user, changes={"password": ["***", "***"]}
+    )
+    return user
+
+
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
