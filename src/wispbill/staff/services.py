@@ -2,12 +2,15 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wispbill.audit.services import audit_record
@@ -216,4 +219,19 @@ def api_key_user(plain: str):
         return None
     if not key.user.is_active:
         return None
+    _touch(key)
     return key.user
+
+
+# last_used_at is kept to the minute, so reading the API does not write on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _touch(key: ApiKey) -> None:
+    now = timezone.now()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    # Conditional, so requests arriving together write once.
+    ApiKey.objects.filter(pk=key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    ).update(last_used_at=now)

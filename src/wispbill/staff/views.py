@@ -5,6 +5,7 @@ from django.contrib.auth.views import PasswordChangeView
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from wispbill.panel.views import FORBIDDEN, forbidden, run_service, status_for
@@ -129,6 +130,7 @@ class PasswordChange(PasswordChangeView):
 
 
 @login_required
+@never_cache
 @require_POST
 def api_key_new(request, pk):
     if denied := _admin_only(request):
