@@ -25,3 +25,13 @@ document.querySelectorAll("[data-billing-type]").forEach((select) => {
   select.addEventListener("change", sync);
   sync();
 });
+// The language menu applies its choice at once (an inline onchange would break the CSP).
+document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
+  select.addEventListener("change", () => select.form.submit());
+});
+// A form that changes something hard to undo asks first: <form data-confirm="Question?">.
+document.querySelectorAll("form[data-confirm]").forEach((form) => {
+  form.addEventListener("submit", (e) => {
+    if (!window.confirm(form.dataset.confirm)) e.preventDefault();
+  });
+});
