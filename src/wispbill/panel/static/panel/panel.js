@@ -35,3 +35,16 @@ document.querySelectorAll("form[data-confirm]").forEach((form) => {
     if (!window.confirm(form.dataset.confirm)) e.preventDefault();
   });
 });
+// A zone filter follows the chosen router: only that router's zones are offered.
+document.querySelectorAll("select[data-zones-of]").forEach((router) => {
+  const zone = document.getElementById(router.dataset.zonesOf);
+  if (!zone) return;
+  const sync = () => {
+    zone.querySelectorAll("option[data-router]").forEach((option) => {
+      option.hidden = Boolean(router.value) && option.dataset.router !== router.value;
+      if (option.hidden && option.selected) zone.value = "";
+    });
+  };
+  router.addEventListener("change", sync);
+  sync();
+});
