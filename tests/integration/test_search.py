@@ -97,3 +97,29 @@ def test_bad_filters_are_a_400_in_the_api(admin_api):
         response = admin_api.get("/api/v1/clients/", params)
         assert response.status_code == 400, params
         assert list(response.json()) == list(params)
+
+
+def test_deep_pages_read_from_the_other_end_give_the_same_rows(admin, admin_api):
+    from wispbill.clients.models import Client
+    from wispbill.core.db import rows_between
+
+    ClientFactory.create_batch(11)
+    qs = Client.objects.order_by("name", "id")
+    expected = list(qs)
+    for start in range(0, 12):
+        for size in (1, 3, 5):
+            assert rows_between(qs, start, start + size, 11) == expected[start : start + size]
+    pages = [
+        [
+            row["id"]
+            for row in admin_api.get("/api/v1/clients/", {"limit": 4, "offset": o}).json()[
+                "results"
+            ]
+        ]
+        for o in (0, 4, 8)
+    ]
+    assert sum(pages, []) == sorted(c.pk for c in expected)
+    browser = Browser()
+    browser.force_login(admin)
+    last = browser.get("/clients/", {"page": 1}).content.decode()
+    assert all(c.name in last for c in expected)

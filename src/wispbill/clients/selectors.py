@@ -4,6 +4,7 @@ client, and whether its router holds what its state asks."""
 from django.db.models import Case, F, Q, QuerySet, When
 
 from wispbill.clients.models import BillingType, Client
+from wispbill.clients.search import containing
 from wispbill.core.models import fold
 from wispbill.core.switches import TASKS, Switches
 from wispbill.network.models import Enforcement, SyncStatus
@@ -23,8 +24,8 @@ def client_list(
     Search finds every word anywhere in the name, e-mail, phone, address or IP, ignoring case
     and accents (`gomez` finds "Gómez", `0.163` finds 172.16.0.163)."""
     qs = Client.objects.select_related("zone__router", "plan")
-    for word in fold(search).split():
-        qs = qs.filter(search_text__contains=word)
+    if words := fold(search).split():
+        qs = qs.filter(containing(words))
     if zone:
         qs = qs.filter(zone_id=zone)
     if router:

@@ -1,7 +1,11 @@
 from decimal import Decimal
+from html import escape
 
 from django import template
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+
+from wispbill.network.models import Router, Zone
 
 register = template.Library()
 
@@ -37,3 +41,33 @@ def money(value) -> str:
     amount = Decimal(value).quantize(Decimal("0.01"))
     sign = "-" if amount < 0 else ""
     return f"{sign}${abs(amount):,.2f}"
+
+
+@register.simple_tag
+def zone_options(selected="") -> str:
+    """The `<option>`s of a zone filter, one per zone with its router, built in one query and
+    plain string joins: a large ISP has a thousand zones on every list page."""
+    rows = Zone.objects.order_by("router__name", "name").values_list(
+        "id", "router_id", "router__name", "name"
+    )
+    chosen = str(selected)
+    return mark_safe(
+        "".join(
+            f'<option value="{pk}" data-router="{router_id}"'
+            f"{' selected' if str(pk) == chosen else ''}>{escape(rn)} · {escape(zn)}</option>"
+            for pk, router_id, rn, zn in rows
+        )
+    )
+
+
+@register.simple_tag
+def router_options(selected="") -> str:
+    """The `<option>`s of a router filter, in one query."""
+    chosen = str(selected)
+    rows = Router.objects.order_by("name").values_list("id", "name")
+    return mark_safe(
+        "".join(
+            f'<option value="{pk}"{" selected" if str(pk) == chosen else ""}>{escape(n)}</option>'
+            for pk, n in rows
+        )
+    )

@@ -12,7 +12,6 @@ from wispbill.billing.services.invoices import invoice_cancel as cancel_invoice
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
 from wispbill.core.db import to_id
-from wispbill.network.models import Zone
 from wispbill.panel.forms.billing import PaymentForm
 from wispbill.panel.views.base import paginate
 
@@ -38,7 +37,6 @@ def invoice_list(request):
             "query": query,
             "params": params,
             "statuses": InvoiceStatus.choices,
-            "zones": Zone.objects.select_related("router"),
         },
     )
 

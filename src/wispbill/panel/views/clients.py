@@ -23,7 +23,6 @@ from wispbill.clients.services import plans
 from wispbill.core.clock import today
 from wispbill.core.db import to_id
 from wispbill.core.switches import TASK_LABELS, TASKS
-from wispbill.network.models import Router, Zone
 from wispbill.panel.forms.billing import InvoiceDateForm, PaymentForm, PromiseForm
 from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
 from wispbill.panel.views.base import FORBIDDEN, paginate, run_service, status_for
@@ -65,8 +64,6 @@ def client_list(request):
             "page_obj": page,
             "query": query,
             "params": params,
-            "zones": Zone.objects.select_related("router"),
-            "routers": Router.objects.all(),
             "states": ClientState.choices,
             "billing_types": BillingType.choices,
             "tasks": TASK_LABELS.items(),
