@@ -91,7 +91,8 @@ def bulk_insert(
         ", ".join(["%s"] * len(columns)),
         " ON CONFLICT DO NOTHING" if ignore_conflicts else "",
     )
-    converters = [(i, _converter(column)) for i, column in enumerate(columns)]
+    ops = connection.ops  # resolved once: the proxy costs a lookup per use
+    converters = [(i, _converter(column, ops)) for i, column in enumerate(columns)]
     converters = [(i, convert) for i, convert in converters if convert is not None]
     params = [_converted(row, converters) if converters else tuple(row) for row in rows]
     if params:
@@ -100,7 +101,7 @@ def bulk_insert(
     return len(params)
 
 
-def _converter(column):
+def _converter(column, ops):
     """What a value needs before the driver takes it: JSON, dates and timestamps get the
     backend's adaptation (SQLite keeps text); money and booleans pass as they are. Rows of a
     batch often share one object (the run's timestamp, a cycle's dates, the reason values),
@@ -109,12 +110,12 @@ def _converter(column):
     if kind == "JSONField":
 
         def adapt(value):
-            return connection.ops.adapt_json_value(value, column.encoder)
+            return ops.adapt_json_value(value, column.encoder)
 
     elif kind == "DateTimeField":
-        adapt = connection.ops.adapt_datetimefield_value
+        adapt = ops.adapt_datetimefield_value
     elif kind == "DateField":
-        adapt = connection.ops.adapt_datefield_value
+        adapt = ops.adapt_datefield_value
     else:
         return None
     last = [object(), None]
