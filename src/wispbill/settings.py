@@ -1,4 +1,4 @@
-"""One settings module, driven by the environment variables of CONTRACT.md."""
+"""One settings module, driven by the environment variables of docs/contract.md."""
 
 import os
 import secrets
