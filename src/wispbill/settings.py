@@ -237,6 +237,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"SyncStatusEnum": ["ok", "pending", "error"]},
 }
 
+# With PostgreSQL and Redis the scheduled daily run is shared among the task consumers, in
+# parts of about this many clients.
+WISPBILL_RUN_PART_CLIENTS = int(os.environ.get("WISPBILL_RUN_PART_CLIENTS", "5000"))
+
 _redis_url = os.environ.get("REDIS_URL")
 HUEY = {
     "name": "wispbill",

@@ -78,6 +78,16 @@ class Scope:
             )
         return cls(zones=Zone.objects.all(), own=own, all_clients=Client.objects.all())
 
+    @classmethod
+    def of_zones(cls, zone_ids: list[int]) -> "Scope":
+        """A group of zones: their zone-billed and their own-billing clients."""
+        clients = Client.objects.filter(zone_id__in=zone_ids)
+        return cls(
+            zones=Zone.objects.filter(pk__in=zone_ids),
+            own=clients.filter(billing_type=BillingType.OWN),
+            all_clients=clients,
+        )
+
     def clients(self) -> QuerySet:
         return self.all_clients
 
