@@ -78,26 +78,38 @@ def bulk_insert(
     *,
     ignore_conflicts: bool = False,
 ) -> int:
-    """Insert plain rows (values in `fields` order) with the database driver's executemany:
-    no model instances, no per-row SQL. For the large writes of the daily run and the mass
-    updates, where the ORM's per-object cost would dominate. Returns the count of rows sent
-    (with `ignore_conflicts`, rows a unique constraint refuses are skipped silently)."""
+    """Insert plain rows (values in `fields` order) through the driver's bulk path (COPY on
+    PostgreSQL, executemany elsewhere): no model instances, no per-row SQL. For the large
+    writes of the daily run and the mass updates, where the ORM's per-object cost would
+    dominate. Returns the count of rows sent (with `ignore_conflicts`, rows a unique
+    constraint refuses are skipped silently)."""
     opts = model._meta
     columns = [opts.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({}){}".format(
-        quote(opts.db_table),
-        ", ".join(quote(column.column) for column in columns),
-        ", ".join(["%s"] * len(columns)),
-        " ON CONFLICT DO NOTHING" if ignore_conflicts else "",
-    )
+    table = quote(opts.db_table)
+    names = ", ".join(quote(column.column) for column in columns)
     ops = connection.ops  # resolved once: the proxy costs a lookup per use
     converters = [(i, _converter(column, ops)) for i, column in enumerate(columns)]
     converters = [(i, convert) for i, convert in converters if convert is not None]
     params = [_converted(row, converters) if converters else tuple(row) for row in rows]
-    if params:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+    if not params:
+        return 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not ignore_conflicts:
+            # COPY: PostgreSQL's own bulk path, several times faster than executemany.
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                "INSERT INTO {} ({}) VALUES ({}){}".format(
+                    table,
+                    names,
+                    ", ".join(["%s"] * len(columns)),
+                    " ON CONFLICT DO NOTHING" if ignore_conflicts else "",
+                ),
+                params,
+            )
     return len(params)
 
 
