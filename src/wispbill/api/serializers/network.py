@@ -7,7 +7,6 @@ from wispbill.api.serializers.common import (
     StrictMixin,
     SwitchesSerializer,
 )
-from wispbill.core.schedule import BillingSchedule
 from wispbill.core.switches import Switches
 from wispbill.network import services
 from wispbill.network.models import Router, SyncStatus, Zone
@@ -57,7 +56,7 @@ class ZoneSerializer(StrictMixin, ModelSerializer):
             actor=self.context["request"].user,
             router=validated_data["router"],
             name=validated_data["name"],
-            schedule=BillingSchedule(**validated_data["schedule"]),
+            schedule=validated_data["schedule"],
             switches=Switches().replace(**switches) if switches else None,
         )
 
@@ -67,7 +66,7 @@ class ZoneSerializer(StrictMixin, ModelSerializer):
             actor=self.context["request"].user,
             zone=instance,
             name=validated_data.get("name"),
-            schedule=BillingSchedule(**schedule) if schedule else None,
+            schedule=schedule,
             switches=validated_data.get("switches"),
         )
 

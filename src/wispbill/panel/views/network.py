@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from wispbill.audit.models import AuditEvent
 from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.models import BillingType
-from wispbill.core.schedule import DEFAULT, BillingSchedule
+from wispbill.core.schedule import DEFAULT
 from wispbill.core.switches import Switches
 from wispbill.network import services
 from wispbill.network.baseline import baseline_install, baseline_plan
@@ -110,7 +110,7 @@ def _zone_from_form(form: ZoneForm):
     schedule = schedule_values(form)
     if form.errors or schedule is None:
         return None, None
-    return BillingSchedule(**schedule), switch_values(form.cleaned_data)
+    return schedule, switch_values(form.cleaned_data)
 
 
 def _zone_post(request, prefix: str, save):
