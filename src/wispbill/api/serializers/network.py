@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from wispbill.api.serializers.common import (
+    IdRelatedField,
     ModelSerializer,
     ScheduleSerializer,
     StrictMixin,
@@ -77,3 +78,23 @@ class ReconcileResultSerializer(serializers.Serializer):
     failed = serializers.ListField(child=serializers.DictField())
     sync_status = serializers.ChoiceField(choices=SyncStatus.values)
     last_sync_at = serializers.DateTimeField(allow_null=True)
+
+
+class RouterImportSerializer(StrictMixin, serializers.Serializer):
+    zone = IdRelatedField(queryset=Zone.objects.all())
+    confirm = serializers.BooleanField(required=False, default=False)
+
+
+class ImportPreviewSerializer(serializers.Serializer):
+    plans = serializers.ListField(child=serializers.DictField())
+    clients = serializers.ListField(child=serializers.DictField())
+    conflicts = serializers.ListField(child=serializers.DictField())
+    already_managed = serializers.IntegerField()
+
+
+class ImportResultSerializer(serializers.Serializer):
+    plans_created = serializers.IntegerField()
+    clients_created = serializers.IntegerField()
+    objects_adopted = serializers.IntegerField()
+    adoption_failed = serializers.ListField(child=serializers.CharField())
+    conflicts = serializers.ListField(child=serializers.DictField())

@@ -21,7 +21,7 @@ from wispbill.clients.models import (
     SuspensionReason,
 )
 from wispbill.clients.selectors import client_cut_action, client_effective_switches
-from wispbill.clients.services.access import access_check
+from wispbill.clients.services.access import access_check, access_errors
 from wispbill.clients.signals import reactivated_by_hand
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import jsonable, locked
@@ -164,8 +164,17 @@ def client_new(
     if validate:
         access_check(client, password=pppoe_password)
         client.full_clean()
-    else:
-        client.full_clean(exclude=["zone", "plan"], validate_unique=False)
+        return client, switch_diff
+    errors = access_errors(client, password=pppoe_password)
+    try:
+        # The schedule and access rules were checked above; the database holds the rest.
+        client.full_clean(
+            exclude=["zone", "plan"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as exc:
+        errors = {**exc.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
     return client, switch_diff
 
 
