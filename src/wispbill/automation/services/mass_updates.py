@@ -36,7 +36,7 @@ def _check(*, zone: Zone | None, all_zones: bool, values: dict[str, Any]) -> Non
     elif not all_zones and zone is None:
         errors["zone"] = [_('Choose a zone or "all zones".')]
     if not values:
-        errors["__all__"] = [_("Choose at least one task to turn on or off.")]
+        errors["__all__"] = [_("Choose at least one task to turn on or off, or what the cut does.")]
     unknown = sorted(set(values) - set(MASS_FIELDS))
     if unknown:
         errors["__all__"] = [_("Unknown field: %(name)s.") % {"name": ", ".join(unknown)}]

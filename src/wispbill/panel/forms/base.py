@@ -179,7 +179,9 @@ class BillingFieldsMixin:
         self.fields.update(schedule_fields(required=self.schedule_required))
         self.fields.update(switch_fields())
         lock_switches(self, can_toggle)
-        self.fields["throttle_kbps"].widget.attrs["data-throttle-speed"] = "cut_action"
+        # The reduced speed only matters when the cut reduces the speed (panel.js).
+        self.fields["cut_action"].widget.attrs["data-cut-action"] = ""
+        self.fields["throttle_kbps"].widget.attrs["data-throttle-speed"] = ""
 
     @property
     def schedule_bound_fields(self):
