@@ -40,11 +40,15 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
         yield values[start : start + size]
 
 
-def clients_check_many(*, actor: User | None, rows: list[dict]) -> tuple[list, dict]:
+def clients_check_many(
+    *, actor: User | None, rows: list[dict], numbers: list[int] | None = None
+) -> tuple[list, dict]:
     """Build every row as `client_new` would (a missing permission refuses them all) and find
     what is wrong with each, the unique IP and PPPoE username included, against the database
-    and against the other rows. Returns the unsaved clients (None where refused) and the
+    and against the other rows (named by `numbers`, such as a spreadsheet's row numbers;
+    by position from 1 otherwise). Returns the unsaved clients (None where refused) and the
     errors by row."""
+    numbers = numbers or list(range(1, len(rows) + 1))
     built: list[Client | None] = []
     errors: dict[int, dict[str, list[str]]] = {}
     for index, fields in enumerate(rows):
@@ -70,7 +74,7 @@ def clients_check_many(*, actor: User | None, rows: list[dict]) -> tuple[list, d
             refuse(
                 index,
                 "ip",
-                _("Row %(n)s has the same IP address.") % {"n": first_ip[client.ip] + 1},
+                _("Row %(n)s has the same IP address.") % {"n": numbers[first_ip[client.ip]]},
             )
         else:
             first_ip[client.ip] = index
@@ -81,7 +85,7 @@ def clients_check_many(*, actor: User | None, rows: list[dict]) -> tuple[list, d
                     index,
                     "pppoe_username",
                     _("Row %(n)s has the same PPPoE username on this router.")
-                    % {"n": first_user[key] + 1},
+                    % {"n": numbers[first_user[key]]},
                 )
             else:
                 first_user[key] = index

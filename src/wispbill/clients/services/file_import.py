@@ -278,7 +278,9 @@ def clients_file_preview(
     if not rows:
         return FilePreview(rows=[], errors=[_("The file has no rows of clients.")])
     readable = [row for row in rows if row.fields is not None]
-    _built, found = clients_check_many(actor=actor, rows=[row.fields for row in readable])
+    _built, found = clients_check_many(
+        actor=actor, rows=[row.fields for row in readable], numbers=[row.line for row in readable]
+    )
     for index, messages in found.items():
         for name, texts in messages.items():
             readable[index].errors.setdefault(name, []).extend(texts)
