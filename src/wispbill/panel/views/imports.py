@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from wispbill.clients.services.file_import import (
     COLUMNS,
@@ -31,6 +32,8 @@ from wispbill.staff.permissions import (
 )
 
 PREVIEW_ROWS = 500  # rows a preview table shows; the counts cover them all
+# The columns a preview shows: enough to recognise a row beside its errors.
+SHOWN_COLUMNS = ["name", "ip", "zone", "plan", "access", "pppoe_username"]
 
 
 @login_required
@@ -71,8 +74,8 @@ def _imported(request, router, result: dict) -> None:
     messages.success(
         request,
         _(
-            "%(clients)s clients and %(plans)s plans imported from %(router)s; %(objects)s "
-            "router objects are wispbill's now. Set the price of the new plans."
+            "Imported from %(router)s: clients %(clients)s, new plans %(plans)s, router "
+            "objects taken over %(objects)s. Set the price of the new plans."
         )
         % {
             "clients": result["clients_created"],
@@ -110,7 +113,11 @@ def clients_import(request):
             clients = clients_file_import(
                 actor=request.user, data=data, filename=filename, zone=zone
             )
-            messages.success(request, _("%(n)s clients imported.") % {"n": len(clients)})
+            count = len(clients)
+            messages.success(
+                request,
+                ngettext("%(n)s client imported.", "%(n)s clients imported.", count) % {"n": count},
+            )
             return redirect("panel:client-list")
         preview = clients_file_preview(actor=request.user, data=data, filename=filename, zone=zone)
     except PermissionDenied as exc:
@@ -124,7 +131,7 @@ def clients_import(request):
         encoded=base64.b64encode(data).decode(),
         filename=filename,
         zone=zone,
-        headers=[c for c in COLUMNS if c != "pppoe_password"],
+        headers=SHOWN_COLUMNS,
     )
     return render(request, "clients/client_import.html", context, status=200 if preview.ok else 400)
 
