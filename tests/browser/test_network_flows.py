@@ -7,16 +7,8 @@ from playwright.sync_api import expect
 from tests.browser.conftest import login
 from tests.factories import PlanFactory, RouterFactory, UserFactory, ZoneFactory
 from wispbill.clients.models import Client
-from wispbill.network.emulator import RouterOSEmulator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def emulator():
-    router = RouterOSEmulator(username="wispbill", password="s3cret").start()
-    yield router
-    router.stop()
 
 
 def test_the_client_form_shows_the_pppoe_fields_only_for_pppoe(page):

@@ -198,3 +198,19 @@ def test_a_router_that_fails_while_taking_over_leaves_nothing_imported(
         inventory = driver.read_inventory(("Moroso",))
     assert not any(s.owned for s in inventory.secrets)
     assert not any(q.owned for q in inventory.queues)
+
+
+def test_a_disabled_secret_is_suspended_only_where_cuts_disable_secrets(
+    admin_api, mikrotik, zone, emulator
+):
+    emulator.add_secret("carla", "pw", remote_address="172.16.0.9", disabled=True)
+    emulator.add_queue("carla", "172.16.0.9/32", "1M/5M")
+    answer = _import(admin_api, mikrotik, zone, confirm=False)
+    assert answer["clients"] == []
+    assert [c["code"] for c in answer["conflicts"]] == ["disabled_secret"]
+    mikrotik.pppoe_cut = "disable_secret"
+    mikrotik.save()
+    _import(admin_api, mikrotik, zone, confirm=True)
+    carla = Client.objects.get(ip="172.16.0.9")
+    assert carla.state == "suspended"
+    assert emulator.secrets()["carla"]["disabled"] == "true"  # still cut after the sync

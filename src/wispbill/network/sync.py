@@ -62,8 +62,11 @@ def routers_mark_pending(router_ids: set[int]) -> list[int]:
     return enforced
 
 
-def provisioning_plan(desired: Desired, held: Provisioned) -> tuple[ProvisioningPlan, list]:
-    """The provisioning diff, and the (address, message) of each client it cannot provision.
+def provisioning_plan(
+    desired: Desired, held: Provisioned
+) -> tuple[ProvisioningPlan, list, dict[tuple[str, str], str]]:
+    """The provisioning diff, the (address, message) of each client it cannot provision, and
+    which client address each object of the diff serves (for the router's own refusals).
     Before diffing: a queue wispbill owns keeps the name the router has for it (an adopted
     queue keeps the operator's name; the comment, not the name, says whose it is), and a
     secret whose password wispbill does not know keeps the router's."""
@@ -97,7 +100,7 @@ def provisioning_plan(desired: Desired, held: Provisioned) -> tuple[Provisioning
                 NOT_OURS.format(kind=kind, name=conflict.name),
             )
         )
-    return plan, problems
+    return plan, problems, address
 
 
 def _addresses(secrets: list[Secret], queues: list[Queue]) -> dict[tuple[str, str], str]:
@@ -140,10 +143,10 @@ def router_push(router: Router, *, desired: Desired, claimed_only: bool = False)
             plan = plan_changes(desired=desired.entries, actual=actual)
             result = driver.apply(plan) if not plan.empty else None
             if router.provisioning:
-                prov_plan, problems = provisioning_plan(desired, driver.read_provisioning())
+                held = driver.read_provisioning()
+                prov_plan, problems, address = provisioning_plan(desired, held)
                 if not prov_plan.empty:
                     provisioned = driver.apply_provisioning(prov_plan)
-                address = _addresses(list(desired.secrets), list(desired.queues))
                 problems += [
                     (_failed_address(subject, address), message)
                     for subject, message in provisioned.failed
@@ -161,7 +164,7 @@ def router_push(router: Router, *, desired: Desired, claimed_only: bool = False)
     common = {
         "last_sync_at": timezone.now(),
         "sync_failures": 0,
-        "failed_addresses": sorted({address for address, _m in failed}),
+        "failed_addresses": sorted({address for address, _m in failed if address}),
         "last_error": "; ".join(f"{a}: {m}" for a, m in failed[:5]),
     }
     # A change that arrived while we worked keeps the router pending: its push is queued.

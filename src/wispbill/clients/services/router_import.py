@@ -244,6 +244,20 @@ def _client(found: _Candidate, entries: list, router: Router, profiles: dict, co
         )
         return None
     secret = found.secrets[0] if found.secrets else None
+    if secret and secret.disabled and not router.disables_secrets:
+        # Taken over, the secret would be enabled (this router cuts through the list): a
+        # client cut by hand could get its service back before the cut rules are in place.
+        conflict(
+            "disabled_secret",
+            ip,
+            _(
+                "The secret %(name)s is disabled, but this router cuts PPPoE clients through "
+                "the address list: put %(ip)s in the cut list (or choose to cut by disabling "
+                "secrets, with provisioning) and import again."
+            )
+            % {"name": readable(secret.name), "ip": ip},
+        )
+        return None
     queue = found.queues[0] if found.queues else None
     lease = found.leases[0] if found.leases else None
     if len(found.leases) > 1:
@@ -272,6 +286,7 @@ def _client(found: _Candidate, entries: list, router: Router, profiles: dict, co
     name = next((readable(n).strip() for n in names if n and n.strip()), ip)
     state = ClientState.ACTIVE
     if router.cut_list in lists or (secret and secret.disabled):
+        # In the cut list, or (where cuts disable secrets) with its secret disabled.
         state = ClientState.SUSPENDED
     elif router.throttle_list in lists:
         state = ClientState.THROTTLED

@@ -12,36 +12,11 @@ import librouteros
 from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.models import Access, Client, ClientState, Plan
 from wispbill.clients.services.router_import import router_import_confirm, router_import_preview
-from wispbill.core.models import BillingMode
 from wispbill.network.emulator import RouterOSEmulator
-from wispbill.network.models import Enforcement, Router, Zone
-from wispbill.ops.benchmarks.common import PREFIX
+from wispbill.network.models import Router, Zone
+from wispbill.ops.benchmarks.common import PREFIX, emulated_router
 
 NAME = f"{PREFIX}provisioned"
-
-
-def _router(emulator: RouterOSEmulator, name: str) -> tuple[Router, Zone]:
-    Router.objects.filter(name=name).delete()
-    router = Router(
-        name=name,
-        host="127.0.0.1",
-        api_port=emulator.port,
-        username="bench",
-        enforcement=Enforcement.MIKROTIK,
-        provisioning=True,
-    )
-    router.password = "bench"
-    router.save()
-    zone = Zone.objects.create(
-        router=router,
-        name="Zona emulada",
-        billing_mode=BillingMode.PREPAID,
-        pay_day=1,
-        invoice_lead_days=5,
-        notice_offset_days=0,
-        grace_days=3,
-    )
-    return router, zone
 
 
 def _drop(name: str) -> None:
@@ -101,7 +76,7 @@ def time_provisioning(*, clients: int, rtt: float, repeat: int) -> dict:
         for _ in range(repeat):
             emulator = RouterOSEmulator(username="bench", password="bench", rtt=rtt).start()
             try:
-                router, zone = _router(emulator, NAME)
+                router, zone = emulated_router(emulator.port, NAME, provisioning=True)
                 _clients(zone, clients)
                 start = time.perf_counter()
                 first = router_reconcile(router)
@@ -157,7 +132,7 @@ def time_import(*, clients: int, rtt: float, repeat: int) -> dict:
             emulator = RouterOSEmulator(username="bench", password="bench", rtt=rtt).start()
             try:
                 _hand_made(emulator, clients)
-                router, zone = _router(emulator, IMPORT_NAME)
+                router, zone = emulated_router(emulator.port, IMPORT_NAME, provisioning=True)
                 start = time.perf_counter()
                 proposal = router_import_preview(actor=None, router=router, zone=zone)
                 previews.append(time.perf_counter() - start)
