@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up wispbill on the embedded default (SQLite, no other service), load the demo ISP and
-# serve it on http://localhost:${PORT:-8000}/ until Ctrl-C.
+# serve it on http://localhost:${PORT:-8000}/ until Ctrl-C. The demo's MikroTik is the RouterOS
+# API emulator on 127.0.0.1:${EMULATOR_PORT:-18728}, started here and stopped with the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,8 +18,11 @@ python3 -m venv .venv
 .venv/bin/pip install --quiet -e .
 
 .venv/bin/wispbill migrate --verbosity 0
-if ! .venv/bin/wispbill demo; then
+.venv/bin/wispbill routeros-emulator --port "${EMULATOR_PORT:-18728}" --seed-demo &
+emulator=$!
+trap 'kill "$emulator" 2>/dev/null || true' EXIT
+if ! .venv/bin/wispbill demo --emulator-port "${EMULATOR_PORT:-18728}"; then
   echo "Keeping the data already in ${WISPBILL_DATA_DIR:-./var}."
 fi
 echo "Log in at http://localhost:${PORT:-8000}/ as admin/admin (or staff/staff)."
-exec .venv/bin/wispbill serve --port "${PORT:-8000}"
+.venv/bin/wispbill serve --port "${PORT:-8000}"

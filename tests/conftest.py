@@ -3,6 +3,7 @@ from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
+from wispbill.network.emulator import RouterOSEmulator
 from wispbill.staff.services import api_key_create
 
 pytest_plugins = ["tests.messaging_fixtures"]
@@ -57,3 +58,11 @@ def staff_api(staff):
 @pytest.fixture
 def toggler_api(toggler):
     return _api(toggler)
+
+
+@pytest.fixture
+def emulator():
+    """A RouterOS API emulator on loopback (user wispbill, password s3cret)."""
+    router = RouterOSEmulator(username="wispbill", password="s3cret").start()
+    yield router
+    router.stop()

@@ -73,3 +73,5 @@ class OwnClientFactory(ClientFactory):
     invoice_lead_days = 5
     notice_offset_days = 1
     grace_days = 3
+    cut_action = "suspend"
+    throttle_kbps = 512

@@ -78,7 +78,8 @@ def test_new_zone_starts_with_every_task_on(admin_api):
     )
     assert response.status_code == 201, response.json()
     assert response.json()["periodic_tasks"] == {"invoices": True, "notices": True, "cuts": True}
-    assert response.json()["billing"] == SCHEDULE
+    # A schedule written without what the cut does gets the defaults: suspend, 512 kbps.
+    assert response.json()["billing"] == {**SCHEDULE, "cut_action": "suspend", "throttle_kbps": 512}
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,8 @@ def _client_post(client, **overrides) -> dict:
     data = {
         "name": client.name,
         "ip": client.ip,
+        "access": client.access,
+        "pppoe_username": client.pppoe_username,
         "email": "",
         "phone": "",
         "address": "",

@@ -1,14 +1,5 @@
 import pytest
 
-from wispbill.network.emulator import RouterOSEmulator
-
-
-@pytest.fixture
-def emulator():
-    router = RouterOSEmulator(username="wispbill", password="s3cret").start()
-    yield router
-    router.stop()
-
 
 @pytest.fixture
 def mikrotik(db, emulator):

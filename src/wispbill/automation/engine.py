@@ -32,6 +32,8 @@ from wispbill.network.models import Zone
 log = logging.getLogger(__name__)
 CHUNK = 500  # keeps every IN (...) list under SQLite's bound-variable limit
 REACTIVATIONS = "reactivations"
+# The clients the cut task slowed down instead of cutting (also among its "cuts").
+THROTTLES = "throttles"
 
 
 @dataclass
@@ -40,7 +42,8 @@ class RunSummary:
     dry_run: bool = False
     invoices_created: int = 0
     notices_shown: int = 0
-    clients_cut: int = 0
+    clients_cut: int = 0  # suspended or throttled: every client the cut task acted on
+    clients_throttled: int = 0  # of those, the ones whose speed was reduced instead
     clients_reactivated: int = 0
     errors: list = field(default_factory=list)
     no_cut_day: bool = False
@@ -97,7 +100,7 @@ class _Outcome:
     """What each task did, and where it failed: by zone, by own client, or everywhere ("*")."""
 
     acted: dict[str, list[int]] = field(
-        default_factory=lambda: {task: [] for task in (*TASKS, REACTIVATIONS)}
+        default_factory=lambda: {task: [] for task in (*TASKS, THROTTLES, REACTIVATIONS)}
     )
     failed: dict[str, dict] = field(default_factory=lambda: {task: {} for task in TASKS})
 
@@ -131,6 +134,7 @@ def run_day(
     summary.invoices_created = len(outcome.acted["invoices"])
     summary.notices_shown = len(outcome.acted["notices"])
     summary.clients_cut = len(outcome.acted["cuts"])
+    summary.clients_throttled = len(outcome.acted[THROTTLES])
     summary.clients_reactivated = len(outcome.acted[REACTIVATIONS])
     summary.acted = outcome.acted
     _record_task_states(day, scope, outcome)
@@ -213,9 +217,11 @@ def _step_notices(outcome, summary, clients, day) -> None:
 def _step_cuts(outcome, summary, clients, day, company) -> None:
     try:
         if not summary.no_cut_day:
-            outcome.acted["cuts"] = debt.clients_cut(
+            suspended, throttled = debt.clients_cut(
                 clients, day, company, on_batch=_messages(Kind.CUT)
             )
+            outcome.acted["cuts"] = suspended + throttled
+            outcome.acted[THROTTLES] = throttled
         outcome.acted[REACTIVATIONS] = debt.clients_come_back(clients, day)
     except Exception as exc:
         log.exception("cuts")

@@ -1,5 +1,6 @@
-"""The client's debt life, one place per rule: the notice, the cut, the reactivation and the
-payment promise. Each rule has a bulk entry point over a queryset (for the engine: a few
+"""The client's debt life, one place per rule: the notice, the cut (or, where the governing
+schedule says so, the throttle: reduced speed instead of no service), the reactivation and
+the payment promise. Each rule has a bulk entry point over a queryset (for the engine: a few
 queries per batch) and a single-row one (for staff actions and payments), and both use the
 same selection, so the panel, the API and the daily run can never disagree.
 
@@ -22,14 +23,14 @@ from wispbill.audit.services import actor_name_of, audit_record, audit_record_ma
 from wispbill.billing.models import Invoice
 from wispbill.billing.selectors import owed_subquery
 from wispbill.clients.enforcement import clients_changed, routers_changed
-from wispbill.clients.models import Client, ClientState, Promise, PromiseEndReason
+from wispbill.clients.models import RESTRICTED, Client, ClientState, Promise, PromiseEndReason
 from wispbill.clients.models import SuspensionReason as Why
-from wispbill.clients.selectors import clients_governed_by
+from wispbill.clients.selectors import clients_governed_by, clients_with_cut_action
 from wispbill.clients.services.clients import client_state_set
 from wispbill.clients.signals import reactivated_by_hand
 from wispbill.core.clock import business_day
 from wispbill.core.db import locked
-from wispbill.core.models import CompanySettings
+from wispbill.core.models import CompanySettings, CutAction
 
 BATCH = 500
 # Called inside a batch's transaction with its (client id, invoice id) pairs, so what the
@@ -38,6 +39,9 @@ BatchHook = Callable[[list[tuple[int, int]]], None]
 MAX_PROMISE_DAYS = 90
 NOTICE_REASON = gettext_noop("automatic: invoice unpaid on its notice date")
 CUT_REASON = gettext_noop("automatic: invoice %(id)s overdue since %(date)s")
+THROTTLE_REASON = gettext_noop(
+    "automatic: invoice %(id)s overdue since %(date)s; speed reduced instead of a cut"
+)
 COMEBACK_REASON = gettext_noop("automatic: nothing overdue left")
 
 
@@ -80,10 +84,10 @@ def cut_due(clients: QuerySet, day: date, company: CompanySettings) -> QuerySet:
 
 
 def comeback_due(clients: QuerySet, day: date) -> QuerySet:
-    """Clients the automatic cut suspended who want the service back on payment and owe
-    nothing overdue any more (a payment, an invoice cancelled)."""
+    """Clients the automatic cut suspended or throttled who want the service back on payment
+    and owe nothing overdue any more (a payment, an invoice cancelled)."""
     return clients.filter(
-        state=ClientState.SUSPENDED,
+        state__in=RESTRICTED,
         suspension_reason=Why.AUTOMATIC,
         auto_activate_on_payment=True,
     ).exclude(Exists(_invoices_of().overdue_on(day)))
@@ -146,16 +150,26 @@ def clients_cut(
     company: CompanySettings,
     *,
     on_batch: BatchHook | None = None,
-) -> list[int]:
-    """Suspend every client `cut_due` selects, once per invoice; `on_batch` gets, inside each
-    batch's transaction, the (client, oldest overdue invoice) pairs. Returns the clients
-    cut."""
+) -> tuple[list[int], list[int]]:
+    """Suspend every client `cut_due` selects — or reduce its speed, where its governing
+    schedule's `cut_action` is to throttle — once per invoice; `on_batch` gets, inside each
+    batch's transaction, the (client, oldest overdue invoice) pairs of both (the cut message
+    reads which it was from the client's state). Returns the clients suspended and the
+    clients throttled."""
     eligible = list(cut_due(clients, day, company).order_by("id").values_list("id", flat=True))
-    cut = []
+    suspended, throttled = [], []
     for batch in _batches(eligible):
         with transaction.atomic():
             # Only rows still active: a payment that landed meanwhile wins.
-            rows = _lock(batch, state=ClientState.ACTIVE)
+            rows = list(
+                locked(
+                    clients_with_cut_action(
+                        Client.objects.filter(pk__in=batch, state=ClientState.ACTIVE)
+                    )
+                )
+                .order_by("id")
+                .values_list("id", "name", "eff_cut_action")
+            )
             ids = [row[0] for row in rows]
             overdue = Invoice.objects.overdue_on(day).filter(client_id__in=ids)
             oldest = {
@@ -165,35 +179,48 @@ def clients_cut(
                 )
             }
             overdue.update(cut_on=day)
-            Client.objects.filter(pk__in=ids).update(
-                state=ClientState.SUSPENDED,
-                suspension_reason=Why.AUTOMATIC,
-                suspended_on=day,
-                updated_at=timezone.now(),
-            )
-            audit_record_many(
-                actor=None,
-                action=AuditAction.CLIENT_CUT,
-                object_type="client",
-                rows=(
-                    (
-                        row[0],
-                        row[1],
-                        {"state": [ClientState.ACTIVE, ClientState.SUSPENDED]},
-                        {
-                            "id": oldest[row[0]]["invoice"],
-                            "date": oldest[row[0]]["since"].isoformat(),
-                        },
-                    )
-                    for row in rows
+            now = timezone.now()
+            slow = [row for row in rows if row[2] == CutAction.THROTTLE]
+            cut = [row for row in rows if row[2] != CutAction.THROTTLE]
+            for group, state, action, reason, extra in (
+                (
+                    cut,
+                    ClientState.SUSPENDED,
+                    AuditAction.CLIENT_CUT,
+                    CUT_REASON,
+                    {"suspended_on": day},
                 ),
-                reason=CUT_REASON,
-            )
+                (slow, ClientState.THROTTLED, AuditAction.CLIENT_THROTTLED, THROTTLE_REASON, {}),
+            ):
+                if not group:
+                    continue
+                Client.objects.filter(pk__in=[row[0] for row in group]).update(
+                    state=state, suspension_reason=Why.AUTOMATIC, updated_at=now, **extra
+                )
+                audit_record_many(
+                    actor=None,
+                    action=action,
+                    object_type="client",
+                    rows=(
+                        (
+                            row[0],
+                            row[1],
+                            {"state": [ClientState.ACTIVE, state]},
+                            {
+                                "id": oldest[row[0]]["invoice"],
+                                "date": oldest[row[0]]["since"].isoformat(),
+                            },
+                        )
+                        for row in group
+                    ),
+                    reason=reason,
+                )
             clients_changed(ids)
             if on_batch:
                 on_batch([(i, oldest[i]["invoice"]) for i in ids])
-        cut += ids
-    return cut
+        suspended += [row[0] for row in cut]
+        throttled += [row[0] for row in slow]
+    return suspended, throttled
 
 
 def clients_come_back(clients: QuerySet, day: date) -> list[int]:
@@ -202,22 +229,30 @@ def clients_come_back(clients: QuerySet, day: date) -> list[int]:
     back = []
     for batch in _batches(eligible):
         with transaction.atomic():
-            rows = _lock(batch, state=ClientState.SUSPENDED, suspension_reason=Why.AUTOMATIC)
-            ids = [row[0] for row in rows]
-            Client.objects.filter(pk__in=ids).update(
-                state=ClientState.ACTIVE,
-                suspension_reason="",
-                reactivated_on=day,
-                updated_at=timezone.now(),
+            rows = list(
+                locked(
+                    Client.objects.filter(
+                        pk__in=batch, state__in=RESTRICTED, suspension_reason=Why.AUTOMATIC
+                    )
+                )
+                .order_by("id")
+                .values_list("id", "name", "state")
             )
+            ids = [row[0] for row in rows]
+            now = timezone.now()
+            Client.objects.filter(pk__in=ids).update(
+                state=ClientState.ACTIVE, suspension_reason="", updated_at=now
+            )
+            # Only the end of a suspension counts for billing after a cut: a throttled client
+            # had service, and was invoiced.
+            Client.objects.filter(
+                pk__in=[row[0] for row in rows if row[2] == ClientState.SUSPENDED]
+            ).update(reactivated_on=day)
             audit_record_many(
                 actor=None,
                 action=AuditAction.CLIENT_REACTIVATED,
                 object_type="client",
-                rows=(
-                    (row[0], row[1], {"state": [ClientState.SUSPENDED, ClientState.ACTIVE]})
-                    for row in rows
-                ),
+                rows=((row[0], row[1], {"state": [row[2], ClientState.ACTIVE]}) for row in rows),
                 reason=COMEBACK_REASON,
             )
             clients_changed(ids)
@@ -234,10 +269,10 @@ def _locked_client(client: Client) -> Client:
 
 @transaction.atomic
 def client_cut(*, actor: User | None, client: Client, reason: str = "") -> Client:
-    """Suspend the service by hand, whatever the switches say."""
+    """Suspend the service by hand, whatever the switches say (a throttled client too)."""
     client = _locked_client(client)
-    if client.state != ClientState.ACTIVE:
-        raise ValidationError(_("Only an active client can be cut."))
+    if client.state not in (ClientState.ACTIVE, ClientState.THROTTLED):
+        raise ValidationError(_("Only an active client, or one at reduced speed, can be cut."))
     client_state_set(
         actor=actor,
         client=client,
@@ -251,11 +286,13 @@ def client_cut(*, actor: User | None, client: Client, reason: str = "") -> Clien
 
 @transaction.atomic
 def client_reactivate(*, actor: User | None, client: Client, reason: str = "") -> Client:
-    """Give the service back by hand. The automatic cut will not cut it again for the invoices
-    overdue now (unless a promise for them runs out unpaid)."""
+    """Give the service (or its full speed) back by hand. The automatic cut will not cut it
+    again for the invoices overdue now (unless a promise for them runs out unpaid)."""
     client = _locked_client(client)
-    if client.state != ClientState.SUSPENDED:
-        raise ValidationError(_("Only a suspended client can be reactivated."))
+    if client.state not in RESTRICTED:
+        raise ValidationError(
+            _("Only a suspended client, or one at reduced speed, can be reactivated.")
+        )
     client_state_set(
         actor=actor,
         client=client,
@@ -307,8 +344,9 @@ def client_clear_notice(*, actor: User | None, client: Client) -> Client:
 
 @transaction.atomic
 def client_promise(*, actor: User | None, client: Client, until: date) -> Client:
-    """A payment promise: no cut until that date; a suspended client gets the service back
-    now. If the promise runs out unpaid, the overdue invoices can be cut for again."""
+    """A payment promise: no cut until that date; a suspended or throttled client gets its
+    service back now. If the promise runs out unpaid, the overdue invoices can be cut for
+    again."""
     client = _locked_client(client)
     today = business_day()
     if until < today:
@@ -317,8 +355,10 @@ def client_promise(*, actor: User | None, client: Client, until: date) -> Client
         raise ValidationError(
             {"until": [_("A promise can last at most %(days)s days.") % {"days": MAX_PROMISE_DAYS}]}
         )
-    if client.state not in (ClientState.ACTIVE, ClientState.SUSPENDED):
-        raise ValidationError(_("Only an active or suspended client can make a promise."))
+    if client.state not in (ClientState.ACTIVE, *RESTRICTED):
+        raise ValidationError(
+            _("Only an active, suspended or reduced-speed client can make a promise.")
+        )
     Promise.objects.filter(client=client, ended_on__isnull=True).update(
         ended_on=today, end_reason=PromiseEndReason.REPLACED
     )
@@ -333,7 +373,7 @@ def client_promise(*, actor: User | None, client: Client, until: date) -> Client
         obj=client,
         changes={"promise_until": [before and before.isoformat(), until.isoformat()]},
     )
-    if client.state == ClientState.SUSPENDED:
+    if client.state in RESTRICTED:
         client_state_set(
             actor=actor,
             client=client,
@@ -349,7 +389,8 @@ def debt_changed(*, actor: User | None, client: Client, activate_service: bool |
     goes when no invoice calls for it, a settled debt ends the promise, and the service comes
     back — at once for a payment that asks for it (`activate_service` True); by the same rule
     as the daily run when the debt disappeared otherwise (None). A payment registered without
-    reactivation (False) keeps the client cut until someone gives the service back."""
+    reactivation (False) keeps the client cut (or throttled) until someone gives the service
+    back."""
     today = business_day()
     pending = Invoice.objects.pending().filter(client=client)
     if client.notice_active and not pending.noticeable_on(today).exists():
@@ -362,7 +403,7 @@ def debt_changed(*, actor: User | None, client: Client, activate_service: bool |
         )
         client.promise_until = None
         client.save(update_fields=["promise_until", "updated_at"])
-    if client.state != ClientState.SUSPENDED:
+    if client.state not in RESTRICTED:
         return
     if activate_service:
         client_state_set(

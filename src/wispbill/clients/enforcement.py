@@ -7,10 +7,14 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Q
 
-from wispbill.clients.models import Client, ClientState
+from wispbill.clients.models import Access, Client, ClientState
+from wispbill.clients.selectors import clients_with_cut_action
+from wispbill.core.secrets import decrypt
 from wispbill.network.models import Router
+from wispbill.network.provisioning import Queue, Secret, queue_name
 from wispbill.network.reconcile import Entry, client_comment
-from wispbill.network.sync import router_push, routers_mark_pending
+from wispbill.network.speeds import format_max_limit
+from wispbill.network.sync import Desired, router_push, routers_mark_pending
 
 CHUNK = 500  # keeps every IN (...) list under SQLite's bound-variable limit
 
@@ -47,20 +51,66 @@ def routers_of_clients(client_ids: Iterable[int]) -> set[int]:
     return routers
 
 
-def router_desired_state(router: Router) -> set[Entry]:
-    """The address-list entries the router must hold: its suspended clients in the cut list,
-    its clients with an active notice who still have service in the notice list."""
-    listed = Client.objects.filter(zone__router=router).filter(
-        Q(state=ClientState.SUSPENDED) | Q(state=ClientState.ACTIVE, notice_active=True)
-    )
-    return {
-        Entry(
-            router.cut_list if state == ClientState.SUSPENDED else router.notice_list,
-            ip,
-            client_comment(client_id),
+ROW = (
+    "id",
+    "name",
+    "ip",
+    "state",
+    "notice_active",
+    "access",
+    "pppoe_username",
+    "pppoe_password_encrypted",
+    "plan__upload_kbps",
+    "plan__download_kbps",
+    "eff_throttle_kbps",
+)
+
+
+def router_desired_state(router: Router) -> Desired:
+    """What the router must hold for its clients (CONTRACT.md, "Routers" and "Access types"):
+    - the cut list: its suspended clients, but for PPPoE clients whose secret is disabled
+      instead (on a router that keeps the secrets and cuts that way);
+    - the notice list: its clients with an active notice who still have service (active, or
+      throttled: the notice page is where a throttled client learns why it is slow);
+    - the reduced speed list: its throttled clients;
+    - with provisioning, a secret per PPPoE client (disabled while cut that way, and for a
+      cancelled client, who has no service) and a simple queue per client not cancelled, at
+      its plan's speed or, throttled, at the reduced speed (never above the plan's)."""
+    clients = Client.objects.filter(zone__router=router)
+    if not router.provisioning:
+        clients = clients.filter(
+            Q(state__in=(ClientState.SUSPENDED, ClientState.THROTTLED)) | Q(notice_active=True)
         )
-        for client_id, ip, state in listed.values_list("id", "ip", "state")
-    }
+    entries, secrets, queues = set(), [], []
+    usernames = set()
+    rows = clients_with_cut_action(clients).order_by("id").values_list(*ROW)
+    for cid, name, ip, state, notice, access, username, password, up, down, throttle in rows:
+        comment = client_comment(cid)
+        pppoe = access == Access.PPPOE
+        secret_off = state == ClientState.CANCELLED or (
+            state == ClientState.SUSPENDED and router.disables_secrets
+        )
+        if state == ClientState.SUSPENDED and not (pppoe and router.disables_secrets):
+            entries.add(Entry(router.cut_list, ip, comment))
+        elif state == ClientState.THROTTLED:
+            entries.add(Entry(router.throttle_list, ip, comment))
+        if notice and state in (ClientState.ACTIVE, ClientState.THROTTLED):
+            entries.add(Entry(router.notice_list, ip, comment))
+        if not router.provisioning:
+            continue
+        # Usernames are unique per router (the client service sees to it); a duplicate that
+        # slipped in anyway is left to the first client rather than failing the router.
+        if pppoe and username not in usernames:
+            usernames.add(username)
+            secrets.append(
+                Secret(username, decrypt(password), ip, disabled=secret_off, comment=comment)
+            )
+        if state == ClientState.CANCELLED:
+            continue
+        if state == ClientState.THROTTLED:
+            up, down = min(up, throttle), min(down, throttle)
+        queues.append(Queue(queue_name(cid, name), f"{ip}/32", format_max_limit(up, down), comment))
+    return Desired(entries=frozenset(entries), secrets=tuple(secrets), queues=tuple(queues))
 
 
 def router_reconcile(router: Router, *, claimed_only: bool = False) -> dict:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wispbill.core.clock import today
 from wispbill.core.models import ScheduleFields, SwitchFields, folded, schedule_constraints
+from wispbill.core.secrets import decrypt, encrypt
 
 
 class Plan(models.Model):
@@ -56,9 +57,14 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+# A client whose service is cut or slowed down for its debt: what payment, promise and
+# reactivation end.
+RESTRICTED = (ClientState.SUSPENDED, ClientState.THROTTLED)
+
+
 class SuspensionReason(models.TextChoices):
-    """Why a suspended client is suspended: the automatic cut is undone by payment, a manual
-    cut only by hand."""
+    """Why a suspended or throttled client is: the automatic cut (or throttle) is undone by
+    payment, a manual one only by hand."""
 
     AUTOMATIC = "automatic", _("Automatic cut")
     MANUAL = "manual", _("Manual cut")
@@ -69,6 +75,11 @@ class SuspensionReason(models.TextChoices):
 class BillingType(models.TextChoices):
     ZONE = "zone", _("Zone billing")
     OWN = "own", _("Own billing")
+
+
+class Access(models.TextChoices):
+    STATIC = "static", _("Static IP")
+    PPPOE = "pppoe", _("PPPoE")
 
 
 class PromiseEndReason(models.TextChoices):
@@ -84,6 +95,12 @@ class Client(ScheduleFields, SwitchFields):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), protocol="IPv4", unique=True)
+    access = models.CharField(
+        _("access"), max_length=6, choices=Access.choices, default=Access.STATIC
+    )
+    # Unique per router (checked by the client service: the router is the zone's).
+    pppoe_username = models.CharField(_("PPPoE username"), max_length=64, blank=True)
+    pppoe_password_encrypted = models.TextField(blank=True, editable=False)
     zone = models.ForeignKey(
         "network.Zone", on_delete=models.PROTECT, related_name="clients", verbose_name=_("zone")
     )
@@ -144,6 +161,12 @@ class Client(ScheduleFields, SwitchFields):
         indexes = [
             models.Index(fields=["name"]),
             models.Index(fields=["zone", "billing_type", "state"]),
+            # Finding a username on a router, for the check that keeps it unique there.
+            models.Index(
+                fields=["pppoe_username"],
+                condition=models.Q(access=Access.PPPOE),
+                name="client_pppoe_username",
+            ),
             # The states that are few (cut, throttled, cancelled, free): a partial index, so
             # the planner never walks it for the many active clients.
             models.Index(
@@ -156,6 +179,11 @@ class Client(ScheduleFields, SwitchFields):
             *schedule_constraints("client", required=False),
             models.CheckConstraint(condition=models.Q(credit__gte=0), name="client_credit_valid"),
             models.CheckConstraint(
+                condition=models.Q(access=Access.STATIC, pppoe_username="")
+                | (models.Q(access=Access.PPPOE) & ~models.Q(pppoe_username="")),
+                name="client_pppoe_has_username",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(billing_type=BillingType.ZONE, billing_mode__isnull=True)
                 | models.Q(billing_type=BillingType.OWN, billing_mode__isnull=False),
                 name="client_own_billing_has_schedule",
@@ -164,6 +192,14 @@ class Client(ScheduleFields, SwitchFields):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def pppoe_password(self) -> str:
+        return decrypt(self.pppoe_password_encrypted)
+
+    @pppoe_password.setter
+    def pppoe_password(self, value: str) -> None:
+        self.pppoe_password_encrypted = encrypt(value) if value else ""
 
     @property
     def is_own_billing(self) -> bool:

@@ -41,6 +41,27 @@ def client_list(
     return qs.order_by("name", "id")
 
 
+def client_cut_action(client: Client) -> tuple[str, int]:
+    """What the cut does to a client, and its reduced speed: its own schedule's for own
+    billing, its zone's otherwise."""
+    source = client if client.is_own_billing else client.zone
+    return source.cut_action, source.throttle_kbps
+
+
+def clients_with_cut_action(qs: QuerySet) -> QuerySet:
+    """Annotate `eff_cut_action` and `eff_throttle_kbps` in SQL, for the cut and the
+    routers."""
+    return qs.annotate(
+        **{
+            f"eff_{column}": Case(
+                When(billing_type=BillingType.OWN, then=F(column)),
+                default=F(f"zone__{column}"),
+            )
+            for column in ("cut_action", "throttle_kbps")
+        }
+    )
+
+
 def client_effective_switches(client: Client) -> Switches:
     """The switches that govern a client: its own for own billing, its zone's otherwise."""
     return client.switches if client.is_own_billing else client.zone.switches

@@ -40,6 +40,24 @@ class BillingMode(models.TextChoices):
     POSTPAID = sched.POSTPAID, _("Postpaid")
 
 
+class CutAction(models.TextChoices):
+    SUSPEND = sched.SUSPEND, _("Suspend the service")
+    THROTTLE = sched.THROTTLE, _("Reduce the speed")
+
+
+# The fields a mass update sets and undoes, by the name the API and forms use, and their
+# columns. Each has a revision counter (`<column>_rev`) bumped on every change, so an undo
+# can tell, field by field, whether anyone changed it since.
+MASS_FIELDS = {task: f"task_{task}" for task in TASKS} | {
+    "cut_action": "cut_action",
+    "throttle_kbps": "throttle_kbps",
+}
+
+
+def rev_column(field: str) -> str:
+    return f"{MASS_FIELDS[field]}_rev"
+
+
 # The column each field of a BillingSchedule is stored in.
 SCHEDULE_COLUMNS = {field: field for field in sched.FIELDS} | {"mode": "billing_mode"}
 
@@ -58,6 +76,13 @@ class ScheduleFields(models.Model):
         _("notice days after pay date"), null=True, blank=True
     )
     grace_days = models.PositiveSmallIntegerField(_("grace days"), null=True, blank=True)
+    cut_action = models.CharField(
+        _("on the cut date"), max_length=8, choices=CutAction.choices, null=True, blank=True
+    )
+    throttle_kbps = models.PositiveIntegerField(_("reduced speed (kbps)"), null=True, blank=True)
+    # Revisions of the schedule fields a mass update sets (see MASS_FIELDS).
+    cut_action_rev = models.PositiveIntegerField(default=0, editable=False)
+    throttle_kbps_rev = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         abstract = True
@@ -71,9 +96,14 @@ class ScheduleFields(models.Model):
         )
 
     def set_schedule(self, schedule: sched.BillingSchedule | None) -> None:
+        """Set the schedule's columns, bumping the revision of each mass-update field that
+        changes, so an undo leaves a value someone set since."""
         values = schedule.as_dict() if schedule else {}
         for field, column in SCHEDULE_COLUMNS.items():
-            setattr(self, column, values.get(field))
+            value = values.get(field)
+            if field in MASS_FIELDS and getattr(self, column) != value:
+                setattr(self, rev_column(field), getattr(self, rev_column(field)) + 1)
+            setattr(self, column, value)
 
 
 def schedule_constraints(prefix: str, required: bool) -> list[models.CheckConstraint]:
@@ -84,24 +114,20 @@ def schedule_constraints(prefix: str, required: bool) -> list[models.CheckConstr
         if low != 0:  # a lower bound of 0 is the unsigned column's own
             bounds[f"{column}__gte"] = low
         bounds[f"{column}__lte"] = high
-    ranges = models.Q(**bounds) & models.Q(notice_offset_days__lte=models.F("grace_days"))
+    # Every column set (a NULL would pass the range checks: SQL counts it as unknown).
+    present = {f"{column}__isnull": False for column in SCHEDULE_COLUMNS.values()}
+    ranges = (
+        models.Q(**present, **bounds)
+        & models.Q(notice_offset_days__lte=models.F("grace_days"))
+        & models.Q(cut_action__in=sched.CUT_ACTIONS)
+    )
     if required:
-        condition = ranges & models.Q(billing_mode__isnull=False)
+        condition = ranges
     else:
         condition = ranges | models.Q(
             **{f"{column}__isnull": True for column in SCHEDULE_COLUMNS.values()}
         )
     return [models.CheckConstraint(condition=condition, name=f"{prefix}_schedule_valid")]
-
-
-# The fields a mass update sets and undoes, by the name the API and forms use. Each has a
-# revision counter (`<column>_rev`) bumped on every change, so an undo can tell, field by
-# field, whether anyone changed it since.
-MASS_FIELDS = {task: f"task_{task}" for task in TASKS}
-
-
-def rev_column(field: str) -> str:
-    return f"{MASS_FIELDS[field]}_rev"
 
 
 class SwitchFields(models.Model):

@@ -10,19 +10,38 @@ from django.utils.translation import gettext as _
 PREPAID = "prepaid"
 POSTPAID = "postpaid"
 MODES = (PREPAID, POSTPAID)
-FIELDS = ("mode", "pay_day", "invoice_lead_days", "notice_offset_days", "grace_days")
+# What the cut task does to a late client: suspend the service, or reduce its speed.
+SUSPEND = "suspend"
+THROTTLE = "throttle"
+CUT_ACTIONS = (SUSPEND, THROTTLE)
+FIELDS = (
+    "mode",
+    "pay_day",
+    "invoice_lead_days",
+    "notice_offset_days",
+    "grace_days",
+    "cut_action",
+    "throttle_kbps",
+)
+# The dates must always be given; what the cut does has a default, and a schedule written
+# without it (by a script older than the throttle) keeps the one it had.
+REQUIRED = FIELDS[:5]
 RANGES = {
     "pay_day": (1, 31),
     "invoice_lead_days": (1, 28),
     "notice_offset_days": (-28, 28),
     "grace_days": (0, 28),
+    # A reduced speed still has to load the notice and client pages.
+    "throttle_kbps": (64, 100_000),
 }
+OPTIONAL = {"cut_action": SUSPEND, "throttle_kbps": 512}
 DEFAULT = {
     "mode": PREPAID,
     "pay_day": 1,
     "invoice_lead_days": 5,
     "notice_offset_days": 0,
     "grace_days": 5,
+    **OPTIONAL,
 }
 
 
@@ -33,19 +52,27 @@ class BillingSchedule:
     invoice_lead_days: int
     notice_offset_days: int
     grace_days: int
+    cut_action: str = SUSPEND
+    throttle_kbps: int = OPTIONAL["throttle_kbps"]
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def throttles(self) -> bool:
+        return self.cut_action == THROTTLE
 
 
 def schedule_errors(values: dict) -> dict[str, list[str]]:
     """Every problem of a schedule, by field; empty when it is valid."""
     errors: dict[str, list[str]] = {}
-    for name in FIELDS:
+    for name in REQUIRED:
         if values.get(name) is None:
             errors.setdefault(name, []).append(_("This field is required."))
     if values.get("mode") is not None and values["mode"] not in MODES:
         errors.setdefault("mode", []).append(_('Must be "prepaid" or "postpaid".'))
+    if values.get("cut_action") is not None and values["cut_action"] not in CUT_ACTIONS:
+        errors.setdefault("cut_action", []).append(_('Must be "suspend" or "throttle".'))
     for name, (low, high) in RANGES.items():
         value = values.get(name)
         if value is None:
@@ -76,8 +103,17 @@ def schedule_errors(values: dict) -> dict[str, list[str]]:
     return errors
 
 
-def schedule_from(values: dict, field: str = "billing") -> BillingSchedule:
-    """A valid schedule from a dict of its fields, or a ValidationError under `field`."""
+def schedule_from(
+    values: dict, field: str = "billing", base: BillingSchedule | None = None
+) -> BillingSchedule:
+    """A valid schedule from a dict of its fields, or a ValidationError under `field`. What
+    the cut does, when left out, comes from `base` (the schedule being replaced), else from
+    the defaults."""
+    kept = base.as_dict() if base else OPTIONAL
+    values = {
+        **{name: kept[name] for name in OPTIONAL},
+        **{k: v for k, v in values.items() if v is not None},
+    }
     errors = schedule_errors(values)
     if errors:
         raise ValidationError(

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from wispbill.audit.services import audit_record
 from wispbill.billing.models import Invoice, Payment
-from wispbill.clients.models import Client
+from wispbill.clients.models import Client, ClientState
 from wispbill.messaging import tasks
 from wispbill.messaging.channels import off_reason
 from wispbill.messaging.company import company_settings
@@ -73,7 +73,9 @@ def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> 
     existing = set(
         Message.objects.filter(kind=kind, **{f"{field}__in": doc_ids}).values_list(field, "channel")
     )
-    clients = Client.objects.only("id", "name", "email", "phone", "language").in_bulk(client_ids)
+    clients = Client.objects.only("id", "name", "email", "phone", "language", "state").in_bulk(
+        client_ids
+    )
     documents = model.objects.in_bulk(doc_ids)
     opted_out = set(
         OptOut.objects.filter(client_id__in=client_ids).values_list("client_id", "channel")
@@ -101,6 +103,7 @@ def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> 
                 day=day,
                 link=portal_link(client_id, company=company).url,
                 instructions=company.payment_instructions,
+                throttled=client.state == ClientState.THROTTLED,
             )
         for target in targets:
             rows.append(

@@ -365,8 +365,9 @@ class RouterOSEmulator:
 
     # -- life ----------------------------------------------------------------------------
 
-    def start(self) -> "RouterOSEmulator":
-        self._listen(0)
+    def start(self, port: int = 0) -> "RouterOSEmulator":
+        """Listen on loopback: on `port`, or on a free one (see `.port`)."""
+        self._listen(port)
         return self
 
     def _listen(self, port: int) -> None:
@@ -540,7 +541,9 @@ class RouterOSEmulator:
                     ]
                 )
         except (ConnectionError, OSError):
-            pass
+            # The line is gone (or a test cut it): the client sees it closed at once.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         finally:
             closed.set()
             with cond:

@@ -59,14 +59,16 @@ ADOPTABLE = ("secret", "queue", "address", "lease")
 @dataclass(frozen=True)
 class Adoption:
     """Take one router object over: its comment becomes `comment` (which must start with
-    `wispbill:`), so reconciles own it from then on instead of adding a duplicate."""
+    `wispbill:`), so reconciles own it from then on instead of adding a duplicate. With
+    `undo`, give it back: `comment` is the one it had before."""
 
     kind: str  # one of ADOPTABLE
     id: str
     comment: str
+    undo: bool = False
 
     def __post_init__(self):
         if self.kind not in ADOPTABLE:
             raise ValueError(f"cannot adopt a {self.kind!r}: only {', '.join(ADOPTABLE)}")
-        if not self.comment.startswith(PREFIX):
+        if not self.undo and not self.comment.startswith(PREFIX):
             raise ValueError(f"an adopted object's comment must start with {PREFIX!r}")

@@ -2,7 +2,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.core.models import ScheduleFields, SwitchFields, schedule_constraints
+from wispbill.core.models import CutAction, ScheduleFields, SwitchFields, schedule_constraints
+from wispbill.core.schedule import OPTIONAL
 from wispbill.core.secrets import decrypt, encrypt
 from wispbill.network.tls import normalise_fingerprint
 
@@ -35,6 +36,11 @@ class Enforcement(models.TextChoices):
     NONE = "none", _("None (database only)")
 
 
+class PppoeCut(models.TextChoices):
+    ADDRESS_LIST = "address_list", _("Put them in the cut address list")
+    DISABLE_SECRET = "disable_secret", _("Disable the PPPoE secret and end the session")
+
+
 class SyncStatus(models.TextChoices):
     OK = "ok", _("In sync")
     PENDING = "pending", _("Pending")
@@ -64,6 +70,27 @@ class Router(models.Model):
     )
     cut_list = models.CharField(_("cut address list"), max_length=63, default="Moroso")
     notice_list = models.CharField(_("notice address list"), max_length=63, default="Aviso")
+    throttle_list = models.CharField(
+        _("reduced speed address list"), max_length=63, default="Reducido"
+    )
+    provisioning = models.BooleanField(
+        _("keep PPPoE secrets and simple queues"),
+        default=False,
+        help_text=_(
+            "wispbill creates and keeps each client's PPPoE secret and a simple queue at its "
+            "plan's speed. Leave it off if the speeds are shaped elsewhere (an OLT, LibreQoS)."
+        ),
+    )
+    pppoe_cut = models.CharField(
+        _("how PPPoE clients are cut"),
+        max_length=14,
+        choices=PppoeCut.choices,
+        default=PppoeCut.ADDRESS_LIST,
+        help_text=_(
+            "Disabling the secret needs the PPPoE secrets kept by wispbill; without it, PPPoE "
+            "clients are cut through the address list."
+        ),
+    )
     sync_status = models.CharField(
         max_length=8, choices=SyncStatus.choices, default=SyncStatus.OK, editable=False
     )
@@ -95,12 +122,22 @@ class Router(models.Model):
             ]
         if self.cut_list and self.cut_list == self.notice_list:
             errors["notice_list"] = [_("The notice list must differ from the cut list.")]
+        if self.throttle_list and self.throttle_list in (self.cut_list, self.notice_list):
+            errors["throttle_list"] = [
+                _("The reduced speed list must differ from the cut and notice lists.")
+            ]
         if errors:
             raise ValidationError(errors)
 
     @property
     def password(self) -> str:
         return decrypt(self.password_encrypted)
+
+    @property
+    def disables_secrets(self) -> bool:
+        """Whether cut PPPoE clients lose their secret instead of being listed: only where
+        wispbill keeps the secrets, so a cut never goes nowhere."""
+        return self.provisioning and self.pppoe_cut == PppoeCut.DISABLE_SECRET
 
     @password.setter
     def password(self, value: str) -> None:
@@ -112,6 +149,13 @@ class Zone(ScheduleFields, SwitchFields):
 
     router = models.ForeignKey(Router, on_delete=models.PROTECT, related_name="zones")
     name = models.CharField(_("name"), max_length=100)
+    # A zone always has a schedule, so these always have a value.
+    cut_action = models.CharField(
+        _("on the cut date"), max_length=8, choices=CutAction.choices, default=CutAction.SUSPEND
+    )
+    throttle_kbps = models.PositiveIntegerField(
+        _("reduced speed (kbps)"), default=OPTIONAL["throttle_kbps"]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -154,6 +154,14 @@ def plan_provisioning(
     )
 
 
+def queue_name(client_id: int, name: str) -> str:
+    """The name of a client's new simple queue: its name, for whoever reads the router's
+    queue list, and its id, so it is unique. Letters a router cannot store become `?`. A
+    queue keeps the name it was created or adopted with (its comment says whose it is)."""
+    readable = " ".join(name.split())[:60].encode("latin-1", "replace").decode("latin-1")
+    return f"{readable} ({client_id})" if readable else f"wispbill-{client_id}"
+
+
 def normalise_target(target: str) -> tuple[str, ...]:
     """A queue target as RouterOS keeps it: a bare IPv4 address gets its `/32`."""
     parts = []

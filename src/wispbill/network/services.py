@@ -7,10 +7,10 @@ from django.utils.translation import gettext as _
 
 from wispbill.audit.services import audit_record
 from wispbill.core.db import jsonable, locked, model_update
-from wispbill.core.models import SwitchFields
+from wispbill.core.models import CutAction, SwitchFields
 from wispbill.core.schedule import BillingSchedule, schedule_changes, schedule_from
 from wispbill.core.switches import Switches
-from wispbill.network.models import Enforcement, Router, Zone
+from wispbill.network.models import Enforcement, PppoeCut, Router, Zone
 from wispbill.network.signals import router_settings_changed
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
 
@@ -22,9 +22,13 @@ ROUTER_FIELDS = (
     "api_port",
     "username",
     "use_tls",
+    "tls_fingerprint",
     "enforcement",
     "cut_list",
     "notice_list",
+    "throttle_list",
+    "provisioning",
+    "pppoe_cut",
 )
 
 
@@ -34,6 +38,13 @@ def switches_assign(*, actor: User | None, obj: SwitchFields, switches: Switches
     if obj.switches.diff(switches):
         require_permission(actor, TOGGLE_PERIODIC_TASKS)
     return obj.set_switches(switches)
+
+
+def cut_action_check(*, actor: User | None, before: str | None, after: str | None) -> None:
+    """A change of what the cut does (suspend or throttle) stops an automatic task for some
+    clients: it needs the switch permission."""
+    if before != after:
+        require_permission(actor, TOGGLE_PERIODIC_TASKS)
 
 
 def _settings_changed(router: Router) -> None:
@@ -50,9 +61,13 @@ def router_create(
     username: str = "",
     password: str = "",
     use_tls: bool = False,
+    tls_fingerprint: str = "",
     enforcement: str = Enforcement.NONE,
     cut_list: str = "Moroso",
     notice_list: str = "Aviso",
+    throttle_list: str = "Reducido",
+    provisioning: bool = False,
+    pppoe_cut: str = PppoeCut.ADDRESS_LIST,
 ) -> Router:
     """Add a router."""
     router = Router(
@@ -61,9 +76,13 @@ def router_create(
         api_port=api_port,
         username=username,
         use_tls=use_tls,
+        tls_fingerprint=tls_fingerprint,
         enforcement=enforcement,
         cut_list=cut_list,
         notice_list=notice_list,
+        throttle_list=throttle_list,
+        provisioning=provisioning,
+        pppoe_cut=pppoe_cut,
     )
     router.password = password
     router.full_clean(exclude=["password_encrypted"])
@@ -96,6 +115,10 @@ def router_update(*, actor: User | None, router: Router, data: dict) -> Router:
     return router
 
 
+def _values(schedule: BillingSchedule | dict) -> dict:
+    return schedule if isinstance(schedule, dict) else schedule.as_dict()
+
+
 def _zone_check(zone: Zone, exclude_pk: int | None = None) -> None:
     name = (zone.name or "").strip()
     if not name:
@@ -114,12 +137,14 @@ def zone_create(
     actor: User | None,
     router: Router,
     name: str,
-    schedule: BillingSchedule,
+    schedule: BillingSchedule | dict,
     switches: Switches | None = None,
 ) -> Zone:
-    """Add a billing zone to a router; its switches start on unless the actor may set them."""
+    """Add a billing zone to a router; its switches start on, and its cut suspends, unless the
+    actor may set them."""
     zone = Zone(router=router, name=name)
-    zone.set_schedule(schedule_from(schedule.as_dict()))
+    zone.set_schedule(schedule_from(_values(schedule)))
+    cut_action_check(actor=actor, before=CutAction.SUSPEND, after=zone.cut_action)
     _zone_check(zone)
     switch_diff = switches_assign(actor=actor, obj=zone, switches=switches or Switches())
     zone.save()
@@ -129,7 +154,7 @@ def zone_create(
         obj=zone,
         changes={
             "name": [None, zone.name],
-            "billing": [None, schedule.as_dict()],
+            "billing": [None, zone.schedule.as_dict()],
             **({"periodic_tasks": [None, zone.switches.as_dict()]} if switch_diff else {}),
         },
     )
@@ -142,10 +167,11 @@ def zone_update(
     actor: User | None,
     zone: Zone,
     name: str | None = None,
-    schedule: BillingSchedule | None = None,
+    schedule: BillingSchedule | dict | None = None,
     switches: dict[str, bool] | None = None,
 ) -> Zone:
-    """Change a zone. Its own-billing clients are never touched: they have their own."""
+    """Change a zone; a schedule given without what the cut does keeps the zone's. Its
+    own-billing clients are never touched: they have their own."""
     zone = locked(Zone.objects.select_related("router")).get(pk=zone.pk)
     # The switches go first, so a refused switch change refuses the whole edit.
     switch_diff = switches_assign(
@@ -157,12 +183,16 @@ def zone_update(
         zone.name = name
         _zone_check(zone, exclude_pk=zone.pk)
     if schedule is not None:
-        schedule = schedule_from(schedule.as_dict())
+        schedule = schedule_from(_values(schedule), base=zone.schedule)
+        cut_action_check(actor=actor, before=zone.cut_action, after=schedule.cut_action)
         changes.update(schedule_changes(zone.schedule, schedule))
         zone.set_schedule(schedule)
     zone.save()
     if changes:
         audit_record(actor=actor, action="zone.changed", obj=zone, changes=changes)
+    if "billing.throttle_kbps" in changes:
+        # Its throttled clients' queues change speed.
+        _settings_changed(zone.router)
     if switch_diff:
         audit_record(actor=actor, action="periodic_tasks.changed", obj=zone, changes=switch_diff)
     return zone

@@ -3,17 +3,49 @@ must hold, in one connection, with its sync status, failures and retries recorde
 router must hold is decided above this app (from its clients: `clients.enforcement`)."""
 
 import logging
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
 
 from wispbill.network.drivers import DriverError, driver_for
+from wispbill.network.drivers.base import ProvisioningResult
 from wispbill.network.models import Enforcement, Router, SyncStatus
+from wispbill.network.provisioning import (
+    Change,
+    Provisioned,
+    ProvisioningPlan,
+    Queue,
+    Secret,
+    Session,
+    plan_provisioning,
+)
 from wispbill.network.reconcile import Entry, plan_changes
 
 log = logging.getLogger(__name__)
-SKIPPED = {"added": 0, "removed": 0, "failed": [], "skipped": True}
+SKIPPED = {
+    "added": 0,
+    "changed": 0,
+    "removed": 0,
+    "sessions_dropped": 0,
+    "failed": [],
+    "skipped": True,
+}
+NO_PASSWORD = "no PPPoE password in wispbill: set one so the secret can be created"
+NOT_OURS = "the router has a {kind} named {name!r} that is not wispbill's: import the router "
+NOT_OURS += "to take it over, or rename one of them"
+
+
+@dataclass(frozen=True)
+class Desired:
+    """What a router must hold: its address-list entries and, where wispbill keeps them, its
+    PPPoE secrets and simple queues. A secret without a password leaves the router's as it
+    is (wispbill never sets an empty one)."""
+
+    entries: frozenset[Entry] = frozenset()
+    secrets: tuple[Secret, ...] = ()
+    queues: tuple[Queue, ...] = ()
 
 
 def routers_mark_pending(router_ids: set[int]) -> list[int]:
@@ -30,10 +62,72 @@ def routers_mark_pending(router_ids: set[int]) -> list[int]:
     return enforced
 
 
-def router_push(router: Router, *, desired: set[Entry], claimed_only: bool = False) -> dict:
+def provisioning_plan(
+    desired: Desired, held: Provisioned
+) -> tuple[ProvisioningPlan, list, dict[tuple[str, str], str]]:
+    """The provisioning diff, the (address, message) of each client it cannot provision, and
+    which client address each object of the diff serves (for the router's own refusals).
+    Before diffing: a queue wispbill owns keeps the name the router has for it (an adopted
+    queue keeps the operator's name; the comment, not the name, says whose it is), and a
+    secret whose password wispbill does not know keeps the router's."""
+    owned_queue = {}
+    for queue in held.queues:
+        if queue.owned:
+            owned_queue.setdefault(queue.comment, queue.name)
+    queues = [replace(q, name=owned_queue.get(q.comment, q.name)) for q in desired.queues]
+    held_secret = {s.name: s for s in held.secrets if s.owned}
+    secrets, problems = [], []
+    for secret in desired.secrets:
+        if not secret.password:
+            if secret.name not in held_secret:
+                problems.append((secret.remote_address, NO_PASSWORD))
+                continue
+            secret = replace(secret, password=held_secret[secret.name].password)
+        secrets.append(secret)
+    plan = plan_provisioning(
+        secrets=secrets,
+        queues=queues,
+        actual_secrets=held.secrets,
+        actual_queues=held.queues,
+        sessions=held.sessions,
+    )
+    address = _addresses(secrets, queues)
+    for conflict in plan.conflicts:
+        kind = "secret" if isinstance(conflict, Secret) else "simple queue"
+        problems.append(
+            (
+                address.get((kind[0], conflict.name), ""),
+                NOT_OURS.format(kind=kind, name=conflict.name),
+            )
+        )
+    return plan, problems, address
+
+
+def _addresses(secrets: list[Secret], queues: list[Queue]) -> dict[tuple[str, str], str]:
+    """("s"|"q", name) → the client address a secret or queue serves."""
+    found = {("s", s.name): s.remote_address for s in secrets}
+    found.update((("q", q.name), q.target.split("/")[0]) for q in queues)
+    return found
+
+
+def _failed_address(subject, address: dict) -> str:
+    if isinstance(subject, Secret):
+        return subject.remote_address or address.get(("s", subject.name), "")
+    if isinstance(subject, Queue):
+        return subject.target.split("/")[0]
+    if isinstance(subject, Change):
+        return address.get((subject.kind[0], subject.name), "")
+    if isinstance(subject, Session):
+        return address.get(("s", subject.name), "")
+    return ""
+
+
+def router_push(router: Router, *, desired: Desired, claimed_only: bool = False) -> dict:
     """Read what wispbill owns on the router, diff it against `desired`, apply the
-    difference. With `claimed_only`, do nothing unless a change is waiting (a queued push
-    whose work another push already did). Raises DriverError when the router fails."""
+    difference: the address lists, then (with provisioning) the secrets, queues and the
+    sessions of disabled secrets. With `claimed_only`, do nothing unless a change is
+    waiting (a queued push whose work another push already did). Raises DriverError when
+    the router fails."""
     if router.enforcement == Enforcement.NONE:
         Router.objects.filter(pk=router.pk).update(
             sync_status=SyncStatus.OK, needs_sync=False, last_error="", failed_addresses=[]
@@ -42,11 +136,21 @@ def router_push(router: Router, *, desired: set[Entry], claimed_only: bool = Fal
     claimed = Router.objects.filter(pk=router.pk, needs_sync=True).update(needs_sync=False)
     if claimed_only and not claimed:
         return SKIPPED
+    provisioned, problems = ProvisioningResult(), []
     try:
         with driver_for(router) as driver:
-            actual = driver.read_owned((router.cut_list, router.notice_list))
-            plan = plan_changes(desired=desired, actual=actual)
+            actual = driver.read_owned((router.cut_list, router.notice_list, router.throttle_list))
+            plan = plan_changes(desired=desired.entries, actual=actual)
             result = driver.apply(plan) if not plan.empty else None
+            if router.provisioning:
+                held = driver.read_provisioning()
+                prov_plan, problems, address = provisioning_plan(desired, held)
+                if not prov_plan.empty:
+                    provisioned = driver.apply_provisioning(prov_plan)
+                problems += [
+                    (_failed_address(subject, address), message)
+                    for subject, message in provisioned.failed
+                ]
     except DriverError as exc:
         Router.objects.filter(pk=router.pk).update(
             sync_status=SyncStatus.ERROR,
@@ -56,10 +160,11 @@ def router_push(router: Router, *, desired: set[Entry], claimed_only: bool = Fal
         )
         raise
     failed = [(entry.address, message) for entry, message in (result.failed if result else [])]
+    failed += problems
     common = {
         "last_sync_at": timezone.now(),
         "sync_failures": 0,
-        "failed_addresses": sorted({address for address, _m in failed}),
+        "failed_addresses": sorted({address for address, _m in failed if address}),
         "last_error": "; ".join(f"{a}: {m}" for a, m in failed[:5]),
     }
     # A change that arrived while we worked keeps the router pending: its push is queued.
@@ -68,8 +173,10 @@ def router_push(router: Router, *, desired: set[Entry], claimed_only: bool = Fal
     )
     Router.objects.filter(pk=router.pk, needs_sync=True).update(**common)
     return {
-        "added": result.added if result else 0,
-        "removed": result.removed if result else 0,
+        "added": (result.added if result else 0) + provisioned.added,
+        "changed": provisioned.changed,
+        "removed": (result.removed if result else 0) + provisioned.removed,
+        "sessions_dropped": provisioned.sessions_dropped,
         "failed": [{"address": a, "error": m} for a, m in failed],
         "skipped": False,
     }

@@ -7,6 +7,7 @@ from wispbill.panel.views import automation as automation
 from wispbill.panel.views import billing as billing
 from wispbill.panel.views import clients as clients
 from wispbill.panel.views import home as panel
+from wispbill.panel.views import imports as imports
 from wispbill.panel.views import network as network
 from wispbill.panel.views import staff as staff
 
@@ -26,6 +27,12 @@ urlpatterns = [
     path("", panel.home, name="home"),
     path("clients/", clients.client_list, name="client-list"),
     path("clients/new/", clients.client_edit, name="client-new"),
+    path("clients/import/", imports.clients_import, name="client-import"),
+    path(
+        "clients/import/template.<slug:extension>",
+        imports.clients_import_template,
+        name="client-import-template",
+    ),
     path("clients/<id:pk>/", clients.client_edit, name="client-edit"),
     path("clients/<id:pk>/actions/<slug:action>/", clients.client_action, name="client-action"),
     path("clients/<id:client_pk>/payments/", billing.payment_create, name="payment-create"),
@@ -46,6 +53,7 @@ urlpatterns = [
     path("routers/<id:pk>/sync/", network.router_sync_now, name="router-sync"),
     path("routers/<id:pk>/test/", network.router_test, name="router-test"),
     path("routers/<id:pk>/rules/", network.router_rules, name="router-rules"),
+    path("routers/<id:pk>/import/", imports.router_import, name="router-import"),
     path("routers/<id:router_pk>/zones/new/", network.zone_create, name="zone-new"),
     path("zones/<id:pk>/", network.zone_update, name="zone-update"),
     path("zones/<id:pk>/delete/", network.zone_delete, name="zone-delete"),

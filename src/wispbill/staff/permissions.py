@@ -5,6 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 TOGGLE_PERIODIC_TASKS = "toggle_periodic_tasks"
 RUN_PERIODIC_TASKS = "run_periodic_tasks"
+# The codenames of CONTRACT.md's permission table that guard importing; the table itself
+# (labels, default holders, the migration that creates them) lives with the staff pages.
+MANAGE_ROUTERS = "manage_routers"
+MANAGE_CLIENTS = "manage_clients"
 CODENAMES = {
     TOGGLE_PERIODIC_TASKS: _("Turn periodic tasks on and off"),
     RUN_PERIODIC_TASKS: _("Run periodic tasks by hand"),
@@ -14,6 +18,10 @@ MESSAGES = {
         'You do not have the permission "Turn periodic tasks on and off"; nothing was changed.'
     ),
     RUN_PERIODIC_TASKS: _('You do not have the permission "Run periodic tasks by hand".'),
+    MANAGE_ROUTERS: _(
+        'You do not have the permission "Manage routers and zones"; nothing was changed.'
+    ),
+    MANAGE_CLIENTS: _('You do not have the permission "Manage clients"; nothing was changed.'),
 }
 
 

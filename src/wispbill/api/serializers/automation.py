@@ -3,7 +3,8 @@ from rest_framework import serializers
 from wispbill.api.serializers.common import IdRelatedField, ModelSerializer, StrictMixin
 from wispbill.automation.models import MassUpdate, ObjectKind, TaskStatus
 from wispbill.automation.services.company import COMPANY_FIELDS
-from wispbill.core.models import CompanySettings
+from wispbill.core.models import MASS_FIELDS, CompanySettings
+from wispbill.core.schedule import CUT_ACTIONS, RANGES
 from wispbill.network.models import Zone
 
 
@@ -13,16 +14,22 @@ class MassUpdateRequestSerializer(StrictMixin, serializers.Serializer):
     invoices = serializers.BooleanField(required=False, allow_null=True, default=None)
     notices = serializers.BooleanField(required=False, allow_null=True, default=None)
     cuts = serializers.BooleanField(required=False, allow_null=True, default=None)
+    cut_action = serializers.ChoiceField(
+        choices=CUT_ACTIONS, required=False, allow_null=True, default=None
+    )
+    throttle_kbps = serializers.IntegerField(
+        min_value=RANGES["throttle_kbps"][0],
+        max_value=RANGES["throttle_kbps"][1],
+        required=False,
+        allow_null=True,
+        default=None,
+    )
     confirm = serializers.BooleanField(required=False, default=False)
 
     def service_kwargs(self) -> dict:
         """The scope and the values to set: a key left out (or null) stays as it is."""
         data = self.validated_data
-        values = {
-            field: data[field]
-            for field in ("invoices", "notices", "cuts")
-            if data.get(field) is not None
-        }
+        values = {field: data[field] for field in MASS_FIELDS if data.get(field) is not None}
         return {"zone": data.get("zone"), "all_zones": data["all_zones"], "values": values}
 
 
@@ -80,6 +87,7 @@ class RunSummarySerializer(serializers.Serializer):
     invoices_created = serializers.IntegerField()
     notices_shown = serializers.IntegerField()
     clients_cut = serializers.IntegerField()
+    clients_throttled = serializers.IntegerField()
     clients_reactivated = serializers.IntegerField()
     no_cut_day = serializers.BooleanField()
     errors = serializers.ListField(child=serializers.DictField())

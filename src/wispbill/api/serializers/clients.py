@@ -37,6 +37,14 @@ class PlanSerializer(StrictMixin, ModelSerializer):
 
 class ClientSerializer(StrictMixin, ModelSerializer):
     router = serializers.IntegerField(source="zone.router_id", read_only=True)
+    pppoe_password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        style={"input_type": "password"},
+        help_text="Write-only, stored encrypted; left out or empty keeps the current one.",
+    )
     billing = ScheduleSerializer(source="schedule", required=False, allow_null=True)
     periodic_tasks = SwitchesSerializer(source="switches", required=False, allow_null=True)
     effective_periodic_tasks = serializers.SerializerMethodField()
@@ -48,6 +56,7 @@ class ClientSerializer(StrictMixin, ModelSerializer):
         fields = [
             "id",
             *CLIENT_FIELDS,
+            "pppoe_password",
             "router",
             "billing",
             "periodic_tasks",

@@ -5,7 +5,15 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from wispbill.core.db import to_id
-from wispbill.core.schedule import FIELDS, MODES, RANGES, BillingSchedule, schedule_errors
+from wispbill.core.schedule import (
+    CUT_ACTIONS,
+    FIELDS,
+    MODES,
+    OPTIONAL,
+    RANGES,
+    BillingSchedule,
+    schedule_errors,
+)
 from wispbill.core.switches import TASKS, Switches
 
 
@@ -37,11 +45,20 @@ class StrictMixin:
 
 
 def _schedule_fields() -> dict:
-    """The schedule's fields with the ranges of core.schedule, the one place they live."""
-    fields = {"mode": serializers.ChoiceField(choices=MODES)}
-    for name, (low, high) in RANGES.items():
-        fields[name] = serializers.IntegerField(min_value=low, max_value=high)
-    assert tuple(fields) == FIELDS, "every schedule field has a serializer field"
+    """The schedule's fields with the ranges of core.schedule, the one place they live. What
+    the cut does may be left out: it stays as it was (or takes its default)."""
+    fields = {}
+    for name in FIELDS:
+        required = name not in OPTIONAL
+        if name == "mode":
+            fields[name] = serializers.ChoiceField(choices=MODES)
+        elif name == "cut_action":
+            fields[name] = serializers.ChoiceField(choices=CUT_ACTIONS, required=required)
+        else:
+            low, high = RANGES[name]
+            fields[name] = serializers.IntegerField(
+                min_value=low, max_value=high, required=required
+            )
     return fields
 
 

@@ -2,12 +2,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from wispbill.api.serializers.common import (
+    IdRelatedField,
     ModelSerializer,
     ScheduleSerializer,
     StrictMixin,
     SwitchesSerializer,
 )
-from wispbill.core.schedule import BillingSchedule
 from wispbill.core.switches import Switches
 from wispbill.network import services
 from wispbill.network.models import Router, SyncStatus, Zone
@@ -57,7 +57,7 @@ class ZoneSerializer(StrictMixin, ModelSerializer):
             actor=self.context["request"].user,
             router=validated_data["router"],
             name=validated_data["name"],
-            schedule=BillingSchedule(**validated_data["schedule"]),
+            schedule=validated_data["schedule"],
             switches=Switches().replace(**switches) if switches else None,
         )
 
@@ -67,7 +67,7 @@ class ZoneSerializer(StrictMixin, ModelSerializer):
             actor=self.context["request"].user,
             zone=instance,
             name=validated_data.get("name"),
-            schedule=BillingSchedule(**schedule) if schedule else None,
+            schedule=schedule,
             switches=validated_data.get("switches"),
         )
 
@@ -78,3 +78,23 @@ class ReconcileResultSerializer(serializers.Serializer):
     failed = serializers.ListField(child=serializers.DictField())
     sync_status = serializers.ChoiceField(choices=SyncStatus.values)
     last_sync_at = serializers.DateTimeField(allow_null=True)
+
+
+class RouterImportSerializer(StrictMixin, serializers.Serializer):
+    zone = IdRelatedField(queryset=Zone.objects.all())
+    confirm = serializers.BooleanField(required=False, default=False)
+
+
+class ImportPreviewSerializer(serializers.Serializer):
+    plans = serializers.ListField(child=serializers.DictField())
+    clients = serializers.ListField(child=serializers.DictField())
+    conflicts = serializers.ListField(child=serializers.DictField())
+    already_managed = serializers.IntegerField()
+
+
+class ImportResultSerializer(serializers.Serializer):
+    plans_created = serializers.IntegerField()
+    clients_created = serializers.IntegerField()
+    objects_adopted = serializers.IntegerField()
+    adoption_failed = serializers.ListField(child=serializers.CharField())
+    conflicts = serializers.ListField(child=serializers.DictField())

@@ -1,15 +1,19 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from wispbill.api.serializers.network import (
+    ImportPreviewSerializer,
+    ImportResultSerializer,
     ReconcileResultSerializer,
+    RouterImportSerializer,
     RouterSerializer,
     ZoneSerializer,
 )
 from wispbill.api.views.common import EditableViewSet, int_param
 from wispbill.clients.enforcement import router_reconcile
+from wispbill.clients.services.router_import import router_import_confirm, router_import_preview
 from wispbill.network.drivers import DriverError
 from wispbill.network.models import Router, Zone
 from wispbill.network.sync import router_test_connection
@@ -36,6 +40,31 @@ class RouterViewSet(EditableViewSet):
         return Response(
             {**result, "sync_status": router.sync_status, "last_sync_at": router.last_sync_at}
         )
+
+    @extend_schema(
+        request=RouterImportSerializer,
+        responses={
+            200: PolymorphicProxySerializer(
+                "RouterImportAnswer",
+                serializers=[ImportPreviewSerializer, ImportResultSerializer],
+                resource_type_field_name=None,
+            )
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="import")
+    def import_clients(self, request, pk=None):
+        """Import the clients this router already has into one of its zones. Without
+        `"confirm": true` only the proposal (plans, clients, conflicts); nothing is written,
+        to the database or to the router."""
+        router = self.get_object()
+        body = RouterImportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        call = router_import_confirm if body.validated_data["confirm"] else router_import_preview
+        try:
+            answer = call(actor=request.user, router=router, zone=body.validated_data["zone"])
+        except DriverError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_502_BAD_GATEWAY)
+        return Response(answer if isinstance(answer, dict) else answer.as_dict())
 
     @extend_schema(request=None, responses={200: dict})
     @action(detail=True, methods=["post"], url_path="test-connection")

@@ -15,9 +15,12 @@ from django.utils.translation import gettext_noop
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import actor_name_of, audit_record, audit_record_many
 from wispbill.automation.models import MassUpdate, MassUpdateItem, ObjectKind
-from wispbill.clients.models import BillingType, Client
+from wispbill.clients.enforcement import routers_changed
+from wispbill.clients.models import BillingType, Client, ClientState
 from wispbill.core.db import bulk_insert, locked
 from wispbill.core.models import MASS_FIELDS, rev_column
+from wispbill.core.schedule import schedule_errors
+from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
 
@@ -33,12 +36,30 @@ def _check(*, zone: Zone | None, all_zones: bool, values: dict[str, Any]) -> Non
     elif not all_zones and zone is None:
         errors["zone"] = [_('Choose a zone or "all zones".')]
     if not values:
-        errors["__all__"] = [_("Choose at least one task to turn on or off.")]
+        errors["__all__"] = [_("Choose at least one task to turn on or off, or what the cut does.")]
     unknown = sorted(set(values) - set(MASS_FIELDS))
     if unknown:
         errors["__all__"] = [_("Unknown field: %(name)s.") % {"name": ", ".join(unknown)}]
+    for task in set(TASKS) & set(values):
+        if not isinstance(values[task], bool):
+            errors[task] = [_("Must be true or false.")]
+    # What the cut does is checked by the schedule's own rules, the one place they live.
+    cut = {key: values[key] for key in ("cut_action", "throttle_kbps") if key in values}
+    for field, messages in schedule_errors(cut).items():
+        if field in cut:
+            errors[field] = messages
     if errors:
         raise ValidationError(errors)
+
+
+def _push_throttled(mass_update: MassUpdate) -> None:
+    """A new reduced speed reaches the queues of the clients throttled now, in its scope."""
+    if "throttle_kbps" not in mass_update.values:
+        return
+    clients = Client.objects.filter(state=ClientState.THROTTLED)
+    if not mass_update.all_zones:
+        clients = clients.filter(zone_id=mass_update.zone_id)
+    routers_changed(clients.values_list("zone__router_id", flat=True).distinct())
 
 
 def _scope(zone: Zone | None, all_zones: bool) -> dict[str, QuerySet]:
@@ -141,6 +162,7 @@ def mass_update_apply(
         zone_id__in=mass_update.items.filter(kind=ObjectKind.ZONE).values("object_id"),
     ).count()
     mass_update.save()
+    _push_throttled(mass_update)
     audit_record(
         actor=actor,
         action=AuditAction.MASS_UPDATE,
@@ -243,6 +265,7 @@ def mass_update_undo(*, actor: User | None, mass_update: MassUpdate) -> dict:
     mass_update.undo_skipped = len(zones_skipped) + len(clients_skipped)
     mass_update.undo_result = result
     mass_update.save()
+    _push_throttled(mass_update)
     audit_record(
         actor=actor,
         action=AuditAction.MASS_UPDATE_UNDO,

@@ -36,6 +36,7 @@ SUMMARY_AUDITED = (
     "invoices_created",
     "notices_shown",
     "clients_cut",
+    "clients_throttled",
     "clients_reactivated",
 )
 

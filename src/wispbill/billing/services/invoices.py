@@ -175,9 +175,10 @@ INVOICE_COLUMNS = (
 
 
 def invoice_due(clients: QuerySet, cycle: Cycle, company: CompanySettings) -> QuerySet:
-    """The clients of `clients` the invoice task bills for `cycle`: active (and suspended if
-    the company says so), started by the period's start, and without an invoice for it."""
-    states = [ClientState.ACTIVE]
+    """The clients of `clients` the invoice task bills for `cycle`: active or throttled (a
+    reduced speed is still a service), suspended too if the company says so, started by the
+    period's start, and without an invoice for it."""
+    states = [ClientState.ACTIVE, ClientState.THROTTLED]
     if company.invoice_suspended:
         states.append(ClientState.SUSPENDED)
     return clients.filter(state__in=states, start_date__lte=cycle.period_start).exclude(

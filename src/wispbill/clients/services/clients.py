@@ -11,14 +11,24 @@ from django.utils.translation import gettext_lazy
 
 from wispbill.audit.services import audit_record
 from wispbill.clients.enforcement import routers_changed
-from wispbill.clients.models import BillingType, Client, ClientState, Plan, SuspensionReason
-from wispbill.clients.selectors import client_effective_switches
+from wispbill.clients.models import (
+    RESTRICTED,
+    Access,
+    BillingType,
+    Client,
+    ClientState,
+    Plan,
+    SuspensionReason,
+)
+from wispbill.clients.selectors import client_cut_action, client_effective_switches
+from wispbill.clients.services.access import access_check, access_errors
 from wispbill.clients.signals import reactivated_by_hand
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import jsonable, locked
 from wispbill.core.schedule import schedule_changes, schedule_from
 from wispbill.core.switches import Switches
 from wispbill.network.models import Zone
+from wispbill.network.services import cut_action_check
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
 
 ZONE_HAS_NO_SCHEDULE = gettext_lazy(
@@ -31,12 +41,15 @@ ZONE_HAS_NO_SWITCHES = gettext_lazy(
 )
 # The one list of a client's editable fields (besides its own schedule and switches): the
 # panel's form and the API's serializer derive theirs from it.
+# The PPPoE password is write-only and handled apart, like a router's.
 CLIENT_FIELDS = (
     "name",
     "email",
     "phone",
     "address",
     "ip",
+    "access",
+    "pppoe_username",
     "zone",
     "plan",
     "start_date",
@@ -45,6 +58,8 @@ CLIENT_FIELDS = (
     "auto_activate_on_payment",
     "language",
 )
+# A change to one of these changes what the client's router must hold.
+ROUTER_FIELDS = {"ip", "zone", "state", "access", "pppoe_username", "plan"}
 
 
 def _apply_billing(
@@ -52,18 +67,22 @@ def _apply_billing(
     actor: User | None,
     client: Client,
     before_effective: Switches | None,
+    before_cut_action: str,
     billing: dict | None,
     periodic_tasks: dict | None,
     billing_given: bool,
 ) -> dict:
     """Set the own schedule and switches the billing type calls for; returns the diff of the
-    switches that govern the client (a new client has none before)."""
+    switches that govern the client (a new client has none before). A change of what the
+    cut does to it (`before_cut_action`: what did, or for a new client what its zone does)
+    needs the switch permission too."""
     if client.billing_type == BillingType.ZONE:
         if billing:
             raise ValidationError({"billing": [ZONE_HAS_NO_SCHEDULE]})
         if periodic_tasks:
             raise ValidationError({"periodic_tasks": [ZONE_HAS_NO_SWITCHES]})
         client.set_schedule(None)
+        cut_action_check(actor=actor, before=before_cut_action, after=client.zone.cut_action)
         if before_effective is None:
             return {}
         diff = before_effective.diff(client.zone.switches)
@@ -71,9 +90,11 @@ def _apply_billing(
             require_permission(actor, TOGGLE_PERIODIC_TASKS)
         return diff
     if billing:
-        client.set_schedule(schedule_from(billing))
+        # What the cut does, left out, stays as it was (or as the zone had it).
+        client.set_schedule(schedule_from(billing, base=client.schedule or client.zone.schedule))
     elif billing_given or client.schedule is None:
         raise ValidationError({"billing": [_("Own billing needs its own schedule.")]})
+    cut_action_check(actor=actor, before=before_cut_action, after=client.cut_action)
     # A client that leaves its zone keeps the switches that governed it, unless told otherwise.
     base = before_effective or Switches()
     wanted = base.replace(**(periodic_tasks or {}))
@@ -84,8 +105,7 @@ def _apply_billing(
     return diff
 
 
-@transaction.atomic
-def client_create(
+def client_new(
     *,
     actor: User | None,
     name: str,
@@ -95,6 +115,9 @@ def client_create(
     email: str = "",
     phone: str = "",
     address: str = "",
+    access: str = Access.STATIC,
+    pppoe_username: str = "",
+    pppoe_password: str = "",
     start_date: date | None = None,
     state: str = ClientState.ACTIVE,
     billing_type: str = BillingType.ZONE,
@@ -102,14 +125,20 @@ def client_create(
     language: str = "",
     billing: dict | None = None,
     periodic_tasks: dict | None = None,
-) -> Client:
-    """Add a client. Own billing starts with every task on unless the actor may set them."""
+    validate: bool = True,
+) -> tuple[Client, dict]:
+    """A new client, checked but not saved, and the switches it was given beyond the
+    defaults (which needed the permission). Without `validate`, the checks that read the
+    database (foreign keys, unique IP and username) are left to a caller that makes them for
+    many rows at once."""
     client = Client(
         name=name,
         email=email,
         phone=phone,
         address=address,
         ip=ip,
+        access=access,
+        pppoe_username=pppoe_username,
         zone=zone,
         plan=plan,
         start_date=start_date or today(),
@@ -118,26 +147,62 @@ def client_create(
         auto_activate_on_payment=auto_activate_on_payment,
         **({"language": language} if language else {}),
     )
-    if state == ClientState.SUSPENDED:
+    client.pppoe_password = pppoe_password
+    if state in RESTRICTED:
         client.suspension_reason = SuspensionReason.MANUAL
+    if state == ClientState.SUSPENDED:
         client.suspended_on = business_day()
     switch_diff = _apply_billing(
         actor=actor,
         client=client,
         before_effective=None,
+        before_cut_action=zone.cut_action,
         billing=billing,
         periodic_tasks=periodic_tasks,
         billing_given=billing is not None,
     )
-    client.full_clean()
-    client.save()
+    if validate:
+        access_check(client, password=pppoe_password)
+        client.full_clean()
+        return client, switch_diff
+    errors = access_errors(client, password=pppoe_password)
+    try:
+        # The schedule and access rules were checked above; the database holds the rest.
+        client.full_clean(
+            exclude=["zone", "plan"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as exc:
+        errors = {**exc.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
+    return client, switch_diff
+
+
+def created_changes(client: Client) -> dict:
+    """The audit diff of a new client."""
     changes = {f: [None, jsonable(getattr(client, f))] for f in CLIENT_FIELDS}
+    if client.pppoe_password_encrypted:
+        changes["pppoe_password"] = [None, "***"]
     if client.schedule:
         changes["billing"] = [None, client.schedule.as_dict()]
     if client.is_own_billing:
         changes["periodic_tasks"] = [None, client.switches.as_dict()]
-    audit_record(actor=actor, action="client.created", obj=client, changes=changes)
-    if client.state == ClientState.SUSPENDED:
+    return changes
+
+
+def needs_push(client: Client) -> bool:
+    """Whether a new client changes what its router holds: a list, or its queue and secret."""
+    return client.state in RESTRICTED or client.zone.router.provisioning
+
+
+@transaction.atomic
+def client_create(*, actor: User | None, **fields) -> Client:
+    """Add a client (the fields of `client_new`). Own billing starts with every task on, and
+    what the cut does as the zone does it, unless the actor may set them."""
+    client, switch_diff = client_new(actor=actor, **fields)
+    client.save()
+    audit_record(actor=actor, action="client.created", obj=client, changes=created_changes(client))
+    if needs_push(client):
         routers_changed([client.zone.router_id])
     if switch_diff:
         audit_record(actor=actor, action="periodic_tasks.changed", obj=client, changes=switch_diff)
@@ -154,34 +219,39 @@ def client_update(
     periodic_tasks: dict | None = None,
     billing_given: bool = False,
 ) -> Client:
-    """Edit a client (the `CLIENT_FIELDS` that `data` carries, and its own schedule and
-    switches). A change to the switches that govern it needs the permission, and without it
-    the whole edit is refused. A state set here is a manual cut or reactivation."""
-    client = locked(Client.objects.select_related("zone")).get(pk=client.pk)
+    """Edit a client (the `CLIENT_FIELDS` and `pppoe_password` that `data` carries, and its
+    own schedule and switches; a password left out or empty is kept). A change to the
+    switches that govern it, or to what its cut does, needs the permission, and without it
+    the whole edit is refused. A state set here is a manual cut, throttle or reactivation."""
+    client = locked(Client.objects.select_related("zone__router")).get(pk=client.pk)
     router_before = client.zone.router_id
     before = {f: jsonable(getattr(client, f)) for f in CLIENT_FIELDS}
     before_schedule = client.schedule
     before_effective = client_effective_switches(client)
+    before_cut_action, _speed = client_cut_action(client)
     new_state = data.get("state", client.state)
-    reactivated = client.state == ClientState.SUSPENDED and new_state == ClientState.ACTIVE
+    reactivated = client.state in RESTRICTED and new_state == ClientState.ACTIVE
     state_before = client.state
     if new_state != client.state:
         client.check_transition(new_state)
-        client.suspension_reason = (
-            SuspensionReason.MANUAL if new_state == ClientState.SUSPENDED else ""
-        )
+        client.suspension_reason = SuspensionReason.MANUAL if new_state in RESTRICTED else ""
     for name in CLIENT_FIELDS:
         if name in data:
             setattr(client, name, data[name])
+    password = data.get("pppoe_password") or ""
+    if password:
+        client.pppoe_password = password
     _mark_days(client, state_before)
     switch_diff = _apply_billing(
         actor=actor,
         client=client,
         before_effective=before_effective,
+        before_cut_action=before_cut_action,
         billing=billing,
         periodic_tasks=periodic_tasks,
         billing_given=billing_given,
     )
+    access_check(client, password=password)
     client.full_clean()
     client.save()
     changes = {
@@ -189,12 +259,15 @@ def client_update(
         for f in CLIENT_FIELDS
         if before[f] != jsonable(getattr(client, f))
     }
+    if password and client.access == Access.PPPOE:
+        changes["pppoe_password"] = ["***", "***"]
     changes.update(schedule_changes(before_schedule, client.schedule))
     if changes:
         audit_record(actor=actor, action="client.changed", obj=client, changes=changes)
     if reactivated:
         reactivated_by_hand.send(sender=Client, client=client)
-    if {"ip", "zone", "state"} & set(changes):
+    slower = "billing.throttle_kbps" in changes and client.state == ClientState.THROTTLED
+    if (ROUTER_FIELDS | {"pppoe_password"}) & set(changes) or slower:
         client = Client.objects.select_related("zone").get(pk=client.pk)
         routers_changed({router_before, client.zone.router_id})
     if switch_diff:
@@ -203,7 +276,8 @@ def client_update(
 
 
 def _mark_days(client: Client, before: str) -> None:
-    """Keep the business days of the last cut and reactivation (billing after a cut)."""
+    """Keep the business days of the last cut and reactivation (billing after a cut: only a
+    suspension stops the invoices; a throttled client still has service and is billed)."""
     if client.state == ClientState.SUSPENDED and before != ClientState.SUSPENDED:
         client.suspended_on = business_day()
     elif before == ClientState.SUSPENDED and client.state == ClientState.ACTIVE:
@@ -223,7 +297,7 @@ def client_state_set(
     client.check_transition(to_state)
     before = client.state
     client.state = to_state
-    client.suspension_reason = suspension_reason if to_state == ClientState.SUSPENDED else ""
+    client.suspension_reason = suspension_reason if to_state in RESTRICTED else ""
     _mark_days(client, before)
     client.save(
         update_fields=["state", "suspension_reason", "suspended_on", "reactivated_on", "updated_at"]

@@ -6,7 +6,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from wispbill.audit.services import audit_record
-from wispbill.clients.models import Plan
+from wispbill.clients.enforcement import routers_changed
+from wispbill.clients.models import Client, ClientState, Plan
 from wispbill.core.db import jsonable, locked, model_update
 
 # The one list of a plan's editable fields: the panel's form and the API's serializer
@@ -34,9 +35,17 @@ def plan_create(
 @transaction.atomic
 def plan_update(*, actor: User | None, plan: Plan, data: dict) -> Plan:
     """Change a plan (the `PLAN_FIELDS` that `data` carries); its price applies to invoices
-    issued from now on."""
+    issued from now on, its speeds reach at once every router that keeps its clients'
+    queues."""
     plan = locked(Plan.objects).get(pk=plan.pk)
     changes = model_update(instance=plan, fields=PLAN_FIELDS, data=data)
     if changes:
         audit_record(actor=actor, action="plan.changed", obj=plan, changes=changes)
+    if {"download_kbps", "upload_kbps"} & set(changes):
+        routers_changed(
+            Client.objects.filter(plan=plan, zone__router__provisioning=True)
+            .exclude(state=ClientState.CANCELLED)
+            .values_list("zone__router_id", flat=True)
+            .distinct()
+        )
     return plan

@@ -12,7 +12,7 @@ from django.db import transaction
 from wispbill.automation.models import MassUpdate
 from wispbill.clients.models import BillingType, Client, Plan
 from wispbill.core.models import BillingMode
-from wispbill.network.models import Router, Zone
+from wispbill.network.models import Enforcement, Router, Zone
 
 PREFIX = "bench-"
 
@@ -107,3 +107,29 @@ def bench_admin():
         username=f"{PREFIX}admin", defaults={"is_staff": True, "is_superuser": True}
     )
     return admin
+
+
+def emulated_router(port: int, name: str, *, provisioning: bool = False) -> tuple[Router, Zone]:
+    """A router record pointed at a benchmark's emulator (user and password "bench"), and a
+    zone of it; a router of that name left by an earlier run is replaced."""
+    Router.objects.filter(name=name).delete()
+    router = Router(
+        name=name,
+        host="127.0.0.1",
+        api_port=port,
+        username="bench",
+        enforcement=Enforcement.MIKROTIK,
+        provisioning=provisioning,
+    )
+    router.password = "bench"
+    router.save()
+    zone = Zone.objects.create(
+        router=router,
+        name="Zona emulada",
+        billing_mode=BillingMode.PREPAID,
+        pay_day=1,
+        invoice_lead_days=5,
+        notice_offset_days=0,
+        grace_days=3,
+    )
+    return router, zone

@@ -8,10 +8,9 @@ import librouteros
 
 from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.models import Client, ClientState, Plan
-from wispbill.core.models import BillingMode
 from wispbill.network.emulator import RouterOSEmulator
-from wispbill.network.models import Enforcement, Router, Zone
-from wispbill.ops.benchmarks.common import PREFIX
+from wispbill.network.models import Router, Zone
+from wispbill.ops.benchmarks.common import PREFIX, emulated_router
 
 
 def time_reconcile(*, clients: int, changes: int, rtt: float, repeat: int) -> dict:
@@ -19,25 +18,7 @@ def time_reconcile(*, clients: int, changes: int, rtt: float, repeat: int) -> di
     syncs of `changes` changed clients, against one change per round trip."""
     emulator = RouterOSEmulator(username="bench", password="bench", rtt=rtt).start()
     try:
-        Router.objects.filter(name=f"{PREFIX}emulated").delete()
-        router = Router(
-            name=f"{PREFIX}emulated",
-            host="127.0.0.1",
-            api_port=emulator.port,
-            username="bench",
-            enforcement=Enforcement.MIKROTIK,
-        )
-        router.password = "bench"
-        router.save()
-        zone = Zone.objects.create(
-            router=router,
-            name="Zona emulada",
-            billing_mode=BillingMode.PREPAID,
-            pay_day=1,
-            invoice_lead_days=5,
-            notice_offset_days=0,
-            grace_days=3,
-        )
+        router, zone = emulated_router(emulator.port, f"{PREFIX}emulated")
         plan = Plan.objects.filter(name__startswith=PREFIX).first()
         rows = [
             Client(

@@ -3,7 +3,8 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.core.models import CompanySettings
+from wispbill.core.models import CompanySettings, CutAction
+from wispbill.core.schedule import RANGES
 from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
 from wispbill.panel.forms.base import TASK_NAMES
@@ -29,6 +30,21 @@ class MassUpdateForm(forms.Form):
                 initial="keep",
                 widget=forms.RadioSelect,
             )
+        self.fields["cut_action"] = forms.ChoiceField(
+            label=_("On the cut date"),
+            choices=[*CutAction.choices, ("keep", _("Leave as it is"))],
+            initial="keep",
+            required=False,  # left out: as it is
+            widget=forms.RadioSelect,
+        )
+        low, high = RANGES["throttle_kbps"]
+        self.fields["throttle_kbps"] = forms.IntegerField(
+            label=_("Reduced speed (kbps)"),
+            min_value=low,
+            max_value=high,
+            required=False,
+            help_text=_("Empty: leave as it is."),
+        )
 
     def clean_zone(self):
         value = self.cleaned_data["zone"]
@@ -48,6 +64,10 @@ class MassUpdateForm(forms.Form):
             for task in TASKS
             if self.cleaned_data[task] in choices
         }
+        if self.cleaned_data.get("cut_action") not in ("", "keep", None):
+            kwargs["values"]["cut_action"] = self.cleaned_data["cut_action"]
+        if self.cleaned_data.get("throttle_kbps") is not None:
+            kwargs["values"]["throttle_kbps"] = self.cleaned_data["throttle_kbps"]
         return kwargs
 
     @property

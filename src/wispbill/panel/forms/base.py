@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.core.models import SCHEDULE_COLUMNS, BillingMode
-from wispbill.core.schedule import RANGES, schedule_errors
+from wispbill.core.models import SCHEDULE_COLUMNS, BillingMode, CutAction
+from wispbill.core.schedule import OPTIONAL, RANGES, schedule_errors
 from wispbill.core.switches import TASK_LABELS, TASKS
 
 # Dates are typed with the browser's date picker and sent as ISO; shown as people write them.
@@ -74,7 +74,18 @@ SCHEDULE_LABELS = {
         _("-28 to 28; negative: before the pay date."),
     ),
     "grace_days": (_("Grace days (cut and due date after the pay date)"), None),
+    "cut_action": (
+        _("On the cut date"),
+        _("Reducing the speed keeps the client connected, slowly, to the notice and its page."),
+    ),
+    "throttle_kbps": (
+        _("Reduced speed (kbps)"),
+        _("%(low)s to %(high)s; never above the plan's speed.")
+        % {"low": RANGES["throttle_kbps"][0], "high": RANGES["throttle_kbps"][1]},
+    ),
 }
+# What the cut does is guarded like the switches (it stops an automatic cut for some).
+GUARDED = ("cut_action",)
 # Form field name (the model's column) → schedule field, from the one mapping in core.
 SCHEDULE_KEYS = {column: field for field, column in SCHEDULE_COLUMNS.items()}
 
@@ -91,13 +102,18 @@ def schedule_fields(required: bool) -> dict[str, forms.Field]:
                 required=required,
                 help_text=help_text,
             )
+        elif field == "cut_action":
+            # Never required: left out (a locked select is not sent), it stays as it is.
+            fields[column] = forms.ChoiceField(
+                label=label, choices=CutAction.choices, required=False, help_text=help_text
+            )
         else:
             low, high = RANGES[field]
             fields[column] = forms.IntegerField(
                 label=label,
                 min_value=low,
                 max_value=high,
-                required=required,
+                required=required and field not in OPTIONAL,
                 help_text=help_text or _range(field),
             )
     return fields
@@ -106,7 +122,8 @@ def schedule_fields(required: bool) -> dict[str, forms.Field]:
 def schedule_values(form: forms.Form) -> dict | None:
     """The schedule the form holds, with the cross-field rules checked into the form's errors."""
     data = {key: form.cleaned_data.get(name) for name, key in SCHEDULE_KEYS.items()}
-    if all(v in (None, "") for v in data.values()):
+    data = {key: None if value == "" else value for key, value in data.items()}
+    if all(data[key] is None for key in SCHEDULE_KEYS.values() if key not in OPTIONAL):
         return None
     for name, messages in schedule_errors(data).items():
         field = next(f for f, k in SCHEDULE_KEYS.items() if k == name)
@@ -128,11 +145,12 @@ def initial_switches(switches) -> dict:
 
 
 def lock_switches(form: forms.Form, can_toggle: bool, prefix: str = "task_") -> None:
-    """Show the switches read-only. Only the inputs are disabled, not the fields: a crafted
-    POST still reaches the service, which refuses it as a whole."""
+    """Show the switches (and what the cut does) read-only. Only the inputs are disabled, not
+    the fields: a crafted POST still reaches the service, which refuses it as a whole."""
     if not can_toggle:
-        for task in TASKS:
-            form.fields[f"{prefix}{task}"].widget.attrs["disabled"] = True
+        for name in [f"{prefix}{task}" for task in TASKS] + list(GUARDED):
+            if name in form.fields:
+                form.fields[name].widget.attrs["disabled"] = True
 
 
 def apply_errors(form: forms.Form, exc) -> None:
@@ -161,6 +179,9 @@ class BillingFieldsMixin:
         self.fields.update(schedule_fields(required=self.schedule_required))
         self.fields.update(switch_fields())
         lock_switches(self, can_toggle)
+        # The reduced speed only matters when the cut reduces the speed (panel.js).
+        self.fields["cut_action"].widget.attrs["data-cut-action"] = ""
+        self.fields["throttle_kbps"].widget.attrs["data-throttle-speed"] = ""
 
     @property
     def schedule_bound_fields(self):

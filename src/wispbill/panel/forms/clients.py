@@ -19,6 +19,9 @@ from wispbill.panel.forms.base import (
 GENERAL = (
     "name",
     "ip",
+    "access",
+    "pppoe_username",
+    "pppoe_password",
     "email",
     "phone",
     "address",
@@ -45,6 +48,10 @@ class ClientForm(BillingFieldsMixin, forms.Form):
             widgets={
                 "start_date": DATE_INPUT,
                 "billing_type": forms.Select(attrs={"data-billing-type": "own-billing"}),
+                "access": forms.Select(attrs={"data-access": "pppoe"}),
+                "pppoe_username": forms.TextInput(
+                    attrs={"data-pppoe-field": "", "autocomplete": "off"}
+                ),
             },
             labels={
                 "auto_activate_on_payment": _(
@@ -52,6 +59,19 @@ class ClientForm(BillingFieldsMixin, forms.Form):
                 ),
             },
         )
+        self.fields["pppoe_password"] = forms.CharField(
+            label=_("PPPoE password"),
+            required=False,
+            max_length=64,
+            widget=forms.PasswordInput(
+                render_value=False, attrs={"data-pppoe-field": "", "autocomplete": "new-password"}
+            ),
+            help_text=_(
+                "Stored encrypted. Leave it empty to keep the current one; without one, "
+                "wispbill leaves the secret's password as the router has it."
+            ),
+        )
+        self.fields["pppoe_username"].help_text = _("Unique on its router.")
         self.fields.update(own)
         self.fields["zone"].queryset = Zone.objects.select_related("router")
         self.fields["billing_type"].choices = [
@@ -61,6 +81,7 @@ class ClientForm(BillingFieldsMixin, forms.Form):
 
     def service_kwargs(self) -> dict:
         data = {name: self.cleaned_data[name] for name in CLIENT_FIELDS}
+        data["pppoe_password"] = self.cleaned_data.get("pppoe_password", "")
         own = data["billing_type"] == BillingType.OWN
         return {
             "data": data,

@@ -31,6 +31,7 @@ FORECAST_LABELS = [
     ("invoices", gettext_lazy("Invoiced")),
     ("notices", gettext_lazy("Warned")),
     ("cuts", gettext_lazy("Cut")),
+    ("throttles", gettext_lazy("Speed reduced")),
     ("reactivations", gettext_lazy("Reactivated")),
 ]
 
@@ -210,8 +211,12 @@ def forecast(request):
     ids = {i for day in days for ids in day["acted"].values() for i in ids}
     names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))
     for day in days:
+        acted = dict(day["acted"])
+        # The cut task's clients, apart: those it suspends and those it slows down.
+        slow = set(acted.get("throttles", []))
+        acted["cuts"] = [i for i in acted.get("cuts", []) if i not in slow]
         day["lists"] = [
-            (label, [(i, names.get(i, "?")) for i in day["acted"].get(key, [])])
+            (label, [(i, names.get(i, "?")) for i in acted.get(key, [])])
             for key, label in FORECAST_LABELS
         ]
     return render(

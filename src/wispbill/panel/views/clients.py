@@ -14,6 +14,7 @@ from wispbill.billing.selectors import client_balance, client_rows
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.clients.models import BillingType, Client, ClientState, Plan
 from wispbill.clients.selectors import (
+    client_cut_action,
     client_effective_switches,
     client_sync_status,
     clients_with_effective_switches,
@@ -76,6 +77,7 @@ def _client_page(request, form, client, status=200):
     if client:
         context.update(
             effective=client_effective_switches(client),
+            effective_cut=client_cut_action(client),
             events=audit_events_for(client)[:100],
             invoices=client.invoices.order_by("-pay_date", "-id")[:36],
             payments=client.payments.prefetch_related("allocations")[:36],

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from wispbill.audit.models import AuditEvent
 from wispbill.clients.enforcement import router_reconcile
-from wispbill.clients.models import BillingType
-from wispbill.core.schedule import DEFAULT, BillingSchedule
+from wispbill.clients.models import Access, BillingType, Client, ClientState
+from wispbill.core.schedule import DEFAULT
 from wispbill.core.switches import Switches
 from wispbill.network import services
 from wispbill.network.baseline import baseline_install, baseline_plan
@@ -59,6 +59,7 @@ def _router_page(
                 )
             )
     events = []
+    network = _network_counts(router) if router else None
     if router:
         events = AuditEvent.objects.filter(
             Q(object_type="router", object_id=router.pk)
@@ -75,8 +76,25 @@ def _router_page(
             "events": events,
             "initial_tab": tab,
             "show_object": True,
+            "network": network,
+            "queue_warning": QUEUE_WARNING,
         },
         status=status,
+    )
+
+
+# RouterOS checks every packet against the simple queues in order: past a few hundred, the
+# router's CPU suffers, and queue trees (or shaping elsewhere) scale better.
+QUEUE_WARNING = 300
+
+
+def _network_counts(router) -> dict:
+    """What the router holds, or would hold with provisioning, counted in one query."""
+    return Client.objects.filter(zone__router=router).aggregate(
+        queues=Count("id", filter=~Q(state=ClientState.CANCELLED)),
+        secrets=Count("id", filter=Q(access=Access.PPPOE)),
+        suspended=Count("id", filter=Q(state=ClientState.SUSPENDED)),
+        throttled=Count("id", filter=Q(state=ClientState.THROTTLED)),
     )
 
 
@@ -110,7 +128,7 @@ def _zone_from_form(form: ZoneForm):
     schedule = schedule_values(form)
     if form.errors or schedule is None:
         return None, None
-    return BillingSchedule(**schedule), switch_values(form.cleaned_data)
+    return schedule, switch_values(form.cleaned_data)
 
 
 def _zone_post(request, prefix: str, save):

@@ -9,9 +9,11 @@ from django.db import connection
 
 from wispbill.clients.models import Client
 from wispbill.network.models import Router
-from wispbill.ops.benchmarks import common, daily, lists, mass, routers
+from wispbill.ops.benchmarks import common, daily, lists, mass, provisioning, routers
 
-PARTS = ["lists", "mass", "daily", "growth", "reconcile"]
+PARTS = ["lists", "mass", "daily", "growth", "reconcile", "provisioning"]
+# Parts that bring their own data: they need no large ISP built first.
+SELF_CONTAINED = {"growth", "provisioning"}
 
 
 def _sizes(text: str) -> list[int]:
@@ -49,6 +51,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--router-clients", type=int, default=10_000)
         parser.add_argument("--router-changes", type=int, default=2_000)
+        parser.add_argument(
+            "--provisioning-clients",
+            type=int,
+            default=5_000,
+            help="Clients of the router provisioned from scratch and imported (default 5,000).",
+        )
 
     def handle(self, *args, clients, zones, repeat, **options):
         call_command("migrate", interactive=False, verbosity=0)
@@ -60,7 +68,7 @@ class Command(BaseCommand):
             )
         parts = options["only"] or [p for p in PARTS if p != "growth"]
         results: dict = {"vendor": connection.vendor, "clients": clients, "zones": zones}
-        if set(parts) - {"growth"} and existing != clients:
+        if set(parts) - SELF_CONTAINED and existing != clients:
             common.wipe()
             results["build_seconds"] = common.build(clients, zones)
         admin = common.bench_admin()
@@ -80,6 +88,10 @@ class Command(BaseCommand):
                     repeat=few,
                 )
             )
+        if "provisioning" in parts:
+            size, rtt = options["provisioning_clients"], options["rtt_ms"] / 1000
+            results.update(provisioning.time_provisioning(clients=size, rtt=rtt, repeat=few))
+            results.update(provisioning.time_import(clients=size, rtt=rtt, repeat=few))
         if "growth" in parts:
             results.update(daily.time_growth(_sizes(options["growth"]), zones))
         if options["json"]:

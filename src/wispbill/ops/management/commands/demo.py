@@ -1,7 +1,10 @@
-"""A demo ISP to try the product on: routers, zones, plans, a few hundred clients, two users."""
+"""A demo ISP to try the product on: routers, zones, plans, a few hundred clients, two users.
+One router is the RouterOS emulator on loopback (`wispbill routeros-emulator`, which
+scripts/run-demo.sh starts), so syncs, PPPoE secrets, queues and imports can be tried."""
 
 import ipaddress
 import random
+import unicodedata
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,10 +20,10 @@ from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import BillingType, Client, ClientState
 from wispbill.clients.services.clients import client_create
 from wispbill.clients.services.plans import plan_create
-from wispbill.core.models import BillingMode, CompanySettings
+from wispbill.core.models import BillingMode, CompanySettings, CutAction
 from wispbill.core.schedule import BillingSchedule
 from wispbill.core.switches import Switches
-from wispbill.network.models import Enforcement
+from wispbill.network.models import Enforcement, PppoeCut
 from wispbill.network.services import router_create, zone_create, zone_update
 from wispbill.staff.services import staff_create
 
@@ -84,11 +87,8 @@ STREETS = [
     "Calle Zaragoza",
     "Av. Independencia",
 ]
-ROUTERS = [
-    ("Torre Centro", "10.10.0.1", 24),
-    ("Torre Norte", "10.20.0.1", 2),
-    ("Cerro Azul", "10.30.0.1", 1),
-]
+ROUTERS = ["Torre Centro", "Torre Norte", "Cerro Azul (emulado)"]
+EMULATED = ROUTERS[-1]
 PLANS = [
     ("Básico 5 Mbps", "299.00", 5_000, 1_000),
     ("Hogar 10 Mbps", "399.00", 10_000, 2_000),
@@ -103,8 +103,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--clients", type=int, default=300)
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--emulator-port",
+            type=int,
+            default=18728,
+            help="Where `wispbill routeros-emulator` listens (the demo's MikroTik).",
+        )
 
-    def handle(self, *args, clients, seed, **options):
+    def handle(self, *args, clients, seed, emulator_port, **options):
         call_command("migrate", interactive=False, verbosity=0)
         if Client.objects.exists():
             raise CommandError(
@@ -112,17 +118,18 @@ class Command(BaseCommand):
             )
         rng = random.Random(seed)
         with transaction.atomic():
-            admin = self._load(rng, clients)
+            admin = self._load(rng, clients, emulator_port)
         self._simulate(rng, admin, days=40)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo loaded: {len(ROUTERS)} routers, {clients} clients. "
+                f"Demo loaded: {len(ROUTERS)} routers ({EMULATED} on the RouterOS emulator at "
+                f"127.0.0.1:{emulator_port}), {clients} clients. "
                 "Log in as admin/admin (administrator) or staff/staff (without the periodic-tasks "
                 "permission)."
             )
         )
 
-    def _load(self, rng: random.Random, count: int):
+    def _load(self, rng: random.Random, count: int, emulator_port: int):
         User = get_user_model()
         admin = User.objects.filter(username="admin").first()
         if admin is None:
@@ -143,26 +150,41 @@ class Command(BaseCommand):
             for n, p, d, u in PLANS
         ]
         zones = []
-        for name, host, _net in ROUTERS:
+        for n, name in enumerate(ROUTERS):
+            emulated = name == EMULATED
             router = router_create(
                 actor=admin,
                 name=name,
-                host=host,
+                host="127.0.0.1" if emulated else f"10.{n + 1}0.0.1",
+                api_port=emulator_port if emulated else 8728,
                 username="wispbill",
                 password="demo",
-                enforcement=Enforcement.NONE,
+                enforcement=Enforcement.MIKROTIK if emulated else Enforcement.NONE,
+                provisioning=emulated,
+                pppoe_cut=PppoeCut.DISABLE_SECRET if emulated else PppoeCut.ADDRESS_LIST,
             )
             for pay_day, lead, notice, grace in ((1, 7, 2, 4), (15, 5, 0, 5)):
+                # On the emulated router, the day-15 zone reduces the speed of late clients
+                # instead of cutting them.
+                slow = emulated and pay_day == 15
                 zones.append(
                     zone_create(
                         actor=admin,
                         router=router,
                         name=f"Zona día {pay_day}",
-                        schedule=BillingSchedule(BillingMode.PREPAID, pay_day, lead, notice, grace),
+                        schedule=BillingSchedule(
+                            BillingMode.PREPAID,
+                            pay_day,
+                            lead,
+                            notice,
+                            grace,
+                            cut_action=CutAction.THROTTLE if slow else CutAction.SUSPEND,
+                            throttle_kbps=512,
+                        ),
                     )
                 )
         # One zone with automatic cuts off, as an operator would during a holiday season.
-        zone_update(actor=admin, zone=zones[-1], switches={"cuts": False})
+        zone_update(actor=admin, zone=zones[1], switches={"cuts": False})
         addresses = self._addresses()
         today = timezone.localdate()
         for n in range(count):
@@ -170,14 +192,21 @@ class Command(BaseCommand):
             state = rng.choices(
                 [ClientState.ACTIVE, ClientState.FREE, ClientState.CANCELLED], weights=[93, 3, 4]
             )[0]
+            zone = rng.choice(zones)
+            name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {rng.choice(LAST)}"
+            # Most clients of the emulated router connect by PPPoE, the rest by static IP.
+            pppoe = zone.router.name == EMULATED and rng.random() < 0.6
             client_create(
                 actor=admin,
-                name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {rng.choice(LAST)}",
+                name=name,
+                access="pppoe" if pppoe else "static",
+                pppoe_username=_username(name, n) if pppoe else "",
+                pppoe_password=f"demo-{rng.randrange(10**5, 10**6)}" if pppoe else "",
                 email=f"cliente{n + 1}@example.com",
                 phone=f"55{rng.randrange(10**7, 10**8)}",
                 address=f"{rng.choice(STREETS)} {rng.randrange(1, 900)}",
                 ip=next(addresses),
-                zone=rng.choice(zones),
+                zone=zone,
                 plan=rng.choice(plans),
                 start_date=today - timedelta(days=rng.randrange(30, 900)),
                 state=state,
@@ -220,8 +249,15 @@ class Command(BaseCommand):
         CompanySettings.objects.filter(pk=1).update(last_daily_run=today)
 
     @staticmethod
-    def _addresses():
+    def _addresses():  # 172.20.x.x is left to the emulator's hand-made clients
         for network in ("172.16.0.0/16", "172.17.0.0/16"):
             for host in ipaddress.ip_network(network).hosts():
                 if host.packed[-1] not in (0, 1, 255):
                     yield str(host)
+
+
+def _username(name: str, n: int) -> str:
+    """A PPPoE username as an operator makes them: first name and surname, no accents."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    first, last, *_rest = plain.split()
+    return f"{first}.{last}{n}"

@@ -8,7 +8,10 @@ from wispbill.network.models import Enforcement, Router
 
 
 class Command(BaseCommand):
-    help = "Push the desired cut and notice lists to the routers now, synchronously."
+    help = (
+        "Push to the routers now, synchronously, what they must hold: the cut, notice and "
+        "reduced speed lists, and with provisioning the PPPoE secrets and simple queues."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--router", type=int, help="Only this router.")
@@ -34,7 +37,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"{item.name}: {result['error']}")
             else:
                 self.stdout.write(
-                    f"{item.name}: {result['added']} added, {result['removed']} removed, "
+                    f"{item.name}: {result['added']} added, {result['changed']} changed, "
+                    f"{result['removed']} removed, {result['sessions_dropped']} sessions ended, "
                     f"{len(result['failed'])} failed"
                 )
         if failures:

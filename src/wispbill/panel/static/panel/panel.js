@@ -46,5 +46,24 @@ document.querySelectorAll("select[data-zones-of]").forEach((router) => {
     });
   };
   router.addEventListener("change", sync);
+// The PPPoE username and password only matter for PPPoE access.
+document.querySelectorAll("[data-access]").forEach((select) => {
+  const form = select.closest("form");
+  const fields = form ? form.querySelectorAll("[data-pppoe-field]") : [];
+  const sync = () => fields.forEach((input) => {
+    const box = input.closest(".field") || input;
+    box.hidden = select.value !== select.dataset.access;
+  });
+  select.addEventListener("change", sync);
+  sync();
+});
+// The reduced speed only matters when the cut reduces the speed instead of suspending.
+document.querySelectorAll("[data-cut-action]").forEach((select) => {
+  const form = select.closest("form");
+  const speed = form && form.querySelector("[data-throttle-speed]");
+  if (!speed) return;
+  const box = speed.closest(".field") || speed;
+  const sync = () => { box.hidden = select.value !== "throttle"; };
+  select.addEventListener("change", sync);
   sync();
 });

@@ -1,0 +1,79 @@
+"""A client's access to the network: static IP, or PPPoE with a username unique on its
+router and a password kept encrypted."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from wispbill.clients.models import Access, Client
+from wispbill.core.db import locked
+from wispbill.network.models import Router
+
+# RouterOS keeps text as bytes, one per character: a name outside Latin-1 cannot be stored.
+PPPOE_MAX = 64
+
+
+def _pppoe_text_error(value: str) -> str | None:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return _("Use only letters a router can store (no emoji or non-Latin scripts).")
+    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+        return _("No spaces or control characters.")
+    if len(value) > PPPOE_MAX:
+        return _("At most %(n)s characters.") % {"n": PPPOE_MAX}
+    return None
+
+
+def access_errors(client: Client, *, password: str = "") -> dict[str, list]:
+    """Hold a client's access to its rules without reading the database: a PPPoE client has
+    a username a router can store; a static client has neither username nor password.
+    `password` is a new password, if any. Returns the errors by field."""
+    errors: dict[str, list] = {}
+    if client.access != Access.PPPOE:
+        client.pppoe_username = ""
+        client.pppoe_password = ""
+        return errors
+    client.pppoe_username = (client.pppoe_username or "").strip()
+    if not client.pppoe_username:
+        errors["pppoe_username"] = [_("A PPPoE client needs its PPPoE username.")]
+    elif problem := _pppoe_text_error(client.pppoe_username):
+        errors["pppoe_username"] = [problem]
+    if password and (problem := _pppoe_text_error(password)):
+        errors["pppoe_password"] = [problem]
+    return errors
+
+
+def username_taken_message(*, client_name: str, username: str, router_name: str) -> str:
+    return _(
+        "«%(client)s» already uses the PPPoE username %(username)s on the router %(router)s."
+    ) % {
+        "client": client_name,
+        "username": username,
+        "router": router_name,
+    }
+
+
+def access_check(client: Client, *, password: str = "") -> None:
+    """`access_errors`, and a PPPoE username no other client of the router uses (the router
+    row is locked, so two requests cannot both take it)."""
+    errors = access_errors(client, password=password)
+    if client.access == Access.PPPOE and "pppoe_username" not in errors:
+        router = locked(Router.objects.filter(pk=client.zone.router_id)).get()
+        taken = (
+            Client.objects.filter(
+                access=Access.PPPOE,
+                pppoe_username=client.pppoe_username,
+                zone__router_id=router.pk,
+            )
+            .exclude(pk=client.pk)
+            .values_list("name", flat=True)
+            .first()
+        )
+        if taken is not None:
+            errors["pppoe_username"] = [
+                username_taken_message(
+                    client_name=taken, username=client.pppoe_username, router_name=router.name
+                )
+            ]
+    if errors:
+        raise ValidationError(errors)

@@ -1,0 +1,310 @@
+"""Import clients from a spreadsheet (CSV or XLSX, read with tablib and openpyxl): every row is
+read into the fields of `client_new` and checked by the same rules as a client made by hand;
+the preview names each bad row and what is wrong with it, in the reader's language, and the
+import writes all rows or none."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import tablib
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from wispbill.clients.models import Access, BillingType, Client, Plan
+from wispbill.clients.services.bulk import clients_check_many, clients_create_many
+from wispbill.network.models import Zone
+from wispbill.staff.permissions import MANAGE_CLIENTS, require_permission
+
+COLUMNS = (
+    "name",
+    "ip",
+    "zone",
+    "plan",
+    "email",
+    "phone",
+    "address",
+    "access",
+    "pppoe_username",
+    "pppoe_password",
+    "billing_type",
+    "start_date",
+)
+REQUIRED = ("name", "ip", "plan")
+# Headings a Spanish-speaking operator may have written instead.
+ALIASES = {
+    "nombre": "name",
+    "zona": "zone",
+    "correo": "email",
+    "telefono": "phone",
+    "teléfono": "phone",
+    "direccion": "address",
+    "dirección": "address",
+    "acceso": "access",
+    "usuario_pppoe": "pppoe_username",
+    "contraseña_pppoe": "pppoe_password",
+    "tipo_facturacion": "billing_type",
+    "tipo_facturación": "billing_type",
+    "fecha_inicio": "start_date",
+}
+VALUES = {
+    "access": {
+        "static": Access.STATIC,
+        "estatica": Access.STATIC,
+        "estática": Access.STATIC,
+        "pppoe": Access.PPPOE,
+    },
+    "billing_type": {
+        "zone": BillingType.ZONE,
+        "zona": BillingType.ZONE,
+        "own": BillingType.OWN,
+        "propia": BillingType.OWN,
+    },
+}
+IMPORT_REASON = gettext_noop("imported from the file %(file)s")
+MAX_ROWS = 20_000
+MAX_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class FileRow:
+    line: int  # the spreadsheet's row number (the headings are row 1)
+    values: dict[str, str]
+    fields: dict | None = None  # the client's fields, when the row could be read
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class FilePreview:
+    rows: list[FileRow]
+    errors: list[str]  # about the file as a whole
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and not self.errors and not any(r.errors for r in self.rows)
+
+    @property
+    def bad_rows(self) -> list[FileRow]:
+        return [row for row in self.rows if row.errors]
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "errors": self.errors,
+            "rows": [{"line": r.line, "values": r.values, "errors": r.errors} for r in self.rows],
+        }
+
+
+def template_dataset() -> tablib.Dataset:
+    """The file to fill in: the headings and one example row of each access."""
+    data = tablib.Dataset(headers=list(COLUMNS))
+    data.append(
+        ["Ana Díaz", "172.16.0.10", "Zona día 1", "Hogar 10 Mbps", "ana@example.com",
+         "5512345678", "Av. Juárez 12", "pppoe", "ana.diaz", "cambiar-esto", "zone",
+         "01/09/2025"]
+    )  # fmt: skip
+    data.append(
+        ["Casa Pérez", "172.16.0.11", "Zona día 1", "Hogar 10 Mbps", "", "", "", "static", "",
+         "", "zone", "2025-09-15"]
+    )  # fmt: skip
+    return data
+
+
+def read_table(data: bytes, filename: str) -> tuple[list, list[list]]:
+    """The headings and rows of a CSV file (UTF-8, or the Windows encoding Excel saves in;
+    commas or semicolons) or of an XLSX workbook's first sheet; ValidationError when it is
+    neither. CSV goes through Python's reader rather than tablib's, which refuses a whole
+    file for one line with a cell too many: here that line is one bad row."""
+    if len(data) > MAX_BYTES:
+        raise ValidationError(_("The file is larger than 10 MB."))
+    if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
+        try:
+            sheet = tablib.Dataset().load(io.BytesIO(data), format="xlsx")
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise ValidationError(_("The file is not a readable XLSX workbook.")) from exc
+        return list(sheet.headers or []), [list(row) for row in sheet]
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    try:
+        lines = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        raise ValidationError(
+            _("The file is not a readable CSV file: %(error)s") % {"error": exc}
+        ) from exc
+    return (lines[0], lines[1:]) if lines else ([], [])
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a phone number a spreadsheet took for a number
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _date(text: str) -> date:
+    for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d/%m/%Y").date()):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+class _Lookup:
+    """Zones and plans by id or name, read once."""
+
+    def __init__(self):
+        self.zones = list(Zone.objects.select_related("router"))
+        self.plans = list(Plan.objects.all())
+
+    def zone(self, text: str) -> Zone:
+        found = [
+            z
+            for z in self.zones
+            if str(z.pk) == text or z.name.lower() == text.lower() or str(z).lower() == text.lower()
+        ]
+        if not found:
+            raise ValueError(_("There is no zone %(zone)s.") % {"zone": text})
+        if len(found) > 1:
+            raise ValueError(
+                _("Several zones are named %(zone)s: write its id, or «Router · Zone».")
+                % {"zone": text}
+            )
+        return found[0]
+
+    def plan(self, text: str) -> Plan:
+        for plan in self.plans:
+            if str(plan.pk) == text or plan.name.lower() == text.lower():
+                return plan
+        raise ValueError(_("There is no plan %(plan)s.") % {"plan": text})
+
+
+def _row_fields(values: dict[str, str], lookup: _Lookup, zone: Zone | None) -> tuple[dict, dict]:
+    """The fields of `client_new` a row asks for, and what could not be read."""
+    fields: dict = {}
+    errors: dict[str, list[str]] = {}
+    for name in REQUIRED:
+        if not values.get(name):
+            errors[name] = [_("This field is required.")]
+    for name in ("name", "ip", "email", "phone", "address", "pppoe_username", "pppoe_password"):
+        if values.get(name):
+            fields[name] = values[name]
+    try:
+        if values.get("zone"):
+            fields["zone"] = lookup.zone(values["zone"])
+        elif zone is not None:
+            fields["zone"] = zone
+        else:
+            errors["zone"] = [_("This field is required (or choose a zone for every row).")]
+    except ValueError as exc:
+        errors["zone"] = [str(exc)]
+    if values.get("plan"):
+        try:
+            fields["plan"] = lookup.plan(values["plan"])
+        except ValueError as exc:
+            errors["plan"] = [str(exc)]
+    for name, choices in VALUES.items():
+        if values.get(name):
+            chosen = choices.get(values[name].lower())
+            if chosen is None:
+                errors[name] = [
+                    _("Must be one of: %(values)s.") % {"values": ", ".join(sorted(choices))}
+                ]
+            else:
+                fields[name] = chosen
+    if values.get("start_date"):
+        try:
+            fields["start_date"] = _date(values["start_date"])
+        except ValueError:
+            errors["start_date"] = [_("Write the date as dd/mm/aaaa or aaaa-mm-dd.")]
+    if fields.get("billing_type") == BillingType.OWN and "zone" in fields:
+        # Own billing starts from its zone's schedule; the client page can change it later.
+        fields["billing"] = fields["zone"].schedule.as_dict()
+    return fields, errors
+
+
+def clients_file_preview(
+    *, actor: User | None, data: bytes, filename: str, zone: Zone | None = None
+) -> FilePreview:
+    """Read a file of clients and check every row as an import would; writes nothing."""
+    if actor is not None:
+        require_permission(actor, MANAGE_CLIENTS)
+    try:
+        headings, table = read_table(data, filename)
+    except ValidationError as exc:
+        return FilePreview(rows=[], errors=exc.messages)
+    headers = [ALIASES.get(h, h) for h in (_text(h).lower() for h in headings)]
+    unknown = [h for h in headers if h and h not in COLUMNS]
+    missing = [c for c in REQUIRED if c not in headers]
+    if "zone" not in headers and zone is None:
+        missing.append("zone")
+    errors = []
+    if unknown:
+        errors.append(
+            _("Unknown columns: %(unknown)s. The columns are: %(columns)s.")
+            % {"unknown": ", ".join(unknown), "columns": ", ".join(COLUMNS)}
+        )
+    if missing:
+        errors.append(_("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
+    if len(table) > MAX_ROWS:
+        errors.append(_("At most %(n)s rows per file.") % {"n": MAX_ROWS})
+    if errors:
+        return FilePreview(rows=[], errors=errors)
+    lookup = _Lookup()
+    rows = []
+    for number, raw in enumerate(table, start=2):
+        values = {h: _text(v) for h, v in zip(headers, raw, strict=False) if h}
+        extra = [v for v in raw[len(headers) :] if _text(v)]
+        if not any(values.values()) and not extra:
+            continue  # a blank line between rows
+        fields, row_errors = _row_fields(values, lookup, zone)
+        if extra:
+            row_errors["__all__"] = [_("This row has more cells than there are columns.")]
+        rows.append(FileRow(number, values, None if row_errors else fields, row_errors))
+    if not rows:
+        return FilePreview(rows=[], errors=[_("The file has no rows of clients.")])
+    readable = [row for row in rows if row.fields is not None]
+    _built, found = clients_check_many(
+        actor=actor, rows=[row.fields for row in readable], numbers=[row.line for row in readable]
+    )
+    for index, messages in found.items():
+        for name, texts in messages.items():
+            readable[index].errors.setdefault(name, []).extend(texts)
+    return FilePreview(rows=rows, errors=[])
+
+
+def clients_file_import(
+    *, actor: User | None, data: bytes, filename: str, zone: Zone | None = None
+) -> list[Client]:
+    """Import every row of a file of clients, or none: a ValidationError carries the preview's
+    errors when any row is bad."""
+    preview = clients_file_preview(actor=actor, data=data, filename=filename, zone=zone)
+    if not preview.ok:
+        messages = list(preview.errors) + [
+            _("Row %(line)s, %(field)s: %(message)s")
+            % {"line": row.line, "field": name, "message": message}
+            for row in preview.bad_rows
+            for name, texts in row.errors.items()
+            for message in texts
+        ]
+        raise ValidationError(messages or [_("The file has no rows of clients.")])
+    return clients_create_many(
+        actor=actor,
+        rows=[row.fields for row in preview.rows],
+        reason=IMPORT_REASON,
+        reason_args={"file": filename[:100]},
+    )
