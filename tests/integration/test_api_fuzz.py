@@ -34,7 +34,28 @@ def test_no_request_makes_the_api_answer_500(tmp_path):
     env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     cli = [sys.executable, "-m", "wispbill.cli"]
-    subprocess.run([*cli, "demo", "--clients", "20"], env=env, check=True, capture_output=True)
+    # The demo's MikroTik lives on the emulator, as in run-demo.sh: a router that answers.
+    emulator_port = _free_port()
+    emulator = subprocess.Popen(
+        [*cli, "routeros-emulator", "--port", str(emulator_port), "--seed-demo"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _fuzz(cli, env, tmp_path, st, emulator_port)
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=20)
+
+
+def _fuzz(cli, env, tmp_path, st, emulator_port):
+    subprocess.run(
+        [*cli, "demo", "--clients", "20", "--emulator-port", str(emulator_port)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     key = (
         subprocess.run(
             [*cli, "create-api-key", "admin"], env=env, check=True, capture_output=True, text=True

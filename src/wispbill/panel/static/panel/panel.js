@@ -46,6 +46,8 @@ document.querySelectorAll("select[data-zones-of]").forEach((router) => {
     });
   };
   router.addEventListener("change", sync);
+  sync();
+});
 // The PPPoE username and password only matter for PPPoE access.
 document.querySelectorAll("[data-access]").forEach((select) => {
   const form = select.closest("form");
