@@ -7,12 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from werkzeug import Response
 
 from tests.factories import ClientFactory
 from tests.messaging_fixtures import API_PATH, PHONE_ID, local, pdf_text
 from wispbill.audit.models import AuditEvent
+from wispbill.billing.debt import client_cut
 from wispbill.billing.services.invoices import invoice_cancel
 from wispbill.billing.services.payments import payment_register
 from wispbill.messaging.models import Kind, Message, MessageStatus
@@ -174,10 +175,13 @@ def test_whatsapp_error_about_the_message_fails_at_once(whatsapp_api, settings, 
     assert [r.path for r, _resp in whatsapp_api.log] == [MESSAGES]
 
 
-def test_a_message_that_keeps_failing_is_given_up(whatsapp_api, settings, billed_client, noon):
+def test_a_message_that_keeps_failing_is_given_up(
+    whatsapp_api, settings, admin, billed_client, noon
+):
     settings.WISPBILL_EMAIL_URL = ""
     client, invoice = billed_client
     whatsapp_api.expect_request(MESSAGES, method="POST").respond_with_data("down", status=502)
+    client_cut(actor=admin, client=client)
     message_enqueue(client=client, kind=Kind.CUT, invoice=invoice)
     for _attempt in range(MAX_ATTEMPTS):
         assert messages_send_due() == {"sent": 0, "failed": 1}
@@ -216,8 +220,13 @@ def test_channel_off_invalid_phone_and_opt_out_are_visible(channels_off, admin, 
         m.channel: m for m in message_enqueue(client=client, kind=Kind.INVOICE, invoice=invoice)
     }
     assert rows["email"].status == rows["whatsapp"].status == MessageStatus.FAILED
-    assert "WISPBILL_EMAIL_URL" in rows["email"].last_error
-    assert "WISPBILL_WHATSAPP_TOKEN" in rows["whatsapp"].last_error
+    assert "WISPBILL_EMAIL_URL" in rows["email"].error_text
+    assert rows["whatsapp"].error_text == (
+        "Canal apagado: falta configurar WISPBILL_WHATSAPP_TOKEN, WISPBILL_WHATSAPP_PHONE_ID."
+    )
+    # Each reader sees the reason in their own language.
+    with translation.override("en"):
+        assert rows["whatsapp"].error_text.startswith("Channel off: WISPBILL_WHATSAPP_TOKEN")
     assert messages_send_due() == {"sent": 0, "failed": 0}
 
     other = ClientFactory(zone=client.zone, plan=client.plan, phone="12-34", email="")
@@ -240,7 +249,7 @@ def test_invalid_phone_says_why(whatsapp_api, settings, admin, billed_client):
     client.email = ""
     client.save()
     [row] = message_enqueue(client=client, kind=Kind.INVOICE, invoice=invoice)
-    assert row.status == "failed" and "12-34" in row.last_error and "MX" in row.last_error
+    assert row.status == "failed" and "12-34" in row.error_text and "MX" in row.error_text
     assert messages_send_due() == {"sent": 0, "failed": 0}
     assert whatsapp_api.log == []
 
@@ -295,7 +304,7 @@ def test_a_reminder_for_an_invoice_paid_meanwhile_is_not_sent(smtp_server, admin
     invoice_cancel(actor=admin, invoice=invoice)
     assert messages_send_due() == {"sent": 0, "failed": 0}
     message = Message.objects.get(kind=Kind.REMINDER, channel="email")
-    assert message.status == "failed" and "ya no está pendiente" in message.last_error
+    assert message.status == "failed" and "ya no está pendiente" in message.error_text
     assert smtp_server.received == []
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from wispbill.messaging.formatting import long_date, money
+from wispbill.core.formatting import long_date, money
 from wispbill.messaging.models import Kind
 
 
@@ -17,12 +17,21 @@ class Text:
 
 
 def message_text(
-    *, kind: str, company_name: str, client_name: str, amount, day, link: str, instructions: str
+    *,
+    kind: str,
+    company_name: str,
+    client_name: str,
+    amount,
+    day,
+    link: str,
+    instructions: str,
+    throttled: bool = False,
 ) -> Text:
     """The subject, e-mail body and template parameters of one message.
 
     amount and day: the invoice's total and due date (invoice), what is left to pay and the
-    due date (reminder, cut), or the amount received and its day (receipt)."""
+    due date (reminder, cut), or the amount received and its day (receipt). throttled: the
+    cut reduced the client's speed instead of suspending the service."""
     values = {
         "name": client_name,
         "company": company_name,
@@ -41,6 +50,16 @@ def message_text(
         lines = [
             _("Hello %(name)s,") % values,
             _("You have %(amount)s to pay. After %(date)s your internet service will be suspended.")
+            % values,
+        ]
+    elif kind == Kind.CUT and throttled:
+        subject = _("Your internet speed was reduced") % values
+        lines = [
+            _("Hello %(name)s,") % values,
+            _(
+                "Your internet speed was reduced for an unpaid balance of %(amount)s (due "
+                "%(date)s). It is back to full speed as soon as your payment is registered."
+            )
             % values,
         ]
     elif kind == Kind.CUT:

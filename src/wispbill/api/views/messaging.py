@@ -19,6 +19,8 @@ from wispbill.messaging.services import portal_link_create
 
 
 class MessageSerializer(serializers.ModelSerializer):
+    last_error = serializers.CharField(source="error_text", read_only=True)
+
     class Meta:
         model = Message
         fields = [
