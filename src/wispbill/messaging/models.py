@@ -21,7 +21,7 @@ class Kind(models.TextChoices):
 
 
 class MessageStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
+    QUEUED = "queued", _("Waiting")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Not sent")
 

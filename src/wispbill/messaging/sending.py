@@ -3,7 +3,7 @@ each outcome; retries back off, and nothing leaves during quiet hours."""
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -37,14 +37,18 @@ LEASE = timedelta(minutes=30)
 BATCH = 50
 
 
-def quiet_now(company, now: datetime) -> bool:
-    """Whether `now` falls in the company's quiet hours (an unreadable setting counts as the
-    default, so a typo never lets messages out at 3 a.m.)."""
+def quiet_window(company) -> tuple[time, time] | None:
+    """The company's quiet hours (an unreadable setting counts as the default, so a typo never
+    lets messages out at 3 a.m.)."""
     try:
-        window = parse_quiet_hours(company.quiet_hours)
+        return parse_quiet_hours(company.quiet_hours)
     except ValueError:
-        window = parse_quiet_hours(DEFAULT_QUIET_HOURS)
-    return is_quiet(timezone.localtime(now).time(), window)
+        return parse_quiet_hours(DEFAULT_QUIET_HOURS)
+
+
+def quiet_now(company, now: datetime) -> bool:
+    """Whether `now` falls in the company's quiet hours."""
+    return is_quiet(timezone.localtime(now).time(), quiet_window(company))
 
 
 def _due(now: datetime):

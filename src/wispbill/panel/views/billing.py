@@ -2,16 +2,26 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wispbill.billing.models import Invoice, InvoiceStatus
+from wispbill.billing.models import Invoice, InvoiceStatus, Payment
 from wispbill.billing.services.invoices import invoice_cancel as cancel_invoice
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
 from wispbill.core.db import to_id
+from wispbill.messaging.documents import (
+    invoice_document_context,
+    invoice_number,
+    invoice_pdf,
+    receipt_document_context,
+    receipt_number,
+    receipt_pdf,
+)
 from wispbill.network.models import Zone
 from wispbill.panel.forms.billing import PaymentForm
 from wispbill.panel.views.base import paginate
@@ -84,3 +94,65 @@ def payment_create(request, client_pk):
             % {"amount": payment.amount, "state": client.get_state_display().lower()},
         )
     return redirect(f"{_client_url(client.pk)}#money")
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _document_page(request, template: str, context: dict, *, client_id: int, pdf_url: str):
+    """A document as the client gets it (its language, the PDF's template), with the panel's
+    buttons in the staff member's language; they do not print."""
+    tools = {
+        "back": _client_url(client_id) + "#money",
+        "back_label": _("Back to the client"),
+        "print_label": _("Print"),
+        "pdf": pdf_url,
+        "pdf_label": _("Download PDF"),
+    }
+    with translation.override(context["client"].language):
+        return render(request, template, {**context, "tools": tools})
+
+
+@login_required
+def invoice_page(request, pk):
+    """The invoice in the panel, printable, from the template of its PDF."""
+    invoice = get_object_or_404(Invoice.objects.select_related("client"), pk=pk)
+    with translation.override(invoice.client.language):
+        context = invoice_document_context(invoice, request=request)
+    return _document_page(
+        request,
+        "documents/invoice.html",
+        context,
+        client_id=invoice.client_id,
+        pdf_url=reverse("panel:invoice-pdf", args=[pk]),
+    )
+
+
+@login_required
+def invoice_pdf_download(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    return _pdf(invoice_pdf(invoice, request=request), f"{invoice_number(invoice.pk)}.pdf")
+
+
+@login_required
+def receipt_page(request, pk):
+    """The payment's receipt in the panel, printable, from the template of its PDF."""
+    payment = get_object_or_404(Payment.objects.select_related("client"), pk=pk)
+    with translation.override(payment.client.language):
+        context = receipt_document_context(payment, request=request)
+    return _document_page(
+        request,
+        "documents/receipt.html",
+        context,
+        client_id=payment.client_id,
+        pdf_url=reverse("panel:receipt-pdf", args=[pk]),
+    )
+
+
+@login_required
+def receipt_pdf_download(request, pk):
+    payment = get_object_or_404(Payment, pk=pk)
+    return _pdf(receipt_pdf(payment, request=request), f"{receipt_number(payment.pk)}.pdf")
