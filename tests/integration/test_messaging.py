@@ -13,9 +13,10 @@ from werkzeug import Response
 from tests.factories import ClientFactory
 from tests.messaging_fixtures import API_PATH, PHONE_ID, local, pdf_text
 from wispbill.audit.models import AuditEvent
-from wispbill.billing.debt import client_cut
+from wispbill.billing.debt import client_cut, client_reactivate
 from wispbill.billing.services.invoices import invoice_cancel
 from wispbill.billing.services.payments import payment_register
+from wispbill.clients.models import Client, ClientState
 from wispbill.messaging.models import Kind, Message, MessageStatus
 from wispbill.messaging.sending import messages_send_due
 from wispbill.messaging.services import (
@@ -329,3 +330,36 @@ def test_send_messages_command_prints_json(smtp_server, billed_client, capsys):
         "sent": 1,
         "failed": 0,
     }
+
+
+def test_the_cut_notice_of_a_throttled_client_says_reduced_speed(
+    smtp_server, whatsapp_api, billed_client
+):
+    client, invoice = billed_client
+    whatsapp_api.expect_request(MESSAGES, method="POST").respond_with_json(
+        {"messages": [{"id": "wamid.T1"}]}
+    )
+    # The cut task reduced the speed instead of suspending (a bulk update, as the engine's).
+    Client.objects.filter(pk=client.pk).update(state=ClientState.THROTTLED)
+    message_enqueue(client=client, kind=Kind.CUT, invoice=invoice)
+    assert messages_send_due() == {"sent": 2, "failed": 0}
+    [mail] = smtp_server.received
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    assert mail["Subject"] == "Se redujo la velocidad de su internet"
+    assert "Se redujo la velocidad de su internet por un saldo pendiente de $1,234.50" in body
+    assert "suspend" not in (mail["Subject"] + body).lower()
+    [call] = _template_calls(whatsapp_api)
+    assert call["template"]["name"] == "wispbill_throttled"
+
+
+def test_a_cut_notice_is_not_sent_once_the_service_is_back(smtp_server, admin, billed_client):
+    client, invoice = billed_client
+    client_cut(actor=admin, client=client)
+    message_enqueue(client=client, kind=Kind.CUT, invoice=invoice)
+    # Reactivated by hand before the message left (it waited for the quiet hours, say).
+    client_reactivate(actor=admin, client=client)
+    assert messages_send_due() == {"sent": 0, "failed": 0}
+    message = Message.objects.get(kind=Kind.CUT, channel="email")
+    assert message.status == MessageStatus.FAILED
+    assert message.error_text == "No enviado: el servicio del cliente ya no está cortado."
+    assert smtp_server.received == []
