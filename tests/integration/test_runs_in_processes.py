@@ -93,6 +93,20 @@ postgres_only = pytest.mark.skipif(
 )
 
 
+def _killed_after_first_commit(process, rows) -> int:
+    """Kill the process as soon as `rows` shows its first committed batch; how many it saw."""
+    deadline = time.monotonic() + 120
+    seen = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        seen = rows.count()
+        if seen:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    process.wait(timeout=30)
+    return seen
+
+
 def _many_clients(count: int) -> None:
     zones = [ZoneFactory(pay_day=1, invoice_lead_days=7) for _ in range(4)]
     plan = PlanFactory()
@@ -138,16 +152,9 @@ def test_two_processes_running_the_same_day_bill_each_client_once(tmp_path):
 def test_a_run_killed_half_way_is_finished_by_the_next_without_duplicates(tmp_path):
     count = 8000
     _many_clients(count)
-    process = _cli(tmp_path, "run-periodic-tasks", "--date", DAY, "--force")
-    deadline = time.monotonic() + 120
-    seen = 0
-    while time.monotonic() < deadline and process.poll() is None:
-        seen = Invoice.objects.count()
-        if seen:
-            process.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.005)
-    process.wait(timeout=30)
+    seen = _killed_after_first_commit(
+        _cli(tmp_path, "run-periodic-tasks", "--date", DAY, "--force"), Invoice.objects
+    )
     assert 0 < seen < count, "the run finished before it could be killed"
     killed_at = Invoice.objects.count()
     assert killed_at < count
@@ -185,16 +192,9 @@ def test_a_run_killed_while_it_warns_sends_each_reminder_once(tmp_path, smtp_ser
     env = {"WISPBILL_EMAIL_URL": settings.WISPBILL_EMAIL_URL}
     reminders = Message.objects.filter(kind=Kind.REMINDER)
     # The notices task warns in batches, each with its reminders: kill it after the first.
-    process = _cli(tmp_path, "run-periodic-tasks", "--date", "2026-09-03", "--force", env=env)
-    deadline = time.monotonic() + 120
-    seen = 0
-    while time.monotonic() < deadline and process.poll() is None:
-        seen = reminders.count()
-        if seen:
-            process.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.005)
-    process.wait(timeout=30)
+    seen = _killed_after_first_commit(
+        _cli(tmp_path, "run-periodic-tasks", "--date", "2026-09-03", "--force", env=env), reminders
+    )
     assert 0 < seen < count, "the run finished before it could be killed"
     # Whatever committed is whole: a reminder for each client the notice reached, no more.
     assert reminders.count() == Client.objects.filter(notice_active=True).count() < count

@@ -1,6 +1,7 @@
 """PDF invoices and receipts, rendered with WeasyPrint from the same templates a page shows."""
 
 import segno
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -79,3 +80,10 @@ def receipt_pdf(payment: Payment, *, language: str | None = None, request=None) 
     payment = Payment.objects.select_related("client").get(pk=payment.pk)
     with translation.override(language or payment.client.language):
         return _pdf("documents/receipt.html", receipt_document_context(payment, request=request))
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    """A PDF shown in the browser, saved under its number's name."""
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

@@ -18,6 +18,7 @@ from wispbill.core.models import CompanySettings
 from wispbill.messaging.documents import (
     invoice_number,
     invoice_pdf,
+    pdf_response,
     receipt_number,
     receipt_pdf,
 )
@@ -114,12 +115,6 @@ def page(request, token: str):
     return _page(request, token, client, language, error=error, status=400)
 
 
-def _pdf_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return _private(response)
-
-
 @require_GET
 def invoice_document(request, token: str, pk: int):
     client, language = _open(request, token)
@@ -129,7 +124,7 @@ def invoice_document(request, token: str, pk: int):
     if invoice.status == InvoiceStatus.CANCELLED:
         raise Http404
     pdf = invoice_pdf(invoice, language=language, request=request)
-    return _pdf_response(pdf, f"{invoice_number(invoice.pk)}.pdf")
+    return _private(pdf_response(pdf, f"{invoice_number(invoice.pk)}.pdf"))
 
 
 @require_GET
@@ -139,4 +134,4 @@ def receipt_document(request, token: str, pk: int):
         return _refused(request, language)
     payment = get_object_or_404(Payment, pk=pk, client=client)
     pdf = receipt_pdf(payment, language=language, request=request)
-    return _pdf_response(pdf, f"{receipt_number(payment.pk)}.pdf")
+    return _private(pdf_response(pdf, f"{receipt_number(payment.pk)}.pdf"))

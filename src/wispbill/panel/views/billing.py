@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -18,6 +17,7 @@ from wispbill.messaging.documents import (
     invoice_document_context,
     invoice_number,
     invoice_pdf,
+    pdf_response,
     receipt_document_context,
     receipt_number,
     receipt_pdf,
@@ -96,23 +96,18 @@ def payment_create(request, client_pk):
     return redirect(f"{_client_url(client.pk)}#money")
 
 
-def _pdf(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
-
-
-def _document_page(request, template: str, context: dict, *, client_id: int, pdf_url: str):
+def _document_page(request, template: str, document, context_of, pdf_view: str):
     """A document as the client gets it (its language, the PDF's template), with the panel's
     buttons in the staff member's language; they do not print."""
     tools = {
-        "back": _client_url(client_id) + "#money",
+        "back": f"{_client_url(document.client_id)}#money",
         "back_label": _("Back to the client"),
         "print_label": _("Print"),
-        "pdf": pdf_url,
+        "pdf": reverse(pdf_view, args=[document.pk]),
         "pdf_label": _("Download PDF"),
     }
-    with translation.override(context["client"].language):
+    with translation.override(document.client.language):
+        context = context_of(document, request=request)
         return render(request, template, {**context, "tools": tools})
 
 
@@ -120,39 +115,27 @@ def _document_page(request, template: str, context: dict, *, client_id: int, pdf
 def invoice_page(request, pk):
     """The invoice in the panel, printable, from the template of its PDF."""
     invoice = get_object_or_404(Invoice.objects.select_related("client"), pk=pk)
-    with translation.override(invoice.client.language):
-        context = invoice_document_context(invoice, request=request)
     return _document_page(
-        request,
-        "documents/invoice.html",
-        context,
-        client_id=invoice.client_id,
-        pdf_url=reverse("panel:invoice-pdf", args=[pk]),
+        request, "documents/invoice.html", invoice, invoice_document_context, "panel:invoice-pdf"
     )
 
 
 @login_required
 def invoice_pdf_download(request, pk):
     invoice = get_object_or_404(Invoice, pk=pk)
-    return _pdf(invoice_pdf(invoice, request=request), f"{invoice_number(invoice.pk)}.pdf")
+    return pdf_response(invoice_pdf(invoice, request=request), f"{invoice_number(invoice.pk)}.pdf")
 
 
 @login_required
 def receipt_page(request, pk):
     """The payment's receipt in the panel, printable, from the template of its PDF."""
     payment = get_object_or_404(Payment.objects.select_related("client"), pk=pk)
-    with translation.override(payment.client.language):
-        context = receipt_document_context(payment, request=request)
     return _document_page(
-        request,
-        "documents/receipt.html",
-        context,
-        client_id=payment.client_id,
-        pdf_url=reverse("panel:receipt-pdf", args=[pk]),
+        request, "documents/receipt.html", payment, receipt_document_context, "panel:receipt-pdf"
     )
 
 
 @login_required
 def receipt_pdf_download(request, pk):
     payment = get_object_or_404(Payment, pk=pk)
-    return _pdf(receipt_pdf(payment, request=request), f"{receipt_number(payment.pk)}.pdf")
+    return pdf_response(receipt_pdf(payment, request=request), f"{receipt_number(payment.pk)}.pdf")
