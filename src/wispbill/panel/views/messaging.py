@@ -54,6 +54,8 @@ def message_list_page(request):
     )
     page, query = paginate(request, qs)
     message_outlooks(page.object_list)
+    states = channels_state()
+    counts = message_counts()
     client_id = to_id(params.get("client"))
     return render(
         request,
@@ -65,8 +67,11 @@ def message_list_page(request):
             "kinds": Kind.choices,
             "channels": Channel.choices,
             "statuses": MessageStatus.choices,
-            "channel_states": channels_state(),
-            "counts": message_counts(),
+            "channel_states": states,
+            "channels_off": [value for value, _label, off in states if off],
+            "counts": [
+                (value, label, counts[value]) for value, label in MessageStatus.choices
+            ],
             "filter_client": Client.objects.filter(pk=client_id).first() if client_id else None,
             "can_resend": has_permission(request.user, MANAGE_CLIENTS),
         },
@@ -147,6 +152,7 @@ def client_messages_context(request, client: Client) -> dict:
     recent = list(message_list(client=client.pk)[:CLIENT_TAB_MESSAGES])
     message_outlooks(recent)
     opted_out = client_opt_outs(client.pk)
+    states = channels_state()
     link = request.session.pop(PORTAL_LINK_SESSION_KEY, None)
     if link and link.get("client") == client.pk:
         link["expires_at"] = datetime.fromisoformat(link["expires_at"])
@@ -155,6 +161,7 @@ def client_messages_context(request, client: Client) -> dict:
     return {
         "client_messages": recent,
         "client_messages_more": len(recent) == CLIENT_TAB_MESSAGES,
+        "channels_off": [value for value, _label, off in states if off],
         "message_channels": [
             {
                 "value": value,
@@ -163,7 +170,7 @@ def client_messages_context(request, client: Client) -> dict:
                 "receives": value not in opted_out,
                 "address": client.email if value == Channel.EMAIL else client.phone,
             }
-            for value, label, off in channels_state()
+            for value, label, off in states
         ],
         "portal_link": link,
         "can_manage_clients": has_permission(request.user, MANAGE_CLIENTS),
