@@ -69,9 +69,7 @@ def message_list_page(request):
             "statuses": MessageStatus.choices,
             "channel_states": states,
             "channels_off": [value for value, _label, off in states if off],
-            "counts": [
-                (value, label, counts[value]) for value, label in MessageStatus.choices
-            ],
+            "counts": [(value, label, counts[value]) for value, label in MessageStatus.choices],
             "filter_client": Client.objects.filter(pk=client_id).first() if client_id else None,
             "can_resend": has_permission(request.user, MANAGE_CLIENTS),
         },
