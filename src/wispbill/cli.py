@@ -3,8 +3,13 @@
 import os
 import sys
 
+from wispbill.ops.files import restrict_umask
+
 
 def main() -> None:
+    # Before anything opens a file: the database, the task queue and the generated secret key
+    # are the owner's alone, and so is whatever the processes started from here create.
+    restrict_umask()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wispbill.settings")
     from django.core.management import execute_from_command_line
 

@@ -1,15 +1,25 @@
-"""One settings module, driven by the environment variables of CONTRACT.md."""
+"""One settings module, driven by the environment variables of docs/contract.md."""
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+
+from wispbill.ops.files import tighten
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("WISPBILL_DATA_DIR", "./var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+# Files an older version left readable by everyone become the owner's alone.
+tighten(DATA_DIR)
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
 def _secret_key() -> str:
@@ -31,10 +41,22 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("WISPBILL_DEBUG") == "1"
-ALLOWED_HOSTS = os.environ.get("WISPBILL_ALLOWED_HOSTS", "*").split(",")
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("WISPBILL_CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+# Loopback names unless told otherwise, so a forged Host header never ends up in the links
+# the API builds. The notice port answers any host (see NoticePortMiddleware).
+ALLOWED_HOSTS = _env_list("WISPBILL_ALLOWED_HOSTS") or [".localhost", "127.0.0.1", "[::1]"]
+CSRF_TRUSTED_ORIGINS = _env_list("WISPBILL_CSRF_TRUSTED_ORIGINS")
+
+# Behind a TLS proxy that sets X-Forwarded-Proto (and overwrites one sent by the browser).
+HTTPS = os.environ.get("WISPBILL_HTTPS") == "1"
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # A year, as `check --deploy` asks; WISPBILL_HSTS_SECONDS=300 while trying HTTPS out.
+    SECURE_HSTS_SECONDS = int(os.environ.get("WISPBILL_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -48,6 +70,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "huey.contrib.djhuey",
+    # Before wispbill.staff: its failed-login handler runs before ours, which reads its verdict.
+    "axes",
     # Lowest layer first; see docs/architecture.md.
     "wispbill.core",
     "wispbill.audit",
@@ -64,17 +88,35 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the notice port answers clients' redirected traffic for any host, over plain HTTP,
+    # so neither the host check nor the HTTPS redirect below may see those requests.
+    "wispbill.panel.middleware.NoticePortMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "wispbill.panel.middleware.NoticePortMiddleware",
     "wispbill.panel.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Scripts, styles, images and fonts from our own origin only: no inline script or style, no
+# framing. data: images are the favicon placeholder and Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "wispbill.urls"
 WSGI_APPLICATION = "wispbill.wsgi.application"
@@ -120,8 +162,31 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 5},
+        "OPTIONS": {"min_length": 8},
     },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "wispbill.staff.logins.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login lockout (django-axes): 5 failures for one username within 15 minutes lock that username
+# for 15 minutes. By username, not address: the staff of an ISP share one office NAT.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Tries during a lockout do not stretch it: it ends 15 minutes after it began.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "wispbill.staff.logins.lockout_response"
+# The audit log keeps failed logins and lockouts; a table of every successful login would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+SILENCED_SYSTEM_CHECKS = [
+    # "Add ip_address, or attackers rotate User-Agents": not so here. Failures are added up per
+    # username over every address and agent (the lockout test rotates agents), and locking an
+    # address would lock out a whole office behind one NAT.
+    "axes.W006",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "panel:home"
@@ -136,7 +201,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT.mkdir(mode=0o700, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -152,12 +217,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["wispbill.api.permissions.IsStaffUser"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "wispbill.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "wispbill.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["wispbill.api.parsers.JSONParser"],
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
@@ -171,6 +236,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"SyncStatusEnum": ["ok", "pending", "error"]},
 }
+
+# With PostgreSQL and Redis the scheduled daily run is shared among the task consumers, in
+# parts of about this many clients.
+WISPBILL_RUN_PART_CLIENTS = int(os.environ.get("WISPBILL_RUN_PART_CLIENTS", "5000"))
 
 _redis_url = os.environ.get("REDIS_URL")
 HUEY = {

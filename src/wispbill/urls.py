@@ -1,16 +1,23 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from wispbill.panel.views.notice import notice_page
+from wispbill.panel.views.staff import PasswordChange
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="panel/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", PasswordChange.as_view(), name="password-change"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("aviso/", notice_page, name="notice"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves its start-up script as a file: the CSP allows no inline script.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="panel/api_docs.html"),
+        name="api-docs",
+    ),
     path("api/v1/", include("wispbill.api.urls")),
     path("portal/", include("wispbill.portal.urls")),
     path("", include("wispbill.panel.urls")),

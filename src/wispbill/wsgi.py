@@ -1,6 +1,12 @@
+"""The web application, for gunicorn (`wispbill serve` or `gunicorn wispbill.wsgi:application`)."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application
 
+from wispbill.ops.files import restrict_umask
+
+# A web server started by hand creates the database and queue files for its owner only too.
+restrict_umask()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wispbill.settings")
 application = get_wsgi_application()

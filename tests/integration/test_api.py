@@ -1,4 +1,4 @@
-"""The HTTP API of CONTRACT.md, driven as an integration would, with admin and staff keys."""
+"""The HTTP API of docs/contract.md, driven as an integration would, with admin and staff keys."""
 
 import pytest
 from rest_framework.test import APIClient

@@ -1,4 +1,4 @@
-"""Invoices, payments, client actions and the periodic-tasks endpoints of CONTRACT.md."""
+"""Invoices, payments, client actions and the periodic-tasks endpoints of docs/contract.md."""
 
 from datetime import date, timedelta
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""The periodic tasks against DESIGN.md, day by day, on the real database."""
+"""The periodic tasks against docs/periodic-tasks.md, day by day, on the real database."""
 
 from datetime import date
 from decimal import Decimal

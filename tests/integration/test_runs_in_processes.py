@@ -80,7 +80,7 @@ def test_cli_reports_json_and_refuses_a_future_day(tmp_path):
     assert first["errors"] == [] and first["invoices_created"] > 0
     assert summary("run-periodic-tasks", "--date", ahead, "--force")["invoices_created"] == 0
     future = cli("run-periodic-tasks", "--date", "2999-01-01")
-    assert future.returncode != 0 and "future" in future.stderr
+    assert future.returncode != 0 and "2999-01-01" in future.stderr
     assert summary("run-periodic-tasks", "--date", "2999-01-01", "--dry-run")["dry_run"] is True
     bad = cli("run-periodic-tasks", "--date", "25/08/2026")
     assert bad.returncode != 0 and "YYYY-MM-DD" in bad.stderr

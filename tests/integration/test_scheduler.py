@@ -54,3 +54,39 @@ def test_a_missed_day_is_caught_up_at_once(company):
     with time_machine.travel(at(2026, 9, 10, 1, 0), tick=False):
         summary = daily_run()
     assert summary is not None and summary.day == date(2026, 9, 10)
+
+
+def test_a_day_is_dispatched_in_parts_once_and_a_lost_part_is_queued_again(
+    company, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wispbill.automation.models import DailyRunPart, RunStatus
+    from wispbill.automation.services.runs import daily_parts_dispatch
+
+    ClientFactory.create_batch(3, zone=ZoneFactory(), start_date=date(2020, 1, 1))
+    now = at(2026, 9, 10, 6, 5)
+    with time_machine.travel(now, tick=False), django_capture_on_commit_callbacks(execute=True):
+        first = daily_parts_dispatch(day=date(2026, 9, 10), now=now)
+        again = daily_parts_dispatch(day=date(2026, 9, 10), now=now)
+    assert len(first) == DailyRunPart.objects.count() >= 1 and again == []
+    # The queue ran them at once here (tests run queued tasks inline).
+    assert set(DailyRunPart.objects.values_list("status", flat=True)) == {RunStatus.DONE}
+    assert Invoice.objects.count() == 4
+    lost = DailyRunPart.objects.first()
+    DailyRunPart.objects.filter(pk=lost.pk).update(
+        status=RunStatus.RUNNING, queued_at=now - timedelta(minutes=20)
+    )
+    later = now + timedelta(minutes=5)
+    with (
+        time_machine.travel(later, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        requeued = daily_parts_dispatch(day=date(2026, 9, 10), now=later)
+    assert [p.pk for p in requeued] == [lost.pk]
+    lost.refresh_from_db()
+    assert lost.status == RunStatus.DONE and lost.queued_at == later
+    assert Invoice.objects.count() == 4
+    assert timezone.localdate(later) == date(2026, 9, 10)

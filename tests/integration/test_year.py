@@ -1,5 +1,5 @@
 """A year of daily runs: month ends, a leap day, a good payer and a bad one, every day checked
-against the rules of DESIGN.md."""
+against the rules of docs/periodic-tasks.md."""
 
 from datetime import date, timedelta
 from decimal import Decimal

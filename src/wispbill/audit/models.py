@@ -40,6 +40,11 @@ class AuditAction(models.TextChoices):
     STAFF_CHANGED = "staff.changed", _("Staff member changed")
     API_KEY_CREATED = "staff.api_key_created", _("API key created")
     API_KEY_REVOKED = "staff.api_key_revoked", _("API key revoked")
+    PASSWORD_CHANGED = "staff.password_changed", _("Own password changed")
+    LOGIN_FAILED = "login.failed", _("Failed login")
+    LOGIN_REFUSED_LOCKED = "login.refused_locked", _("Login refused: username locked out")
+    LOGIN_LOCKED_OUT = "login.locked_out", _("Username locked out after failed logins")
+    LOGIN_UNLOCKED = "login.unlocked", _("Login unlocked")
 
 
 OBJECT_TYPE_LABELS = {

@@ -78,6 +78,16 @@ class Scope:
             )
         return cls(zones=Zone.objects.all(), own=own, all_clients=Client.objects.all())
 
+    @classmethod
+    def of_zones(cls, zone_ids: list[int]) -> "Scope":
+        """A group of zones: their zone-billed and their own-billing clients."""
+        clients = Client.objects.filter(zone_id__in=zone_ids)
+        return cls(
+            zones=Zone.objects.filter(pk__in=zone_ids),
+            own=clients.filter(billing_type=BillingType.OWN),
+            all_clients=clients,
+        )
+
     def clients(self) -> QuerySet:
         return self.all_clients
 
@@ -142,7 +152,10 @@ class _InvoiceGroup:
 
     def clients(self) -> QuerySet:
         if self.kind == ObjectKind.ZONE:
-            return Client.objects.filter(billing_type=BillingType.ZONE, zone__in=self.rows)
+            # The zones as a list, not a subquery: the planner then walks each zone's clients
+            # by index instead of reading every client once per schedule.
+            zone_ids = list(self.rows.values_list("id", flat=True))
+            return Client.objects.filter(billing_type=BillingType.ZONE, zone_id__in=zone_ids)
         return self.rows
 
 
@@ -231,13 +244,13 @@ def _record_task_states(day: date, scope: Scope, outcome: _Outcome) -> None:
     for task in TASKS:
         failed = outcome.failed[task]
         everything_failed = failed.get("*")
+        status = TaskStatus.ERROR if everything_failed else TaskStatus.APPLIED
+        error = everything_failed or ""
         for kind, ids in rows.items():
-            TaskState.objects.filter(kind=kind, task=task, object_id__in=ids).update(
-                **base,
-                last_status=TaskStatus.ERROR if everything_failed else TaskStatus.APPLIED,
-                last_error=everything_failed or "",
-                last_count=0,
-            )
+            # Rows that already say so are left alone: a run that does nothing writes nothing.
+            TaskState.objects.filter(kind=kind, task=task, object_id__in=ids).exclude(
+                last_run_date=day, last_status=status, last_error=error, last_count=0
+            ).update(**base, last_status=status, last_error=error, last_count=0)
         if everything_failed:
             continue
         counts = {
@@ -272,10 +285,11 @@ def _ensure_task_states(rows: dict[str, QuerySet]) -> None:
                 cursor.execute(
                     f"INSERT INTO {table} "
                     "(kind, object_id, task, last_status, last_count, last_error) "
-                    # WHERE: SQLite needs one before ON CONFLICT after a SELECT.
-                    f"SELECT %s, ids.id, %s, %s, 0, '' FROM ({select}) ids WHERE 1 = 1 "
+                    f"SELECT %s, ids.id, %s, %s, 0, '' FROM ({select}) ids "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.kind = %s "
+                    "AND t.object_id = ids.id AND t.task = %s) "
                     "ON CONFLICT DO NOTHING",
-                    [kind, task, TaskStatus.PENDING, *params],
+                    [kind, task, TaskStatus.PENDING, *params, kind, task],
                 )
 
 

@@ -120,3 +120,25 @@ class ManualRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.pk} {self.day}"
+
+
+class DailyRunPart(models.Model):
+    """One share of a day's scheduled run, when it fans out over the task consumers (on
+    PostgreSQL with Redis): a group of zones, queued once, retried if it gets lost."""
+
+    day = models.DateField()
+    number = models.PositiveIntegerField()
+    zone_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    queued_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["day", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "number"], name="daily_run_part_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} part {self.number}"

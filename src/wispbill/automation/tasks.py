@@ -16,3 +16,8 @@ def scheduler_tick():
 @db_task()
 def manual_run_task(run_id: int):
     runs.manual_run_execute(run_id)
+
+
+@db_task(retries=2, retry_delay=30)
+def daily_part_task(part_id: int):
+    runs.daily_part_run(part_id)

@@ -6,6 +6,9 @@ from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum,
 from django.db.models.functions import Coalesce
 
 from wispbill.billing.models import Invoice
+from wispbill.clients.models import Client
+from wispbill.clients.selectors import client_list
+from wispbill.core.clock import business_day
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -42,3 +45,17 @@ def client_balance(client) -> Decimal:
         return client.balance_due
     owed = pending_invoices(client).aggregate(owed=Sum(F("total") - F("paid_amount")))["owed"]
     return (owed or ZERO) - client.credit
+
+
+def client_rows(*, overdue: bool = False, owing: bool = False, **filters) -> QuerySet[Client]:
+    """The clients list (`clients.selectors.client_list` and its filters) with each client's
+    balance, and the filters that need money: an invoice overdue today, something owed."""
+    qs = client_list(**filters)
+    if overdue:
+        late = Invoice.objects.overdue_on(business_day()).values("client_id")
+        qs = qs.filter(pk__in=late)
+    qs = with_balance(qs)
+    if owing:
+        # Only clients with a pending invoice can owe: the balance is computed for those.
+        qs = qs.filter(pk__in=Invoice.objects.pending().values("client_id"), balance_due__gt=0)
+    return qs

@@ -4,11 +4,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Func
+from django.db.models.functions import Cast
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core.clock import today
-from wispbill.core.models import ScheduleFields, SwitchFields, schedule_constraints
+from wispbill.core.models import ScheduleFields, SwitchFields, folded, schedule_constraints
 
 
 class Plan(models.Model):
@@ -116,6 +118,25 @@ class Client(ScheduleFields, SwitchFields):
     reactivated_on = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the clients list searches: kept by the database itself, folded (see core.fold).
+    search_text = models.GeneratedField(
+        expression=folded(
+            # A flat `a || ' ' || b …` (these columns are never NULL): Concat() nests one
+            # function per field, deeper than SQLite's parser takes with the folding around it.
+            Func(
+                "name",
+                "email",
+                "phone",
+                "address",
+                Cast("ip", models.TextField()),
+                template="(%(expressions)s)",
+                arg_joiner=" || ' ' || ",
+                output_field=models.TextField(),
+            )
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["name", "id"]

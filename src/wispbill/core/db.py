@@ -78,29 +78,42 @@ def bulk_insert(
     *,
     ignore_conflicts: bool = False,
 ) -> int:
-    """Insert plain rows (values in `fields` order) with the database driver's executemany:
-    no model instances, no per-row SQL. For the large writes of the daily run and the mass
-    updates, where the ORM's per-object cost would dominate. Returns the count of rows sent
-    (with `ignore_conflicts`, rows a unique constraint refuses are skipped silently)."""
+    """Insert plain rows (values in `fields` order) through the driver's bulk path (COPY on
+    PostgreSQL, executemany elsewhere): no model instances, no per-row SQL. For the large
+    writes of the daily run and the mass updates, where the ORM's per-object cost would
+    dominate. Returns the count of rows sent (with `ignore_conflicts`, rows a unique
+    constraint refuses are skipped silently)."""
     opts = model._meta
     columns = [opts.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({}){}".format(
-        quote(opts.db_table),
-        ", ".join(quote(column.column) for column in columns),
-        ", ".join(["%s"] * len(columns)),
-        " ON CONFLICT DO NOTHING" if ignore_conflicts else "",
-    )
-    converters = [(i, _converter(column)) for i, column in enumerate(columns)]
+    table = quote(opts.db_table)
+    names = ", ".join(quote(column.column) for column in columns)
+    ops = connection.ops  # resolved once: the proxy costs a lookup per use
+    converters = [(i, _converter(column, ops)) for i, column in enumerate(columns)]
     converters = [(i, convert) for i, convert in converters if convert is not None]
     params = [_converted(row, converters) if converters else tuple(row) for row in rows]
-    if params:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+    if not params:
+        return 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not ignore_conflicts:
+            # COPY: PostgreSQL's own bulk path, several times faster than executemany.
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                "INSERT INTO {} ({}) VALUES ({}){}".format(
+                    table,
+                    names,
+                    ", ".join(["%s"] * len(columns)),
+                    " ON CONFLICT DO NOTHING" if ignore_conflicts else "",
+                ),
+                params,
+            )
     return len(params)
 
 
-def _converter(column):
+def _converter(column, ops):
     """What a value needs before the driver takes it: JSON, dates and timestamps get the
     backend's adaptation (SQLite keeps text); money and booleans pass as they are. Rows of a
     batch often share one object (the run's timestamp, a cycle's dates, the reason values),
@@ -109,12 +122,12 @@ def _converter(column):
     if kind == "JSONField":
 
         def adapt(value):
-            return connection.ops.adapt_json_value(value, column.encoder)
+            return ops.adapt_json_value(value, column.encoder)
 
     elif kind == "DateTimeField":
-        adapt = connection.ops.adapt_datetimefield_value
+        adapt = ops.adapt_datetimefield_value
     elif kind == "DateField":
-        adapt = connection.ops.adapt_datefield_value
+        adapt = ops.adapt_datefield_value
     else:
         return None
     last = [object(), None]
@@ -132,3 +145,15 @@ def _converted(row: Sequence, converters: list) -> tuple:
     for index, convert in converters:
         row[index] = convert(row[index])
     return tuple(row)
+
+
+def rows_between(qs, start: int, stop: int, count: int) -> list:
+    """`qs[start:stop]` for an ordered queryset of `count` rows. Past the middle it reads
+    from the other end (the reversed order, a short offset), so the last page of 100,000
+    rows costs what the first does."""
+    if start <= count // 2 or not qs.ordered:
+        return list(qs[start:stop])
+    stop = min(stop, count)
+    rows = list(qs.reverse()[count - stop : count - start])
+    rows.reverse()
+    return rows

@@ -4,10 +4,35 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Lower, Replace
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core import schedule as sched
 from wispbill.core.switches import TASKS, Switches
+
+# What search ignores: case and accents. The database column and the search terms are folded
+# by the same table, so "gomez" finds "Gómez" on SQLite (whose lower() is ASCII-only) and on
+# PostgreSQL alike.
+# (Spanish's letters only: SQLite's parser caps how deep the column's REPLACE() calls may nest.)
+FOLD = {
+    **dict(zip("áéíóúüñ", "aeiouun", strict=True)),
+    **dict(zip("ÁÉÍÓÚÜÑ", "aeiouun", strict=True)),
+}
+
+
+def fold(text: str) -> str:
+    """Text as search compares it: lower case, without accents."""
+    return text.lower().translate(str.maketrans(FOLD))
+
+
+def folded(expression):
+    """The database expression of `fold` (for a generated column)."""
+    text = models.TextField()
+    expression = Lower(expression, output_field=text)
+    for accented, plain in FOLD.items():
+        expression = Replace(expression, Value(accented), Value(plain), output_field=text)
+    return expression
 
 
 class BillingMode(models.TextChoices):

@@ -3,8 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OpsConfig(AppConfig):
-    """The project's commands (`wispbill <command>`): thin adapters over the services, at the
-    top of the layers beside the panel and the API."""
+    """Running the product: the operator's commands (`wispbill <command>`, thin adapters over
+    the services, at the top of the layers beside the panel and the API), backups and the data
+    dir's files."""
 
     name = "wispbill.ops"
     verbose_name = _("Operations")

@@ -70,6 +70,7 @@ urlpatterns = [
     path("staff/", staff.staff_list, name="staff-list"),
     path("staff/new/", staff.staff_edit, name="staff-new"),
     path("staff/<id:pk>/", staff.staff_edit, name="staff-edit"),
+    path("staff/<id:pk>/unlock/", staff.login_unlock, name="staff-unlock"),
     path("staff/<id:pk>/api-keys/", staff.api_key_new, name="api-key-new"),
     path("staff/<id:pk>/api-keys/<id:key_pk>/revoke/", staff.api_key_revoke, name="api-key-revoke"),
     path("audit/", audit.audit_list, name="audit-list"),

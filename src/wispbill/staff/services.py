@@ -2,12 +2,15 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wispbill.audit.services import audit_record
@@ -153,6 +156,22 @@ def staff_update(
     return user
 
 
+@transaction.atomic
+def staff_password_change(*, actor, password: str) -> User:
+    """A staff member sets their own password (the panel checked the current one)."""
+    user = locked(User.objects).get(pk=actor.pk)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password1": list(exc.messages)}) from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        actor=user, action="staff.password_changed", obj=user, changes={"password": ["***", "***"]}
+    )
+    return user
+
+
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -200,4 +219,19 @@ def api_key_user(plain: str):
         return None
     if not key.user.is_active:
         return None
+    _touch(key)
     return key.user
+
+
+# last_used_at is kept to the minute, so reading the API does not write on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _touch(key: ApiKey) -> None:
+    now = timezone.now()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    # Conditional, so requests arriving together write once.
+    ApiKey.objects.filter(pk=key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    ).update(last_used_at=now)

@@ -2,10 +2,10 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from wispbill.api.pagination import LimitOffsetPagination
 from wispbill.api.permissions import IsStaffUser, holds
 from wispbill.api.serializers.automation import (
     CompanySerializer,

@@ -8,10 +8,10 @@ from wispbill.api.serializers.clients import ClientSerializer, PlanSerializer, P
 from wispbill.api.views.common import EditableViewSet, choice_param, int_param
 from wispbill.billing import debt
 from wispbill.billing.models import Invoice
-from wispbill.billing.selectors import with_balance
+from wispbill.billing.selectors import client_rows
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.clients.models import BillingType, ClientState, Plan
-from wispbill.clients.selectors import client_list
+from wispbill.core.switches import TASKS
 
 
 class PlanViewSet(EditableViewSet):
@@ -19,8 +19,8 @@ class PlanViewSet(EditableViewSet):
     serializer_class = PlanSerializer
 
 
-def _clients(**filters):
-    return with_balance(client_list(**filters))
+def _flag(request, name: str) -> bool:
+    return choice_param(request, name, ["0", "1", "true", "false"]) in ("1", "true")
 
 
 @extend_schema(
@@ -31,23 +31,31 @@ def _clients(**filters):
         OpenApiParameter("router", int),
         OpenApiParameter("state", str),
         OpenApiParameter("billing_type", str),
+        OpenApiParameter("task_off", str, enum=list(TASKS)),
+        OpenApiParameter("notice", bool),
+        OpenApiParameter("overdue", bool),
+        OpenApiParameter("owing", bool),
     ]
 )
 class ClientViewSet(EditableViewSet):
     serializer_class = ClientSerializer
 
     def get_queryset(self):
-        params = self.request.query_params
-        return _clients(
+        params, request = self.request.query_params, self.request
+        return client_rows(
             search=params.get("q") or params.get("search", ""),
-            zone=int_param(self.request, "zone"),
-            router=int_param(self.request, "router"),
-            state=choice_param(self.request, "state", ClientState.values),
-            billing_type=choice_param(self.request, "billing_type", BillingType.values),
+            zone=int_param(request, "zone"),
+            router=int_param(request, "router"),
+            state=choice_param(request, "state", ClientState.values),
+            billing_type=choice_param(request, "billing_type", BillingType.values),
+            task_off=choice_param(request, "task_off", list(TASKS)),
+            notice=_flag(request, "notice"),
+            overdue=_flag(request, "overdue"),
+            owing=_flag(request, "owing"),
         ).order_by("id")
 
     def _answer(self, client):
-        fresh = _clients().get(pk=client.pk)
+        fresh = client_rows().get(pk=client.pk)
         return Response(ClientSerializer(fresh, context=self.get_serializer_context()).data)
 
     def _act(self, call):

@@ -16,7 +16,7 @@ from wispbill.audit.models import AuditAction
 from wispbill.audit.services import actor_name_of, audit_record, audit_record_many
 from wispbill.automation.models import MassUpdate, MassUpdateItem, ObjectKind
 from wispbill.clients.models import BillingType, Client
-from wispbill.core.db import locked
+from wispbill.core.db import bulk_insert, locked
 from wispbill.core.models import MASS_FIELDS, rev_column
 from wispbill.network.models import Zone
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
@@ -93,15 +93,8 @@ def _apply_kind(
         current, current_revs, names = row[1 : 1 + n], row[1 + n : 1 + 2 * n], row[1 + 2 * n :]
         changed = [i for i, field in enumerate(fields) if current[i] != values[field]]
         before = {fields[i]: current[i] for i in changed}
-        items.append(
-            MassUpdateItem(
-                mass_update=mass_update,
-                kind=kind,
-                object_id=row[0],
-                before=before,
-                revs={fields[i]: current_revs[i] + 1 for i in changed},
-            )
-        )
+        revs = {fields[i]: current_revs[i] + 1 for i in changed}
+        items.append((mass_update.pk, kind, row[0], before, revs))
         events.append(
             (
                 row[0],
@@ -109,7 +102,7 @@ def _apply_kind(
                 {field: [value, values[field]] for field, value in before.items()},
             )
         )
-    MassUpdateItem.objects.bulk_create(items, batch_size=2000)
+    bulk_insert(MassUpdateItem, ("mass_update", "kind", "object_id", "before", "revs"), items)
     audit_record_many(
         actor=actor,
         action=AuditAction.MASS_UPDATE,

@@ -5,23 +5,30 @@ rule, the dry run, the day's bookkeeping and the audit."""
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import actor_name_of, audit_record
 from wispbill.automation.engine import RunSummary, Scope, run_day
-from wispbill.automation.models import ManualRun, RunStatus
+from wispbill.automation.models import DailyRunPart, ManualRun, RunStatus
 from wispbill.clients.models import Client
 from wispbill.core import clock
+from wispbill.core.db import locked
 from wispbill.core.models import CompanySettings
 from wispbill.messaging.models import Message
 from wispbill.network.models import Zone
 from wispbill.staff.permissions import RUN_PERIODIC_TASKS, require_permission
 
+# A day's scheduled run fans out in parts of about this many clients, and a part not done this
+# long after it was queued is queued again.
+PART_CLIENTS = settings.WISPBILL_RUN_PART_CLIENTS
+PART_LOST_AFTER = timedelta(minutes=15)
 ACTED_KEPT = 200  # the clients a run's page names, per task
 SUMMARY_AUDITED = (
     "date",
@@ -133,11 +140,82 @@ def daily_run_due(now: datetime | None = None) -> bool:
 
 
 def daily_run(now: datetime | None = None) -> RunSummary | None:
-    """The scheduler's tick: the day's run when it is due (else None)."""
-    clock.advance_business_day(timezone.localtime(now).date())
+    """The scheduler's tick: the day's run when it is due (else None). Where several task
+    consumers share one database (PostgreSQL and Redis), the run fans out over them in parts;
+    otherwise it runs here."""
+    day = timezone.localtime(now).date()
+    clock.advance_business_day(day)
+    if fans_out():
+        daily_parts_dispatch(day=day, now=now)
+        return None
     if not daily_run_due(now):
         return None
-    return periodic_tasks_run(actor=None, day=timezone.localtime(now).date())
+    return periodic_tasks_run(actor=None, day=day)
+
+
+def fans_out() -> bool:
+    """Whether the day's run is shared among task consumers: they must be able to run at
+    once (PostgreSQL) and to see one queue (Redis)."""
+    return connection.vendor == "postgresql" and "Redis" in settings.HUEY.get("huey_class", "")
+
+
+def _zone_groups() -> list[list[int]]:
+    """Every zone, in groups of about PART_CLIENTS clients (a zone is never split)."""
+    groups, current, size = [], [], 0
+    counts = Zone.objects.annotate(n=Count("clients")).order_by("id").values_list("id", "n")
+    for zone_id, n in counts:
+        current.append(zone_id)
+        size += n
+        if size >= PART_CLIENTS:
+            groups.append(current)
+            current, size = [], 0
+    if current:
+        groups.append(current)
+    return groups
+
+
+def daily_parts_dispatch(*, day: date, now: datetime | None = None) -> list[DailyRunPart]:
+    """Queue the day's run as parts, once per day whatever number of schedulers ask (the
+    company row is locked, and a day's parts are unique); queue again a part that was lost
+    (a consumer killed while it ran). Returns the parts queued now."""
+    now = now or timezone.now()
+    queued = []
+    with transaction.atomic():
+        company = locked(CompanySettings.objects).get(pk=CompanySettings.load().pk)
+        if daily_run_due(now):
+            company.last_daily_run = day
+            company.save(update_fields=["last_daily_run"])
+            queued = [
+                DailyRunPart.objects.create(day=day, number=n, zone_ids=ids, queued_at=now)
+                for n, ids in enumerate(_zone_groups())
+            ]
+        else:
+            stale = DailyRunPart.objects.filter(
+                day=day, status=RunStatus.RUNNING, queued_at__lt=now - PART_LOST_AFTER
+            )
+            for part in stale:
+                if DailyRunPart.objects.filter(pk=part.pk, queued_at=part.queued_at).update(
+                    queued_at=now
+                ):
+                    queued.append(part)
+
+    def enqueue():
+        from wispbill.automation.tasks import daily_part_task  # it imports this module
+
+        for part in queued:
+            daily_part_task(part.pk)
+
+    transaction.on_commit(enqueue)
+    return queued
+
+
+def daily_part_run(part_id: int) -> None:
+    """Carry out one part of a day's run (again, harmlessly, if it was run already)."""
+    part = DailyRunPart.objects.get(pk=part_id)
+    summary = run_day(day=part.day, scope=Scope.of_zones(part.zone_ids))
+    DailyRunPart.objects.filter(pk=part_id).update(
+        status=RunStatus.DONE, finished_at=timezone.now(), summary=summary.as_dict()
+    )
 
 
 # --- "run now" from the panel, queued with its progress -------------------------------------

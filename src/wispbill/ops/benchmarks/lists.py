@@ -9,7 +9,7 @@ from wispbill.staff.services import api_key_create
 
 
 def time_lists(admin, repeat: int) -> dict:
-    browser = Browser()
+    browser = Browser(SERVER_NAME="localhost")
     browser.force_login(admin)
     zone = Zone.objects.order_by("id").first()
     last_page = max(1, (Client.objects.count() + 49) // 50)
@@ -19,7 +19,7 @@ def time_lists(admin, repeat: int) -> dict:
         assert response.status_code == 200, response.status_code
 
     _key, plain = api_key_create(user=admin)
-    api = Browser(HTTP_AUTHORIZATION=f"Api-Key {plain}")
+    api = Browser(SERVER_NAME="localhost", HTTP_AUTHORIZATION=f"Api-Key {plain}")
 
     def api_get(**params):
         response = api.get("/api/v1/clients/", params)

@@ -154,7 +154,6 @@ def periodic_tasks(request):
             "page_obj": page,
             "query": query,
             "company": CompanySettings.load(),
-            "zones": Zone.objects.select_related("router"),
             "params": request.GET,
             "recent_runs": ManualRun.objects.all()[:5],
             "task_names": TASK_LABELS.values(),
@@ -226,7 +225,6 @@ def forecast(request):
             "too_big": too_big,
             "limit": FORECAST_MAX_CLIENTS,
             "zone": zone,
-            "zones": Zone.objects.select_related("router"),
             "channels": Channel.choices,
         },
     )

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
+from wispbill.core.db import rows_between
 from wispbill.panel.forms.base import apply_errors
 
 FORBIDDEN = object()
@@ -32,8 +33,22 @@ def status_for(result) -> int:
     return 403 if result is FORBIDDEN else 400
 
 
+class _Paginator(Paginator):
+    """A deep page is read from the other end (`core.db.rows_between`)."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if hasattr(self.object_list, "ordered"):
+            rows = rows_between(self.object_list, bottom, top, self.count)
+        else:
+            rows = self.object_list[bottom:top]
+        return self._get_page(rows, number, self)
+
+
 def paginate(request, qs, per_page: int = 50):
-    page = Paginator(qs, per_page).get_page(request.GET.get("page"))
+    page = _Paginator(qs, per_page).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()

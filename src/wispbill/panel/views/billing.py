@@ -22,7 +22,6 @@ from wispbill.messaging.documents import (
     receipt_number,
     receipt_pdf,
 )
-from wispbill.network.models import Zone
 from wispbill.panel.forms.billing import PaymentForm
 from wispbill.panel.views.base import paginate
 
@@ -48,7 +47,6 @@ def invoice_list(request):
             "query": query,
             "params": params,
             "statuses": InvoiceStatus.choices,
-            "zones": Zone.objects.select_related("router"),
         },
     )
 

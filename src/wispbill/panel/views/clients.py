@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from wispbill.audit.selectors import audit_events_for
 from wispbill.billing import debt
-from wispbill.billing.selectors import client_balance, with_balance
+from wispbill.billing.selectors import client_balance, client_rows
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.clients.models import BillingType, Client, ClientState, Plan
 from wispbill.clients.selectors import (
@@ -18,12 +18,11 @@ from wispbill.clients.selectors import (
     client_sync_status,
     clients_with_effective_switches,
 )
-from wispbill.clients.selectors import client_list as select_clients
 from wispbill.clients.services import clients as services
 from wispbill.clients.services import plans
 from wispbill.core.clock import today
 from wispbill.core.db import to_id
-from wispbill.network.models import Router, Zone
+from wispbill.core.switches import TASK_LABELS, TASKS
 from wispbill.panel.forms.billing import InvoiceDateForm, PaymentForm, PromiseForm
 from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
 from wispbill.panel.views.base import FORBIDDEN, paginate, run_service, status_for
@@ -35,18 +34,25 @@ def _int(value) -> int | None:
     return to_id(value)
 
 
+def _choice(value, choices) -> str:
+    """A filter's value if it is one of `choices`; anything else filters nothing."""
+    return value if value in choices else ""
+
+
 @login_required
 def client_list(request):
     params = request.GET
     qs = clients_with_effective_switches(
-        with_balance(
-            select_clients(
-                search=params.get("q", ""),
-                zone=_int(params.get("zone")),
-                router=_int(params.get("router")),
-                state=params.get("state", ""),
-                billing_type=params.get("billing_type", ""),
-            )
+        client_rows(
+            search=params.get("q", ""),
+            zone=_int(params.get("zone")),
+            router=_int(params.get("router")),
+            state=_choice(params.get("state"), ClientState.values),
+            billing_type=_choice(params.get("billing_type"), BillingType.values),
+            task_off=_choice(params.get("task_off"), TASKS),
+            notice=params.get("notice") == "1",
+            overdue=params.get("overdue") == "1",
+            owing=params.get("owing") == "1",
         )
     )
     page, query = paginate(request, qs)
@@ -59,10 +65,9 @@ def client_list(request):
             "page_obj": page,
             "query": query,
             "params": params,
-            "zones": Zone.objects.select_related("router"),
-            "routers": Router.objects.all(),
             "states": ClientState.choices,
             "billing_types": BillingType.choices,
+            "tasks": TASK_LABELS.items(),
         },
     )
 

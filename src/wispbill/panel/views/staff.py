@@ -1,13 +1,16 @@
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import PasswordChangeView
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from wispbill.panel.forms.staff import StaffForm
 from wispbill.panel.views.base import FORBIDDEN, forbidden, run_service, status_for
-from wispbill.staff import services
+from wispbill.staff import logins, services
 from wispbill.staff.models import ApiKey
 from wispbill.staff.permissions import AdminRequired
 
@@ -25,7 +28,9 @@ def staff_list(request):
     if denied := _admin_only(request):
         return denied
     users = User.objects.filter(is_staff=True).prefetch_related("user_permissions")
-    rows = [(u, services.staff_permissions(u)) for u in users.order_by("username")]
+    users = list(users.order_by("username"))
+    locked = logins.locked_until([u.username for u in users])
+    rows = [(u, services.staff_permissions(u), locked.get(u.username)) for u in users]
     return render(request, "staff/staff_list.html", {"rows": rows})
 
 
@@ -82,15 +87,50 @@ def staff_edit(request, pk=None):
             return redirect("panel:staff-list")
     status = status_for(result) if request.method == "POST" else 200
     keys = user.api_keys.order_by("-created_at") if user else []
+    locked_until = logins.locked_until([user.username]).get(user.username) if user else None
     return render(
         request,
         "staff/staff_form.html",
-        {"form": form, "member": user, "keys": keys},
+        {"form": form, "member": user, "keys": keys, "locked_until": locked_until},
         status=status,
     )
 
 
 @login_required
+@require_POST
+def login_unlock(request, pk):
+    """An admin lets a locked-out staff member log in again before the lock runs out."""
+    if denied := _admin_only(request):
+        return denied
+    member = get_object_or_404(User, pk=pk, is_staff=True)
+    logins.login_unlock(actor=request.user, username=member.username)
+    messages.success(request, _("«%(name)s» can log in again.") % {"name": member.username})
+    return redirect("panel:staff-edit", pk=pk)
+
+
+class PasswordChange(PasswordChangeView):
+    """Every staff member changes their own password: the current one, then the new one twice."""
+
+    template_name = "staff/password_change.html"
+    success_url = reverse_lazy("panel:home")
+
+    def form_valid(self, form):
+        result = run_service(
+            self.request,
+            form,
+            lambda: services.staff_password_change(
+                actor=self.request.user, password=form.cleaned_data["new_password1"]
+            ),
+        )
+        if result is None or result is FORBIDDEN:
+            return self.form_invalid(form)
+        update_session_auth_hash(self.request, result)
+        messages.success(self.request, _("Your password was changed."))
+        return redirect(self.success_url)
+
+
+@login_required
+@never_cache
 @require_POST
 def api_key_new(request, pk):
     if denied := _admin_only(request):

@@ -62,6 +62,9 @@ class Command(BaseCommand):
                     "-",
                     "--graceful-timeout",
                     "10",
+                    # Its own files (sockets, worker heartbeats) are the owner's alone too.
+                    "--umask",
+                    "0o077",
                 ],
                 env=env,
                 preexec_fn=_die_with_parent,
@@ -75,6 +78,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"wispbill is serving on http://{host}:{port}/ and the notice page on "
             f"port {notice_port} (Ctrl-C to stop)"
+        )
+        # A request for any other host gets a 400: say which names work before someone wonders.
+        self.stdout.write(
+            f"The panel answers to {', '.join(settings.ALLOWED_HOSTS)} "
+            "(set WISPBILL_ALLOWED_HOSTS to reach it by another name)."
         )
         stopping = False
 

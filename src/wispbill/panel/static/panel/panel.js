@@ -25,6 +25,29 @@ document.querySelectorAll("[data-billing-type]").forEach((select) => {
   select.addEventListener("change", sync);
   sync();
 });
+// The language menu applies its choice at once (an inline onchange would break the CSP).
+document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
+  select.addEventListener("change", () => select.form.submit());
+});
+// A form that changes something hard to undo asks first: <form data-confirm="Question?">.
+document.querySelectorAll("form[data-confirm]").forEach((form) => {
+  form.addEventListener("submit", (e) => {
+    if (!window.confirm(form.dataset.confirm)) e.preventDefault();
+  });
+});
+// A zone filter follows the chosen router: only that router's zones are offered.
+document.querySelectorAll("select[data-zones-of]").forEach((router) => {
+  const zone = document.getElementById(router.dataset.zonesOf);
+  if (!zone) return;
+  const sync = () => {
+    zone.querySelectorAll("option[data-router]").forEach((option) => {
+      option.hidden = Boolean(router.value) && option.dataset.router !== router.value;
+      if (option.hidden && option.selected) zone.value = "";
+    });
+  };
+  router.addEventListener("change", sync);
+  sync();
+});
 // Copy a field's text (the client-page link); without the clipboard API (plain http), the
 // selection is copied the old way.
 document.querySelectorAll("[data-copy]").forEach((button) => {
