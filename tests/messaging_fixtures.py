@@ -15,6 +15,7 @@ import time_machine
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from django.conf import settings
+from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.factories import ClientFactory, PlanFactory, ZoneFactory
@@ -47,6 +48,8 @@ class Mailbox:
     received: list = field(default_factory=list)
     logins: list = field(default_factory=list)
     refuse: int = 0
+    # When each mail arrived, on the ISP's clock (the tests' travelled one).
+    arrived: list = field(default_factory=list)
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
         self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
@@ -57,6 +60,7 @@ class Mailbox:
             self.refuse -= 1
             return "451 4.3.0 Try again later"
         self.received.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        self.arrived.append(timezone.localtime())
         return "250 OK"
 
 

@@ -1,8 +1,9 @@
 """The panel works under its Content-Security-Policy: Chromium loads every main page and reports
 no violation, and what the pages do in JavaScript (language menu, tabs, confirmations, the run's
-progress) still works."""
+progress, printing a document) still works; the client's page keeps its styles."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -10,7 +11,9 @@ from playwright.sync_api import expect
 from tests.browser.conftest import login
 from tests.factories import ClientFactory, OwnClientFactory, UserFactory
 from wispbill.automation.models import ManualRun, RunStatus
+from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
+from wispbill.messaging.links import portal_token
 from wispbill.staff.services import api_key_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -143,4 +146,28 @@ def test_revoking_an_api_key_asks_first(watched):
     assert questions and "Revocar esta clave" in questions[0]
     key.refresh_from_db()
     assert key.revoked
+    assert page.violations == []
+
+
+def test_messages_documents_and_the_client_page_under_the_policy(watched, admin, billed_client):
+    """The outbox, the printable invoice and receipt, and the client's own page keep their look
+    and their buttons with styles and scripts from files only."""
+    page = watched
+    client, invoice = billed_client
+    payment = payment_register(actor=admin, client=client, amount=Decimal("10.00"))
+    login(page, "boss")
+    for path in ["/messages/", f"/clients/{client.pk}/#messages"]:
+        _visit(page, path)
+    page.add_init_script("window.print = () => { window.__printed = true; };")
+    for path in [f"/invoices/{invoice.pk}/", f"/payments/{payment.pk}/"]:
+        _visit(page, path)
+        # Its stylesheet applies (the accent line under the header), and Print prints.
+        header = page.locator("header").evaluate("e => getComputedStyle(e).borderBottomStyle")
+        assert header == "solid", path
+        page.get_by_role("button", name="Imprimir").click()
+        assert page.evaluate("window.__printed === true"), path
+    token, _expires = portal_token(client.pk)
+    _visit(page, f"/portal/{token}/")
+    card = page.locator(".card").first.evaluate("e => getComputedStyle(e).borderRadius")
+    assert card == "12px"
     assert page.violations == []

@@ -89,7 +89,7 @@ def test_granting_the_permission_unlocks_the_switches(page, chromium, live_serve
     login(page, "soporte")
     page.goto(f"/clients/{own.pk}/#billing")
     expect(page.locator("#id_task_cuts")).to_be_disabled()
-    expect(page.get_by_text("Solo lectura")).to_be_visible()
+    expect(page.locator("#tab-billing").get_by_text("Solo lectura")).to_be_visible()
     response = page.goto("/mass-actions/periodic-tasks/")
     assert response.status == 403
 

@@ -7,14 +7,16 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from werkzeug import Response
 
 from tests.factories import ClientFactory
 from tests.messaging_fixtures import API_PATH, PHONE_ID, local, pdf_text
 from wispbill.audit.models import AuditEvent
+from wispbill.billing.debt import client_cut, client_reactivate
 from wispbill.billing.services.invoices import invoice_cancel
 from wispbill.billing.services.payments import payment_register
+from wispbill.clients.models import Client, ClientState
 from wispbill.messaging.models import Kind, Message, MessageStatus
 from wispbill.messaging.sending import messages_send_due
 from wispbill.messaging.services import (
@@ -174,10 +176,13 @@ def test_whatsapp_error_about_the_message_fails_at_once(whatsapp_api, settings, 
     assert [r.path for r, _resp in whatsapp_api.log] == [MESSAGES]
 
 
-def test_a_message_that_keeps_failing_is_given_up(whatsapp_api, settings, billed_client, noon):
+def test_a_message_that_keeps_failing_is_given_up(
+    whatsapp_api, settings, admin, billed_client, noon
+):
     settings.WISPBILL_EMAIL_URL = ""
     client, invoice = billed_client
     whatsapp_api.expect_request(MESSAGES, method="POST").respond_with_data("down", status=502)
+    client_cut(actor=admin, client=client)
     message_enqueue(client=client, kind=Kind.CUT, invoice=invoice)
     for _attempt in range(MAX_ATTEMPTS):
         assert messages_send_due() == {"sent": 0, "failed": 1}
@@ -216,8 +221,13 @@ def test_channel_off_invalid_phone_and_opt_out_are_visible(channels_off, admin, 
         m.channel: m for m in message_enqueue(client=client, kind=Kind.INVOICE, invoice=invoice)
     }
     assert rows["email"].status == rows["whatsapp"].status == MessageStatus.FAILED
-    assert "WISPBILL_EMAIL_URL" in rows["email"].last_error
-    assert "WISPBILL_WHATSAPP_TOKEN" in rows["whatsapp"].last_error
+    assert "WISPBILL_EMAIL_URL" in rows["email"].error_text
+    assert rows["whatsapp"].error_text == (
+        "Canal apagado: falta configurar WISPBILL_WHATSAPP_TOKEN, WISPBILL_WHATSAPP_PHONE_ID."
+    )
+    # Each reader sees the reason in their own language.
+    with translation.override("en"):
+        assert rows["whatsapp"].error_text.startswith("Channel off: WISPBILL_WHATSAPP_TOKEN")
     assert messages_send_due() == {"sent": 0, "failed": 0}
 
     other = ClientFactory(zone=client.zone, plan=client.plan, phone="12-34", email="")
@@ -240,7 +250,7 @@ def test_invalid_phone_says_why(whatsapp_api, settings, admin, billed_client):
     client.email = ""
     client.save()
     [row] = message_enqueue(client=client, kind=Kind.INVOICE, invoice=invoice)
-    assert row.status == "failed" and "12-34" in row.last_error and "MX" in row.last_error
+    assert row.status == "failed" and "12-34" in row.error_text and "MX" in row.error_text
     assert messages_send_due() == {"sent": 0, "failed": 0}
     assert whatsapp_api.log == []
 
@@ -295,7 +305,7 @@ def test_a_reminder_for_an_invoice_paid_meanwhile_is_not_sent(smtp_server, admin
     invoice_cancel(actor=admin, invoice=invoice)
     assert messages_send_due() == {"sent": 0, "failed": 0}
     message = Message.objects.get(kind=Kind.REMINDER, channel="email")
-    assert message.status == "failed" and "ya no está pendiente" in message.last_error
+    assert message.status == "failed" and "ya no está pendiente" in message.error_text
     assert smtp_server.received == []
 
 
@@ -320,3 +330,36 @@ def test_send_messages_command_prints_json(smtp_server, billed_client, capsys):
         "sent": 1,
         "failed": 0,
     }
+
+
+def test_the_cut_notice_of_a_throttled_client_says_reduced_speed(
+    smtp_server, whatsapp_api, billed_client
+):
+    client, invoice = billed_client
+    whatsapp_api.expect_request(MESSAGES, method="POST").respond_with_json(
+        {"messages": [{"id": "wamid.T1"}]}
+    )
+    # The cut task reduced the speed instead of suspending (a bulk update, as the engine's).
+    Client.objects.filter(pk=client.pk).update(state=ClientState.THROTTLED)
+    message_enqueue(client=client, kind=Kind.CUT, invoice=invoice)
+    assert messages_send_due() == {"sent": 2, "failed": 0}
+    [mail] = smtp_server.received
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    assert mail["Subject"] == "Se redujo la velocidad de su internet"
+    assert "Se redujo la velocidad de su internet por un saldo pendiente de $1,234.50" in body
+    assert "suspend" not in (mail["Subject"] + body).lower()
+    [call] = _template_calls(whatsapp_api)
+    assert call["template"]["name"] == "wispbill_throttled"
+
+
+def test_a_cut_notice_is_not_sent_once_the_service_is_back(smtp_server, admin, billed_client):
+    client, invoice = billed_client
+    client_cut(actor=admin, client=client)
+    message_enqueue(client=client, kind=Kind.CUT, invoice=invoice)
+    # Reactivated by hand before the message left (it waited for the quiet hours, say).
+    client_reactivate(actor=admin, client=client)
+    assert messages_send_due() == {"sent": 0, "failed": 0}
+    message = Message.objects.get(kind=Kind.CUT, channel="email")
+    assert message.status == MessageStatus.FAILED
+    assert message.error_text == "No enviado: el servicio del cliente ya no está cortado."
+    assert smtp_server.received == []

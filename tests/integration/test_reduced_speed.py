@@ -55,7 +55,8 @@ def test_the_cut_task_throttles_where_the_zone_says_so_and_suspends_elsewhere():
     # The cut message says which it was.
     slow_message = Message.objects.get(client=slow, kind=Kind.CUT)
     cut_message = Message.objects.get(client=cut, kind=Kind.CUT)
-    assert "velocidad reducida" in slow_message.body.lower()
+    assert "redujo la velocidad" in slow_message.body.lower()
+    assert "suspend" not in slow_message.body.lower()
     assert "suspendido" in cut_message.body.lower()
 
 

@@ -1,4 +1,5 @@
-"""The daily run as real processes: the CLI's contract, two runs at once, a run killed mid-way."""
+"""The daily run as real processes: the CLI's contract, two runs at once, a run killed mid-way
+(its invoices, and its messages: each still sent once)."""
 
 import json
 import os
@@ -9,20 +10,25 @@ import time
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
 from tests.factories import PlanFactory, ZoneFactory
 from wispbill.audit.models import AuditEvent
+from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice, InvoiceLine
 from wispbill.clients.models import Client
+from wispbill.core.models import CompanySettings
+from wispbill.messaging.models import Kind, Message
+from wispbill.messaging.sending import messages_send_due
 
 pytestmark = pytest.mark.slow
 DAY = "2026-08-25"
 
 
-def _env(data_dir) -> dict:
-    env = {**os.environ, "WISPBILL_DATA_DIR": str(data_dir)}
+def _env(data_dir, extra: dict | None = None) -> dict:
+    env = {**os.environ, "WISPBILL_DATA_DIR": str(data_dir), **(extra or {})}
     if connection.vendor == "postgresql":
         s = connection.settings_dict
         env["DATABASE_URL"] = (
@@ -33,10 +39,10 @@ def _env(data_dir) -> dict:
     return env
 
 
-def _cli(data_dir, *args, **kwargs):
+def _cli(data_dir, *args, env: dict | None = None, **kwargs):
     return subprocess.Popen(
         [sys.executable, "-m", "wispbill.cli", *args],
-        env=_env(data_dir),
+        env=_env(data_dir, env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -87,6 +93,20 @@ postgres_only = pytest.mark.skipif(
 )
 
 
+def _killed_after_first_commit(process, rows) -> int:
+    """Kill the process as soon as `rows` shows its first committed batch; how many it saw."""
+    deadline = time.monotonic() + 120
+    seen = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        seen = rows.count()
+        if seen:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    process.wait(timeout=30)
+    return seen
+
+
 def _many_clients(count: int) -> None:
     zones = [ZoneFactory(pay_day=1, invoice_lead_days=7) for _ in range(4)]
     plan = PlanFactory()
@@ -132,16 +152,9 @@ def test_two_processes_running_the_same_day_bill_each_client_once(tmp_path):
 def test_a_run_killed_half_way_is_finished_by_the_next_without_duplicates(tmp_path):
     count = 8000
     _many_clients(count)
-    process = _cli(tmp_path, "run-periodic-tasks", "--date", DAY, "--force")
-    deadline = time.monotonic() + 120
-    seen = 0
-    while time.monotonic() < deadline and process.poll() is None:
-        seen = Invoice.objects.count()
-        if seen:
-            process.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.005)
-    process.wait(timeout=30)
+    seen = _killed_after_first_commit(
+        _cli(tmp_path, "run-periodic-tasks", "--date", DAY, "--force"), Invoice.objects
+    )
     assert 0 < seen < count, "the run finished before it could be killed"
     killed_at = Invoice.objects.count()
     assert killed_at < count
@@ -151,3 +164,47 @@ def test_a_run_killed_half_way_is_finished_by_the_next_without_duplicates(tmp_pa
     code, out, err = _finish(_cli(tmp_path, "run-periodic-tasks", "--date", DAY, "--force"))
     assert code == 0, err
     _assert_each_client_invoiced_once(count)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_run_killed_while_it_warns_sends_each_reminder_once(tmp_path, smtp_server):
+    count = 3000
+    zone = ZoneFactory(pay_day=1, invoice_lead_days=7, notice_offset_days=2, grace_days=4)
+    plan = PlanFactory()
+    Client.objects.bulk_create(
+        Client(
+            name=f"C{n}",
+            email=f"c{n}@example.com",
+            ip=f"10.201.{n // 250}.{n % 250 + 1}",
+            zone=zone,
+            plan=plan,
+            start_date=date(2026, 1, 1),
+        )
+        for n in range(count)
+    )
+    periodic_tasks_run(actor=None, day=date(2026, 8, 25), force=True)  # their invoices
+    Message.objects.all().delete()  # the invoices' own messages are not what this is about
+    company = CompanySettings.load()
+    company.quiet_hours = ""  # whatever the hour the suite runs at
+    company.save()
+
+    env = {"WISPBILL_EMAIL_URL": settings.WISPBILL_EMAIL_URL}
+    reminders = Message.objects.filter(kind=Kind.REMINDER)
+    # The notices task warns in batches, each with its reminders: kill it after the first.
+    seen = _killed_after_first_commit(
+        _cli(tmp_path, "run-periodic-tasks", "--date", "2026-09-03", "--force", env=env), reminders
+    )
+    assert 0 < seen < count, "the run finished before it could be killed"
+    # Whatever committed is whole: a reminder for each client the notice reached, no more.
+    assert reminders.count() == Client.objects.filter(notice_active=True).count() < count
+
+    code, _out, err = _finish(
+        _cli(tmp_path, "run-periodic-tasks", "--date", "2026-09-03", "--force", env=env)
+    )
+    assert code == 0, err
+    assert reminders.count() == count
+    assert reminders.values("client").distinct().count() == count
+    assert messages_send_due() == {"sent": count, "failed": 0}
+    recipients = [mail["To"] for mail in smtp_server.received]
+    assert len(recipients) == len(set(recipients)) == count

@@ -1,12 +1,21 @@
 """Quiet hours, back-off, phone numbers and the e-mail URL: plain functions, no database."""
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from wispbill.messaging.channels import email_config
 from wispbill.messaging.contacts import e164
-from wispbill.messaging.timing import MAX_ATTEMPTS, is_quiet, parse_quiet_hours, retry_delay
+from wispbill.messaging.timing import (
+    MAX_ATTEMPTS,
+    is_quiet,
+    parse_quiet_hours,
+    quiet_end,
+    retry_delay,
+)
+
+MEXICO = ZoneInfo("America/Mexico_City")
 
 
 def test_quiet_hours_parse():
@@ -41,6 +50,25 @@ def test_quiet_hours_within_a_day_and_none():
     assert is_quiet(time(13, 0), window) and is_quiet(time(15, 29), window)
     assert not is_quiet(time(15, 30), window)
     assert not is_quiet(time(3, 0), None)
+
+
+def test_when_the_quiet_hours_end():
+    night = parse_quiet_hours("21:00-08:00")
+    assert quiet_end(datetime(2026, 9, 1, 22, 30, tzinfo=MEXICO), night) == datetime(
+        2026, 9, 2, 8, 0, tzinfo=MEXICO
+    )
+    assert quiet_end(datetime(2026, 12, 31, 23, 0, tzinfo=MEXICO), night) == datetime(
+        2027, 1, 1, 8, 0, tzinfo=MEXICO
+    )
+    assert quiet_end(datetime(2026, 9, 2, 3, 0, tzinfo=MEXICO), night) == datetime(
+        2026, 9, 2, 8, 0, tzinfo=MEXICO
+    )
+    assert quiet_end(datetime(2026, 9, 2, 8, 0, tzinfo=MEXICO), night) is None
+    lunch = parse_quiet_hours("13:00-15:30")
+    assert quiet_end(datetime(2026, 9, 2, 14, 0, tzinfo=MEXICO), lunch) == datetime(
+        2026, 9, 2, 15, 30, tzinfo=MEXICO
+    )
+    assert quiet_end(datetime(2026, 9, 2, 3, 0, tzinfo=MEXICO), None) is None
 
 
 def test_retry_delay_doubles_and_is_bounded():

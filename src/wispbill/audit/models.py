@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from wispbill.core.formatting import translated
 
 SYSTEM = "system"
 
@@ -21,6 +22,9 @@ class AuditAction(models.TextChoices):
     NOTICE_SHOWN = "client.notice_shown", _("Notice shown")
     NOTICE_CLEARED = "client.notice_cleared", _("Notice cleared")
     PROMISE = "client.promise", _("Payment promise")
+    MESSAGES_OPT_OUT = "client.messages_opt_out", _("Messages on a channel stopped or resumed")
+    PORTAL_LINK = "client.portal_link", _("Client page link created")
+    MESSAGE_RESENT = "message.resent", _("Message resent")
     ZONE_CREATED = "zone.created", _("Zone created")
     ZONE_CHANGED = "zone.changed", _("Zone changed")
     ZONE_DELETED = "zone.deleted", _("Zone deleted")
@@ -107,10 +111,4 @@ class AuditEvent(models.Model):
     @property
     def reason_text(self) -> str:
         """The reason in the reader's language."""
-        if not self.reason:
-            return ""
-        text = gettext(self.reason)
-        try:
-            return text % self.reason_args if self.reason_args else text
-        except (KeyError, TypeError, ValueError):
-            return text
+        return translated(self.reason, self.reason_args)

@@ -232,6 +232,12 @@ class CompanySettings(models.Model):
     whatsapp_template_receipt = models.CharField(
         _("WhatsApp template: receipt"), max_length=100, default="wispbill_receipt"
     )
+    whatsapp_template_throttled = models.CharField(
+        _("WhatsApp template: reduced speed"),
+        max_length=100,
+        default="wispbill_throttled",
+        help_text=_("The cut notice of a client whose speed was reduced instead of cut."),
+    )
     portal_promise_days = models.PositiveSmallIntegerField(
         _("longest promise a client can make"),
         default=5,

@@ -10,18 +10,21 @@ from urllib.parse import unquote, urlsplit
 import requests
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as _
 
-from wispbill.messaging.models import Channel, Kind
+from wispbill.clients.models import ClientState
+from wispbill.messaging.models import Channel, Kind, Problem
 
 TIMEOUT = 30
 
 
 class ChannelError(Exception):
-    """A send that did not go; `permanent` when trying again cannot help."""
+    """A send that did not go; `permanent` when trying again cannot help. The text is our
+    untranslated message with its values, or the provider's answer as it came."""
 
-    def __init__(self, text: str, *, permanent: bool = False):
-        super().__init__(text)
+    def __init__(self, text: str, values: dict | None = None, *, permanent: bool = False):
+        self.problem = Problem(text, values or {})
+        super().__init__(str(self.problem))
         self.permanent = permanent
 
 
@@ -57,12 +60,12 @@ def email_config(url: str) -> dict | None:
     }
 
 
-def email_off_reason() -> str:
+def email_off_reason() -> Problem | None:
     if not settings.WISPBILL_EMAIL_URL:
-        return _("Channel off: WISPBILL_EMAIL_URL is not set.")
+        return Problem(_("Channel off: WISPBILL_EMAIL_URL is not set."))
     if email_config(settings.WISPBILL_EMAIL_URL) is None:
-        return _("Channel off: WISPBILL_EMAIL_URL is not an smtp:// address.")
-    return ""
+        return Problem(_("Channel off: WISPBILL_EMAIL_URL is not an smtp:// address."))
+    return None
 
 
 def _from_address(config: dict, company_name: str) -> str:
@@ -107,7 +110,8 @@ class EmailSession:
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _text in exc.recipients.values()]
             raise ChannelError(
-                _("The mail server refused the address: %(error)s") % {"error": exc.recipients},
+                _("The mail server refused the address: %(error)s"),
+                {"error": str(exc.recipients)},
                 permanent=all(code >= 500 for code in codes),
             ) from exc
         except smtplib.SMTPResponseException as exc:
@@ -122,7 +126,7 @@ class EmailSession:
             # The connection broke: the next send opens a new one.
             self.close()
             raise ChannelError(
-                _("Could not reach the mail server: %(error)s") % {"error": exc}
+                _("Could not reach the mail server: %(error)s"), {"error": str(exc)}
             ) from exc
         return message_id
 
@@ -140,15 +144,23 @@ TEMPLATE_FIELDS = {
 }
 
 
-def whatsapp_off_reason() -> str:
+def whatsapp_template(company, message) -> str:
+    """The approved template a message goes as: a cut that reduced the speed has its own, since
+    a template's text is fixed when Meta approves it."""
+    if message.kind == Kind.CUT and message.client.state == ClientState.THROTTLED:
+        return company.whatsapp_template_throttled
+    return getattr(company, TEMPLATE_FIELDS[message.kind])
+
+
+def whatsapp_off_reason() -> Problem | None:
     missing = [
         name
         for name in ("WISPBILL_WHATSAPP_TOKEN", "WISPBILL_WHATSAPP_PHONE_ID")
         if not getattr(settings, name)
     ]
     if missing:
-        return _("Channel off: %(names)s not set.") % {"names": ", ".join(missing)}
-    return ""
+        return Problem(_("Channel off: %(names)s not set."), {"names": ", ".join(missing)})
+    return None
 
 
 def whatsapp_error(response: requests.Response) -> ChannelError:
@@ -185,7 +197,7 @@ class WhatsAppSession:
             response = self.http.post(f"{self.base}/{path}", timeout=TIMEOUT, **kwargs)
         except requests.RequestException as exc:
             raise ChannelError(
-                _("Could not reach the WhatsApp API: %(error)s") % {"error": exc}
+                _("Could not reach the WhatsApp API: %(error)s"), {"error": str(exc)}
             ) from exc
         if response.status_code >= 300:
             raise whatsapp_error(response)
@@ -222,7 +234,7 @@ class WhatsAppSession:
                 "to": message.recipient,
                 "type": "template",
                 "template": {
-                    "name": getattr(self.company, TEMPLATE_FIELDS[message.kind]),
+                    "name": whatsapp_template(self.company, message),
                     "language": {"code": message.language},
                     "components": components,
                 },
@@ -238,8 +250,8 @@ OFF_REASONS = {Channel.EMAIL: email_off_reason, Channel.WHATSAPP: whatsapp_off_r
 SESSIONS = {Channel.EMAIL: EmailSession, Channel.WHATSAPP: WhatsAppSession}
 
 
-def off_reason(channel: str) -> str:
-    """Why a channel cannot send now; "" when it can."""
+def off_reason(channel: str) -> Problem | None:
+    """Why a channel cannot send now; None when it can."""
     return OFF_REASONS[channel]()
 
 

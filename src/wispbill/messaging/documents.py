@@ -1,6 +1,9 @@
 """PDF invoices and receipts, rendered with WeasyPrint from the same templates a page shows."""
 
+from pathlib import Path
+
 import segno
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -8,6 +11,9 @@ from wispbill.billing.models import Invoice, Payment
 from wispbill.billing.selectors import client_balance
 from wispbill.messaging.company import company_settings
 from wispbill.messaging.links import portal_link
+
+# The documents' one stylesheet: the PDF reads it from here, a browser as a static file.
+STYLESHEET = Path(__file__).parent / "static" / "documents" / "documents.css"
 
 
 def invoice_number(invoice_id: int) -> str:
@@ -62,9 +68,11 @@ def receipt_document_context(payment: Payment, *, request=None) -> dict:
 
 def _pdf(template: str, context: dict) -> bytes:
     # Imported here: loading Pango takes a while, and most commands never render a PDF.
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
-    return HTML(string=render_to_string(template, context)).write_pdf()
+    return HTML(string=render_to_string(template, context)).write_pdf(
+        stylesheets=[CSS(filename=STYLESHEET)]
+    )
 
 
 def invoice_pdf(invoice: Invoice, *, language: str | None = None, request=None) -> bytes:
@@ -79,3 +87,10 @@ def receipt_pdf(payment: Payment, *, language: str | None = None, request=None) 
     payment = Payment.objects.select_related("client").get(pk=payment.pk)
     with translation.override(language or payment.client.language):
         return _pdf("documents/receipt.html", receipt_document_context(payment, request=request))
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    """A PDF shown in the browser, saved under its number's name."""
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

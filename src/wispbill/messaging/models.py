@@ -1,6 +1,10 @@
+from dataclasses import dataclass, field
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from wispbill.core.formatting import translated
 
 
 class Channel(models.TextChoices):
@@ -11,12 +15,13 @@ class Channel(models.TextChoices):
 class Kind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     REMINDER = "reminder", _("Payment reminder")
-    CUT = "cut", _("Service suspended")
+    # The cuts task's message: the service suspended, or its speed reduced.
+    CUT = "cut", _("Cut notice")
     RECEIPT = "receipt", _("Payment receipt")
 
 
 class MessageStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
+    QUEUED = "queued", _("Waiting")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Not sent")
 
@@ -50,7 +55,10 @@ class Message(models.Model):
         _("status"), max_length=6, choices=MessageStatus.choices, default=MessageStatus.QUEUED
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Our own reasons are kept untranslated with their values (read them with error_text);
+    # a mail server's or WhatsApp's answer as it came.
     last_error = models.TextField(_("last error"), blank=True)
+    error_args = models.JSONField(default=dict, blank=True)
     provider_id = models.CharField(_("provider id"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
@@ -87,6 +95,27 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.get_channel_display()} · {self.client_id}"
+
+    @property
+    def error_text(self) -> str:
+        """Why it failed, in the reader's language."""
+        return translated(self.last_error, self.error_args)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a message cannot go, kept untranslated (`gettext_noop`) with its values so each
+    reader of the outbox sees it in their own language."""
+
+    text: str
+    args: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return translated(self.text, self.args)
+
+    def fields(self) -> dict:
+        """The outbox columns that record it."""
+        return {"last_error": self.text, "error_args": self.args}
 
 
 class OptOut(models.Model):

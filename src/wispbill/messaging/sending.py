@@ -3,14 +3,15 @@ each outcome; retries back off, and nothing leaves during quiet hours."""
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as _
 
 from wispbill.billing.models import InvoiceStatus
+from wispbill.clients.models import ClientState
 from wispbill.messaging.channels import Attachment, ChannelError, channel_session, off_reason
 from wispbill.messaging.company import company_settings
 from wispbill.messaging.documents import (
@@ -19,7 +20,7 @@ from wispbill.messaging.documents import (
     receipt_number,
     receipt_pdf,
 )
-from wispbill.messaging.models import Kind, Message, MessageStatus
+from wispbill.messaging.models import Kind, Message, MessageStatus, Problem
 from wispbill.messaging.timing import (
     DEFAULT_QUIET_HOURS,
     MAX_ATTEMPTS,
@@ -36,14 +37,18 @@ LEASE = timedelta(minutes=30)
 BATCH = 50
 
 
-def quiet_now(company, now: datetime) -> bool:
-    """Whether `now` falls in the company's quiet hours (an unreadable setting counts as the
-    default, so a typo never lets messages out at 3 a.m.)."""
+def quiet_window(company) -> tuple[time, time] | None:
+    """The company's quiet hours (an unreadable setting counts as the default, so a typo never
+    lets messages out at 3 a.m.)."""
     try:
-        window = parse_quiet_hours(company.quiet_hours)
+        return parse_quiet_hours(company.quiet_hours)
     except ValueError:
-        window = parse_quiet_hours(DEFAULT_QUIET_HOURS)
-    return is_quiet(timezone.localtime(now).time(), window)
+        return parse_quiet_hours(DEFAULT_QUIET_HOURS)
+
+
+def quiet_now(company, now: datetime) -> bool:
+    """Whether `now` falls in the company's quiet hours."""
+    return is_quiet(timezone.localtime(now).time(), quiet_window(company))
 
 
 def _due(now: datetime):
@@ -71,14 +76,21 @@ def _record(message: Message, **fields) -> None:
     Message.objects.filter(pk=message.pk, claim=message.claim).update(claim="", **fields)
 
 
-def _stale_reason(message: Message) -> str:
-    """Why a message no longer makes sense to send ("" when it does)."""
+CUT_STATES = (ClientState.SUSPENDED, ClientState.THROTTLED)
+
+
+def _stale_reason(message: Message) -> Problem | None:
+    """Why a message no longer makes sense to send (None when it does)."""
     invoice = message.invoice
     if message.kind == Kind.INVOICE and invoice.status == InvoiceStatus.CANCELLED:
-        return _("Not sent: the invoice was cancelled.")
+        return Problem(_("Not sent: the invoice was cancelled."))
     if message.kind in (Kind.REMINDER, Kind.CUT) and invoice.status != InvoiceStatus.PENDING:
-        return _("Not sent: the invoice is no longer pending.")
-    return ""
+        return Problem(_("Not sent: the invoice is no longer pending."))
+    # A promise or a reactivation by hand since the cut: telling the client it is cut would
+    # be false.
+    if message.kind == Kind.CUT and message.client.state not in CUT_STATES:
+        return Problem(_("Not sent: the client's service is no longer cut."))
+    return None
 
 
 def _attachment(message: Message, cache: dict) -> Attachment | None:
@@ -103,28 +115,28 @@ def _attachment(message: Message, cache: dict) -> Attachment | None:
 def _send_one(session, message: Message, cache: dict, now: datetime) -> str:
     """Send and record one claimed message; returns "sent", "failed" or "skipped"."""
     if stale := _stale_reason(message):
-        _record(message, status=MessageStatus.FAILED, last_error=stale)
+        _record(message, status=MessageStatus.FAILED, **stale.fields())
         return "skipped"
     try:
         provider_id = session.send(message, _attachment(message, cache))
     except ChannelError as exc:
-        error, permanent = str(exc), exc.permanent
+        error, permanent = exc.problem, exc.permanent
     except Exception as exc:  # one broken message (a PDF that fails) must not stop the rest
         log.exception("message %s", message.pk)
-        error, permanent = f"{type(exc).__name__}: {exc}", False
+        error, permanent = Problem(f"{type(exc).__name__}: {exc}"), False
     else:
         _record(
             message,
             status=MessageStatus.SENT,
             sent_at=timezone.now(),
             provider_id=provider_id[:200],
-            last_error="",
+            **Problem("").fields(),
         )
         return "sent"
     if permanent or message.attempts >= MAX_ATTEMPTS:
-        _record(message, status=MessageStatus.FAILED, last_error=error)
+        _record(message, status=MessageStatus.FAILED, **error.fields())
     else:
-        _record(message, last_error=error, next_attempt_at=now + retry_delay(message.attempts))
+        _record(message, **error.fields(), next_attempt_at=now + retry_delay(message.attempts))
     return "failed"
 
 
@@ -145,7 +157,7 @@ def messages_send_due(*, now: datetime | None = None, batch_size: int = BATCH) -
             batch = [m for m in claimed if m.channel == channel]
             if reason := off_reason(channel):
                 for message in batch:
-                    _record(message, status=MessageStatus.FAILED, last_error=reason)
+                    _record(message, status=MessageStatus.FAILED, **reason.fields())
                 totals["failed"] += len(batch)
                 continue
             with channel_session(channel, company) as session:

@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record
 from wispbill.billing.models import Invoice, Payment
 from wispbill.clients.models import Client, ClientState
@@ -18,8 +20,14 @@ from wispbill.messaging.channels import off_reason
 from wispbill.messaging.company import company_settings
 from wispbill.messaging.contacts import e164, valid_email
 from wispbill.messaging.links import portal_link
-from wispbill.messaging.models import Channel, Kind, Message, MessageStatus, OptOut
+from wispbill.messaging.models import Channel, Kind, Message, MessageStatus, OptOut, Problem
 from wispbill.messaging.texts import message_text
+from wispbill.staff.permissions import (
+    MANAGE_CLIENTS,
+    REGISTER_PAYMENTS,
+    require_any_permission,
+    require_permission,
+)
 
 BATCH = 1000
 
@@ -28,8 +36,8 @@ BATCH = 1000
 class Target:
     channel: str
     recipient: str
-    # Why it cannot go ("" when it can): the row is kept as not sent, so the outbox says why.
-    problem: str = ""
+    # Why it cannot go (None when it can): the row is kept as not sent, so the outbox says why.
+    problem: Problem | None = None
 
 
 def client_targets(client: Client, *, country: str, opted_out: set, off: dict) -> list[Target]:
@@ -40,17 +48,20 @@ def client_targets(client: Client, *, country: str, opted_out: set, off: dict) -
     if email and (client.pk, Channel.EMAIL) not in opted_out:
         problem = off[Channel.EMAIL]
         if not problem and not valid_email(email):
-            problem = _("Not sent: %(email)s is not a valid e-mail address.") % {"email": email}
+            problem = Problem(
+                gettext_noop("Not sent: %(email)s is not a valid e-mail address."),
+                {"email": email},
+            )
         targets.append(Target(Channel.EMAIL, email, problem))
     phone = (client.phone or "").strip()
     if phone and (client.pk, Channel.WHATSAPP) not in opted_out:
         number = e164(phone, country)
         problem = off[Channel.WHATSAPP]
         if not problem and not number:
-            problem = _("Not sent: %(phone)s is not a valid phone number for %(country)s.") % {
-                "phone": phone,
-                "country": country,
-            }
+            problem = Problem(
+                gettext_noop("Not sent: %(phone)s is not a valid phone number for %(country)s."),
+                {"phone": phone, "country": country},
+            )
         targets.append(Target(Channel.WHATSAPP, number or phone, problem))
     return targets
 
@@ -103,7 +114,8 @@ def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> 
                 day=day,
                 link=portal_link(client_id, company=company).url,
                 instructions=company.payment_instructions,
-                throttled=client.state == ClientState.THROTTLED,
+                # Queued in the batch that cut: the state says what the cut did.
+                throttled=kind == Kind.CUT and client.state == ClientState.THROTTLED,
             )
         for target in targets:
             rows.append(
@@ -118,7 +130,7 @@ def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> 
                     params=text.params,
                     language=client.language,
                     status=MessageStatus.FAILED if target.problem else MessageStatus.QUEUED,
-                    last_error=target.problem,
+                    **(target.problem.fields() if target.problem else {}),
                     created_at=now,
                     next_attempt_at=now,
                 )
@@ -164,6 +176,7 @@ def message_enqueue(
 @transaction.atomic
 def client_set_opt_out(*, actor, client: Client, channel: str, opted_out: bool) -> bool:
     """Stop (or resume) messages to a client over one channel; True when something changed."""
+    require_permission(actor, MANAGE_CLIENTS)
     if channel not in Channel.values:
         raise ValidationError({"channel": [_("Unknown channel.")]})
     if opted_out:
@@ -173,7 +186,7 @@ def client_set_opt_out(*, actor, client: Client, channel: str, opted_out: bool) 
     if changed:
         audit_record(
             actor=actor,
-            action="client.messages_opt_out",
+            action=AuditAction.MESSAGES_OPT_OUT,
             obj=client,
             changes={f"opt_out_{channel}": [not opted_out, opted_out]},
         )
@@ -183,6 +196,7 @@ def client_set_opt_out(*, actor, client: Client, channel: str, opted_out: bool) 
 @transaction.atomic
 def message_resend(*, actor, message: Message) -> Message:
     """Queue a message again ("reenviar"), to the client's address as it is now."""
+    require_permission(actor, MANAGE_CLIENTS)
     message = Message.objects.select_for_update().select_related("client").get(pk=message.pk)
     if message.status == MessageStatus.QUEUED:
         raise ValidationError(_("This message is already waiting to be sent."))
@@ -198,18 +212,19 @@ def message_resend(*, actor, message: Message) -> Message:
             _("The client has no address for this channel, or asked not to be written to on it.")
         )
     if target.problem:
-        raise ValidationError(target.problem)
+        raise ValidationError(str(target.problem))
     before = message.status
     message.recipient = target.recipient
     message.status = MessageStatus.QUEUED
     message.attempts = 0
     message.last_error = ""
+    message.error_args = {}
     message.next_attempt_at = timezone.now()
     message.claim = ""
     message.save()
     audit_record(
         actor=actor,
-        action="message.resent",
+        action=AuditAction.MESSAGE_RESENT,
         obj=message.client,
         changes={"message": [message.pk, message.pk], "status": [before, message.status]},
     )
@@ -221,10 +236,11 @@ def message_resend(*, actor, message: Message) -> Message:
 def portal_link_create(*, actor, client: Client, request=None):
     """A signed link to the client's own page for staff to hand over; audited, since whoever
     holds it sees the client's account until it expires."""
+    require_any_permission(actor, MANAGE_CLIENTS, REGISTER_PAYMENTS)
     link = portal_link(client.pk, company=company_settings(), request=request)
     audit_record(
         actor=actor,
-        action="client.portal_link",
+        action=AuditAction.PORTAL_LINK,
         obj=client,
         changes={"portal_link_expires_at": [None, link.expires_at.isoformat()]},
     )

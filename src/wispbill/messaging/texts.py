@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from wispbill.messaging.formatting import long_date, money
+from wispbill.core.formatting import long_date, money
 from wispbill.messaging.models import Kind
 
 
@@ -30,8 +30,8 @@ def message_text(
     """The subject, e-mail body and template parameters of one message.
 
     amount and day: the invoice's total and due date (invoice), what is left to pay and the
-    due date (reminder, cut), or the amount received and its day (receipt). `throttled`: the
-    cut task reduced the client's speed instead of suspending it."""
+    due date (reminder, cut), or the amount received and its day (receipt). throttled: the
+    cut reduced the client's speed instead of suspending the service."""
     values = {
         "name": client_name,
         "company": company_name,
@@ -57,9 +57,8 @@ def message_text(
         lines = [
             _("Hello %(name)s,") % values,
             _(
-                "Your internet service is at reduced speed for an unpaid balance of %(amount)s "
-                "(due %(date)s). Its full speed comes back as soon as your payment is "
-                "registered."
+                "Your internet speed was reduced for an unpaid balance of %(amount)s (due "
+                "%(date)s). It is back to full speed as soon as your payment is registered."
             )
             % values,
         ]

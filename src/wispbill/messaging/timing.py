@@ -1,7 +1,7 @@
 """When a message may leave: quiet hours and retry back-off, as plain functions of plain values."""
 
 import re
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 QUIET_HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 DEFAULT_QUIET_HOURS = "21:00-08:00"
@@ -35,6 +35,17 @@ def is_quiet(moment: time, window: tuple[time, time] | None) -> bool:
     if start < end:
         return start <= moment < end
     return moment >= start or moment < end
+
+
+def quiet_end(moment: datetime, window: tuple[time, time] | None) -> datetime | None:
+    """When the quiet hours that a local moment falls in are over; None outside them."""
+    if not is_quiet(moment.time(), window):
+        return None
+    start, end = window
+    day = moment.date()
+    if start > end and moment.time() >= start:
+        day += timedelta(days=1)  # a window that wraps midnight ends the next morning
+    return datetime.combine(day, end, tzinfo=moment.tzinfo)
 
 
 def retry_delay(attempts: int) -> timedelta:

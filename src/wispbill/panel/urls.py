@@ -8,6 +8,7 @@ from wispbill.panel.views import billing as billing
 from wispbill.panel.views import clients as clients
 from wispbill.panel.views import home as panel
 from wispbill.panel.views import imports as imports
+from wispbill.panel.views import messaging as messaging
 from wispbill.panel.views import network as network
 from wispbill.panel.views import staff as staff
 
@@ -20,6 +21,7 @@ SPANISH_ALIASES = [
     ("acciones-masivas/activar-tareas-periodicas/", "panel:mass-periodic-tasks"),
     ("tareas-periodicas/", "panel:periodic-tasks"),
     ("facturas/", "panel:invoice-list"),
+    ("mensajes/", "panel:message-list"),
 ]
 
 urlpatterns = [
@@ -37,7 +39,15 @@ urlpatterns = [
     path("clients/<id:pk>/actions/<slug:action>/", clients.client_action, name="client-action"),
     path("clients/<id:client_pk>/payments/", billing.payment_create, name="payment-create"),
     path("invoices/", billing.invoice_list, name="invoice-list"),
+    path("invoices/<id:pk>/", billing.invoice_page, name="invoice-page"),
+    path("invoices/<id:pk>/pdf/", billing.invoice_pdf_download, name="invoice-pdf"),
     path("invoices/<id:pk>/cancel/", billing.invoice_cancel, name="invoice-cancel"),
+    path("payments/<id:pk>/", billing.receipt_page, name="receipt-page"),
+    path("payments/<id:pk>/receipt/", billing.receipt_pdf_download, name="receipt-pdf"),
+    path("messages/", messaging.message_list_page, name="message-list"),
+    path("messages/<id:pk>/resend/", messaging.message_resend_view, name="message-resend"),
+    path("clients/<id:pk>/channels/", messaging.client_channels, name="client-channels"),
+    path("clients/<id:pk>/portal-link/", messaging.client_portal_link, name="client-portal-link"),
     path("periodic-tasks/", automation.periodic_tasks, name="periodic-tasks"),
     path("periodic-tasks/run/", automation.run_now, name="run-now"),
     path("periodic-tasks/runs/<id:pk>/", automation.run_detail, name="run-detail"),

@@ -10,13 +10,13 @@ from django.utils.translation import gettext as _
 from wispbill.audit.models import SYSTEM
 from wispbill.billing.debt import client_promise
 from wispbill.billing.selectors import pending_invoices
-from wispbill.clients.models import Client, Promise
+from wispbill.clients.models import Client, ClientState, Promise
 from wispbill.core.clock import business_day
 from wispbill.core.db import locked
+from wispbill.core.formatting import long_date
 from wispbill.core.models import CompanySettings
-from wispbill.messaging.formatting import long_date
 
-PROMISE_STATES = ("active", "suspended", "throttled")
+PROMISE_STATES = (ClientState.ACTIVE, ClientState.SUSPENDED, ClientState.THROTTLED)
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_GET, require_http_methods
 
-from wispbill.billing.models import Invoice, Payment
+from wispbill.billing.models import Invoice, InvoiceStatus, Payment
 from wispbill.billing.selectors import client_balance, pending_invoices
-from wispbill.clients.models import Client
+from wispbill.clients.models import Client, ClientState
 from wispbill.core.models import CompanySettings
 from wispbill.messaging.documents import (
     invoice_number,
     invoice_pdf,
+    pdf_response,
     receipt_number,
     receipt_pdf,
 )
@@ -62,7 +63,9 @@ def _refused(request, language: str) -> HttpResponse:
 
 def _page(request, token, client, language, *, error="", status=200) -> HttpResponse:
     company = CompanySettings.load()
-    invoices = list(Invoice.objects.filter(client=client).exclude(status="cancelled")[:12])
+    invoices = list(
+        Invoice.objects.filter(client=client).exclude(status=InvoiceStatus.CANCELLED)[:12]
+    )
     for invoice in invoices:
         invoice.number = invoice_number(invoice.pk)
     payments = list(Payment.objects.filter(client=client)[:6])
@@ -84,8 +87,8 @@ def _page(request, token, client, language, *, error="", status=200) -> HttpResp
         "rules": portal_promise_rules(client),
         "error": error,
         "promised": request.GET.get("promised") == "1",
-        "suspended": client.state == "suspended",
-        "throttled": client.state == "throttled",
+        "suspended": client.state == ClientState.SUSPENDED,
+        "throttled": client.state == ClientState.THROTTLED,
     }
     return _private(render(request, "portal/page.html", context, status=status))
 
@@ -112,22 +115,16 @@ def page(request, token: str):
     return _page(request, token, client, language, error=error, status=400)
 
 
-def _pdf_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return _private(response)
-
-
 @require_GET
 def invoice_document(request, token: str, pk: int):
     client, language = _open(request, token)
     if client is None:
         return _refused(request, language)
     invoice = get_object_or_404(Invoice, pk=pk, client=client)
-    if invoice.status == "cancelled":
+    if invoice.status == InvoiceStatus.CANCELLED:
         raise Http404
     pdf = invoice_pdf(invoice, language=language, request=request)
-    return _pdf_response(pdf, f"{invoice_number(invoice.pk)}.pdf")
+    return _private(pdf_response(pdf, f"{invoice_number(invoice.pk)}.pdf"))
 
 
 @require_GET
@@ -137,4 +134,4 @@ def receipt_document(request, token: str, pk: int):
         return _refused(request, language)
     payment = get_object_or_404(Payment, pk=pk, client=client)
     pdf = receipt_pdf(payment, language=language, request=request)
-    return _pdf_response(pdf, f"{receipt_number(payment.pk)}.pdf")
+    return _private(pdf_response(pdf, f"{receipt_number(payment.pk)}.pdf"))

@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 TOGGLE_PERIODIC_TASKS = "toggle_periodic_tasks"
 RUN_PERIODIC_TASKS = "run_periodic_tasks"
-# The codenames of CONTRACT.md's permission table that guard importing; the table itself
-# (labels, default holders, the migration that creates them) lives with the staff pages.
+# Named here for the services that check them; the permission table (labels, default holders,
+# the migration that creates them) lives with the staff pages.
 MANAGE_ROUTERS = "manage_routers"
 MANAGE_CLIENTS = "manage_clients"
+REGISTER_PAYMENTS = "register_payments"
 CODENAMES = {
     TOGGLE_PERIODIC_TASKS: _("Turn periodic tasks on and off"),
     RUN_PERIODIC_TASKS: _("Run periodic tasks by hand"),
@@ -22,6 +23,9 @@ MESSAGES = {
         'You do not have the permission "Manage routers and zones"; nothing was changed.'
     ),
     MANAGE_CLIENTS: _('You do not have the permission "Manage clients"; nothing was changed.'),
+    REGISTER_PAYMENTS: _(
+        'You do not have the permission "Register payments and promises"; nothing was changed.'
+    ),
 }
 
 
@@ -46,6 +50,12 @@ def has_permission(user, codename: str) -> bool:
 def require_permission(user, codename: str) -> None:
     if not has_permission(user, codename):
         raise PermissionRequired(codename)
+
+
+def require_any_permission(user, *codenames: str) -> None:
+    """Refused unless the user holds at least one of them (the message names the first)."""
+    if not any(has_permission(user, codename) for codename in codenames):
+        raise PermissionRequired(codenames[0])
 
 
 def require_admin(user) -> None:

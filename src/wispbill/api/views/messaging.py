@@ -1,6 +1,5 @@
 """The outbox, the PDF documents and the client-page link over HTTP: thin adapters."""
 
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -12,13 +11,21 @@ from rest_framework.views import APIView
 from wispbill.billing.models import Invoice, Payment
 from wispbill.clients.models import Client
 from wispbill.core.db import to_id
-from wispbill.messaging.documents import invoice_number, invoice_pdf, receipt_number, receipt_pdf
+from wispbill.messaging.documents import (
+    invoice_number,
+    invoice_pdf,
+    pdf_response,
+    receipt_number,
+    receipt_pdf,
+)
 from wispbill.messaging.models import Message, MessageStatus
 from wispbill.messaging.selectors import message_list
 from wispbill.messaging.services import portal_link_create
 
 
 class MessageSerializer(serializers.ModelSerializer):
+    last_error = serializers.CharField(source="error_text", read_only=True)
+
     class Meta:
         model = Message
         fields = [
@@ -70,19 +77,15 @@ class PdfView(APIView):
     def perform_content_negotiation(self, request, force=False):
         return super().perform_content_negotiation(request, force=True)
 
-    @staticmethod
-    def pdf(content: bytes, filename: str) -> HttpResponse:
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{filename}"'
-        return response
-
 
 class InvoicePdfView(PdfView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, pk):
         """The invoice as a PDF, in its client's language."""
         invoice = get_object_or_404(Invoice, pk=pk)
-        return self.pdf(invoice_pdf(invoice, request=request), f"{invoice_number(invoice.pk)}.pdf")
+        return pdf_response(
+            invoice_pdf(invoice, request=request), f"{invoice_number(invoice.pk)}.pdf"
+        )
 
 
 class PaymentReceiptView(PdfView):
@@ -90,7 +93,9 @@ class PaymentReceiptView(PdfView):
     def get(self, request, pk):
         """The payment's receipt as a PDF, in its client's language."""
         payment = get_object_or_404(Payment, pk=pk)
-        return self.pdf(receipt_pdf(payment, request=request), f"{receipt_number(payment.pk)}.pdf")
+        return pdf_response(
+            receipt_pdf(payment, request=request), f"{receipt_number(payment.pk)}.pdf"
+        )
 
 
 class PortalLinkView(APIView):

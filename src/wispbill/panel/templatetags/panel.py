@@ -1,13 +1,17 @@
-from decimal import Decimal
 from html import escape
 
 from django import template
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from wispbill.core.formatting import long_date, money, short_date
 from wispbill.network.models import Router, Zone
 
 register = template.Library()
+# Money and dates read the same in the panel, the messages, the documents and the client page.
+register.filter("money", money)
+register.filter("long_date", long_date)
+register.filter("short_date", short_date)
 
 
 @register.filter
@@ -31,16 +35,6 @@ def audit_value(value):
     if isinstance(value, list):
         return ", ".join(str(audit_value(v)) for v in value) or "—"
     return value
-
-
-@register.filter
-def money(value) -> str:
-    """An amount as the ISP's clients read it: $1,234.50 (and -$51.00 for credit)."""
-    if value is None or value == "":
-        return "—"
-    amount = Decimal(value).quantize(Decimal("0.01"))
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
 
 
 @register.simple_tag

@@ -16,6 +16,7 @@ from wispbill.clients.models import BillingType, Client
 from wispbill.core.db import to_id
 from wispbill.core.models import CompanySettings
 from wispbill.core.switches import TASK_LABELS
+from wispbill.messaging.models import Channel, Kind, MessageStatus
 from wispbill.network.models import Zone
 from wispbill.panel.forms.automation import CompanySettingsForm, MassUpdateForm
 from wispbill.panel.views.base import forbidden, paginate, run_service
@@ -209,6 +210,7 @@ def forecast(request):
     too_big = in_scope.count() > FORECAST_MAX_CLIENTS
     days = [] if too_big else runs.forecast(start=timezone.localdate(), days=7, zone=zone)
     ids = {i for day in days for ids in day["acted"].values() for i in ids}
+    ids |= {row[0] for day in days for row in day["messages"]}
     names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))
     for day in days:
         acted = dict(day["acted"])
@@ -219,6 +221,7 @@ def forecast(request):
             (label, [(i, names.get(i, "?")) for i in acted.get(key, [])])
             for key, label in FORECAST_LABELS
         ]
+        day["message_rows"] = _forecast_messages(day["messages"], names)
     return render(
         request,
         "automation/forecast.html",
@@ -227,8 +230,30 @@ def forecast(request):
             "too_big": too_big,
             "limit": FORECAST_MAX_CLIENTS,
             "zone": zone,
+            "channels": Channel.choices,
         },
     )
+
+
+def _forecast_messages(rows, names: dict) -> list[tuple]:
+    """One day's messages by kind: for each channel (would leave, would not: channel off or no
+    valid address), and the clients they go to."""
+    by_kind: dict[str, dict] = {}
+    for client_id, kind, channel, status in rows:
+        entry = by_kind.setdefault(
+            kind, {"counts": {c: [0, 0] for c in Channel.values}, "clients": {}}
+        )
+        entry["counts"][channel][0 if status == MessageStatus.QUEUED else 1] += 1
+        entry["clients"][client_id] = names.get(client_id, "?")
+    return [
+        (
+            Kind(kind).label,
+            [by_kind[kind]["counts"][c] for c in Channel.values],
+            list(by_kind[kind]["clients"].items()),
+        )
+        for kind in Kind.values
+        if kind in by_kind
+    ]
 
 
 @login_required

@@ -4,14 +4,24 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wispbill.billing.models import Invoice, InvoiceStatus
+from wispbill.billing.models import Invoice, InvoiceStatus, Payment
 from wispbill.billing.services.invoices import invoice_cancel as cancel_invoice
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
 from wispbill.core.db import to_id
+from wispbill.messaging.documents import (
+    invoice_document_context,
+    invoice_number,
+    invoice_pdf,
+    pdf_response,
+    receipt_document_context,
+    receipt_number,
+    receipt_pdf,
+)
 from wispbill.panel.forms.billing import PaymentForm
 from wispbill.panel.views.base import paginate
 
@@ -82,3 +92,48 @@ def payment_create(request, client_pk):
             % {"amount": payment.amount, "state": client.get_state_display().lower()},
         )
     return redirect(f"{_client_url(client.pk)}#money")
+
+
+def _document_page(request, template: str, document, context_of, pdf_view: str):
+    """A document as the client gets it (its language, the PDF's template), with the panel's
+    buttons in the staff member's language; they do not print."""
+    tools = {
+        "back": f"{_client_url(document.client_id)}#money",
+        "back_label": _("Back to the client"),
+        "print_label": _("Print"),
+        "pdf": reverse(pdf_view, args=[document.pk]),
+        "pdf_label": _("Download PDF"),
+    }
+    with translation.override(document.client.language):
+        context = context_of(document, request=request)
+        return render(request, template, {**context, "tools": tools})
+
+
+@login_required
+def invoice_page(request, pk):
+    """The invoice in the panel, printable, from the template of its PDF."""
+    invoice = get_object_or_404(Invoice.objects.select_related("client"), pk=pk)
+    return _document_page(
+        request, "documents/invoice.html", invoice, invoice_document_context, "panel:invoice-pdf"
+    )
+
+
+@login_required
+def invoice_pdf_download(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    return pdf_response(invoice_pdf(invoice, request=request), f"{invoice_number(invoice.pk)}.pdf")
+
+
+@login_required
+def receipt_page(request, pk):
+    """The payment's receipt in the panel, printable, from the template of its PDF."""
+    payment = get_object_or_404(Payment.objects.select_related("client"), pk=pk)
+    return _document_page(
+        request, "documents/receipt.html", payment, receipt_document_context, "panel:receipt-pdf"
+    )
+
+
+@login_required
+def receipt_pdf_download(request, pk):
+    payment = get_object_or_404(Payment, pk=pk)
+    return pdf_response(receipt_pdf(payment, request=request), f"{receipt_number(payment.pk)}.pdf")

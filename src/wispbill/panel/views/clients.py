@@ -27,6 +27,7 @@ from wispbill.core.switches import TASK_LABELS, TASKS
 from wispbill.panel.forms.billing import InvoiceDateForm, PaymentForm, PromiseForm
 from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
 from wispbill.panel.views.base import FORBIDDEN, paginate, run_service, status_for
+from wispbill.panel.views.messaging import client_messages_context
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission
 
 
@@ -86,6 +87,7 @@ def _client_page(request, form, client, status=200):
             payment_form=PaymentForm(),
             promise_form=PromiseForm(),
             invoice_date_form=InvoiceDateForm(),
+            **client_messages_context(request, client),
         )
     return render(request, "clients/client_form.html", context, status=status)
 

@@ -5,13 +5,14 @@ scripts/run-demo.sh starts), so syncs, PPPoE secrets, queues and imports can be 
 import ipaddress
 import random
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from wispbill.automation.services.runs import periodic_tasks_run
@@ -23,6 +24,7 @@ from wispbill.clients.services.plans import plan_create
 from wispbill.core.models import BillingMode, CompanySettings, CutAction
 from wispbill.core.schedule import BillingSchedule
 from wispbill.core.switches import Switches
+from wispbill.messaging.models import Message
 from wispbill.network.models import Enforcement, PppoeCut
 from wispbill.network.services import router_create, zone_create, zone_update
 from wispbill.staff.services import staff_create
@@ -234,6 +236,7 @@ class Command(BaseCommand):
         late_payers = set()
         for offset in range(days, -1, -1):
             day = today - timedelta(days=offset)
+            last_message = Message.objects.aggregate(last=Max("id"))["last"] or 0
             periodic_tasks_run(actor=None, day=day)
             for invoice in Invoice.objects.noticeable_on(day):
                 client_id = invoice.client_id
@@ -246,6 +249,11 @@ class Command(BaseCommand):
                     amount=invoice.total,
                     method=rng.choice(["cash", "transfer", "deposit"]),
                 )
+            # The outbox tells the weeks the demo lived, not the minute it was loaded.
+            moment = timezone.make_aware(datetime.combine(day, time(company.run_hour)))
+            Message.objects.filter(id__gt=last_message).update(
+                created_at=moment, next_attempt_at=moment
+            )
         CompanySettings.objects.filter(pk=1).update(last_daily_run=today)
 
     @staticmethod

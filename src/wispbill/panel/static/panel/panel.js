@@ -69,3 +69,17 @@ document.querySelectorAll("[data-cut-action]").forEach((select) => {
   select.addEventListener("change", sync);
   sync();
 });
+// Copy a field's text (the client-page link); without the clipboard API (plain http), the
+// selection is copied the old way.
+document.querySelectorAll("[data-copy]").forEach((button) => {
+  button.addEventListener("click", () => {
+    const field = document.getElementById(button.dataset.copy);
+    field.select();
+    const copied = () => { button.textContent = button.dataset.copied; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(copied, () => document.execCommand("copy") && copied());
+    } else if (document.execCommand("copy")) {
+      copied();
+    }
+  });
+});

@@ -1,0 +1,61 @@
+"""Money and dates as the ISP's staff and clients read them: one place for the panel, the
+messages, the PDF documents and the client page."""
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+
+EMPTY = "—"
+# Spanish reads Django's own format ("29 de octubre de 2026"); English spells the month out
+# instead of Django's abbreviation.
+LONG_DATE_FORMATS = {"en": "F j, Y"}
+
+
+def money(value) -> str:
+    """$1,234.50 (and -$51.00 for credit); a dash for nothing."""
+    if value is None or value == "":
+        return EMPTY
+    try:
+        amount = Decimal(value).quantize(Decimal("0.01"))
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+def _day(value) -> date | None:
+    if isinstance(value, datetime):
+        # An aware moment is read on the ISP's clock, the day its people live in.
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value if isinstance(value, date) else None
+
+
+def long_date(value, language: str | None = None) -> str:
+    """29 de octubre de 2026 / October 29, 2026, in `language` (default: the active one)."""
+    day = _day(value)
+    if day is None:
+        return EMPTY
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    with translation.override(language):
+        return date_format(day, LONG_DATE_FORMATS.get(language[:2], "DATE_FORMAT"))
+
+
+def short_date(value) -> str:
+    """29/10/2026 (dd/mm/aaaa, the way the ISP's people write dates, in every language)."""
+    day = _day(value)
+    return day.strftime("%d/%m/%Y") if day else EMPTY
+
+
+def translated(text: str, args: dict | None = None) -> str:
+    """A message stored untranslated (`gettext_noop`) with its values, in the reader's
+    language; text that is no message id (a person's or a provider's) reads as it is."""
+    if not text:
+        return ""
+    result = translation.gettext(text)
+    try:
+        return result % args if args else result
+    except (KeyError, TypeError, ValueError):
+        return result
