@@ -11,6 +11,7 @@ from django.db import transaction
 
 from wispbill.automation.models import MassUpdate
 from wispbill.clients.models import BillingType, Client, Plan
+from wispbill.core import schedule
 from wispbill.core.models import BillingMode
 from wispbill.network.models import Enforcement, Router, Zone
 
@@ -80,6 +81,7 @@ def build(count: int, zone_count: int) -> float:
             "invoice_lead_days": 5,
             "notice_offset_days": 1,
             "grace_days": 3,
+            **schedule.OPTIONAL,
         }
         batch = []
         for n in range(count):

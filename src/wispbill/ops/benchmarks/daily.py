@@ -22,7 +22,7 @@ from wispbill.ops.benchmarks.common import build, wipe
 DAY = date(2026, 8, 25)
 
 
-def _forget_runs() -> None:
+def forget_runs() -> None:
     with connection.cursor() as cursor:
         for model in (InvoiceLine, Invoice, AuditEvent, TaskState):
             cursor.execute(f"DELETE FROM {model._meta.db_table}")
@@ -66,7 +66,7 @@ def time_daily_run(repeat: int) -> dict:
     first, again, floor = [], [], []
     created = 0
     for _ in range(repeat):
-        _forget_runs()
+        forget_runs()
         start = time.perf_counter()
         created = periodic_tasks_run(actor=None, day=DAY).invoices_created
         first.append(time.perf_counter() - start)
@@ -74,7 +74,7 @@ def time_daily_run(repeat: int) -> dict:
         assert periodic_tasks_run(actor=None, day=DAY).invoices_created == 0
         again.append(time.perf_counter() - start)
         floor.append(_floor())
-    _forget_runs()
+    forget_runs()
     first_s, again_s, floor_s = (statistics.median(t) for t in (first, again, floor))
     return {
         "daily_run_invoices_created": created,

@@ -9,9 +9,9 @@ from django.db import connection
 
 from wispbill.clients.models import Client
 from wispbill.network.models import Router
-from wispbill.ops.benchmarks import common, daily, lists, mass, provisioning, routers
+from wispbill.ops.benchmarks import common, daily, fanout, lists, mass, provisioning, routers
 
-PARTS = ["lists", "mass", "daily", "growth", "reconcile", "provisioning"]
+PARTS = ["lists", "mass", "daily", "fanout", "growth", "reconcile", "provisioning"]
 # Parts that bring their own data: they need no large ISP built first.
 SELF_CONTAINED = {"growth", "provisioning"}
 
@@ -79,6 +79,8 @@ class Command(BaseCommand):
             results.update(mass.time_mass_updates(admin, repeat))
         if "daily" in parts:
             results.update(daily.time_daily_run(few))
+        if "fanout" in parts:
+            results.update(fanout.time_fan_out(few))
         if "reconcile" in parts:
             results.update(
                 routers.time_reconcile(

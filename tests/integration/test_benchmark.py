@@ -1,0 +1,65 @@
+"""The benchmark command itself, on a small ISP: every part runs to its end and prints the
+figures the operations guide quotes, as numbers that make sense. (Its timings are read by
+people, never asserted: this checks the instrument, not the speed.)"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="the benchmark builds its ISP in a scratch SQLite data dir: once per suite",
+    ),
+]
+
+
+def test_every_part_of_the_benchmark_runs_and_reports(tmp_path):
+    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    command = [
+        *(sys.executable, "-m", "wispbill.cli", "benchmark", "--json"),
+        *("--clients", "600", "--zones", "12", "--repeat", "1", "--rtt-ms", "1"),
+        *("--router-clients", "150", "--router-changes", "30", "--provisioning-clients", "60"),
+        *("--growth", "300,600"),
+        *[arg for part in ("lists", "mass", "daily", "fanout") for arg in ("--only", part)],
+        *[arg for part in ("reconcile", "provisioning", "growth") for arg in ("--only", part)],
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout)
+    assert results["vendor"] == "sqlite" and results["clients"] == 600
+    # Every client was billed on the benchmark's day, and nothing on the same day again.
+    assert results["daily_run_invoices_created"] == 600
+    for key in (
+        "daily_run_first_s",
+        "daily_run_again_same_day_s",
+        "daily_run_raw_executemany_floor_s",
+        "daily_run_over_raw_floor_ratio",
+        "growth_300_per_client_ms",
+        "growth_600_per_client_ms",
+        "growth_600_peak_rss_mb",
+        "growth_max_over_min_per_client_ratio",
+        "clients_page_first_s",
+        "clients_page_last_s",
+        "clients_page_search_name_s",
+        "clients_page_zone_filter_s",
+        "api_clients_page_last_s",
+        "mass_update_over_bare_update_ratio",
+        "mass_update_undo_over_bare_update_ratio",
+        "router_sync_s",
+        "provisioning_first_s",
+        "import_confirm_s",
+    ):
+        assert results[key] > 0, key
+    # The second reconcile of a provisioned router has nothing left to write.
+    assert results["provisioning_first_writes"] > 0
+    assert results["provisioning_second_reconcile_writes"] == 0
+    # Without PostgreSQL and Redis the fan-out says why it did not run.
+    assert "PostgreSQL" in results["fan_out"]
+    assert results["growth_600_peak_rss_mb"] < 1024
