@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
@@ -7,6 +9,18 @@ from wispbill.network.emulator import RouterOSEmulator
 from wispbill.staff.services import api_key_create
 
 pytest_plugins = ["tests.messaging_fixtures"]
+
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The suite runs twice, on SQLite then on PostgreSQL; what is marked `embedded` (and every
+    browser test: pages do not change with the database) runs in the first pass only."""
+    for item in items:
+        if "tests/browser/" in item.nodeid:
+            item.add_marker(pytest.mark.embedded)
+        if ON_POSTGRES and item.get_closest_marker("embedded"):
+            item.add_marker(pytest.mark.skip(reason="runs once, in the SQLite pass"))
 
 
 @pytest.fixture(autouse=True, scope="session")

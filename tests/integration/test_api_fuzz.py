@@ -12,13 +12,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="the fuzzed server runs on its own SQLite database; once per suite is enough",
-    ),
-]
+# The fuzzed server runs on its own SQLite database.
+pytestmark = [pytest.mark.slow, pytest.mark.embedded]
 
 
 def _free_port() -> int:

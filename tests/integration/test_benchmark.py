@@ -9,13 +9,8 @@ import sys
 
 import pytest
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="the benchmark builds its ISP in a scratch SQLite data dir: once per suite",
-    ),
-]
+# The benchmark builds its ISP in a scratch SQLite data dir.
+pytestmark = [pytest.mark.slow, pytest.mark.embedded]
 
 
 def test_every_part_of_the_benchmark_runs_and_reports(tmp_path):

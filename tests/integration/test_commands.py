@@ -11,7 +11,8 @@ import urllib.request
 
 import pytest
 
-pytestmark = pytest.mark.slow
+# Every command here runs on a scratch data dir with its embedded database.
+pytestmark = [pytest.mark.slow, pytest.mark.embedded]
 
 
 def _wispbill(data_dir, *args, check=True, timeout=120):

@@ -12,13 +12,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="the files in question are the embedded (SQLite) ones",
-    ),
-]
+# The files in question are the embedded (SQLite) ones.
+pytestmark = [pytest.mark.slow, pytest.mark.embedded]
 
 
 def _env(data_dir) -> dict:

@@ -45,6 +45,7 @@ def _env(data_dir, **extra) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.embedded  # its process runs on a scratch data dir
 def test_check_deploy_reports_no_issues_with_https_allowed_hosts_and_a_long_key(tmp_path):
     result = _wispbill(
         tmp_path, "check", "--deploy", "--fail-level", "WARNING", env=HTTPS_ENV, check=False
@@ -54,6 +55,7 @@ def test_check_deploy_reports_no_issues_with_https_allowed_hosts_and_a_long_key(
 
 
 @pytest.mark.slow
+@pytest.mark.embedded  # its process runs on a scratch data dir
 def test_check_deploy_names_what_is_missing_without_https(tmp_path):
     result = _wispbill(tmp_path, "check", "--deploy", "--fail-level", "WARNING", check=False)
     assert result.returncode != 0
@@ -62,6 +64,7 @@ def test_check_deploy_names_what_is_missing_without_https(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.embedded  # its process runs on a scratch data dir
 def test_allowed_hosts_default_to_loopback_names(tmp_path):
     code = "from django.conf import settings; print(settings.ALLOWED_HOSTS)"
     result = _wispbill(tmp_path, "shell", "--no-imports", "-c", code)
@@ -157,6 +160,7 @@ def _wait_until_up(port: int, timeout: float = 60) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.embedded  # its process runs on a scratch data dir
 def test_serve_with_https_keeps_the_notice_port_on_plain_http_for_any_host(tmp_path):
     port, notice_port = _free_port(), _free_port()
     server = subprocess.Popen(

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-pytestmark = pytest.mark.slow
+# The worker and the run it carries out share a scratch data dir's embedded database.
+pytestmark = [pytest.mark.slow, pytest.mark.embedded]
 
 SETUP = """
 from datetime import date

@@ -55,6 +55,7 @@ def _finish(process, timeout=300) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
+@pytest.mark.embedded  # the demo it runs on lives in a scratch data dir
 def test_cli_reports_json_and_refuses_a_future_day(tmp_path):
     env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
