@@ -22,3 +22,6 @@ urlpatterns = [
     path("portal/", include("wispbill.portal.urls")),
     path("", include("wispbill.panel.urls")),
 ]
+
+handler404 = "wispbill.panel.views.errors.not_found"
+handler500 = "wispbill.panel.views.errors.server_error"

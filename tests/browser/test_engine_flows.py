@@ -23,7 +23,8 @@ def test_run_now_from_the_periodic_tasks_page(page):
     page.locator("nav").get_by_role("link", name="Tareas periódicas", exact=True).click()
     row = page.locator("tr", has_text="Torre Centro · Zona día 1")
     expect(row.locator("td[data-task=invoices] .badge").first).to_have_text("Activado")
-    row.get_by_role("button", name="Ejecutar ahora").click()
+    row.get_by_role("link", name="Ejecutar ahora").click()
+    page.get_by_role("button", name="Sí, ejecutarlas ahora").click()
     expect(page.locator("#run-state")).to_have_text("Terminado.")
     expect(page.locator("[data-key=invoices_created]")).to_have_text("1")
     assert Invoice.objects.filter(client__zone=zone).count() == 1

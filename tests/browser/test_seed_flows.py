@@ -97,7 +97,7 @@ def test_granting_the_permission_unlocks_the_switches(page, chromium, live_serve
     admin_page = admin_context.new_page()
     login(admin_page, "jefe")
     _nav(admin_page, "Personal")
-    admin_page.locator("tr", has_text="soporte").get_by_role("link", name="Editar staff").click()
+    admin_page.locator("tr", has_text="soporte").get_by_role("link", name="Editar usuario").click()
     admin_page.get_by_label("Activar y desactivar tareas periódicas").check()
     admin_page.get_by_role("button", name="Guardar cambios").click()
     expect(admin_page.locator(".messages .success")).to_be_visible()

@@ -101,6 +101,56 @@ def test_a_mass_update_costs_the_same_queries_for_3_or_30_rows(admin, django_ass
     assert mass_update.zones_changed == 17 and mass_update.clients_changed == 13
 
 
+def _payments(n: int, admin) -> None:
+    from decimal import Decimal
+
+    from wispbill.billing.services.payments import payment_register
+
+    for client in ClientFactory.create_batch(n, zone=ZoneFactory()):
+        payment_register(actor=admin, client=client, amount=Decimal("100.00"), reference="R")
+
+
+@pytest.mark.parametrize("page", ["/payments/", "/payments/cash-report/", "/"])
+def test_money_pages_cost_the_same_queries_for_5_or_40_payments(
+    admin, page, django_assert_num_queries
+):
+    browser = _browser(admin)
+    _payments(5, admin)
+    browser.get(page)
+    small = _queries(lambda: browser.get(page))
+    _payments(35, admin)
+    with django_assert_num_queries(small):
+        response = browser.get(page)
+    assert response.status_code == 200
+
+
+def test_the_audit_log_costs_the_same_queries_for_5_or_40_events_of_every_kind(
+    admin, django_assert_num_queries
+):
+    from decimal import Decimal
+
+    from wispbill.billing.debt import client_cut
+    from wispbill.billing.services.payments import payment_register
+    from wispbill.clients.services.clients import client_update
+
+    def events(n: int) -> None:
+        for _ in range(n):
+            client = ClientFactory()
+            client_update(actor=admin, client=client, data={"zone": ZoneFactory()})
+            client_cut(actor=admin, client=client)
+            payment_register(actor=admin, client=client, amount=Decimal("5.00"))
+        mass_update_apply(actor=admin, all_zones=True, values={"cuts": False})
+
+    browser = _browser(admin)
+    events(2)
+    browser.get("/audit/")
+    small = _queries(lambda: browser.get("/audit/"))
+    events(12)
+    with django_assert_num_queries(small):
+        response = browser.get("/audit/")
+    assert response.status_code == 200 and response.content.count(b'class="audit-row"') == 50
+
+
 # --- the queue tasks, called directly --------------------------------------------------------
 
 

@@ -345,8 +345,8 @@ def test_the_cut_notice_of_a_throttled_client_says_reduced_speed(
     assert messages_send_due() == {"sent": 2, "failed": 0}
     [mail] = smtp_server.received
     body = mail.get_body(preferencelist=("plain",)).get_content()
-    assert mail["Subject"] == "Se redujo la velocidad de su internet"
-    assert "Se redujo la velocidad de su internet por un saldo pendiente de $1,234.50" in body
+    assert mail["Subject"] == "Se redujo la velocidad de tu internet"
+    assert "Se redujo la velocidad de tu internet por un saldo pendiente de $1,234.50" in body
     assert "suspend" not in (mail["Subject"] + body).lower()
     [call] = _template_calls(whatsapp_api)
     assert call["template"]["name"] == "wispbill_throttled"

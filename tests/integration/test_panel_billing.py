@@ -56,7 +56,7 @@ def test_run_now_runs_and_reports(admin, django_capture_on_commit_callbacks):
     ClientFactory(zone=zone, start_date=date(2020, 1, 1))
     browser = _login(admin)
     with django_capture_on_commit_callbacks(execute=True):
-        response = browser.post("/periodic-tasks/run/", {"zone": zone.pk})
+        response = browser.post("/periodic-tasks/run/", {"zone": zone.pk, "confirm": "yes"})
     run = ManualRun.objects.get()
     assert response["Location"] == f"/periodic-tasks/runs/{run.pk}/"
     status = browser.get(f"/periodic-tasks/runs/{run.pk}/status/").json()
@@ -111,6 +111,18 @@ def test_client_actions_from_the_panel(admin):
     assert "Servicio cortado" in page and "Aviso mostrado" in page
 
 
+def _settings_form(browser) -> dict:
+    """What the settings page posts as it is, field by field."""
+    form = browser.get("/settings/").context["form"]
+    values = {}
+    for field in form:
+        value = field.value()
+        if value is None or value is False:
+            continue
+        values[field.html_name] = "on" if value is True else value
+    return values
+
+
 def test_company_settings_are_for_admins_and_validate(admin, staff):
     assert _login(staff).get("/settings/").status_code == 403
     browser = _login(admin)
@@ -121,10 +133,11 @@ def test_company_settings_are_for_admins_and_validate(admin, staff):
     good = browser.post(
         "/settings/",
         {
+            **_settings_form(browser),
             "name": "ISP",
             "run_hour": 5,
             "min_debt_to_cut": "20",
-            "holidays": "2026-12-25\n2026-01-01",
+            "holidays": "25/12/2026\n2026-01-01",
             "no_cut_weekdays": ["6"],
         },
     )

@@ -102,7 +102,7 @@ def test_notice_page_tells_a_warned_client_what_it_owes(mikrotik):
     page = _notice("10.5.0.1")
     body = page.content.decode()
     assert page.status_code == 200 and "Ana Díaz" in body and "$399.00" in body
-    assert "2026-09-05" in body and "pago" in body
+    assert "5 de septiembre de 2026" in body and "pago" in body
     english = _notice("10.5.0.1", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "you have a payment due" in english
 

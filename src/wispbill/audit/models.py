@@ -21,6 +21,7 @@ class AuditAction(models.TextChoices):
     CLIENT_THROTTLED = "client.throttled", _("Speed reduced")
     NOTICE_SHOWN = "client.notice_shown", _("Notice shown")
     NOTICE_CLEARED = "client.notice_cleared", _("Notice cleared")
+    NOTICE_DISMISSED = "client.notice_dismissed", _("Notice dismissed by the client for the day")
     PROMISE = "client.promise", _("Payment promise")
     MESSAGES_OPT_OUT = "client.messages_opt_out", _("Messages on a channel stopped or resumed")
     PORTAL_LINK = "client.portal_link", _("Client page link created")

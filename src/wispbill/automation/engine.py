@@ -205,6 +205,8 @@ def _step_invoices(outcome, summary, group: _InvoiceGroup, day, company) -> None
 
 def _step_notices(outcome, summary, clients, day) -> None:
     try:
+        # A notice a client dismissed yesterday comes back today, if it is still on.
+        debt.notice_dismissals_expire(clients, day)
         outcome.acted["notices"] = debt.notices_show(
             clients, day, on_batch=_messages(Kind.REMINDER)
         )
@@ -286,6 +288,8 @@ def _ensure_task_states(rows: dict[str, QuerySet]) -> None:
     table = connection.ops.quote_name(TaskState._meta.db_table)
     with connection.cursor() as cursor:
         for kind, ids in rows.items():
+            if ids.query.is_empty():  # a run for one own-billing client covers no zone
+                continue
             select, params = ids.query.sql_with_params()
             for task in TASKS:
                 cursor.execute(

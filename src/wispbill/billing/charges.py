@@ -20,6 +20,18 @@ class Charge:
     prorated: bool = False
 
 
+def cut_at_invoice_date(
+    *, cycle: Cycle, suspended_on: date | None, reactivated_on: date | None
+) -> bool:
+    """Whether the cycle's invoice date fell between the client's last cut and its
+    reactivation: the cycles the rule for billing after a cut is about."""
+    return (
+        suspended_on is not None
+        and reactivated_on is not None
+        and suspended_on <= cycle.invoice_date < reactivated_on
+    )
+
+
 def cycle_charge(
     *,
     price: Decimal,
@@ -33,12 +45,8 @@ def cycle_charge(
     after a cut applies when the cycle's invoice date fell between the client's last cut and
     its reactivation, and suspended clients are not invoiced."""
     full = Charge(total=price, start=cycle.period_start, end=cycle.period_end)
-    cut_at_invoice_date = (
-        suspended_on is not None
-        and reactivated_on is not None
-        and suspended_on <= cycle.invoice_date < reactivated_on
-    )
-    if invoice_suspended or not cut_at_invoice_date or policy == ReactivationBilling.FULL:
+    cut = cut_at_invoice_date(cycle=cycle, suspended_on=suspended_on, reactivated_on=reactivated_on)
+    if invoice_suspended or not cut or policy == ReactivationBilling.FULL:
         return full
     if policy == ReactivationBilling.SKIP:
         return None

@@ -23,12 +23,23 @@ from wispbill.audit.services import actor_name_of, audit_record, audit_record_ma
 from wispbill.billing.models import Invoice
 from wispbill.billing.selectors import owed_subquery
 from wispbill.clients.enforcement import clients_changed, routers_changed
-from wispbill.clients.models import RESTRICTED, Client, ClientState, Promise, PromiseEndReason
+from wispbill.clients.models import (
+    RESTRICTED,
+    WITH_SERVICE,
+    Client,
+    ClientState,
+    Promise,
+    PromiseEndReason,
+)
 from wispbill.clients.models import SuspensionReason as Why
-from wispbill.clients.selectors import clients_governed_by, clients_with_cut_action
+from wispbill.clients.selectors import (
+    client_effective_switches,
+    clients_governed_by,
+    clients_with_cut_action,
+)
 from wispbill.clients.services.clients import client_state_set
 from wispbill.clients.signals import reactivated_by_hand
-from wispbill.core.clock import business_day
+from wispbill.core.clock import business_day, today
 from wispbill.core.db import locked
 from wispbill.core.models import CompanySettings, CutAction
 
@@ -271,7 +282,7 @@ def _locked_client(client: Client) -> Client:
 def client_cut(*, actor: User | None, client: Client, reason: str = "") -> Client:
     """Suspend the service by hand, whatever the switches say (a throttled client too)."""
     client = _locked_client(client)
-    if client.state not in (ClientState.ACTIVE, ClientState.THROTTLED):
+    if client.state not in WITH_SERVICE:
         raise ValidationError(_("Only an active client, or one at reduced speed, can be cut."))
     client_state_set(
         actor=actor,
@@ -312,7 +323,9 @@ def exempt_overdue_from_cut(sender, *, client: Client, **kwargs) -> None:
 def _notice_set(*, actor: User | None, client: Client, active: bool, reason: str) -> Client:
     if client.notice_active != active:
         client.notice_active = active
-        client.save(update_fields=["notice_active", "updated_at"])
+        # A notice shown again is shown, even if the client dismissed the last one today.
+        client.notice_dismissed_on = None
+        client.save(update_fields=["notice_active", "notice_dismissed_on", "updated_at"])
         audit_record(
             actor=actor,
             action=AuditAction.NOTICE_SHOWN if active else AuditAction.NOTICE_CLEARED,
@@ -340,6 +353,66 @@ def client_clear_notice(*, actor: User | None, client: Client) -> Client:
     """Take the payment notice away by hand; it is not shown again for the same invoices."""
     client = _locked_client(client)
     return _notice_set(actor=actor, client=client, active=False, reason=gettext_noop("manual"))
+
+
+@transaction.atomic
+def client_dismiss_notice(*, actor: User | None, client: Client) -> Client:
+    """The client read its notice and keeps browsing ("Understood"): its router stops
+    sending it to the notice page for the rest of the day; the notice comes back tomorrow if
+    it still owes. Only a client that still has its service (active, or at reduced speed)
+    can dismiss it (the client, from its notice page, acts as the system: actor None)."""
+    client = _locked_client(client)
+    day = today()
+    if client.state not in WITH_SERVICE or not client.notice_active:
+        raise ValidationError(_("There is no notice to dismiss."))
+    if client.notice_dismissed_on != day:
+        client.notice_dismissed_on = day
+        client.save(update_fields=["notice_dismissed_on", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.NOTICE_DISMISSED,
+            obj=client,
+            changes={"notice_dismissed_on": [None, day.isoformat()]},
+            reason=gettext_noop("dismissed by the client on its notice page"),
+        )
+        routers_changed([client.zone.router_id])
+    return client
+
+
+def notice_dismissals_expire(clients: QuerySet, day: date) -> list[int]:
+    """Dismissals from days before `day` are over: those clients' notices come back (their
+    routers are pushed). Returns them."""
+    expired = clients.filter(notice_dismissed_on__lt=day)
+    ids = list(expired.values_list("id", flat=True))
+    if ids:
+        Client.objects.filter(pk__in=ids).update(notice_dismissed_on=None)
+        clients_changed(ids)
+    return ids
+
+
+def client_next_cut(*, client: Client, day: date, company: CompanySettings) -> date | None:
+    """The day the automatic cut would suspend this client if it paid nothing more, by the
+    rules of `cut_due`: None when it will not come (not active, its cuts switched off,
+    nothing unpaid that can be cut for, a debt not above the company's minimum)."""
+    if client.state != ClientState.ACTIVE or not client_effective_switches(client).cuts:
+        return None
+    cuttable = Invoice.objects.pending().filter(
+        client=client, cut_on__isnull=True, cut_exempt=False
+    )
+    first_due = cuttable.aggregate(first=Min("due_date"))["first"]
+    if first_due is None:
+        return None
+    debt = Client.objects.filter(pk=client.pk).annotate(debt=owed_subquery() - F("credit"))
+    if not debt.filter(debt__gt=company.min_debt_to_cut).exists():
+        return None
+    cut = max(first_due, day)
+    if client.promise_until and client.promise_until >= cut:
+        cut = client.promise_until + timedelta(days=1)
+    for _skip in range(366):  # no cut day in a year: every weekday is a no-cut day
+        if not company.is_no_cut_day(cut):
+            return cut
+        cut += timedelta(days=1)
+    return None
 
 
 @transaction.atomic

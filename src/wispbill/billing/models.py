@@ -4,6 +4,8 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from wispbill.core.clock import today
+
 
 class InvoiceStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -65,6 +67,8 @@ class Invoice(models.Model):
             models.Index(fields=["client", "status", "due_date"]),
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["client", "period_start"]),
+            # What the dashboard sums each month: the invoices issued in it.
+            models.Index(fields=["issued_on"], name="invoice_issued_on"),
             # What the notice and cut tasks look for each day: few rows among many.
             models.Index(
                 fields=["notice_date"],
@@ -131,14 +135,27 @@ class Payment(models.Model):
     method = models.CharField(
         _("method"), max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.CASH
     )
-    received_at = models.DateTimeField(_("received at"))
+    # When it was registered; `paid_on` is the day the money was received (a transfer seen
+    # today may have arrived yesterday), the day the cash report counts it on.
+    received_at = models.DateTimeField(_("registered at"))
+    paid_on = models.DateField(
+        _("payment date"), default=today, help_text=_("The day the money was received.")
+    )
+    reference = models.CharField(
+        _("reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("Bank reference, receipt or transfer number."),
+    )
     activate_service = models.BooleanField(_("reactivate the service"), default=True)
     credit_added = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     actor_name = models.CharField(max_length=150)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
     class Meta:
-        ordering = ["-received_at", "-id"]
+        ordering = ["-paid_on", "-received_at", "-id"]
+        verbose_name = _("payment")
+        indexes = [models.Index(fields=["paid_on", "actor_name"], name="payment_paid_on")]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive")
         ]

@@ -1,14 +1,36 @@
-"""Reads about money: what a client owes and its invoices."""
+"""Reads about money: what a client owes, its invoices, the payments and the cash report."""
 
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db import models
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
-from wispbill.billing.models import Invoice
-from wispbill.clients.models import Client
-from wispbill.clients.selectors import client_list
-from wispbill.core.clock import business_day
+from wispbill.billing.charges import Charge, cut_at_invoice_date, cycle_charge
+from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
+from wispbill.clients.models import WITH_SERVICE, Client, ClientState
+from wispbill.clients.selectors import (
+    client_effective_switches,
+    client_governing_schedule,
+    client_list,
+)
+from wispbill.core.clock import business_day, today
+from wispbill.core.models import CompanySettings, ReactivationBilling
+from wispbill.core.schedule import Cycle, current_cycle, next_cycle
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -35,6 +57,126 @@ def owed_subquery():
     )
 
 
+# --- who the invoice task bills, and what the next run will bill a client ------------------
+
+
+def billed_states(company: CompanySettings) -> list[str]:
+    """The states the invoice task bills: active or throttled (a reduced speed is still a
+    service), and suspended too if the company says so."""
+    states = list(WITH_SERVICE)
+    if company.invoice_suspended:
+        states.append(ClientState.SUSPENDED)
+    return states
+
+
+def not_yet_invoiced(clients: QuerySet, cycle: Cycle) -> QuerySet:
+    """The clients of `clients` started by the period's start and without an invoice for it
+    (a cancelled one included: a cycle is billed automatically once)."""
+    return clients.filter(start_date__lte=cycle.period_start).exclude(
+        Exists(Invoice.objects.filter(client=OuterRef("pk"), period_start=cycle.period_start))
+    )
+
+
+def invoice_due(clients: QuerySet, cycle: Cycle, company: CompanySettings) -> QuerySet:
+    """The clients of `clients` the invoice task bills for `cycle`: in a billed state,
+    started by the period's start, and without an invoice for it."""
+    return not_yet_invoiced(clients.filter(state__in=billed_states(company)), cycle)
+
+
+class ChargeKind(models.TextChoices):
+    """What the next run does about a client's current cycle, and why."""
+
+    FULL = "full", _("The whole cycle")
+    FULL_AFTER_CUT = "full_after_cut", _("The whole cycle, although it was cut then")
+    PRORATED = "prorated", _("From the reactivation day (prorated)")
+    SKIPPED = "skipped", _("Not billed: it was cut then")
+    INVOICED = "invoiced", _("Already invoiced")
+    NOT_STARTED = "not_started", _("Not billed: the service starts later")
+    TASK_OFF = "task_off", _("Not billed: automatic invoices are off")
+    STATE = "state", _("Not billed in its state")
+
+
+@dataclass(frozen=True)
+class NextCharge:
+    """What the next run will bill a client for its current cycle (`charge` None: nothing),
+    assuming, for a suspended client, that the service comes back on `reactivated_on`."""
+
+    run_day: date
+    cycle: Cycle
+    following: Cycle  # the cycle after it, whose invoice comes next if this one is not billed
+    kind: str
+    charge: Charge | None
+    invoice_id: int | None = None
+    reactivated_on: date | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.charge.end - self.charge.start).days + 1 if self.charge else 0
+
+
+def next_run_day(company: CompanySettings) -> date:
+    """The day the next daily run runs as of: today, or tomorrow once today's has run."""
+    day = today() if company.last_daily_run != today() else today() + timedelta(days=1)
+    return max(day, business_day())
+
+
+def client_next_charge(client: Client, *, company: CompanySettings | None = None) -> NextCharge:
+    """What the invoice task will bill this client at the next run, by the task's own rules
+    (`invoice_due`'s states and cycle, `cycle_charge` for billing after a cut). A suspended
+    client is taken as reactivated today, as the payment screen asks: "if it pays now"."""
+    company = company or CompanySettings.load()
+    day = next_run_day(company)
+    schedule = client_governing_schedule(client)
+    cycle = current_cycle(schedule, day)
+
+    def result(kind, charge=None, **extra) -> NextCharge:
+        return NextCharge(
+            run_day=day,
+            cycle=cycle,
+            following=next_cycle(schedule, cycle),
+            kind=kind,
+            charge=charge,
+            **extra,
+        )
+
+    if not client_effective_switches(client).invoices:
+        return result(ChargeKind.TASK_OFF)
+    reactivated_on = client.reactivated_on
+    if client.state == ClientState.SUSPENDED and not company.invoice_suspended:
+        reactivated_on = business_day()
+    elif client.state not in billed_states(company):
+        return result(ChargeKind.STATE)
+    clients = Client.objects.filter(pk=client.pk)
+    if not not_yet_invoiced(clients, cycle).exists():
+        invoice = Invoice.objects.filter(client=client, period_start=cycle.period_start).first()
+        if invoice is None:
+            return result(ChargeKind.NOT_STARTED)
+        return result(ChargeKind.INVOICED, invoice_id=invoice.pk)
+    charge = cycle_charge(
+        price=client.plan.price,
+        cycle=cycle,
+        suspended_on=client.suspended_on,
+        reactivated_on=reactivated_on,
+        policy=company.reactivation_billing,
+        invoice_suspended=company.invoice_suspended,
+    )
+    extra = {"reactivated_on": reactivated_on}
+    if charge is None:
+        return result(ChargeKind.SKIPPED, **extra)
+    if charge.prorated:
+        return result(ChargeKind.PRORATED, charge, **extra)
+    # In full although it was cut then: only by the company's rule (a prorated cycle whose
+    # reactivation came before its period is simply the whole period).
+    by_rule = (
+        company.reactivation_billing == ReactivationBilling.FULL
+        and not company.invoice_suspended
+        and cut_at_invoice_date(
+            cycle=cycle, suspended_on=client.suspended_on, reactivated_on=reactivated_on
+        )
+    )
+    return result(ChargeKind.FULL_AFTER_CUT if by_rule else ChargeKind.FULL, charge, **extra)
+
+
 def with_balance(qs: QuerySet) -> QuerySet:
     """Annotate `balance_due`: pending invoices minus credit (negative is credit)."""
     return qs.annotate(balance_due=owed_subquery() - F("credit"))
@@ -59,3 +201,139 @@ def client_rows(*, overdue: bool = False, owing: bool = False, **filters) -> Que
         # Only clients with a pending invoice can owe: the balance is computed for those.
         qs = qs.filter(pk__in=Invoice.objects.pending().values("client_id"), balance_due__gt=0)
     return qs
+
+
+# --- payments and the cash report ----------------------------------------------------------
+
+
+def payment_list(
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    method: str = "",
+    actor_name: str = "",
+    search: str = "",
+) -> QuerySet[Payment]:
+    """Payments received between two days (`paid_on`), newest first, with their client."""
+    qs = Payment.objects.select_related("client")
+    if start:
+        qs = qs.filter(paid_on__gte=start)
+    if end:
+        qs = qs.filter(paid_on__lte=end)
+    if method:
+        qs = qs.filter(method=method)
+    if actor_name:
+        qs = qs.filter(actor_name=actor_name)
+    if search := search.strip():
+        qs = qs.filter(Q(client__name__icontains=search) | Q(reference__icontains=search))
+    return qs.order_by("-paid_on", "-received_at", "-id")
+
+
+def payment_totals(qs: QuerySet[Payment]) -> dict:
+    """How many payments, and how much money, a payment list holds."""
+    return qs.aggregate(
+        count=Count("id"), total=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY)
+    )
+
+
+@dataclass(frozen=True)
+class CashRow:
+    day: date
+    actor_name: str
+    method: str
+    count: int
+    total: Decimal
+
+    @property
+    def method_label(self) -> str:
+        return _method_label(self.method)
+
+
+def _method_label(method: str) -> str:
+    return str(PaymentMethod(method).label) if method in PaymentMethod.values else method
+
+
+@dataclass
+class CashReport:
+    """The cash report ("corte de caja"): the money received each day, by who registered it
+    and how it was paid, with the totals a cashier closes the day with."""
+
+    start: date
+    end: date
+    rows: list[CashRow]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((row.total for row in self.rows), ZERO)
+
+    @property
+    def count(self) -> int:
+        return sum(row.count for row in self.rows)
+
+    def _by(self, key) -> list[tuple]:
+        sums: dict = {}
+        for row in self.rows:
+            count, total = sums.get(key(row), (0, ZERO))
+            sums[key(row)] = (count + row.count, total + row.total)
+        return [(k, count, total) for k, (count, total) in sums.items()]
+
+    @property
+    def by_method(self) -> list[tuple[str, int, Decimal]]:
+        """(method label, count, total), largest total first."""
+        rows = self._by(lambda row: row.method)
+        return [(_method_label(m), n, t) for m, n, t in sorted(rows, key=lambda r: -r[2])]
+
+    @property
+    def by_actor(self) -> list[tuple[str, int, Decimal]]:
+        return sorted(self._by(lambda row: row.actor_name))
+
+    @property
+    def by_day(self) -> list[tuple[date, int, Decimal]]:
+        return sorted(self._by(lambda row: row.day), reverse=True)
+
+
+def cash_report(*, start: date, end: date) -> CashReport:
+    """The payments received from `start` to `end`, summed per day, staff user and method, in
+    one query."""
+    rows = (
+        Payment.objects.filter(paid_on__gte=start, paid_on__lte=end)
+        .values("paid_on", "actor_name", "method")
+        .annotate(count=Count("id"), total=Sum("amount"))
+        .order_by("-paid_on", "actor_name", "method")
+    )
+    return CashReport(
+        start=start,
+        end=end,
+        rows=[
+            CashRow(r["paid_on"], r["actor_name"], r["method"], r["count"], r["total"])
+            for r in rows
+        ],
+    )
+
+
+def money_overview(*, day: date, overdue_on: date) -> dict:
+    """What the owner looks at first: billed this month (invoices issued, not cancelled),
+    collected on `day` and this month, and what is overdue as of `overdue_on` (and from how
+    many clients), in three queries."""
+    month_start = day.replace(day=1)
+    billed = (
+        Invoice.objects.exclude(status=InvoiceStatus.CANCELLED)
+        .filter(issued_on__gte=month_start, issued_on__lte=day)
+        .aggregate(total=Coalesce(Sum("total"), Value(ZERO), output_field=MONEY))["total"]
+    )
+    collected = Payment.objects.filter(paid_on__gte=month_start, paid_on__lte=day).aggregate(
+        today=Coalesce(Sum("amount", filter=Q(paid_on=day)), Value(ZERO), output_field=MONEY),
+        month=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY),
+    )
+    overdue = Invoice.objects.overdue_on(overdue_on).aggregate(
+        total=Coalesce(Sum(F("total") - F("paid_amount")), Value(ZERO), output_field=MONEY),
+        clients=Count("client", distinct=True),
+    )
+    return {
+        "month_start": month_start,
+        "billed_month": billed,
+        "collected_today": collected["today"],
+        "collected_month": collected["month"],
+        "overdue": overdue["total"],
+        "overdue_clients": overdue["clients"],
+    }

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Q
 
-from wispbill.clients.models import Access, Client, ClientState
+from wispbill.clients.models import WITH_SERVICE, Access, Client, ClientState
 from wispbill.clients.selectors import clients_with_cut_action
+from wispbill.core.clock import today
 from wispbill.core.secrets import decrypt
 from wispbill.network.models import Router
 from wispbill.network.provisioning import Queue, Secret, queue_name
@@ -57,6 +58,7 @@ ROW = (
     "ip",
     "state",
     "notice_active",
+    "notice_dismissed_on",
     "access",
     "pppoe_username",
     "pppoe_password_encrypted",
@@ -71,7 +73,8 @@ def router_desired_state(router: Router) -> Desired:
     - the cut list: its suspended clients, but for PPPoE clients whose secret is disabled
       instead (on a router that keeps the secrets and cuts that way);
     - the notice list: its clients with an active notice who still have service (active, or
-      throttled: the notice page is where a throttled client learns why it is slow);
+      throttled: the notice page is where a throttled client learns why it is slow), but not
+      for the rest of a day the client dismissed it on ("Understood, keep browsing");
     - the reduced speed list: its throttled clients;
     - with provisioning, a secret per PPPoE client (disabled while cut that way, and for a
       cancelled client, who has no service) and a simple queue per client not cancelled, at
@@ -83,8 +86,11 @@ def router_desired_state(router: Router) -> Desired:
         )
     entries, secrets, queues = set(), [], []
     usernames = set()
+    day = today()
     rows = clients_with_cut_action(clients).order_by("id").values_list(*ROW)
-    for cid, name, ip, state, notice, access, username, password, up, down, throttle in rows:
+    for row in rows:
+        cid, name, ip, state, notice, dismissed, access, username, password, up, down = row[:11]
+        throttle = row[11]
         comment = client_comment(cid)
         pppoe = access == Access.PPPOE
         secret_off = state == ClientState.CANCELLED or (
@@ -94,7 +100,7 @@ def router_desired_state(router: Router) -> Desired:
             entries.add(Entry(router.cut_list, ip, comment))
         elif state == ClientState.THROTTLED:
             entries.add(Entry(router.throttle_list, ip, comment))
-        if notice and state in (ClientState.ACTIVE, ClientState.THROTTLED):
+        if notice and dismissed != day and state in WITH_SERVICE:
             entries.add(Entry(router.notice_list, ip, comment))
         if not router.provisioning:
             continue

@@ -6,15 +6,22 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Func
 from django.db.models.functions import Cast
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core.clock import today
-from wispbill.core.models import ScheduleFields, SwitchFields, folded, schedule_constraints
+from wispbill.core.models import (
+    NameTakenMessage,
+    ScheduleFields,
+    SwitchFields,
+    folded,
+    schedule_constraints,
+)
 from wispbill.core.secrets import decrypt, encrypt
 
 
-class Plan(models.Model):
+class Plan(NameTakenMessage, models.Model):
+    name_taken = gettext_noop("There is already a plan called «%(name)s».")
     name = models.CharField(_("name"), max_length=100, unique=True)
     price = models.DecimalField(
         _("monthly price"),
@@ -60,6 +67,9 @@ TRANSITIONS: dict[str, set[str]] = {
 # A client whose service is cut or slowed down for its debt: what payment, promise and
 # reactivation end.
 RESTRICTED = (ClientState.SUSPENDED, ClientState.THROTTLED)
+# A client that still has a service (at reduced speed, a slow one): it can be warned, billed,
+# and can dismiss its notice.
+WITH_SERVICE = (ClientState.ACTIVE, ClientState.THROTTLED)
 
 
 class SuspensionReason(models.TextChoices):
@@ -120,6 +130,11 @@ class Client(ScheduleFields, SwitchFields):
         _("language"), max_length=5, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     notice_active = models.BooleanField(_("notice shown"), default=False, editable=False)
+    # The day the client pressed "Understood, keep browsing" on its notice page: its router
+    # stops sending it to the notice for the rest of that day (the daily run clears it).
+    notice_dismissed_on = models.DateField(
+        _("notice dismissed on"), null=True, blank=True, editable=False
+    )
     promise_until = models.DateField(
         _("payment promise until"), null=True, blank=True, editable=False
     )
@@ -192,6 +207,19 @@ class Client(ScheduleFields, SwitchFields):
 
     def __str__(self) -> str:
         return self.name
+
+    def unique_error_message(self, model_class, unique_check):
+        """The IP clash says who holds the address, so the operator knows where to look."""
+        if unique_check == ("ip",):
+            other = Client.objects.filter(ip=self.ip).exclude(pk=self.pk).first()
+            if other is not None:
+                text = (
+                    gettext("Another client (%(name)s, cancelled) already has the IP %(ip)s.")
+                    if other.state == ClientState.CANCELLED
+                    else gettext("Another client (%(name)s) already has the IP %(ip)s.")
+                )
+                return ValidationError(text % {"name": other.name, "ip": self.ip}, code="unique")
+        return super().unique_error_message(model_class, unique_check)
 
     @property
     def pppoe_password(self) -> str:

@@ -3,9 +3,11 @@
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Lower, Replace
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core import schedule as sched
@@ -154,6 +156,19 @@ class SwitchFields(models.Model):
             setattr(self, MASS_FIELDS[task], after)
             setattr(self, rev_column(task), getattr(self, rev_column(task)) + 1)
         return diff
+
+
+class NameTakenMessage:
+    """A model whose unique name, when already taken, is refused with a message that names
+    it (`name_taken`: an untranslated message with %(name)s), instead of Django's generic
+    "with this Name already exists"."""
+
+    name_taken = ""
+
+    def unique_error_message(self, model_class, unique_check):
+        if unique_check == ("name",) and self.name_taken:
+            return ValidationError(gettext(self.name_taken) % {"name": self.name}, code="unique")
+        return super().unique_error_message(model_class, unique_check)
 
 
 class ReactivationBilling(models.TextChoices):

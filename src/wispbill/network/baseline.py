@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from wispbill.audit.services import audit_record
+from wispbill.core.models import CompanySettings
 from wispbill.network.drivers import driver_for
 from wispbill.network.drivers.base import Rule
 from wispbill.network.reconcile import PREFIX
@@ -103,17 +104,23 @@ class BaselinePlan:
         return not self.add and not self.remove
 
 
+def notice_address() -> str:
+    """The address at which the routers reach the notice page: WISPBILL_NOTICE_HOST when it
+    is set (the machine's override), else the company setting an admin edits in the panel."""
+    return settings.NOTICE_HOST or CompanySettings.load().notice_host
+
+
 def baseline_plan(
     router, *, notice_host: str | None = None, notice_port: int | None = None
 ) -> BaselinePlan:
     """What installing the rules would change on this router (it connects to read them)."""
-    notice_host = notice_host or settings.NOTICE_HOST
+    notice_host = notice_host or notice_address()
     notice_port = notice_port or settings.NOTICE_PORT
     if not notice_host:
         raise ValidationError(
             _(
-                "Set WISPBILL_NOTICE_HOST to the address the routers can "
-                "reach wispbill's notice page at."
+                "Set the notice page address in Company settings (or WISPBILL_NOTICE_HOST): "
+                "the IP address at which the routers reach wispbill's notice page."
             )
         )
     wanted = desired_rules(router, notice_host=notice_host, notice_port=notice_port)

@@ -1,8 +1,15 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from wispbill.core.models import CutAction, ScheduleFields, SwitchFields, schedule_constraints
+from wispbill.core.models import (
+    CutAction,
+    NameTakenMessage,
+    ScheduleFields,
+    SwitchFields,
+    schedule_constraints,
+)
 from wispbill.core.schedule import OPTIONAL
 from wispbill.core.secrets import decrypt, encrypt
 from wispbill.network.tls import normalise_fingerprint
@@ -47,7 +54,8 @@ class SyncStatus(models.TextChoices):
     ERROR = "error", _("Error")
 
 
-class Router(models.Model):
+class Router(NameTakenMessage, models.Model):
+    name_taken = gettext_noop("There is already a router called «%(name)s».")
     name = models.CharField(_("name"), max_length=100, unique=True)
     host = models.CharField(_("host"), max_length=255, blank=True)
     api_port = models.PositiveIntegerField(_("API port"), default=8728)

@@ -127,7 +127,14 @@ def _zone_check(zone: Zone, exclude_pk: int | None = None) -> None:
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ValidationError({"name": [_("This router already has a zone with that name.")]})
+        raise ValidationError(
+            {
+                "name": [
+                    _("%(router)s already has a zone called «%(name)s».")
+                    % {"router": zone.router.name, "name": name}
+                ]
+            }
+        )
     zone.name = name
 
 

@@ -10,6 +10,7 @@ from wispbill.panel.views import home as panel
 from wispbill.panel.views import imports as imports
 from wispbill.panel.views import messaging as messaging
 from wispbill.panel.views import network as network
+from wispbill.panel.views import notice as notice
 from wispbill.panel.views import staff as staff
 
 register_converter(IdConverter, "id")
@@ -22,6 +23,8 @@ SPANISH_ALIASES = [
     ("tareas-periodicas/", "panel:periodic-tasks"),
     ("facturas/", "panel:invoice-list"),
     ("mensajes/", "panel:message-list"),
+    ("pagos/", "panel:payment-list"),
+    ("corte-de-caja/", "panel:cash-report"),
 ]
 
 urlpatterns = [
@@ -37,6 +40,7 @@ urlpatterns = [
     ),
     path("clients/<id:pk>/", clients.client_edit, name="client-edit"),
     path("clients/<id:pk>/actions/<slug:action>/", clients.client_action, name="client-action"),
+    path("clients/<id:pk>/notice/", notice.notice_preview, name="client-notice-preview"),
     path("clients/<id:client_pk>/payments/", billing.payment_create, name="payment-create"),
     path("invoices/", billing.invoice_list, name="invoice-list"),
     path("invoices/<id:pk>/", billing.invoice_page, name="invoice-page"),
@@ -48,6 +52,8 @@ urlpatterns = [
     path("messages/<id:pk>/resend/", messaging.message_resend_view, name="message-resend"),
     path("clients/<id:pk>/channels/", messaging.client_channels, name="client-channels"),
     path("clients/<id:pk>/portal-link/", messaging.client_portal_link, name="client-portal-link"),
+    path("payments/", billing.payment_list, name="payment-list"),
+    path("payments/cash-report/", billing.cash_report, name="cash-report"),
     path("periodic-tasks/", automation.periodic_tasks, name="periodic-tasks"),
     path("periodic-tasks/run/", automation.run_now, name="run-now"),
     path("periodic-tasks/runs/<id:pk>/", automation.run_detail, name="run-detail"),

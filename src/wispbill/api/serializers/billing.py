@@ -50,6 +50,8 @@ class PaymentSerializer(StrictMixin, ModelSerializer):
             "amount",
             "method",
             "activate_service",
+            "paid_on",
+            "reference",
             "received_at",
             "credit_added",
             "note",

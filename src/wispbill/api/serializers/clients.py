@@ -25,6 +25,8 @@ class PlanSerializer(StrictMixin, ModelSerializer):
     class Meta:
         model = Plan
         fields = ["id", *PLAN_FIELDS]
+        # A name already taken is refused by the model, with a message that names it.
+        extra_kwargs = {"name": {"validators": []}}
 
     def create(self, validated_data):
         return plans.plan_create(actor=self.context["request"].user, **validated_data)
@@ -67,6 +69,8 @@ class ClientSerializer(StrictMixin, ModelSerializer):
             "sync_status",
         ]
         read_only_fields = ["notice_active", "promise_until"]
+        # An IP already taken is refused by the model, with a message naming who holds it.
+        extra_kwargs = {"ip": {"validators": []}}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -27,6 +27,8 @@ class RouterSerializer(StrictMixin, ModelSerializer):
         model = Router
         fields = ["id", *ROUTER_FIELDS, "password", "sync_status", "last_sync_at", "last_error"]
         read_only_fields = ["sync_status", "last_sync_at", "last_error"]
+        # A name already taken is refused by the model, with a message that names it.
+        extra_kwargs = {"name": {"validators": []}}
 
     def create(self, validated_data):
         return services.router_create(actor=self.context["request"].user, **validated_data)

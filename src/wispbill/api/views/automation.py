@@ -1,4 +1,5 @@
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -50,9 +51,18 @@ class MassUpdateView(APIView):
                     "confirm": [
                         _(
                             'Nothing was changed. Send "confirm": true to apply this to '
-                            "%(zones)s zones and %(clients)s own-billing clients."
+                            "%(zones)s and %(clients)s."
                         )
-                        % preview
+                        % {
+                            "zones": ngettext("%(n)s zone", "%(n)s zones", preview["zones"])
+                            % {"n": preview["zones"]},
+                            "clients": ngettext(
+                                "%(n)s own-billing client",
+                                "%(n)s own-billing clients",
+                                preview["clients"],
+                            )
+                            % {"n": preview["clients"]},
+                        }
                     ],
                     "preview": preview,
                 },

@@ -1,5 +1,8 @@
 """The company's settings: the rules the periodic tasks follow, how to pay, messages."""
 
+import ipaddress
+from datetime import date
+
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,32 +39,55 @@ COMPANY_FIELDS = (
 )
 
 
-def _clean(data: dict) -> dict:
-    """The rules a field's own validation cannot know (they live in the layers above core)."""
-    if "quiet_hours" not in data:
-        return data
-    quiet_hours = (data["quiet_hours"] or "").strip()
-    try:
-        parse_quiet_hours(quiet_hours)
-    except ValueError:
-        raise ValidationError(
-            {
-                "quiet_hours": [
-                    _(
-                        "Write the quiet hours as HH:MM-HH:MM in 24-hour time, for example "
-                        "21:00-08:00, or leave them empty to send at any hour."
-                    )
-                ]
-            }
-        ) from None
-    return {**data, "quiet_hours": quiet_hours}
+def _checked(data: dict) -> dict:
+    """The values of `data` the periodic tasks, the routers and the outbox can rely on (days
+    as ISO dates, weekdays 0..6, an IPv4 notice address, HH:MM-HH:MM quiet hours), or a
+    ValidationError naming every field that is not."""
+    data, errors = dict(data), {}
+    if "holidays" in data:
+        days = data["holidays"]
+        try:
+            if not isinstance(days, list) or not all(isinstance(d, str) for d in days):
+                raise ValueError
+            data["holidays"] = sorted({date.fromisoformat(d).isoformat() for d in days})
+        except ValueError:
+            errors["holidays"] = [_("A list of dates, each as YYYY-MM-DD.")]
+    if "no_cut_weekdays" in data:
+        weekdays = data["no_cut_weekdays"]
+        if not isinstance(weekdays, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6 for d in weekdays
+        ):
+            errors["no_cut_weekdays"] = [_("A list of weekdays, 0 (Monday) to 6 (Sunday).")]
+        else:
+            data["no_cut_weekdays"] = sorted(set(weekdays))
+    if data.get("notice_host"):
+        try:
+            data["notice_host"] = str(ipaddress.IPv4Address(data["notice_host"].strip()))
+        except ValueError:
+            errors["notice_host"] = [
+                _("Write the IPv4 address the routers reach the notice page at, e.g. 10.0.0.5.")
+            ]
+    if "quiet_hours" in data:
+        data["quiet_hours"] = (data["quiet_hours"] or "").strip()
+        try:
+            parse_quiet_hours(data["quiet_hours"])
+        except ValueError:
+            errors["quiet_hours"] = [
+                _(
+                    "Write the quiet hours as HH:MM-HH:MM in 24-hour time, for example "
+                    "21:00-08:00, or leave them empty to send at any hour."
+                )
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return data
 
 
 @transaction.atomic
 def company_settings_update(*, actor: User | None, data: dict) -> CompanySettings:
     """Change the company's settings (the `COMPANY_FIELDS` that `data` carries); admins only."""
     require_admin(actor)
-    data = _clean(data)
+    data = _checked(data)
     company = locked(CompanySettings.objects).get(pk=CompanySettings.load().pk)
     changes = model_update(instance=company, fields=COMPANY_FIELDS, data=data)
     if changes:

@@ -105,16 +105,18 @@ def periodic_tasks_run(
     return summary
 
 
-def forecast(*, start: date, days: int = 7, zone: Zone | None = None) -> list[dict]:
-    """Who the tasks would invoice, warn, cut and reactivate on each of the next days, if
-    nobody paid, and the messages they would queue: the real runs, one day after another,
-    rolled back at the end."""
+def forecast(
+    *, start: date, days: int = 7, zone: Zone | None = None, client: Client | None = None
+) -> list[dict]:
+    """Who the tasks would invoice, warn, cut and reactivate on each of the next days (for
+    every zone, one zone, or one own-billing client), if nobody paid, and the messages they
+    would queue: the real runs, one day after another, rolled back at the end."""
     out = []
     with transaction.atomic():
         last_message = Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
         for offset in range(days):
             day = start + timedelta(days=offset)
-            summary = run_day(day=day, scope=Scope.of(zone=zone))
+            summary = run_day(day=day, scope=Scope.of(zone=zone, client=client))
             new = Message.objects.filter(id__gt=last_message)
             messages = list(new.values_list("client_id", "kind", "channel", "status"))
             last_message = max([last_message, *new.values_list("id", flat=True)])

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -18,24 +18,23 @@ from wispbill.audit.services import audit_record, audit_record_many
 from wispbill.billing.charges import Charge, cycle_charge
 from wispbill.billing.debt import BatchHook, debt_changed
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
-from wispbill.billing.selectors import ZERO
+from wispbill.billing.selectors import ZERO, invoice_due
 from wispbill.clients.models import Client, ClientState
+from wispbill.clients.selectors import client_governing_schedule
 from wispbill.core.clock import business_day
 from wispbill.core.db import bulk_insert, locked
 from wispbill.core.models import CompanySettings
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
 
-
-def governing_schedule(client: Client) -> BillingSchedule:
-    """The schedule that bills a client: its own, or its zone's."""
-    return client.schedule if client.is_own_billing else client.zone.schedule
+# Days in the text people read (invoice lines, refusals) as they write them: 29/10/2026.
+DAY_TEXT = "%d/%m/%Y"
 
 
 def line_description(plan_name: str, start: date, end: date) -> str:
     return _("Internet service %(plan)s, %(start)s to %(end)s") % {
         "plan": plan_name,
-        "start": start.isoformat(),
-        "end": end.isoformat(),
+        "start": start.strftime(DAY_TEXT),
+        "end": end.strftime(DAY_TEXT),
     }
 
 
@@ -76,7 +75,7 @@ def invoice_create_for_cycle(
             _("A client that is %(state)s is not invoiced.")
             % {"state": client.get_state_display().lower()}
         )
-    schedule = governing_schedule(client)
+    schedule = client_governing_schedule(client)
     cycle = current_cycle(schedule, day)
     if (
         Invoice.objects.filter(client=client, period_start=cycle.period_start)
@@ -85,7 +84,10 @@ def invoice_create_for_cycle(
     ):
         raise ValidationError(
             _("This client already has an invoice for %(start)s to %(end)s.")
-            % {"start": cycle.period_start, "end": cycle.period_end}
+            % {
+                "start": cycle.period_start.strftime(DAY_TEXT),
+                "end": cycle.period_end.strftime(DAY_TEXT),
+            }
         )
     invoice = cycle_invoice(
         client_id=client.pk,
@@ -172,18 +174,6 @@ INVOICE_COLUMNS = (
     "cut_exempt",
     "created_at",
 )
-
-
-def invoice_due(clients: QuerySet, cycle: Cycle, company: CompanySettings) -> QuerySet:
-    """The clients of `clients` the invoice task bills for `cycle`: active or throttled (a
-    reduced speed is still a service), suspended too if the company says so, started by the
-    period's start, and without an invoice for it."""
-    states = [ClientState.ACTIVE, ClientState.THROTTLED]
-    if company.invoice_suspended:
-        states.append(ClientState.SUSPENDED)
-    return clients.filter(state__in=states, start_date__lte=cycle.period_start).exclude(
-        Exists(Invoice.objects.filter(client=OuterRef("pk"), period_start=cycle.period_start))
-    )
 
 
 ROW = ("id", "name", "plan__name", "plan__price", "credit", "suspended_on", "reactivated_on")

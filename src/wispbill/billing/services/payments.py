@@ -1,5 +1,6 @@
 """Payments: what a payment pays, the credit it leaves, and what it sets in motion."""
 
+from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -17,6 +18,7 @@ from wispbill.billing.models import PaymentAllocation as Allocation
 from wispbill.billing.selectors import ZERO
 from wispbill.billing.signals import payment_registered
 from wispbill.clients.models import Client
+from wispbill.core.clock import today
 from wispbill.core.db import locked
 
 
@@ -29,12 +31,18 @@ def payment_register(
     method: str = PaymentMethod.CASH,
     activate_service: bool | None = None,
     note: str = "",
+    paid_on: date | None = None,
+    reference: str = "",
 ) -> Payment:
-    """Register a payment: it pays the oldest pending invoices first, the rest is credit.
-    `activate_service` (default: the client's `auto_activate_on_payment`) gives a suspended
-    client the service back at once; False keeps it cut until someone reactivates it."""
+    """Register a payment received on `paid_on` (default today; never a day to come): it pays
+    the oldest pending invoices first, the rest is credit. `activate_service` (default: the
+    client's `auto_activate_on_payment`) gives a suspended client the service back at once;
+    False keeps it cut until someone reactivates it."""
     if amount is None or amount <= ZERO:
         raise ValidationError({"amount": [_("The amount must be greater than zero.")]})
+    paid_on = paid_on or today()
+    if paid_on > today():
+        raise ValidationError({"paid_on": [_("The payment date cannot be in the future.")]})
     client = locked(Client.objects.select_related("zone")).get(pk=client.pk)
     if activate_service is None:
         activate_service = client.auto_activate_on_payment
@@ -43,6 +51,8 @@ def payment_register(
         amount=amount,
         method=method,
         received_at=timezone.now(),
+        paid_on=paid_on,
+        reference=reference.strip(),
         activate_service=activate_service,
         actor_name=actor_name_of(actor),
         note=note,
@@ -71,6 +81,9 @@ def payment_register(
         obj=client,
         changes={
             "payment": [None, str(amount)],
+            "method": [None, method],
+            "paid_on": [None, paid_on.isoformat()],
+            **({"reference": [None, payment.reference]} if payment.reference else {}),
             "invoices": [None, paid_invoices],
             "credit": [None, str(client.credit)],
         },

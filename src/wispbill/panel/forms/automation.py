@@ -1,13 +1,16 @@
 from datetime import date
 
 from django import forms
+from django.conf import settings
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.core.models import CompanySettings, CutAction
+from wispbill.automation.services.company import COMPANY_FIELDS
+from wispbill.core.models import CompanySettings, CutAction, ReactivationBilling
 from wispbill.core.schedule import RANGES
 from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
-from wispbill.panel.forms.base import TASK_NAMES
+from wispbill.panel.forms.base import TASK_NAMES, parse_day
 
 ALL_ZONES = "all"
 CHOICES = [("on", _("Turn on")), ("off", _("Turn off")), ("keep", _("Leave as it is"))]
@@ -86,7 +89,62 @@ WEEKDAYS = [
 ]
 
 
+# The company settings page, grouped as an operator looks for them: (title, help, fields).
+COMPANY_GROUPS = [
+    ("general", _("Company"), "", ("name",)),
+    (
+        "periodic-tasks",
+        _("Periodic tasks"),
+        _("When the daily run works, and the days it never cuts."),
+        ("run_hour", "no_cut_weekdays", "holidays", "min_debt_to_cut"),
+    ),
+    (
+        "billing-after-cut",
+        _("Billing after a cut"),
+        _(
+            "Whether suspended clients are invoiced, and what a client pays, once it is back, "
+            "for a cycle whose invoice date came while it was cut."
+        ),
+        ("invoice_suspended", "reactivation_billing"),
+    ),
+    (
+        "how-to-pay",
+        _("How to pay"),
+        _("Shown on the notice page, the client's page and the invoices."),
+        ("payment_instructions",),
+    ),
+    (
+        "notice-page",
+        _("Notice page"),
+        _("Where the routers send the web traffic of the clients on the cut and notice lists."),
+        ("notice_host",),
+    ),
+    (
+        "messages",
+        _("Messages to clients"),
+        _("E-mail and WhatsApp: when they may leave, and the WhatsApp templates approved by Meta."),
+        (
+            "quiet_hours",
+            "country",
+            "whatsapp_template_invoice",
+            "whatsapp_template_reminder",
+            "whatsapp_template_cut",
+            "whatsapp_template_throttled",
+            "whatsapp_template_receipt",
+        ),
+    ),
+    (
+        "client-page",
+        _("The client's page"),
+        _("The page each client opens from the link in its messages and on its notice page."),
+        ("public_url", "portal_promise_days", "portal_promises_per_cycle"),
+    ),
+]
+
+
 class CompanySettingsForm(forms.ModelForm):
+    """Every setting of `COMPANY_FIELDS`; the service checks them again for the API."""
+
     no_cut_weekdays = forms.TypedMultipleChoiceField(
         label=_("Weekdays without cuts"),
         choices=WEEKDAYS,
@@ -97,42 +155,77 @@ class CompanySettingsForm(forms.ModelForm):
     holidays = forms.CharField(
         label=_("Holidays without cuts"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("One date per line, as YYYY-MM-DD."),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "25/12/2026\n01/01/2027"}),
+        help_text=_("One date per line, as dd/mm/yyyy (25/12/2026)."),
     )
-    run_hour = forms.IntegerField(
+    run_hour = forms.TypedChoiceField(
         label=_("Daily run hour"),
-        min_value=0,
-        max_value=23,
-        help_text=_("0 to 23, in the ISP's time zone."),
+        choices=[(h, f"{h:02d}:00") for h in range(24)],
+        coerce=int,
+        help_text=_("In the ISP's time zone."),
+    )
+    reactivation_billing = forms.ChoiceField(
+        label=_("A cycle billed while the client was cut"),
+        choices=ReactivationBilling.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Applies when suspended clients are not invoiced: once the client is active again, "
+            "its invoice covers the whole cycle, only the days from the reactivation (the "
+            "plan price × days / days in the period), or nothing (the next cycle is billed)."
+        ),
+    )
+
+    public_url = forms.URLField(
+        label=capfirst(CompanySettings._meta.get_field("public_url").verbose_name),
+        help_text=CompanySettings._meta.get_field("public_url").help_text,
+        required=False,
+        assume_scheme="https",  # "pagos.mi-isp.mx" typed alone is an https address
     )
 
     class Meta:
         model = CompanySettings
-        fields = [
-            "name",
-            "run_hour",
-            "no_cut_weekdays",
-            "holidays",
-            "min_debt_to_cut",
-            "invoice_suspended",
-            "payment_instructions",
-        ]
+        fields = list(COMPANY_FIELDS)
+        widgets = {"payment_instructions": forms.Textarea(attrs={"rows": 4})}
+        labels = {"invoice_suspended": _("Invoice suspended clients too")}
+        help_texts = {
+            "min_debt_to_cut": _("A client who owes this much or less is not cut."),
+            "invoice_suspended": _(
+                "On: a suspended client gets each cycle's invoice as usual. Off: it is not "
+                "invoiced while suspended, and the rule below says what it pays once back."
+            ),
+            "payment_instructions": _("Bank, account, where to pay in person and when."),
+            "notice_host": _(
+                "The IPv4 address at which the routers reach wispbill's notice page, for the "
+                "firewall rules (for example 10.0.0.5)."
+            ),
+            "whatsapp_template_invoice": _("Sent with each new invoice."),
+            "whatsapp_template_reminder": _("Sent when the notice starts."),
+            "whatsapp_template_cut": _("Sent when the service is cut."),
+            "whatsapp_template_throttled": _("Sent when the cut reduces the speed instead."),
+            "whatsapp_template_receipt": _("Sent with each payment's receipt."),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance and not self.is_bound:
-            self.initial["holidays"] = "\n".join(self.instance.holidays)
+            self.initial["holidays"] = "\n".join(
+                date.fromisoformat(day).strftime("%d/%m/%Y") for day in self.instance.holidays
+            )
+        if settings.NOTICE_HOST:
+            self.fields["notice_host"].help_text = _(
+                "WISPBILL_NOTICE_HOST=%(host)s is set on the server and is used instead."
+            ) % {"host": settings.NOTICE_HOST}
 
     def clean_holidays(self):
         days = []
         for line in self.cleaned_data["holidays"].split():
-            try:
-                days.append(date.fromisoformat(line.strip()).isoformat())
-            except ValueError:
+            day = parse_day(line.strip().rstrip(","))
+            if day is None:
                 raise forms.ValidationError(
-                    _("%(value)s is not a date (YYYY-MM-DD).") % {"value": line}
-                ) from None
+                    _("%(value)s is not a date: write it as dd/mm/yyyy (25/12/2026).")
+                    % {"value": line}
+                )
+            days.append(day.isoformat())
         return sorted(set(days))
 
     def clean_min_debt_to_cut(self):
@@ -140,3 +233,10 @@ class CompanySettingsForm(forms.ModelForm):
         if value < 0:
             raise forms.ValidationError(_("Must be zero or more."))
         return value
+
+    def groups(self):
+        """(anchor, title, help, bound fields) per group of the page."""
+        return [
+            (anchor, title, text, [self[name] for name in names])
+            for anchor, title, text, names in COMPANY_GROUPS
+        ]

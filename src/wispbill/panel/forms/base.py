@@ -7,8 +7,43 @@ from wispbill.core.models import SCHEDULE_COLUMNS, BillingMode, CutAction
 from wispbill.core.schedule import OPTIONAL, RANGES, schedule_errors
 from wispbill.core.switches import TASK_LABELS, TASKS
 
-# Dates are typed with the browser's date picker and sent as ISO; shown as people write them.
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# Dates as Mexican operators write them, whatever the panel's language: 25/12/2026 (ISO and
+# 25-12-2026 are accepted too). A text box, not the browser's date picker, whose format
+# follows the browser's locale (an English browser would show 12/25/2026).
+DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%y"]
+
+
+class DayInput(forms.DateInput):
+    def __init__(self, attrs=None):
+        super().__init__(
+            attrs={
+                "placeholder": _("dd/mm/yyyy"),
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "class": "day",
+                **(attrs or {}),
+            },
+            format="%d/%m/%Y",
+        )
+
+
+class DayField(forms.DateField):
+    """A day typed as dd/mm/yyyy (or ISO)."""
+
+    widget = DayInput
+    input_formats = DATE_FORMATS
+    default_error_messages = {"invalid": _("Write the date as dd/mm/yyyy, e.g. 25/12/2026.")}
+
+
+def parse_day(text: str):
+    """A day typed in any of the panel's formats, or None."""
+    field = DayField(required=False)
+    try:
+        return field.clean(text)
+    except forms.ValidationError:
+        return None
+
+
 TASK_HELP = {
     "invoices": _("Issue each cycle's invoice on its invoice date."),
     "notices": _("Show the payment notice on the client's screen when it is late."),

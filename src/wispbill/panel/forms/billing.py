@@ -3,7 +3,8 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.billing.models import PaymentMethod
+from wispbill.billing.models import Payment, PaymentMethod
+from wispbill.panel.forms.base import DayField
 
 
 class PaymentForm(forms.Form):
@@ -11,18 +12,23 @@ class PaymentForm(forms.Form):
         label=_("Amount"), max_digits=12, decimal_places=2, min_value=Decimal("0.01")
     )
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    paid_on = DayField(
+        label=_("Payment date"),
+        help_text=Payment._meta.get_field("paid_on").help_text,
+        required=False,  # empty: today
+    )
+    reference = forms.CharField(
+        label=_("Reference"),
+        max_length=100,
+        required=False,
+        help_text=Payment._meta.get_field("reference").help_text,
+    )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
 class PromiseForm(forms.Form):
-    until = forms.DateField(
-        label=_("Promise until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    until = DayField(label=_("Promise until"))
 
 
 class InvoiceDateForm(forms.Form):
-    date = forms.DateField(
-        label=_("Cycle of the day"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    date = DayField(label=_("Cycle of the day"), required=False)

@@ -7,8 +7,8 @@ from wispbill.clients.services.clients import CLIENT_FIELDS
 from wispbill.clients.services.plans import PLAN_FIELDS
 from wispbill.network.models import Zone
 from wispbill.panel.forms.base import (
-    DATE_INPUT,
     BillingFieldsMixin,
+    DayField,
     initial_schedule,
     initial_switches,
     schedule_values,
@@ -45,8 +45,8 @@ class ClientForm(BillingFieldsMixin, forms.Form):
         self.fields = fields_for_model(
             Client,
             fields=CLIENT_FIELDS,
+            field_classes={"start_date": DayField},
             widgets={
-                "start_date": DATE_INPUT,
                 "billing_type": forms.Select(attrs={"data-billing-type": "own-billing"}),
                 "access": forms.Select(attrs={"data-access": "pppoe"}),
                 "pppoe_username": forms.TextInput(

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.network.models import Router
+from wispbill.network.models import Enforcement, Router
 from wispbill.network.services import ROUTER_FIELDS
 from wispbill.panel.forms.base import (
     BillingFieldsMixin,
@@ -21,6 +21,20 @@ class RouterForm(forms.ModelForm):
     class Meta:
         model = Router
         fields = [*ROUTER_FIELDS[:4], "password", *ROUTER_FIELDS[4:]]
+        labels = {"enforcement": _("Control on the router")}
+        help_texts = {
+            "enforcement": _(
+                "MikroTik (API): wispbill keeps the cut and notice lists on the router. "
+                "None: cuts and notices stay in the database; nobody applies them on the router."
+            )
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["enforcement"].choices = [
+            (Enforcement.MIKROTIK, _("MikroTik (API)")),
+            (Enforcement.NONE, _("None (database only)")),
+        ]
 
     def service_kwargs(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

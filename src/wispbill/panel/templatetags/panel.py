@@ -1,10 +1,15 @@
+from datetime import date, datetime
 from html import escape
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from wispbill.core.formatting import long_date, money, short_date
+from wispbill.core.switches import TASK_LABELS
+from wispbill.messaging import documents
 from wispbill.network.models import Router, Zone
 
 register = template.Library()
@@ -12,6 +17,9 @@ register = template.Library()
 register.filter("money", money)
 register.filter("long_date", long_date)
 register.filter("short_date", short_date)
+
+# A moment as the ISP's people write it, in both languages: 29/10/2026 14:05.
+SHORT_DATETIME = "d/m/Y H:i"
 
 
 @register.filter
@@ -25,16 +33,31 @@ def onoff(value) -> str:
 
 
 @register.filter
-def audit_value(value):
-    if isinstance(value, bool):
-        return onoff(value)
-    if value is None:
+def short_datetime(value) -> str:
+    """29/10/2026 14:05, in the ISP's time zone."""
+    if not value:
         return "—"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {audit_value(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(str(audit_value(v)) for v in value) or "—"
-    return value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return short_date(value)
+    return date_format(timezone.localtime(value), SHORT_DATETIME)
+
+
+@register.filter
+def invoice_number(invoice_id) -> str:
+    """F-000123: the number printed on the invoice."""
+    return documents.invoice_number(int(invoice_id)) if invoice_id else "—"
+
+
+@register.filter
+def receipt_number(payment_id) -> str:
+    """R-000123: the number printed on the receipt."""
+    return documents.receipt_number(int(payment_id)) if payment_id else "—"
+
+
+@register.filter
+def task_label(task: str) -> str:
+    """A periodic task's name in the reader's language."""
+    return str(TASK_LABELS.get(task, task))
 
 
 @register.simple_tag

@@ -6,9 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
-from wispbill.automation.models import ManualRun, MassUpdate
+from wispbill.automation.models import ManualRun, MassUpdate, ObjectKind
 from wispbill.automation.selectors import PeriodicTaskRows
 from wispbill.automation.services import mass_updates, runs
 from wispbill.automation.services.company import company_settings_update
@@ -19,8 +18,9 @@ from wispbill.core.switches import TASK_LABELS
 from wispbill.messaging.models import Channel, Kind, MessageStatus
 from wispbill.network.models import Zone
 from wispbill.panel.forms.automation import CompanySettingsForm, MassUpdateForm
-from wispbill.panel.views.base import forbidden, paginate, run_service
+from wispbill.panel.views.base import forbidden, n_clients, n_zones, paginate, run_service
 from wispbill.staff.permissions import (
+    RUN_PERIODIC_TASKS,
     TOGGLE_PERIODIC_TASKS,
     AdminRequired,
     PermissionRequired,
@@ -75,13 +75,13 @@ def mass_periodic_tasks(request):
     messages.success(
         request,
         _(
-            "Changes applied: %(zones)s zones and %(clients)s clients with own billing were "
-            "updated (%(following)s clients with zone billing follow the changed zones)."
+            "Changes applied: %(zones)s and %(clients)s with own billing were updated "
+            "(%(following)s with zone billing follow the changed zones)."
         )
         % {
-            "zones": result.zones_changed,
-            "clients": result.clients_changed,
-            "following": result.zone_billed_clients,
+            "zones": n_zones(result.zones_changed),
+            "clients": n_clients(result.clients_changed),
+            "following": n_clients(result.zone_billed_clients),
         },
     )
     return redirect("panel:mass-update-detail", pk=result.pk)
@@ -100,10 +100,35 @@ def mass_update_list(request):
     )
 
 
+CHANGED_NAMED = 200
+
+
+def _changed_rows(mass_update: MassUpdate, kind: str) -> list[tuple[int, str]]:
+    """(id, name) of the rows of one kind a mass update changed, the first CHANGED_NAMED."""
+    ids = mass_update.items.filter(kind=kind).values("object_id")
+    if kind == ObjectKind.ZONE:
+        zones = Zone.objects.select_related("router").filter(pk__in=ids)
+        return [(z.pk, str(z)) for z in zones[:CHANGED_NAMED]]
+    return list(Client.objects.filter(pk__in=ids).values_list("id", "name")[:CHANGED_NAMED])
+
+
 @login_required
 def mass_update_detail(request, pk):
     mass_update = get_object_or_404(MassUpdate, pk=pk)
-    return render(request, "automation/mass_update_detail.html", {"mu": mass_update})
+    skipped = mass_update.undo_result.get("skipped", []) if mass_update.undone_at else []
+    return render(
+        request,
+        "automation/mass_update_detail.html",
+        {
+            "mu": mass_update,
+            "zones": _changed_rows(mass_update, ObjectKind.ZONE),
+            "clients": _changed_rows(mass_update, ObjectKind.CLIENT),
+            "named": CHANGED_NAMED,
+            "skipped": [
+                {**row, "labels": [TASK_LABELS.get(f, f) for f in row["fields"]]} for row in skipped
+            ],
+        },
+    )
 
 
 @login_required
@@ -122,20 +147,23 @@ def mass_update_undo(request, pk):
     skipped = result["zones_skipped"] + result["clients_skipped"]
     messages.success(
         request,
-        _("Undone: %(zones)s zones and %(clients)s clients got their previous values back.")
-        % {"zones": result["zones_restored"], "clients": result["clients_restored"]},
+        _("Undone: %(zones)s and %(clients)s got their previous values back.")
+        % {
+            "zones": n_zones(result["zones_restored"]),
+            "clients": n_clients(result["clients_restored"]),
+        },
     )
     if skipped:
-        names = ", ".join(row["name"] for row in result["skipped"][:10])
-        more = skipped - min(skipped, 10)
         messages.warning(
             request,
             _(
-                "%(zones)s zones and %(clients)s clients were left as they are: someone changed "
-                "them after the mass update."
+                "%(zones)s and %(clients)s were left as they are: someone changed them after "
+                "the mass update. They are listed below."
             )
-            % {"zones": result["zones_skipped"], "clients": result["clients_skipped"]}
-            + f" ({names}{f' … +{more}' if more else ''})",
+            % {
+                "zones": n_zones(result["zones_skipped"]),
+                "clients": n_clients(result["clients_skipped"]),
+            },
         )
     elif not restored:
         messages.info(request, _("There was nothing to restore."))
@@ -156,33 +184,99 @@ def periodic_tasks(request):
             "query": query,
             "company": CompanySettings.load(),
             "params": request.GET,
-            "recent_runs": ManualRun.objects.all()[:5],
+            "recent_runs": ManualRun.objects.select_related("zone__router", "client")[:5],
             "task_names": TASK_LABELS.values(),
         },
     )
 
 
-@login_required
-@require_POST
-def run_now(request):
+def _run_scope(params) -> tuple:
+    """The zone or own-billing client a "run now" covers (neither: every zone)."""
     zone = client = None
-    if (zone_id := to_id(request.POST.get("zone"))) is not None:
-        zone = get_object_or_404(Zone, pk=zone_id)
-    if (client_id := to_id(request.POST.get("client"))) is not None:
+    if (zone_id := to_id(params.get("zone"))) is not None:
+        zone = get_object_or_404(Zone.objects.select_related("router"), pk=zone_id)
+    if (client_id := to_id(params.get("client"))) is not None:
         client = get_object_or_404(Client, pk=client_id, billing_type=BillingType.OWN)
-    try:
-        run = runs.manual_run_start(
-            actor=request.user, zone=zone, client=client, dry_run=request.POST.get("dry_run") == "1"
+    return zone, client
+
+
+def _forecast(*, days: int, zone=None, client=None) -> list[dict] | None:
+    """The real runs of the coming `days` for a scope, rolled back; None for a scope too big
+    to hold the database that long (a large ISP looks at one zone at a time)."""
+    if client is not None:
+        in_scope = Client.objects.filter(pk=client.pk)
+    else:
+        in_scope = Client.objects.filter(zone=zone) if zone else Client.objects.all()
+    if in_scope.count() > FORECAST_MAX_CLIENTS:
+        return None
+    return runs.forecast(start=timezone.localdate(), days=days, zone=zone, client=client)
+
+
+def _named_lists(acted: dict, limit: int | None = None) -> list[tuple]:
+    """(label, count, [(id, name)]) per task, from the client ids a run acted on; one query.
+    The cut task's clients come apart: those it suspended and those it slowed down."""
+    acted = dict(acted)
+    slow = set(acted.get("throttles", []))
+    acted["cuts"] = [i for i in acted.get("cuts", []) if i not in slow]
+    ids = {i for key, _label in FORECAST_LABELS for i in acted.get(key, [])[:limit]}
+    names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))
+    return [
+        (
+            key,
+            label,
+            len(acted.get(key, [])),
+            [(i, names.get(i, f"#{i}")) for i in acted.get(key, [])[:limit]],
         )
-    except PermissionDenied as exc:
-        return forbidden(request, exc)
-    return redirect("panel:run-detail", pk=run.pk)
+        for key, label in FORECAST_LABELS
+    ]
+
+
+@login_required
+def run_now(request):
+    """Ejecutar ahora: first who today's run would act on in that scope, then, confirmed, the
+    run itself (queued, with its progress)."""
+    if not has_permission(request.user, RUN_PERIODIC_TASKS):
+        return forbidden(request, PermissionRequired(RUN_PERIODIC_TASKS))
+    params = request.POST if request.method == "POST" else request.GET
+    zone, client = _run_scope(params)
+    if request.method == "POST" and params.get("confirm") == "yes":
+        try:
+            run = runs.manual_run_start(
+                actor=request.user, zone=zone, client=client, dry_run=params.get("dry_run") == "1"
+            )
+        except PermissionDenied as exc:
+            return forbidden(request, exc)
+        return redirect("panel:run-detail", pk=run.pk)
+    day = timezone.localdate()
+    days = _forecast(days=1, zone=zone, client=client)
+    forecast_day = days[0] if days else None
+    return render(
+        request,
+        "automation/run_confirm.html",
+        {
+            "zone": zone,
+            "client": client,
+            "day": day,
+            "too_big": days is None,
+            "limit": FORECAST_MAX_CLIENTS,
+            "lists": _named_lists(forecast_day["acted"], 15) if forecast_day else [],
+            "nothing": forecast_day is not None and not any(forecast_day["acted"].values()),
+            "no_cut_day": forecast_day and forecast_day["summary"].no_cut_day,
+        },
+    )
 
 
 @login_required
 def run_detail(request, pk):
     run = get_object_or_404(ManualRun.objects.select_related("zone__router", "client"), pk=pk)
-    return render(request, "automation/run_detail.html", {"run": run})
+    return render(
+        request,
+        "automation/run_detail.html",
+        {
+            "run": run,
+            "lists": _named_lists(run.summary.get("acted", {})) if run.summary.get("acted") else [],
+        },
+    )
 
 
 @login_required
@@ -204,30 +298,18 @@ def forecast(request):
     zone = None
     if (zone_id := to_id(request.GET.get("zone"))) is not None:
         zone = get_object_or_404(Zone, pk=zone_id)
-    in_scope = Client.objects.filter(zone=zone) if zone else Client.objects.all()
-    # Seven real runs in one rolled-back transaction: for a large ISP, one zone at a time, so
-    # the forecast never holds the database for minutes.
-    too_big = in_scope.count() > FORECAST_MAX_CLIENTS
-    days = [] if too_big else runs.forecast(start=timezone.localdate(), days=7, zone=zone)
-    ids = {i for day in days for ids in day["acted"].values() for i in ids}
-    ids |= {row[0] for day in days for row in day["messages"]}
+    days = _forecast(days=7, zone=zone)
+    ids = {row[0] for day in days or [] for row in day["messages"]}
     names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))
-    for day in days:
-        acted = dict(day["acted"])
-        # The cut task's clients, apart: those it suspends and those it slows down.
-        slow = set(acted.get("throttles", []))
-        acted["cuts"] = [i for i in acted.get("cuts", []) if i not in slow]
-        day["lists"] = [
-            (label, [(i, names.get(i, "?")) for i in acted.get(key, [])])
-            for key, label in FORECAST_LABELS
-        ]
+    for day in days or []:
+        day["lists"] = _named_lists(day["acted"], 15)
         day["message_rows"] = _forecast_messages(day["messages"], names)
     return render(
         request,
         "automation/forecast.html",
         {
-            "days": days,
-            "too_big": too_big,
+            "days": days or [],
+            "too_big": days is None,
             "limit": FORECAST_MAX_CLIENTS,
             "zone": zone,
             "channels": Channel.choices,

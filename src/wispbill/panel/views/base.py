@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
 from wispbill.core.db import rows_between
 from wispbill.panel.forms.base import apply_errors
@@ -52,3 +53,13 @@ def paginate(request, qs, per_page: int = 50):
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
+
+
+def n_zones(n: int) -> str:
+    """ "1 zone" / "3 zones", in the user's language."""
+    return ngettext("%(n)s zone", "%(n)s zones", n) % {"n": n}
+
+
+def n_clients(n: int) -> str:
+    """ "1 client" / "3 clients", in the user's language."""
+    return ngettext("%(n)s client", "%(n)s clients", n) % {"n": n}

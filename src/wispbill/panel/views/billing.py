@@ -1,18 +1,29 @@
+import csv
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wispbill.billing.models import Invoice, InvoiceStatus, Payment
+from wispbill.audit.models import SYSTEM
+from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
+from wispbill.billing.selectors import cash_report as select_cash_report
+from wispbill.billing.selectors import payment_list as select_payments
+from wispbill.billing.selectors import payment_totals
 from wispbill.billing.services.invoices import invoice_cancel as cancel_invoice
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
+from wispbill.core.clock import business_day, today
 from wispbill.core.db import to_id
+from wispbill.core.formatting import money, short_date
 from wispbill.messaging.documents import (
     invoice_document_context,
     invoice_number,
@@ -22,8 +33,12 @@ from wispbill.messaging.documents import (
     receipt_number,
     receipt_pdf,
 )
+from wispbill.panel.forms.base import parse_day
 from wispbill.panel.forms.billing import PaymentForm
 from wispbill.panel.views.base import paginate
+
+# A report longer than this is refused: it would be a year of rows nobody reads on screen.
+LONGEST_REPORT = timedelta(days=366)
 
 
 @login_required
@@ -32,8 +47,16 @@ def invoice_list(request):
     qs = Invoice.objects.select_related("client__zone__router").order_by("-pay_date", "-id")
     if params.get("status") in InvoiceStatus.values:
         qs = qs.filter(status=params["status"])
+    if params.get("overdue") == "1":
+        qs = qs.overdue_on(business_day())
     if (zone_id := to_id(params.get("zone"))) is not None:
         qs = qs.filter(client__zone_id=zone_id)
+    if (invoice_id := to_id(params.get("id"))) is not None:
+        qs = qs.filter(pk=invoice_id)
+    if start := parse_day(params.get("from", "")):
+        qs = qs.filter(issued_on__gte=start)
+    if end := parse_day(params.get("to", "")):
+        qs = qs.filter(issued_on__lte=end)
     if params.get("kind") in ("automatic", "manual"):
         qs = qs.filter(automatic=params["kind"] == "automatic")
     if q := params.get("q", "").strip():
@@ -60,7 +83,9 @@ def invoice_cancel(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Invoice %(id)s cancelled.") % {"id": invoice.pk})
+        messages.success(
+            request, _("Invoice %(number)s cancelled.") % {"number": invoice_number(invoice.pk)}
+        )
     return redirect(f"{_client_url(invoice.client_id)}#money")
 
 
@@ -74,8 +99,9 @@ def payment_create(request, client_pk):
     client = get_object_or_404(Client, pk=client_pk)
     form = PaymentForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
         return redirect(f"{_client_url(client.pk)}#money")
     activate = request.POST.get("activate") == "1"
     try:
@@ -89,7 +115,7 @@ def payment_create(request, client_pk):
         messages.success(
             request,
             _("Payment of %(amount)s registered; the client is %(state)s.")
-            % {"amount": payment.amount, "state": client.get_state_display().lower()},
+            % {"amount": money(payment.amount), "state": client.get_state_display().lower()},
         )
     return redirect(f"{_client_url(client.pk)}#money")
 
@@ -137,3 +163,132 @@ def receipt_page(request, pk):
 def receipt_pdf_download(request, pk):
     payment = get_object_or_404(Payment, pk=pk)
     return pdf_response(receipt_pdf(payment, request=request), f"{receipt_number(payment.pk)}.pdf")
+
+
+def _days(params) -> tuple:
+    """The days a payments page covers: `from` and `to` as typed (dd/mm/yyyy or ISO)."""
+    return parse_day(params.get("from", "")), parse_day(params.get("to", ""))
+
+
+def _csv(filename: str, header: list, rows) -> HttpResponse:
+    # A BOM, so a spreadsheet opened by double click reads the accents as UTF-8.
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response
+
+
+@login_required
+def payment_list(request):
+    """Pagos: every payment received, filtered by day, method, who registered it or client."""
+    params = request.GET
+    start, end = _days(params)
+    qs = select_payments(
+        start=start,
+        end=end,
+        method=params.get("method", "") if params.get("method") in PaymentMethod.values else "",
+        actor_name=params.get("who", ""),
+        search=params.get("q", ""),
+    )
+    if params.get("export") == "csv":
+        return _csv(
+            "pagos.csv" if request.LANGUAGE_CODE == "es" else "payments.csv",
+            [
+                _("Payment date"),
+                _("Client"),
+                _("Amount"),
+                _("Method"),
+                _("Reference"),
+                _("Registered by"),
+                _("Registered at"),
+                _("Note"),
+            ],
+            (
+                (
+                    p.paid_on.isoformat(),
+                    p.client.name,
+                    f"{p.amount:.2f}",
+                    p.get_method_display(),
+                    p.reference,
+                    p.actor_name,
+                    timezone.localtime(p.received_at).strftime("%Y-%m-%d %H:%M"),
+                    p.note,
+                )
+                for p in qs.iterator(chunk_size=2000)
+            ),
+        )
+    page, query = paginate(request, qs)
+    return render(
+        request,
+        "billing/payment_list.html",
+        {
+            "page_obj": page,
+            "query": query,
+            "params": params,
+            "start": start,
+            "end": end,
+            "totals": payment_totals(qs),
+            "methods": PaymentMethod.choices,
+            "actors": _actors(),
+        },
+    )
+
+
+def _actors() -> list[str]:
+    """Who can have registered a payment: the staff, and the system (the API's and the
+    command line's payments with no person). Read from the few users, not the many payments."""
+    names = (
+        User.objects.filter(is_staff=True).order_by("username").values_list("username", flat=True)
+    )
+    return [*names, SYSTEM]
+
+
+@login_required
+def cash_report(request):
+    """Corte de caja: the money received each day, per staff user and method, with totals."""
+    params = request.GET
+    start, end = _days(params)
+    end = end or start or today()
+    start = start or end
+    if start > end:
+        start, end = end, start
+    if end - start > LONGEST_REPORT:
+        start = end - LONGEST_REPORT
+        messages.info(
+            request,
+            _("A report covers at most a year; it starts on %(day)s.") % {"day": short_date(start)},
+        )
+    report = select_cash_report(start=start, end=end)
+    if params.get("export") == "csv":
+        return _csv(
+            f"corte-{start.isoformat()}-{end.isoformat()}.csv",
+            [_("Payment date"), _("Registered by"), _("Method"), _("Payments"), _("Total")],
+            [
+                *(
+                    (
+                        row.day.isoformat(),
+                        row.actor_name,
+                        row.method_label,
+                        row.count,
+                        f"{row.total:.2f}",
+                    )
+                    for row in report.rows
+                ),
+                ("", "", _("Total"), report.count, f"{report.total:.2f}"),
+            ],
+        )
+    day = start if start == end else None
+    return render(
+        request,
+        "billing/cash_report.html",
+        {
+            "report": report,
+            "day": day,
+            "previous": day - timedelta(days=1) if day else None,
+            "next": day + timedelta(days=1) if day and day < today() else None,
+            "params": params,
+        },
+    )

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from wispbill.audit.selectors import audit_events_for
 from wispbill.billing import debt
-from wispbill.billing.selectors import client_balance, client_rows
+from wispbill.billing.selectors import client_balance, client_next_charge, client_rows
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.clients.models import BillingType, Client, ClientState, Plan
 from wispbill.clients.selectors import (
@@ -23,7 +23,11 @@ from wispbill.clients.services import clients as services
 from wispbill.clients.services import plans
 from wispbill.core.clock import today
 from wispbill.core.db import to_id
+from wispbill.core.formatting import money, short_date
+from wispbill.core.models import CompanySettings
 from wispbill.core.switches import TASK_LABELS, TASKS
+from wispbill.messaging.documents import invoice_number
+from wispbill.panel.audit import audit_rows
 from wispbill.panel.forms.billing import InvoiceDateForm, PaymentForm, PromiseForm
 from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
 from wispbill.panel.views.base import FORBIDDEN, paginate, run_service, status_for
@@ -76,18 +80,26 @@ def client_list(request):
 def _client_page(request, form, client, status=200):
     context = {"form": form, "client": client}
     if client:
+        balance = client_balance(client)
+        company = CompanySettings.load()
         context.update(
             effective=client_effective_switches(client),
             effective_cut=client_cut_action(client),
-            events=audit_events_for(client)[:100],
+            rows=audit_rows(audit_events_for(client)[:100]),
             invoices=client.invoices.order_by("-pay_date", "-id")[:36],
             payments=client.payments.prefetch_related("allocations")[:36],
-            balance=client_balance(client),
+            balance=balance,
+            credit=-balance if balance < 0 else 0,
             sync_status=client_sync_status(client),
-            payment_form=PaymentForm(),
+            # The counter's usual case: the client pays what it owes, today, in cash.
+            payment_form=PaymentForm(
+                initial={"amount": balance if balance > 0 else None, "paid_on": today()}
+            ),
             promise_form=PromiseForm(),
             invoice_date_form=InvoiceDateForm(),
             **client_messages_context(request, client),
+            company=company,
+            next=client_next_charge(client, company=company),
         )
     return render(request, "clients/client_form.html", context, status=status)
 
@@ -205,13 +217,17 @@ def client_action(request, pk, action):
             messages.success(
                 request,
                 _("Promise registered until %(date)s.")
-                % {"date": form.cleaned_data["until"].isoformat()},
+                % {"date": short_date(form.cleaned_data["until"])},
             )
         elif action == "create-invoice":
             form = InvoiceDateForm(request.POST)
             day = form.cleaned_data.get("date") if form.is_valid() else None
             invoice = invoice_create_for_cycle(actor=request.user, client=client, day=day)
-            messages.success(request, _("Invoice %(id)s created.") % {"id": invoice.pk})
+            messages.success(
+                request,
+                _("Invoice %(number)s created for %(total)s.")
+                % {"number": invoice_number(invoice.pk), "total": money(invoice.total)},
+            )
         else:
             raise Http404
     except ValidationError as exc:

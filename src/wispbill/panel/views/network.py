@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from wispbill.audit.models import AuditEvent
@@ -15,8 +16,9 @@ from wispbill.core.switches import Switches
 from wispbill.network import services
 from wispbill.network.baseline import baseline_install, baseline_plan
 from wispbill.network.drivers import DriverError
-from wispbill.network.models import Router, Zone
+from wispbill.network.models import Enforcement, Router, Zone
 from wispbill.network.sync import router_test_connection
+from wispbill.panel.audit import audit_rows
 from wispbill.panel.forms.base import SCHEDULE_KEYS, schedule_values, switch_values
 from wispbill.panel.forms.network import RouterForm, ZoneForm, zone_initial
 from wispbill.panel.views.base import FORBIDDEN, forbidden, run_service, status_for
@@ -73,7 +75,7 @@ def _router_page(
             "form": form or RouterForm(instance=router),
             "zones": zones,
             "new_zone_form": new_zone_form or _new_zone_form(can_toggle),
-            "events": events,
+            "rows": audit_rows(events),
             "initial_tab": tab,
             "show_object": True,
             "network": network,
@@ -172,9 +174,11 @@ def router_url(router) -> str:
 
 
 @login_required
-@require_POST
 def zone_update(request, pk):
+    """Save a zone; opened (a link to the zone), its card on its router's page."""
     zone = get_object_or_404(Zone.objects.select_related("router"), pk=pk)
+    if request.method != "POST":
+        return redirect(f"{router_url(zone.router)}#zones")
     form, result = _zone_post(
         request,
         f"zone-{zone.pk}",
@@ -207,10 +211,28 @@ def zone_delete(request, pk):
     return redirect(f"{router_url(zone.router)}#zones")
 
 
+def _unmanaged(request, router):
+    """A router wispbill does not connect to has nothing to sync, test or install: say so
+    (instead of a green "in sync"), and send the user back to its page."""
+    if router.enforcement != Enforcement.NONE:
+        return None
+    messages.info(
+        request,
+        _(
+            "«%(name)s» is not managed: its control on the router is «None (database only)», "
+            "so wispbill does not connect to it. Choose «MikroTik (API)» to manage it."
+        )
+        % {"name": router.name},
+    )
+    return redirect(f"{router_url(router)}#sync")
+
+
 @login_required
 @require_POST
 def router_sync_now(request, pk):
     router = get_object_or_404(Router, pk=pk)
+    if unmanaged := _unmanaged(request, router):
+        return unmanaged
     try:
         result = router_reconcile(router)
     except DriverError as exc:
@@ -218,17 +240,29 @@ def router_sync_now(request, pk):
             request, _("Could not sync %(name)s: %(error)s") % {"name": router.name, "error": exc}
         )
     else:
-        if result["failed"]:
+        if failed := len(result["failed"]):
             messages.warning(
                 request,
-                _("%(name)s synced with %(n)s failed entries.")
-                % {"name": router.name, "n": len(result["failed"])},
+                ngettext(
+                    "%(name)s synced with %(n)s entry that failed.",
+                    "%(name)s synced with %(n)s entries that failed.",
+                    failed,
+                )
+                % {"name": router.name, "n": failed},
             )
         else:
             messages.success(
                 request,
-                _("%(name)s is in sync: %(added)s added, %(removed)s removed.")
-                % {"name": router.name, **result},
+                _("%(name)s is in sync: %(added)s, %(removed)s.")
+                % {
+                    "name": router.name,
+                    "added": ngettext("%(n)s entry added", "%(n)s entries added", result["added"])
+                    % {"n": result["added"]},
+                    "removed": ngettext(
+                        "%(n)s entry removed", "%(n)s entries removed", result["removed"]
+                    )
+                    % {"n": result["removed"]},
+                },
             )
     return redirect(f"{router_url(router)}#sync")
 
@@ -237,12 +271,21 @@ def router_sync_now(request, pk):
 @require_POST
 def router_test(request, pk):
     router = get_object_or_404(Router, pk=pk)
+    if unmanaged := _unmanaged(request, router):
+        return unmanaged
     try:
         info = router_test_connection(router)
     except DriverError as exc:
         messages.error(request, _("Connection failed: %(error)s") % {"error": exc})
     else:
-        messages.success(request, _("Connected to %(identity)s, RouterOS %(version)s.") % info)
+        messages.success(
+            request,
+            _("Connected to %(identity)s, RouterOS %(version)s.")
+            % {
+                "identity": info.get("identity") or router.name,
+                "version": info.get("version") or "?",
+            },
+        )
     return redirect(f"{router_url(router)}#sync")
 
 
@@ -250,6 +293,8 @@ def router_test(request, pk):
 def router_rules(request, pk):
     """Preview, then install, the firewall and NAT rules the lists need."""
     router = get_object_or_404(Router, pk=pk)
+    if unmanaged := _unmanaged(request, router):
+        return unmanaged
     try:
         plan = baseline_plan(router)
     except (DriverError, ValidationError) as exc:
@@ -266,8 +311,11 @@ def router_rules(request, pk):
         else:
             messages.success(
                 request,
-                _("%(n)s rules installed, %(m)s removed.")
-                % {"n": len(plan.add), "m": len(plan.remove)},
+                ngettext("%(n)s rule installed", "%(n)s rules installed", len(plan.add))
+                % {"n": len(plan.add)}
+                + ", "
+                + ngettext("%(n)s removed.", "%(n)s removed.", len(plan.remove))
+                % {"n": len(plan.remove)},
             )
         return redirect(f"{router_url(router)}#sync")
     return render(request, "network/router_rules.html", {"router": router, "plan": plan})

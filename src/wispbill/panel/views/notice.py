@@ -1,35 +1,118 @@
-"""The notice page: what a listed client sees instead of the site it asked for."""
+"""The notice page: what a listed client sees instead of the site it asked for, told as it
+is — suspended, at reduced speed, warned (and until when it keeps its service), or owing
+nothing — and, for staff, the same page as a client would see it."""
 
-from django.shortcuts import render
+import contextlib
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
 
+from wispbill.billing.debt import client_dismiss_notice, client_next_cut
 from wispbill.billing.selectors import client_balance, pending_invoices
-from wispbill.clients.models import Client, ClientState
-from wispbill.core.models import CompanySettings
+from wispbill.clients.models import WITH_SERVICE, Client, ClientState
+from wispbill.clients.selectors import client_cut_action
+from wispbill.core.clock import today
+from wispbill.core.models import CompanySettings, CutAction
+
+LANGUAGES = dict(settings.LANGUAGES)
+DISMISS_SALT = "wispbill.notice.dismiss"
 
 
-def notice_page(request):
-    """What a listed client sees instead of the site it asked for: found by its source IP,
-    never showing anything to an address that is not a client's."""
-    if request.GET.get("lang") in ("es", "en"):
-        translation.activate(request.GET["lang"])
-    address = request.META.get("REMOTE_ADDR", "")
-    client = (
-        Client.objects.select_related("zone")
-        .filter(ip=address)
+def _language(request, client: Client | None, *, preview: bool) -> str:
+    """?lang= when given; else the client's browser's language on its own screen, and in a
+    preview (staff's browser is not the client's) the language its record says it reads."""
+    if request.GET.get("lang") in LANGUAGES:
+        return request.GET["lang"]
+    if preview and client.language in LANGUAGES:
+        return client.language
+    return translation.get_language_from_request(request)
+
+
+def notice_facts(client: Client, *, day: date, company: CompanySettings) -> dict:
+    """What the page tells a client, from its real state: which headline, what it owes and
+    since when, and a cut date only when a cut is really coming (never a past date)."""
+    balance = client_balance(client)
+    owed = max(balance, 0)
+    oldest = pending_invoices(client).first() if owed else None
+    if client.state == ClientState.SUSPENDED:
+        headline = "suspended"
+    elif client.state == ClientState.THROTTLED:
+        headline = "throttled"
+    elif owed:
+        headline = "warned"
+    else:
+        headline = "clear"
+    next_cut = client_next_cut(client=client, day=day, company=company) if owed else None
+    promise = client.promise_until
+    return {
+        "headline": headline,
+        "owed": owed,
+        "credit": -balance if balance < 0 else 0,
+        "oldest": oldest,
+        "overdue": bool(oldest and oldest.due_date < day),
+        "next_cut": next_cut,
+        "cut_today": next_cut == day,
+        "promise": promise if promise and promise >= day else None,
+        "dismissed": client.notice_dismissed_on == day,
+        "can_dismiss": client.notice_active and client.state in WITH_SERVICE,
+        # What the cut does to this client: suspend it, or reduce its speed.
+        "throttles": client_cut_action(client)[0] == CutAction.THROTTLE,
+    }
+
+
+def _render(request, client, *, preview=False, status=200):
+    company = CompanySettings.load()
+    language = _language(request, client, preview=preview)
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    context = {"company": company, "client": client, "preview": preview, "lang": language}
+    if client is not None:
+        day = today()
+        context.update(notice_facts(client, day=day, company=company))
+        context["token"] = signing.dumps({"c": client.pk, "d": day.isoformat()}, salt=DISMISS_SALT)
+    response = render(request, "notice/page.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _client_at(request) -> Client | None:
+    return (
+        Client.objects.select_related("zone__router", "plan")
+        .filter(ip=request.META.get("REMOTE_ADDR", ""))
         .exclude(state=ClientState.CANCELLED)
         .first()
     )
-    company = CompanySettings.load()
-    context = {"company": company, "client": None}
-    if client is not None:
-        oldest = pending_invoices(client).first()
-        context.update(
-            client=client,
-            owed=max(client_balance(client), 0),
-            invoice=oldest,
-            suspended=client.state == ClientState.SUSPENDED,
-        )
-    response = render(request, "network/notice.html", context, status=200 if client else 404)
-    response["Cache-Control"] = "no-store"
-    return response
+
+
+@csrf_exempt  # reached on the notice port, outside the panel; the form carries its own token
+def notice_page(request):
+    """What a listed client sees instead of the site it asked for: found by its source IP,
+    never showing anything to an address that is not a client's. A POST is "Understood, keep
+    browsing", with the token the page gave that same client today."""
+    client = _client_at(request)
+    if client is None:
+        return _render(request, None, status=404)
+    if request.method == "POST":
+        try:
+            token = signing.loads(request.POST.get("token", ""), salt=DISMISS_SALT, max_age=86400)
+        except signing.BadSignature:
+            token = {}
+        if token == {"c": client.pk, "d": today().isoformat()}:
+            # Nothing left to dismiss (paid meanwhile): the page shows what is true now.
+            with contextlib.suppress(ValidationError):
+                client_dismiss_notice(actor=None, client=client)
+        return redirect(request.get_full_path())
+    return _render(request, client)
+
+
+@login_required
+def notice_preview(request, pk):
+    """Staff see a client's notice page as the client would, marked as a preview."""
+    client = get_object_or_404(Client.objects.select_related("zone__router", "plan"), pk=pk)
+    return _render(request, client, preview=True)

@@ -1,4 +1,5 @@
-// "Run now": follows the run until it ends; the texts come from the page, in its language.
+// "Run now": follows the run until it ends, then shows the finished page; the texts come from
+// the page, in its language.
 (function () {
   const box = document.getElementById("run");
   if (!box) return;
@@ -16,6 +17,7 @@
       }
       document.getElementById("run-waiting").hidden = !(data.status === "running" && !data.total && Date.now() - started > 15000);
       if (data.status === "running") setTimeout(poll, 1000);
+      else location.reload();  // the finished page names who the run acted on
     }).catch(() => setTimeout(poll, 3000));
   }
   if (state.dataset.status === "running") poll();

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--notice-host",
             help="Address of the notice page, as the router "
-            "reaches it (default WISPBILL_NOTICE_HOST).",
+            "reaches it (default: WISPBILL_NOTICE_HOST, else the company setting).",
         )
         parser.add_argument("--notice-port", type=int)
         parser.add_argument("--yes", action="store_true", help="Apply without asking.")

@@ -83,3 +83,11 @@ document.querySelectorAll("[data-copy]").forEach((button) => {
     }
   });
 });
+// On a phone the menu folds behind its button.
+document.querySelectorAll("[data-menu-toggle]").forEach((button) => {
+  const layout = button.closest(".layout");
+  button.addEventListener("click", () => {
+    const open = layout.classList.toggle("menu-open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+});
