@@ -22,6 +22,7 @@ from wispbill.automation.models import ObjectKind, TaskState, TaskStatus
 from wispbill.billing import debt
 from wispbill.billing.services.invoices import invoices_issue
 from wispbill.clients.models import BillingType, Client
+from wispbill.core.db import among
 from wispbill.core.models import SCHEDULE_COLUMNS, CompanySettings
 from wispbill.core.schedule import BillingSchedule
 from wispbill.core.switches import TASKS
@@ -30,7 +31,6 @@ from wispbill.messaging.services import messages_enqueue_bulk
 from wispbill.network.models import Zone
 
 log = logging.getLogger(__name__)
-CHUNK = 500  # keeps every IN (...) list under SQLite's bound-variable limit
 REACTIVATIONS = "reactivations"
 # The clients the cut task slowed down instead of cutting (also among its "cuts").
 THROTTLES = "throttles"
@@ -234,11 +234,6 @@ def _step_cuts(outcome, summary, clients, day, company) -> None:
 # --- the bookkeeping -------------------------------------------------------------------------
 
 
-def _chunks(ids: list, size: int = CHUNK) -> Iterable[list]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def _record_task_states(day: date, scope: Scope, outcome: _Outcome) -> None:
     """Each zone's and own-billing client's last run of each task, set-based: one UPDATE per
     kind and task for the rows in scope, then the counts of the rows that acted."""
@@ -310,5 +305,6 @@ def _set_counts(task: str, counts: dict[tuple[str, int], int]) -> None:
     for (kind, object_id), n in counts.items():
         by_count[(kind, n)].append(object_id)
     for (kind, n), ids in by_count.items():
-        for chunk in _chunks(ids, 5000):
-            TaskState.objects.filter(kind=kind, task=task, object_id__in=chunk).update(last_count=n)
+        TaskState.objects.filter(kind=kind, task=task, object_id__in=among(ids)).update(
+            last_count=n
+        )

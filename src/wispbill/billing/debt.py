@@ -40,7 +40,7 @@ from wispbill.clients.selectors import (
 from wispbill.clients.services.clients import client_state_set
 from wispbill.clients.signals import reactivated_by_hand
 from wispbill.core.clock import business_day, today
-from wispbill.core.db import locked
+from wispbill.core.db import among, locked
 from wispbill.core.models import CompanySettings, CutAction
 
 BATCH = 500
@@ -118,7 +118,9 @@ def _lock(ids: list[int], **still) -> list[tuple]:
     """Lock a batch's client rows and keep those still as the rule selected them: another
     process (a second worker, a payment) may have changed them since."""
     return list(
-        locked(Client.objects.filter(pk__in=ids, **still)).order_by("id").values_list("id", "name")
+        locked(Client.objects.filter(pk__in=among(ids), **still))
+        .order_by("id")
+        .values_list("id", "name")
     )
 
 
@@ -133,12 +135,12 @@ def notices_show(clients: QuerySet, day: date, *, on_batch: BatchHook | None = N
             ids = [row[0] for row in batch]
             newly = _lock([row[0] for row in batch if not row[1]], notice_active=False)
             calling = Invoice.objects.noticeable_on(day).filter(
-                client_id__in=ids, notice_shown_on__isnull=True
+                client_id__in=among(ids), notice_shown_on__isnull=True
             )
             invoice_of = _oldest(calling) if on_batch else {}
             calling.update(notice_shown_on=day)
             newly_ids = [row[0] for row in newly]
-            Client.objects.filter(pk__in=newly_ids).update(
+            Client.objects.filter(pk__in=among(newly_ids)).update(
                 notice_active=True, updated_at=timezone.now()
             )
             audit_record_many(
@@ -175,14 +177,14 @@ def clients_cut(
             rows = list(
                 locked(
                     clients_with_cut_action(
-                        Client.objects.filter(pk__in=batch, state=ClientState.ACTIVE)
+                        Client.objects.filter(pk__in=among(batch), state=ClientState.ACTIVE)
                     )
                 )
                 .order_by("id")
                 .values_list("id", "name", "eff_cut_action")
             )
             ids = [row[0] for row in rows]
-            overdue = Invoice.objects.overdue_on(day).filter(client_id__in=ids)
+            overdue = Invoice.objects.overdue_on(day).filter(client_id__in=among(ids))
             oldest = {
                 row["client_id"]: row
                 for row in overdue.values("client_id").annotate(
@@ -205,7 +207,7 @@ def clients_cut(
             ):
                 if not group:
                     continue
-                Client.objects.filter(pk__in=[row[0] for row in group]).update(
+                Client.objects.filter(pk__in=among([row[0] for row in group])).update(
                     state=state, suspension_reason=Why.AUTOMATIC, updated_at=now, **extra
                 )
                 audit_record_many(
@@ -243,7 +245,7 @@ def clients_come_back(clients: QuerySet, day: date) -> list[int]:
             rows = list(
                 locked(
                     Client.objects.filter(
-                        pk__in=batch, state__in=RESTRICTED, suspension_reason=Why.AUTOMATIC
+                        pk__in=among(batch), state__in=RESTRICTED, suspension_reason=Why.AUTOMATIC
                     )
                 )
                 .order_by("id")
@@ -251,13 +253,13 @@ def clients_come_back(clients: QuerySet, day: date) -> list[int]:
             )
             ids = [row[0] for row in rows]
             now = timezone.now()
-            Client.objects.filter(pk__in=ids).update(
+            Client.objects.filter(pk__in=among(ids)).update(
                 state=ClientState.ACTIVE, suspension_reason="", updated_at=now
             )
             # Only the end of a suspension counts for billing after a cut: a throttled client
             # had service, and was invoiced.
             Client.objects.filter(
-                pk__in=[row[0] for row in rows if row[2] == ClientState.SUSPENDED]
+                pk__in=among([row[0] for row in rows if row[2] == ClientState.SUSPENDED])
             ).update(reactivated_on=day)
             audit_record_many(
                 actor=None,

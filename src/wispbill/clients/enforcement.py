@@ -10,14 +10,13 @@ from django.db.models import Q
 from wispbill.clients.models import WITH_SERVICE, Access, Client, ClientState
 from wispbill.clients.selectors import clients_with_cut_action
 from wispbill.core.clock import today
+from wispbill.core.db import among
 from wispbill.core.secrets import decrypt
 from wispbill.network.models import Router
 from wispbill.network.provisioning import Queue, Secret, queue_name
 from wispbill.network.reconcile import Entry, client_comment
 from wispbill.network.speeds import format_max_limit
 from wispbill.network.sync import Desired, router_push, routers_mark_pending
-
-CHUNK = 500  # keeps every IN (...) list under SQLite's bound-variable limit
 
 
 def routers_changed(router_ids: Iterable[int | None]) -> None:
@@ -41,15 +40,11 @@ def clients_changed(client_ids: Iterable[int]) -> None:
 
 
 def routers_of_clients(client_ids: Iterable[int]) -> set[int]:
-    ids = list(client_ids)
-    routers: set[int] = set()
-    for start in range(0, len(ids), CHUNK):
-        routers.update(
-            Client.objects.filter(pk__in=ids[start : start + CHUNK])
-            .values_list("zone__router_id", flat=True)
-            .distinct()
-        )
-    return routers
+    return set(
+        Client.objects.filter(pk__in=among(list(client_ids)))
+        .values_list("zone__router_id", flat=True)
+        .distinct()
+    )
 
 
 ROW = (

@@ -1,9 +1,11 @@
 """Database helpers the services share: row locks, ids from requests, the generic update."""
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Collection, Iterable, Sequence
 
 from django.db import connection
 from django.db.models import Model, QuerySet
+from django.db.models.expressions import RawSQL
 
 
 def locked(qs: QuerySet) -> QuerySet:
@@ -15,6 +17,16 @@ def locked(qs: QuerySet) -> QuerySet:
     if not connection.features.has_select_for_update:
         return qs
     return qs.select_for_update(of=("self",))
+
+
+def among(ids: Collection[int]) -> RawSQL:
+    """The right-hand side of an `__in` filter over many ids, sent as one parameter (a JSON
+    array on SQLite, an array on PostgreSQL): `filter(pk__in=among(ids))`. Django's own list
+    builds a lookup per id and SQLite splits it into chunks of 999; the daily run filters
+    thousands of ids per batch, where that cost was a tenth of the run."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(ids))])
 
 
 # The largest id a database integer column holds on every backend we run on.
@@ -89,9 +101,7 @@ def bulk_insert(
     table = quote(opts.db_table)
     names = ", ".join(quote(column.column) for column in columns)
     ops = connection.ops  # resolved once: the proxy costs a lookup per use
-    converters = [(i, _converter(column, ops)) for i, column in enumerate(columns)]
-    converters = [(i, convert) for i, convert in converters if convert is not None]
-    params = [_converted(row, converters) if converters else tuple(row) for row in rows]
+    params = _adapted(rows, [_converter(column, ops) for column in columns])
     if not params:
         return 0
     with connection.cursor() as cursor:
@@ -115,36 +125,35 @@ def bulk_insert(
 
 def _converter(column, ops):
     """What a value needs before the driver takes it: JSON, dates and timestamps get the
-    backend's adaptation (SQLite keeps text); money and booleans pass as they are. Rows of a
-    batch often share one object (the run's timestamp, a cycle's dates, the reason values),
-    so the last conversion is reused."""
+    backend's adaptation (SQLite keeps text); money and booleans pass as they are."""
     kind = column.get_internal_type()
     if kind == "JSONField":
-
-        def adapt(value):
-            return ops.adapt_json_value(value, column.encoder)
-
-    elif kind == "DateTimeField":
-        adapt = ops.adapt_datetimefield_value
-    elif kind == "DateField":
-        adapt = ops.adapt_datefield_value
-    else:
-        return None
-    last = [object(), None]
-
-    def convert(value):
-        if value is not last[0]:
-            last[0], last[1] = value, adapt(value)
-        return last[1]
-
-    return convert
+        return lambda value: ops.adapt_json_value(value, column.encoder)
+    if kind == "DateTimeField":
+        return ops.adapt_datetimefield_value
+    if kind == "DateField":
+        return ops.adapt_datefield_value
+    return None
 
 
-def _converted(row: Sequence, converters: list) -> tuple:
-    row = list(row)
-    for index, convert in converters:
-        row[index] = convert(row[index])
-    return tuple(row)
+def _adapted(rows: Iterable[Sequence], converters: list) -> list[tuple]:
+    """The rows with each column converted, a column at a time: a column that holds one
+    value in every row (the run's timestamp, a cycle's dates, the shared reason) is
+    converted once, not once per row."""
+    rows = [tuple(row) for row in rows]
+    if not rows or not any(converters):
+        return rows
+    columns = list(zip(*rows, strict=True))
+    for index, convert in enumerate(converters):
+        if convert is None:
+            continue
+        column = columns[index]
+        first = column[0]
+        if column.count(first) == len(column):
+            columns[index] = (convert(first),) * len(column)
+        else:
+            columns[index] = tuple(map(convert, column))
+    return list(zip(*columns, strict=True))
 
 
 def rows_between(qs, start: int, stop: int, count: int) -> list:

@@ -5,7 +5,7 @@ from pathlib import Path
 import segno
 from django.http import HttpResponse
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 
 from wispbill.billing.models import Invoice, Payment
 from wispbill.billing.selectors import client_balance
@@ -61,7 +61,7 @@ def receipt_document_context(payment: Payment, *, request=None) -> dict:
         "payment": payment,
         "allocations": allocations,
         "number": receipt_number(payment.pk),
-        "received_on": timezone.localdate(payment.received_at),
+        "received_on": payment.paid_on,
         "balance": client_balance(payment.client),
     }
 

@@ -41,12 +41,13 @@ def portal_client_id(token: str) -> int | None:
 
 def base_url(company, request=None) -> str:
     """Where clients reach wispbill: the company's public address, else the request's host,
-    else the notice page's host and port, which clients of the ISP's network always reach."""
+    else the notice page's host (WISPBILL_NOTICE_HOST winning over the setting, as for the
+    routers) and port, which clients of the ISP's network always reach."""
     if company.public_url:
         return company.public_url.rstrip("/")
     if request is not None:
         return f"{request.scheme}://{request.get_host()}"
-    host = company.notice_host or settings.NOTICE_HOST
+    host = settings.NOTICE_HOST or company.notice_host
     if host:
         return host.rstrip("/") if "://" in host else f"http://{host}:{settings.NOTICE_PORT}"
     return ""

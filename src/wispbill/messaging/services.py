@@ -15,6 +15,7 @@ from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record
 from wispbill.billing.models import Invoice, Payment
 from wispbill.clients.models import Client, ClientState
+from wispbill.core.db import among
 from wispbill.messaging import tasks
 from wispbill.messaging.channels import off_reason
 from wispbill.messaging.company import company_settings
@@ -67,13 +68,13 @@ def client_targets(client: Client, *, country: str, opted_out: set, off: dict) -
 
 
 # What `_about` reads of a payment (True) or an invoice (False).
-ABOUT_FIELDS = {True: ("amount", "received_at"), False: ("total", "due_date", "paid_amount")}
+ABOUT_FIELDS = {True: ("amount", "paid_on"), False: ("total", "due_date", "paid_amount")}
 
 
 def _about(kind: str, document) -> tuple:
     """The amount and day a message of this kind states about its invoice or payment."""
     if kind == Kind.RECEIPT:
-        return document.amount, timezone.localdate(document.received_at)
+        return document.amount, document.paid_on
     if kind == Kind.INVOICE:
         return document.total, document.due_date
     return document.total - document.paid_amount, document.due_date
@@ -85,23 +86,29 @@ def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> 
     model = Payment if is_receipt else Invoice
     # Clients with neither e-mail nor phone get nothing: a run over an ISP that keeps no
     # contacts reads one query per batch here, not the batch's documents.
-    clients = (
-        Client.objects.exclude(email="", phone="")
+    clients = {
+        client.pk: client
+        for client in Client.objects.exclude(email="", phone="")
+        .filter(pk__in=among({client_id for client_id, _doc_id in pairs}))
         .only("id", "name", "email", "phone", "language", "state")
-        .in_bulk({client_id for client_id, _doc_id in pairs})
-    )
+    }
     if not clients:
         return 0
     pairs = [(client_id, doc_id) for client_id, doc_id in pairs if client_id in clients]
     client_ids, doc_ids = set(clients), {doc_id for _client_id, doc_id in pairs}
     existing = set(
-        Message.objects.filter(kind=kind, **{f"{field}__in": doc_ids}).values_list(field, "channel")
+        Message.objects.filter(kind=kind, **{f"{field}__in": among(doc_ids)}).values_list(
+            field, "channel"
+        )
     )
-    documents = model.objects.only("client_id", *ABOUT_FIELDS[kind == Kind.RECEIPT]).in_bulk(
-        doc_ids
-    )
+    documents = {
+        document.pk: document
+        for document in model.objects.filter(pk__in=among(doc_ids)).only(
+            "client_id", *ABOUT_FIELDS[kind == Kind.RECEIPT]
+        )
+    }
     opted_out = set(
-        OptOut.objects.filter(client_id__in=client_ids).values_list("client_id", "channel")
+        OptOut.objects.filter(client_id__in=among(client_ids)).values_list("client_id", "channel")
     )
     off = {channel: off_reason(channel) for channel in Channel.values}
     rows = []

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wispbill.billing.models import Invoice, InvoiceStatus, Payment
@@ -71,7 +71,7 @@ def _page(request, token, client, language, *, error="", status=200) -> HttpResp
     payments = list(Payment.objects.filter(client=client)[:6])
     for payment in payments:
         payment.number = receipt_number(payment.pk)
-        payment.received_on = timezone.localdate(payment.received_at)
+        payment.received_on = payment.paid_on
     balance = client_balance(client)
     context = {
         "company": company,

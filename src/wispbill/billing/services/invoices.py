@@ -22,7 +22,7 @@ from wispbill.billing.selectors import ZERO, invoice_due
 from wispbill.clients.models import Client, ClientState
 from wispbill.clients.selectors import client_governing_schedule
 from wispbill.core.clock import business_day
-from wispbill.core.db import bulk_insert, locked
+from wispbill.core.db import among, bulk_insert, locked
 from wispbill.core.models import CompanySettings
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
 
@@ -203,7 +203,7 @@ def invoices_issue(
         except IntegrityError:
             # Another process billed some of these between our read and our write (the
             # unique constraint refused the whole batch): read them again and bill the rest.
-            fresh = list(due_rows.filter(pk__in=[row[0] for row in batch]))
+            fresh = list(due_rows.filter(pk__in=among([row[0] for row in batch])))
             created += _issue_batch(fresh, cycle, day, notice, due, company, on_batch)
     return created
 
@@ -224,7 +224,7 @@ def _issue_batch(
         credit_of = (
             dict(
                 locked(
-                    Client.objects.filter(pk__in=[row[0] for row in rows if row[4]])
+                    Client.objects.filter(pk__in=among([row[0] for row in rows if row[4]]))
                 ).values_list("id", "credit")
             )
             if any(row[4] for row in rows)
@@ -271,7 +271,7 @@ def _issue_batch(
         )
         invoice_of = dict(
             Invoice.objects.filter(
-                client_id__in=[row[0] for row in billed],
+                client_id__in=among([row[0] for row in billed]),
                 period_start=cycle.period_start,
                 automatic=True,
             ).values_list("client_id", "id")

@@ -248,6 +248,7 @@ class Command(BaseCommand):
                     client=invoice.client,
                     amount=invoice.total,
                     method=rng.choice(["cash", "transfer", "deposit"]),
+                    paid_on=day,
                 )
             # The outbox tells the weeks the demo lived, not the minute it was loaded.
             moment = timezone.make_aware(datetime.combine(day, time(company.run_hour)))
