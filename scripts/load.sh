@@ -26,12 +26,12 @@ API_KEY=$(.venv/bin/wispbill shell --no-imports -c "
 from django.contrib.auth.models import User
 from wispbill.clients.models import Client
 from wispbill.ops.benchmarks import common
-from wispbill.ops.benchmarks.daily import _forget_runs
+from wispbill.ops.benchmarks.daily import forget_runs
 from wispbill.staff.services import api_key_create
 if Client.objects.count() != $CLIENTS:
     common.wipe()
     common.build($CLIENTS, max(1, $CLIENTS // 100))
-_forget_runs()
+forget_runs()
 user, _ = User.objects.get_or_create(username='load', defaults={'is_staff': True, 'is_superuser': True})
 user.set_password('load-test-pass'); user.save()
 print(api_key_create(user=user)[1])

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh machine and run the whole suite: lint, then every
-# test on SQLite, then every test on PostgreSQL. Browser tests drive Debian's Chromium.
+# test on SQLite and on PostgreSQL. Browser tests drive Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,11 +32,25 @@ python3 -m venv .venv
 .venv/bin/lint-imports --no-cache
 
 data_dir=$(mktemp -d)
-trap 'rm -rf "$data_dir"' EXIT
-export WISPBILL_DATA_DIR="$data_dir"
+postgresql_pass=""
+trap 'if [ -n "$postgresql_pass" ]; then kill "$postgresql_pass" 2>/dev/null || true; fi; rm -rf "$data_dir"' EXIT
+mkdir "$data_dir/sqlite" "$data_dir/postgresql"
+
+# The two passes run side by side (the machine has two cores): PostgreSQL's output is kept and
+# printed after SQLite's. Each has its own data dir; their Redis databases differ.
+DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}" \
+  WISPBILL_DATA_DIR="$data_dir/postgresql" \
+  .venv/bin/pytest -p no:cacheprovider "$@" >"$data_dir/postgresql.log" 2>&1 &
+postgresql_pass=$!
 
 echo "== SQLite =="
-.venv/bin/pytest -p no:cacheprovider "$@"
+sqlite_status=0
+WISPBILL_DATA_DIR="$data_dir/sqlite" .venv/bin/pytest -p no:cacheprovider "$@" || sqlite_status=$?
+postgresql_status=0
+wait "$postgresql_pass" || postgresql_status=$?
 echo "== PostgreSQL =="
-DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}" \
-  .venv/bin/pytest -p no:cacheprovider "$@"
+cat "$data_dir/postgresql.log"
+if [ "$sqlite_status" -ne 0 ] || [ "$postgresql_status" -ne 0 ]; then
+  echo "FAILED: SQLite pass exit $sqlite_status, PostgreSQL pass exit $postgresql_status"
+  exit 1
+fi

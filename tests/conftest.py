@@ -24,6 +24,23 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Passwords made in the test process are hashed with a fast hasher (Django's advice for
+    tests): PBKDF2's million rounds cost half a second per user, and the suite makes
+    hundreds. Processes a test starts keep the real hashers."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    with override_settings(
+        PASSWORD_HASHERS=[
+            "django.contrib.auth.hashers.MD5PasswordHasher",
+            *settings.PASSWORD_HASHERS,
+        ]
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def queue_runs_inline():
     """Queued tasks run at once, in the test's process, so a test sees their outcome."""
     from huey.contrib.djhuey import HUEY

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from wispbill.automation.models import ObjectKind, TaskState, TaskStatus
 from wispbill.billing import debt
-from wispbill.billing.services.invoices import invoices_issue
+from wispbill.billing.services.issue import invoices_issue
 from wispbill.clients.models import BillingType, Client
 from wispbill.core.db import among
 from wispbill.core.models import SCHEDULE_COLUMNS, CompanySettings
