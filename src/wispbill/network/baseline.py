@@ -15,7 +15,7 @@ from wispbill.core.models import CompanySettings
 from wispbill.network.drivers import driver_for
 from wispbill.network.drivers.base import Rule
 from wispbill.network.reconcile import PREFIX
-from wispbill.staff.permissions import require_admin
+from wispbill.staff.permissions import MANAGE_ROUTERS, require_permission_of_person
 
 TAG = f"{PREFIX}baseline:"
 
@@ -141,10 +141,8 @@ def baseline_plan(
 
 def baseline_install(router, plan: BaselinePlan, *, actor=None) -> None:
     """Apply a plan: obsolete rules out, missing rules in (in order: accepts before the drop).
-    From the panel only an admin may change a router's firewall (the CLI is the machine's
-    owner, actor None)."""
-    if actor is not None:
-        require_admin(actor)
+    A person needs the routers' permission (the CLI is the machine's owner, actor None)."""
+    require_permission_of_person(actor, MANAGE_ROUTERS)
 
     with driver_for(router) as driver:
         for table in ("filter", "nat"):
