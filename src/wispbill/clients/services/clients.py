@@ -288,7 +288,7 @@ def client_update(
         actor=actor,
         client=client,
         before=before,
-        before_schedule=before_schedule,
+        schedule=before_schedule,
         password=password,
     )
     access_check(client, password=password)
