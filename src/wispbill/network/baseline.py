@@ -111,9 +111,11 @@ def notice_address() -> str:
 
 
 def baseline_plan(
-    router, *, notice_host: str | None = None, notice_port: int | None = None
+    router, *, notice_host: str | None = None, notice_port: int | None = None, actor=None
 ) -> BaselinePlan:
-    """What installing the rules would change on this router (it connects to read them)."""
+    """What installing the rules would change on this router (it connects to read them, so
+    a person needs the routers' permission, as to install them)."""
+    require_permission_of_person(actor, MANAGE_ROUTERS)
     notice_host = notice_host or notice_address()
     notice_port = notice_port or settings.NOTICE_PORT
     if not notice_host:

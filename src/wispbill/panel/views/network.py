@@ -302,7 +302,9 @@ def router_rules(request, pk):
     if unmanaged := _unmanaged(request, router):
         return unmanaged
     try:
-        plan = baseline_plan(router)
+        plan = baseline_plan(router, actor=request.user)
+    except PermissionDenied as exc:
+        return forbidden(request, exc)
     except (DriverError, ValidationError) as exc:
         text = " ".join(exc.messages) if hasattr(exc, "messages") else str(exc)
         messages.error(request, _("Could not read the rules: %(error)s") % {"error": text})
