@@ -1,10 +1,9 @@
 import os
 
 import pytest
-from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, grant
 from wispbill.network.emulator import RouterOSEmulator
 from wispbill.staff.permissions import CODENAMES, RUN_PERIODIC_TASKS, TOGGLE_PERIODIC_TASKS
 from wispbill.staff.services import api_key_create
@@ -44,17 +43,16 @@ def admin(db):
 ORDINARY = sorted(set(CODENAMES) - {TOGGLE_PERIODIC_TASKS, RUN_PERIODIC_TASKS})
 
 
-def grant(user, *codenames: str):
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="staff", codename__in=codenames)
-    )
-    return user
-
-
 @pytest.fixture
 def staff(db):
     """A staff member with every permission but the periodic tasks' two."""
     return grant(UserFactory(username="helper"), *ORDINARY)
+
+
+@pytest.fixture
+def nobody(db):
+    """A staff member holding no permission at all: reads every list, writes nothing."""
+    return UserFactory(username="nadie")
 
 
 @pytest.fixture
@@ -79,6 +77,11 @@ def admin_api(admin):
 @pytest.fixture
 def staff_api(staff):
     return _api(staff)
+
+
+@pytest.fixture
+def nobody_api(nobody):
+    return _api(nobody)
 
 
 @pytest.fixture
