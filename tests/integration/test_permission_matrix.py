@@ -299,6 +299,8 @@ PANEL = {
          lambda i: _client_form(i.active, name="Otro")),
         ("state free", (MANAGE_CLIENTS, TOGGLE_PERIODIC_TASKS), lambda i: {"pk": i.active.pk},
          lambda i: _client_form(i.active, state="free")),
+        ("switch", (TOGGLE_PERIODIC_TASKS,), lambda i: {"pk": i.own.pk},
+         lambda i: _client_form(i.own, task_cuts="0")),
     ],
     "client-action": [
         ("cut", (CUT_AND_REACTIVATE,), lambda i: {"pk": i.active.pk, "action": "cut"}, None),
