@@ -1,11 +1,11 @@
 import os
 
 import pytest
-from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, grant
 from wispbill.network.emulator import RouterOSEmulator
+from wispbill.staff.permissions import CODENAMES, RUN_PERIODIC_TASKS, TOGGLE_PERIODIC_TASKS
 from wispbill.staff.services import api_key_create
 
 pytest_plugins = ["tests.messaging_fixtures"]
@@ -55,18 +55,28 @@ def admin(db):
     return UserFactory(username="boss", is_superuser=True)
 
 
+# Every permission but the periodic tasks' two: what staff could do before the permission
+# table grew (tests/integration/test_permission_matrix.py tries each permission alone).
+ORDINARY = sorted(set(CODENAMES) - {TOGGLE_PERIODIC_TASKS, RUN_PERIODIC_TASKS})
+
+
 @pytest.fixture
 def staff(db):
-    """A staff member without the periodic-tasks permissions."""
-    return UserFactory(username="helper")
+    """A staff member with every permission but the periodic tasks' two."""
+    return grant(UserFactory(username="helper"), *ORDINARY)
+
+
+@pytest.fixture
+def nobody(db):
+    """A staff member holding no permission at all: reads every list, writes nothing."""
+    return UserFactory(username="nadie")
 
 
 @pytest.fixture
 def toggler(db):
-    """A staff member who was granted toggle_periodic_tasks only."""
-    user = UserFactory(username="toggler")
-    user.user_permissions.add(Permission.objects.get(codename="toggle_periodic_tasks"))
-    return user
+    """A staff member who, besides the ordinary permissions, may turn periodic tasks on and off
+    (but not run them)."""
+    return grant(UserFactory(username="toggler"), *ORDINARY, TOGGLE_PERIODIC_TASKS)
 
 
 def _api(user) -> APIClient:
@@ -84,6 +94,11 @@ def admin_api(admin):
 @pytest.fixture
 def staff_api(staff):
     return _api(staff)
+
+
+@pytest.fixture
+def nobody_api(nobody):
+    return _api(nobody)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 
 from wispbill.clients.models import Client, Plan
 from wispbill.network.models import Router, Zone
@@ -75,3 +76,11 @@ class OwnClientFactory(ClientFactory):
     grace_days = 3
     cut_action = "suspend"
     throttle_kbps = 512
+
+
+def grant(user, *codenames: str):
+    """Give a staff member some of the product's permissions."""
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="staff", codename__in=codenames)
+    )
+    return user

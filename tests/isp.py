@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, grant
 from wispbill.automation.models import ManualRun
 from wispbill.automation.services import mass_updates, runs
 from wispbill.billing import debt
@@ -20,6 +20,7 @@ from wispbill.core.clock import today
 from wispbill.core.models import CompanySettings
 from wispbill.core.schedule import BillingSchedule
 from wispbill.network.services import router_create, zone_create, zone_update
+from wispbill.staff.permissions import DEFAULT_PERMISSIONS
 
 DAYS = 40
 
@@ -38,7 +39,8 @@ class Isp:
 
 def build_isp(*, emulator_port: int) -> Isp:
     admin = UserFactory(username="jefa", is_superuser=True)
-    staff = UserFactory(username="mostrador")
+    # A staff member as one is made today: clients and payments.
+    staff = grant(UserFactory(username="mostrador"), *DEFAULT_PERMISSIONS)
     company = CompanySettings.load()
     company.name = "Red Norte"
     company.payment_instructions = "Deposite en BANCO 123, cuenta 0001."

@@ -23,5 +23,6 @@ urlpatterns = [
     path("", include("wispbill.panel.urls")),
 ]
 
+handler403 = "wispbill.panel.views.errors.permission_denied"
 handler404 = "wispbill.panel.views.errors.not_found"
 handler500 = "wispbill.panel.views.errors.server_error"

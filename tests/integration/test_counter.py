@@ -13,13 +13,21 @@ import time_machine
 from django.conf import settings
 from django.test import Client as Browser
 
-from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, UserFactory, ZoneFactory
+from tests.factories import (
+    ClientFactory,
+    OwnClientFactory,
+    PlanFactory,
+    UserFactory,
+    ZoneFactory,
+    grant,
+)
 from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice, Payment
 from wispbill.billing.selectors import ChargeKind, client_next_charge
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
 from wispbill.core.models import CompanySettings
+from wispbill.staff.permissions import REGISTER_PAYMENTS
 
 pytestmark = pytest.mark.django_db
 MX = ZoneInfo(settings.TIME_ZONE)
@@ -147,7 +155,7 @@ def test_the_next_charge_of_an_active_client_is_its_whole_next_cycle(admin):
 
 @pytest.fixture
 def day_of_payments(admin):
-    cashier = UserFactory(username="caja1")
+    cashier = grant(UserFactory(username="caja1"), REGISTER_PAYMENTS)
     ana = ClientFactory(name="Ana Pérez")
     beto = ClientFactory(name="Beto Ruiz")
     with on(date(2026, 9, 10)):

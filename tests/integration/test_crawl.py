@@ -95,4 +95,8 @@ def test_every_page_one_click_from_the_menu_answers(isp, who):
     assert seen[f"/periodic-tasks/runs/{isp.run.pk}/"] == 200
     assert seen[f"/mass-actions/history/{isp.mass_update.pk}/"] == 200
     rules = f"/routers/{isp.managed.pk}/rules/"
-    assert seen[rules] == 200
+    if who == "admin":
+        assert seen[rules] == 200
+    else:
+        # The staff made today cannot manage routers: the page is not offered to them.
+        assert rules not in seen

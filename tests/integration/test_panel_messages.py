@@ -117,7 +117,8 @@ def test_messages_page_filters_and_pages(admin, outbox, django_assert_max_num_qu
     assert rows(kind="nope", status="x", channel="y", day="31/02", client="abc") == 50
 
 
-def test_resend_asks_confirmation_needs_the_permission_and_is_audited(admin, staff, outbox):
+def test_resend_asks_confirmation_needs_the_permission_and_is_audited(admin, nobody, outbox):
+    staff = nobody
     sent = Message.objects.get(kind=Kind.INVOICE, channel="email")
     staff_page = _login(staff).get("/messages/").content.decode()
     assert "Reenviar" not in staff_page
@@ -145,7 +146,8 @@ def test_resend_asks_confirmation_needs_the_permission_and_is_audited(admin, sta
     ] == ("/messages/")
 
 
-def test_client_tab_lists_its_messages_and_switches_channels(admin, staff, outbox):
+def test_client_tab_lists_its_messages_and_switches_channels(admin, nobody, outbox):
+    staff = nobody
     client, _invoice = outbox
     page = _login(admin).get(f"/clients/{client.pk}/").content.decode()
     assert 'data-tab="messages">Mensajes' in page
@@ -168,7 +170,8 @@ def test_client_tab_lists_its_messages_and_switches_channels(admin, staff, outbo
     assert 'aria-label="Enviar mensajes por Correo electrónico">' in page  # not checked
 
 
-def test_client_page_link_for_staff_who_may_create_it(admin, staff, billed_client):
+def test_client_page_link_for_staff_who_may_create_it(admin, nobody, billed_client):
+    staff = nobody
     client, _invoice = billed_client
     cashier = _granted("cashier", REGISTER_PAYMENTS)
     clerk = _granted("clerk", MANAGE_CLIENTS)

@@ -217,9 +217,9 @@ def test_a_cut_while_the_router_is_down_shows_out_of_sync_until_it_converges(
 
 
 @override_settings(NOTICE_HOST="10.255.0.1")
-def test_only_an_admin_installs_firewall_rules_from_the_panel(admin, staff, mikrotik, emulator):
+def test_only_staff_who_manage_routers_install_firewall_rules(admin, nobody, mikrotik, emulator):
     helper = Browser()
-    helper.force_login(staff)
+    helper.force_login(nobody)
     assert helper.post(f"/routers/{mikrotik.pk}/rules/").status_code == 403
     assert not emulator.filter.rows
     boss = Browser()

@@ -151,9 +151,9 @@ def test_the_cli_previews_without_writing_and_imports_with_yes(mikrotik, zone, e
     assert result["clients_created"] == 3 and Client.objects.count() == 3
 
 
-def test_import_needs_manage_routers(staff_api, mikrotik, zone, emulator):
+def test_import_needs_manage_routers(nobody_api, mikrotik, zone, emulator):
     _network(emulator)
-    response = staff_api.post(
+    response = nobody_api.post(
         f"/api/v1/routers/{mikrotik.pk}/import/", {"zone": zone.pk, "confirm": True}, format="json"
     )
     assert response.status_code == 403

@@ -42,6 +42,11 @@ from wispbill.clients.signals import reactivated_by_hand
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import among, locked
 from wispbill.core.models import CompanySettings, CutAction
+from wispbill.staff.permissions import (
+    CUT_AND_REACTIVATE,
+    REGISTER_PAYMENTS,
+    require_permission_of_person,
+)
 
 BATCH = 500
 # Called inside a batch's transaction with its (client id, invoice id) pairs, so what the
@@ -283,6 +288,7 @@ def _locked_client(client: Client) -> Client:
 @transaction.atomic
 def client_cut(*, actor: User | None, client: Client, reason: str = "") -> Client:
     """Suspend the service by hand, whatever the switches say (a throttled client too)."""
+    require_permission_of_person(actor, CUT_AND_REACTIVATE)
     client = _locked_client(client)
     if client.state not in WITH_SERVICE:
         raise ValidationError(_("Only an active client, or one at reduced speed, can be cut."))
@@ -301,6 +307,7 @@ def client_cut(*, actor: User | None, client: Client, reason: str = "") -> Clien
 def client_reactivate(*, actor: User | None, client: Client, reason: str = "") -> Client:
     """Give the service (or its full speed) back by hand. The automatic cut will not cut it
     again for the invoices overdue now (unless a promise for them runs out unpaid)."""
+    require_permission_of_person(actor, CUT_AND_REACTIVATE)
     client = _locked_client(client)
     if client.state not in RESTRICTED:
         raise ValidationError(
@@ -342,6 +349,7 @@ def _notice_set(*, actor: User | None, client: Client, active: bool, reason: str
 @transaction.atomic
 def client_show_notice(*, actor: User | None, client: Client) -> Client:
     """Show the payment notice by hand."""
+    require_permission_of_person(actor, CUT_AND_REACTIVATE)
     client = _locked_client(client)
     if client.state in (ClientState.CANCELLED, ClientState.FREE):
         raise ValidationError(_("No notice is shown to a cancelled or free client."))
@@ -353,6 +361,7 @@ def client_show_notice(*, actor: User | None, client: Client) -> Client:
 @transaction.atomic
 def client_clear_notice(*, actor: User | None, client: Client) -> Client:
     """Take the payment notice away by hand; it is not shown again for the same invoices."""
+    require_permission_of_person(actor, CUT_AND_REACTIVATE)
     client = _locked_client(client)
     return _notice_set(actor=actor, client=client, active=False, reason=gettext_noop("manual"))
 
@@ -422,6 +431,7 @@ def client_promise(*, actor: User | None, client: Client, until: date) -> Client
     """A payment promise: no cut until that date; a suspended or throttled client gets its
     service back now. If the promise runs out unpaid, the overdue invoices can be cut for
     again."""
+    require_permission_of_person(actor, REGISTER_PAYMENTS)
     client = _locked_client(client)
     today = business_day()
     if until < today:

@@ -17,6 +17,7 @@ from wispbill.network.provisioning import Queue, Secret, queue_name
 from wispbill.network.reconcile import Entry, client_comment
 from wispbill.network.speeds import format_max_limit
 from wispbill.network.sync import Desired, router_push, routers_mark_pending
+from wispbill.staff.permissions import MANAGE_ROUTERS, require_permission_of_person
 
 
 def routers_changed(router_ids: Iterable[int | None]) -> None:
@@ -114,8 +115,10 @@ def router_desired_state(router: Router) -> Desired:
     return Desired(entries=frozenset(entries), secrets=tuple(secrets), queues=tuple(queues))
 
 
-def router_reconcile(router: Router, *, claimed_only: bool = False) -> dict:
-    """Make the router hold what its clients' states ask. Raises DriverError when it fails."""
+def router_reconcile(router: Router, *, claimed_only: bool = False, actor=None) -> dict:
+    """Make the router hold what its clients' states ask. Raises DriverError when it fails.
+    A person ("reconcile now") needs the routers' permission; the system does not."""
+    require_permission_of_person(actor, MANAGE_ROUTERS)
     router = Router.objects.get(pk=router.pk)
     return router_push(router, desired=router_desired_state(router), claimed_only=claimed_only)
 

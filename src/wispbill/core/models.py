@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Lower, Replace
@@ -17,6 +18,10 @@ from wispbill.core.switches import TASKS, Switches
 # by the same table, so "gomez" finds "Gómez" on SQLite (whose lower() is ASCII-only) and on
 # PostgreSQL alike.
 # (Spanish's letters only: SQLite's parser caps how deep the column's REPLACE() calls may nest.)
+# Every amount someone types (payments, prices, the minimum debt to cut) has at most two
+# decimals and is at most this; the columns are wider, so sums (a client's credit) fit.
+MAX_MONEY = Decimal("99999999.99")
+
 FOLD = {
     **dict(zip("áéíóúüñ", "aeiouun", strict=True)),
     **dict(zip("ÁÉÍÓÚÜÑ", "aeiouun", strict=True)),
@@ -194,7 +199,11 @@ class CompanySettings(models.Model):
     )
     holidays = models.JSONField(_("holidays without cuts"), default=list, blank=True)
     min_debt_to_cut = models.DecimalField(
-        _("minimum debt to cut"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+        _("minimum debt to cut"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(MAX_MONEY)],
     )
     invoice_suspended = models.BooleanField(_("invoice suspended clients"), default=False)
     payment_instructions = models.TextField(_("how to pay"), blank=True)

@@ -15,7 +15,7 @@ from wispbill.core.models import CompanySettings
 from wispbill.network.drivers import driver_for
 from wispbill.network.drivers.base import Rule
 from wispbill.network.reconcile import PREFIX
-from wispbill.staff.permissions import require_admin
+from wispbill.staff.permissions import MANAGE_ROUTERS, require_permission_of_person
 
 TAG = f"{PREFIX}baseline:"
 
@@ -111,9 +111,11 @@ def notice_address() -> str:
 
 
 def baseline_plan(
-    router, *, notice_host: str | None = None, notice_port: int | None = None
+    router, *, notice_host: str | None = None, notice_port: int | None = None, actor=None
 ) -> BaselinePlan:
-    """What installing the rules would change on this router (it connects to read them)."""
+    """What installing the rules would change on this router (it connects to read them, so
+    a person needs the routers' permission, as to install them)."""
+    require_permission_of_person(actor, MANAGE_ROUTERS)
     notice_host = notice_host or notice_address()
     notice_port = notice_port or settings.NOTICE_PORT
     if not notice_host:
@@ -141,10 +143,8 @@ def baseline_plan(
 
 def baseline_install(router, plan: BaselinePlan, *, actor=None) -> None:
     """Apply a plan: obsolete rules out, missing rules in (in order: accepts before the drop).
-    From the panel only an admin may change a router's firewall (the CLI is the machine's
-    owner, actor None)."""
-    if actor is not None:
-        require_admin(actor)
+    A person needs the routers' permission (the CLI is the machine's owner, actor None)."""
+    require_permission_of_person(actor, MANAGE_ROUTERS)
 
     with driver_for(router) as driver:
         for table in ("filter", "nat"):

@@ -12,7 +12,12 @@ from wispbill.core.schedule import BillingSchedule, schedule_changes, schedule_f
 from wispbill.core.switches import Switches
 from wispbill.network.models import Enforcement, PppoeCut, Router, Zone
 from wispbill.network.signals import router_settings_changed
-from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
+from wispbill.staff.permissions import (
+    MANAGE_ROUTERS,
+    TOGGLE_PERIODIC_TASKS,
+    require_permission,
+    require_permission_of_person,
+)
 
 # The one list of a router's editable fields: the panel's form and the API's serializer
 # derive theirs from it (the password is write-only and handled apart).
@@ -30,6 +35,9 @@ ROUTER_FIELDS = (
     "provisioning",
     "pppoe_cut",
 )
+# Where a router's stored password goes: changing one of these needs the password again, so
+# nobody can point it at another machine.
+CONNECTION_FIELDS = ("host", "api_port", "username", "use_tls")
 
 
 def switches_assign(*, actor: User | None, obj: SwitchFields, switches: Switches) -> dict:
@@ -45,6 +53,11 @@ def cut_action_check(*, actor: User | None, before: str | None, after: str | Non
     clients: it needs the switch permission."""
     if before != after:
         require_permission(actor, TOGGLE_PERIODIC_TASKS)
+
+
+def zone_fields_check(*, actor: User | None) -> None:
+    """A zone's fields other than its switches (and what its cut does) are the routers'."""
+    require_permission_of_person(actor, MANAGE_ROUTERS)
 
 
 def _settings_changed(router: Router) -> None:
@@ -70,6 +83,7 @@ def router_create(
     pppoe_cut: str = PppoeCut.ADDRESS_LIST,
 ) -> Router:
     """Add a router."""
+    require_permission_of_person(actor, MANAGE_ROUTERS)
     router = Router(
         name=name,
         host=host,
@@ -100,8 +114,28 @@ def router_create(
 @transaction.atomic
 def router_update(*, actor: User | None, router: Router, data: dict) -> Router:
     """Change a router's connection or lists (the `ROUTER_FIELDS` and `password` that `data`
-    carries); a password left out or empty is kept."""
+    carries); a password left out or empty is kept, unless the connection changes: then it
+    must come again. Turning the router's enforcement off stops the cuts reaching it: that
+    needs the switch permission too."""
+    require_permission_of_person(actor, MANAGE_ROUTERS)
     router = locked(Router.objects).get(pk=router.pk)
+    if (
+        router.enforcement == Enforcement.MIKROTIK
+        and data.get("enforcement", router.enforcement) != Enforcement.MIKROTIK
+    ):
+        require_permission_of_person(actor, TOGGLE_PERIODIC_TASKS)
+    moved = [f for f in CONNECTION_FIELDS if f in data and data[f] != getattr(router, f)]
+    if moved and not data.get("password"):
+        raise ValidationError(
+            {
+                "password": [
+                    _(
+                        "Changing the host, port, user or TLS of a router needs its password "
+                        "in the same request."
+                    )
+                ]
+            }
+        )
     changes = model_update(
         instance=router, fields=ROUTER_FIELDS, data=data, exclude_clean=["password_encrypted"]
     )
@@ -149,6 +183,7 @@ def zone_create(
 ) -> Zone:
     """Add a billing zone to a router; its switches start on, and its cut suspends, unless the
     actor may set them."""
+    zone_fields_check(actor=actor)
     zone = Zone(router=router, name=name)
     zone.set_schedule(schedule_from(_values(schedule)))
     cut_action_check(actor=actor, before=CutAction.SUSPEND, after=zone.cut_action)
@@ -186,13 +221,17 @@ def zone_update(
     )
     changes: dict = {}
     if name is not None and name.strip() != zone.name:
+        zone_fields_check(actor=actor)
         changes["name"] = [zone.name, name.strip()]
         zone.name = name
         _zone_check(zone, exclude_pk=zone.pk)
     if schedule is not None:
         schedule = schedule_from(_values(schedule), base=zone.schedule)
         cut_action_check(actor=actor, before=zone.cut_action, after=schedule.cut_action)
-        changes.update(schedule_changes(zone.schedule, schedule))
+        schedule_diff = schedule_changes(zone.schedule, schedule)
+        if set(schedule_diff) - {"billing.cut_action"}:
+            zone_fields_check(actor=actor)
+        changes.update(schedule_diff)
         zone.set_schedule(schedule)
     zone.save()
     if changes:
@@ -208,6 +247,7 @@ def zone_update(
 @transaction.atomic
 def zone_delete(*, actor: User | None, zone: Zone) -> None:
     """Remove a zone that has no clients."""
+    zone_fields_check(actor=actor)
     if zone.clients.exists():
         raise ValidationError(_("This zone still has clients; move them to another zone first."))
     audit_record(actor=actor, action="zone.deleted", obj=zone, changes={"name": [zone.name, None]})

@@ -22,6 +22,7 @@ from wispbill.network.provisioning import (
     plan_provisioning,
 )
 from wispbill.network.reconcile import Entry, plan_changes
+from wispbill.staff.permissions import MANAGE_ROUTERS, require_permission_of_person
 
 log = logging.getLogger(__name__)
 SKIPPED = {
@@ -182,8 +183,10 @@ def router_push(router: Router, *, desired: Desired, claimed_only: bool = False)
     }
 
 
-def router_test_connection(router: Router) -> dict:
-    """Connect, log in and read the router's identity and version."""
+def router_test_connection(router: Router, *, actor=None) -> dict:
+    """Connect, log in and read the router's identity and version (a person needs the
+    routers' permission: the answer tells what is listening at the stored address)."""
+    require_permission_of_person(actor, MANAGE_ROUTERS)
     with driver_for(router) as driver:
         return driver.health()
 

@@ -1,12 +1,17 @@
-from wispbill.staff.permissions import RUN_PERIODIC_TASKS, TOGGLE_PERIODIC_TASKS, has_permission
+from wispbill.staff.permissions import CODENAMES, has_permission
 
 
 def panel(request) -> dict:
+    """What the user may do, for the pages to hide or disable what would be refused:
+    `can_toggle`, `can_run` and `can.<codename>`."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    can = {codename: has_permission(user, codename) for codename in CODENAMES}
     return {
-        "can_toggle": has_permission(user, TOGGLE_PERIODIC_TASKS),
-        "can_run": has_permission(user, RUN_PERIODIC_TASKS),
+        "can": can,
+        "permission_labels": CODENAMES,
+        "can_toggle": can["toggle_periodic_tasks"],
+        "can_run": can["run_periodic_tasks"],
         "is_admin": user.is_superuser,
     }

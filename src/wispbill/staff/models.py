@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 
 class PanelPermission(models.Model):
@@ -9,9 +8,16 @@ class PanelPermission(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
+        # The names are the English labels; the staff page shows CODENAMES' translations.
         permissions = [
-            ("toggle_periodic_tasks", _("Turn periodic tasks on and off")),
-            ("run_periodic_tasks", _("Run periodic tasks by hand")),
+            ("toggle_periodic_tasks", "Turn periodic tasks on and off"),
+            ("run_periodic_tasks", "Run periodic tasks by hand"),
+            ("manage_routers", "Manage routers and zones"),
+            ("manage_plans", "Manage plans and prices"),
+            ("manage_clients", "Manage clients"),
+            ("register_payments", "Register payments and promises"),
+            ("manage_invoices", "Create and cancel invoices"),
+            ("cut_and_reactivate", "Cut, reactivate and manual notices"),
         ]
 
     def __str__(self) -> str:

@@ -1,30 +1,41 @@
-"""The product's permissions, checked by the services so every entry point agrees."""
+"""The product's permissions (CONTRACT.md's table), checked by the services so every entry
+point agrees: the panel, the API and the CLI."""
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 TOGGLE_PERIODIC_TASKS = "toggle_periodic_tasks"
 RUN_PERIODIC_TASKS = "run_periodic_tasks"
-# Named here for the services that check them; the permission table (labels, default holders,
-# the migration that creates them) lives with the staff pages.
 MANAGE_ROUTERS = "manage_routers"
+MANAGE_PLANS = "manage_plans"
 MANAGE_CLIENTS = "manage_clients"
 REGISTER_PAYMENTS = "register_payments"
+MANAGE_INVOICES = "manage_invoices"
+CUT_AND_REACTIVATE = "cut_and_reactivate"
+
+# The labels staff read on the staff page; in the order of the contract's table.
 CODENAMES = {
-    TOGGLE_PERIODIC_TASKS: _("Turn periodic tasks on and off"),
-    RUN_PERIODIC_TASKS: _("Run periodic tasks by hand"),
+    TOGGLE_PERIODIC_TASKS: pgettext_lazy("permission", "Turn periodic tasks on and off"),
+    RUN_PERIODIC_TASKS: pgettext_lazy("permission", "Run periodic tasks by hand"),
+    MANAGE_ROUTERS: pgettext_lazy("permission", "Manage routers and zones"),
+    MANAGE_PLANS: pgettext_lazy("permission", "Manage plans and prices"),
+    MANAGE_CLIENTS: pgettext_lazy("permission", "Manage clients"),
+    REGISTER_PAYMENTS: pgettext_lazy("permission", "Register payments and promises"),
+    MANAGE_INVOICES: pgettext_lazy("permission", "Create and cancel invoices"),
+    CUT_AND_REACTIVATE: pgettext_lazy("permission", "Cut, reactivate and manual notices"),
 }
-MESSAGES = {
-    TOGGLE_PERIODIC_TASKS: _(
-        'You do not have the permission "Turn periodic tasks on and off"; nothing was changed.'
-    ),
-    RUN_PERIODIC_TASKS: _('You do not have the permission "Run periodic tasks by hand".'),
-    MANAGE_ROUTERS: _(
-        'You do not have the permission "Manage routers and zones"; nothing was changed.'
-    ),
-    MANAGE_CLIENTS: _('You do not have the permission "Manage clients"; nothing was changed.'),
-    REGISTER_PAYMENTS: _(
-        'You do not have the permission "Register payments and promises"; nothing was changed.'
+# What a new staff user holds unless told otherwise, and what a staff user made before the
+# table existed keeps (the migration that created the table granted it).
+DEFAULT_PERMISSIONS = (MANAGE_CLIENTS, REGISTER_PAYMENTS)
+# The roles an admin applies in one click on the staff page: (label, codenames, is_admin).
+ROLES = {
+    "admin": (pgettext_lazy("role", "Administrator"), tuple(CODENAMES), True),
+    "collector": (pgettext_lazy("role", "Collector"), (REGISTER_PAYMENTS,), False),
+    "technician": (
+        pgettext_lazy("role", "Technician"),
+        (MANAGE_ROUTERS, MANAGE_CLIENTS, CUT_AND_REACTIVATE),
+        False,
     ),
 }
 
@@ -32,7 +43,12 @@ MESSAGES = {
 class PermissionRequired(PermissionDenied):
     def __init__(self, codename: str):
         self.codename = codename
-        super().__init__(str(MESSAGES.get(codename, _("You do not have permission to do this."))))
+        super().__init__(
+            str(
+                _('You do not have the permission "%(permission)s"; nothing was changed.')
+                % {"permission": CODENAMES[codename]}
+            )
+        )
 
 
 class AdminRequired(PermissionDenied):
@@ -50,6 +66,13 @@ def has_permission(user, codename: str) -> bool:
 def require_permission(user, codename: str) -> None:
     if not has_permission(user, codename):
         raise PermissionRequired(codename)
+
+
+def require_permission_of_person(actor, codename: str) -> None:
+    """A person needs the permission; the system and the CLI's operator (actor None) own the
+    machine."""
+    if actor is not None:
+        require_permission(actor, codename)
 
 
 def require_any_permission(user, *codenames: str) -> None:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from wispbill.audit.services import audit_record
 from wispbill.core.db import locked
 from wispbill.staff.models import ApiKey
-from wispbill.staff.permissions import CODENAMES, require_admin
+from wispbill.staff.permissions import CODENAMES, DEFAULT_PERMISSIONS, require_admin
 
 User = get_user_model()
 
@@ -62,9 +62,10 @@ def staff_create(
     full_name: str = "",
     is_active: bool = True,
 ) -> User:
-    """Create a staff user; admins only."""
+    """Create a staff user; admins only. Without `permissions`, a new staff user may manage
+    clients and register payments."""
     require_admin(actor)
-    permissions = permissions or []
+    permissions = list(DEFAULT_PERMISSIONS) if permissions is None else permissions
     _check_permissions(permissions)
     username = username.strip()
     errors = {}

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from wispbill.api.serializers.common import ModelSerializer, StrictMixin
 from wispbill.billing.models import Invoice, InvoiceLine, Payment
 from wispbill.billing.services.payments import payment_register
+from wispbill.core.models import MAX_MONEY
 
 
 class InvoiceLineSerializer(ModelSerializer):
@@ -38,7 +39,9 @@ class InvoiceSerializer(ModelSerializer):
 
 
 class PaymentSerializer(StrictMixin, ModelSerializer):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_MONEY
+    )
     activate_service = serializers.BooleanField(required=False, allow_null=True, default=None)
     allocations = serializers.SerializerMethodField()
 

@@ -16,11 +16,14 @@ from wispbill.clients.services import clients as services
 from wispbill.clients.services import plans
 from wispbill.clients.services.clients import CLIENT_FIELDS
 from wispbill.clients.services.plans import PLAN_FIELDS
+from wispbill.core.models import MAX_MONEY
 from wispbill.network.models import SyncStatus
 
 
 class PlanSerializer(StrictMixin, ModelSerializer):
-    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"))
+    price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=MAX_MONEY
+    )
 
     class Meta:
         model = Plan

@@ -13,7 +13,7 @@ class StaffSerializer(StrictMixin, ModelSerializer):
     )
     is_admin = serializers.BooleanField(source="is_superuser", required=False, default=False)
     permissions = serializers.ListField(
-        child=serializers.ChoiceField(choices=sorted(CODENAMES)), required=False, default=list
+        child=serializers.ChoiceField(choices=sorted(CODENAMES)), required=False
     )
     full_name = serializers.CharField(
         source="first_name", required=False, allow_blank=True, max_length=150
@@ -46,7 +46,8 @@ class StaffSerializer(StrictMixin, ModelSerializer):
             username=validated_data["username"],
             password=validated_data["password"],
             is_admin=validated_data["is_superuser"],
-            permissions=validated_data["permissions"],
+            # Left out: a new staff member's defaults (clients and payments).
+            permissions=validated_data.get("permissions"),
             full_name=validated_data.get("first_name", ""),
             is_active=validated_data.get("is_active", True),
         )

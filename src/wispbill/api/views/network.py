@@ -29,7 +29,7 @@ class RouterViewSet(EditableViewSet):
         """Push the desired cut and notice lists to this router now."""
         router = self.get_object()
         try:
-            result = router_reconcile(router)
+            result = router_reconcile(router, actor=request.user)
         except DriverError as exc:
             router.refresh_from_db()
             return Response(
@@ -71,7 +71,9 @@ class RouterViewSet(EditableViewSet):
     def test_connection(self, request, pk=None):
         """Connect, log in and read the router's identity and version."""
         try:
-            return Response({"ok": True, **router_test_connection(self.get_object())})
+            return Response(
+                {"ok": True, **router_test_connection(self.get_object(), actor=request.user)}
+            )
         except DriverError as exc:
             return Response({"ok": False, "detail": str(exc)}, status=status.HTTP_502_BAD_GATEWAY)
 

@@ -16,11 +16,13 @@ from wispbill.audit.services import audit_record
 from wispbill.billing.debt import debt_changed
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from wispbill.billing.selectors import ZERO
+from wispbill.billing.services.payments import credit_room_check
 from wispbill.clients.models import Client, ClientState
 from wispbill.clients.selectors import client_governing_schedule
 from wispbill.core.clock import business_day
 from wispbill.core.db import locked
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
+from wispbill.staff.permissions import MANAGE_INVOICES, require_permission_of_person
 
 # Days in the text people read (invoice lines, refusals) as they write them: 29/10/2026.
 DAY_TEXT = "%d/%m/%Y"
@@ -64,6 +66,7 @@ def invoice_create_for_cycle(
 ) -> Invoice:
     """Issue by hand the invoice of the cycle current on `day` (default the business day),
     whatever the switches say; refused when that period already has a live invoice."""
+    require_permission_of_person(actor, MANAGE_INVOICES)
     day = day or business_day()
     client = locked(Client.objects.select_related("zone", "plan")).get(pk=client.pk)
     if client.state in (ClientState.FREE, ClientState.CANCELLED):
@@ -128,6 +131,7 @@ def credit_apply(*, client: Client, invoices: list[Invoice]) -> None:
 @transaction.atomic
 def invoice_cancel(*, actor: User | None, invoice: Invoice) -> Invoice:
     """Cancel a pending invoice; what was paid of it becomes credit."""
+    require_permission_of_person(actor, MANAGE_INVOICES)
     invoice = locked(Invoice.objects).get(pk=invoice.pk)
     if invoice.status != InvoiceStatus.PENDING:
         raise ValidationError(_("Only a pending invoice can be cancelled."))
@@ -137,6 +141,7 @@ def invoice_cancel(*, actor: User | None, invoice: Invoice) -> Invoice:
     refund = invoice.paid_amount
     invoice.save(update_fields=["status", "cancelled_at"])
     if refund:
+        credit_room_check(client, refund, field="credit")
         client.credit += refund
         client.save(update_fields=["credit"])
     audit_record(

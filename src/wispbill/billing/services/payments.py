@@ -20,6 +20,28 @@ from wispbill.billing.signals import payment_registered
 from wispbill.clients.models import Client
 from wispbill.core.clock import today
 from wispbill.core.db import locked
+from wispbill.core.formatting import money
+from wispbill.core.models import MAX_MONEY
+from wispbill.staff.permissions import REGISTER_PAYMENTS, require_permission_of_person
+
+CREDIT_LIMIT = Decimal(10) ** (Client._meta.get_field("credit").max_digits - 2) - Decimal("0.01")
+
+
+def credit_room_check(client: Client, added: Decimal, *, field: str) -> None:
+    """A client's credit stays within its column: what would go past it is refused, so no
+    later page or payment of that client can fail."""
+    if client.credit + added > CREDIT_LIMIT:
+        raise ValidationError(
+            {
+                field: [
+                    _(
+                        "The client's credit would go past %(max)s, the most it can hold; "
+                        "nothing was changed."
+                    )
+                    % {"max": money(CREDIT_LIMIT)}
+                ]
+            }
+        )
 
 
 @transaction.atomic
@@ -38,8 +60,13 @@ def payment_register(
     the oldest pending invoices first, the rest is credit. `activate_service` (default: the
     client's `auto_activate_on_payment`) gives a suspended client the service back at once;
     False keeps it cut until someone reactivates it."""
+    require_permission_of_person(actor, REGISTER_PAYMENTS)
     if amount is None or amount <= ZERO:
         raise ValidationError({"amount": [_("The amount must be greater than zero.")]})
+    if amount > MAX_MONEY:
+        raise ValidationError(
+            {"amount": [_("The amount can be at most %(max)s.") % {"max": money(MAX_MONEY)}]}
+        )
     paid_on = paid_on or today()
     if paid_on > today():
         raise ValidationError({"paid_on": [_("The payment date cannot be in the future.")]})
@@ -71,6 +98,7 @@ def payment_register(
         paid_invoices.append(invoice.pk)
         left -= part
     if left > ZERO:
+        credit_room_check(client, left, field="amount")
         client.credit += left
         payment.credit_added = left
         payment.save(update_fields=["credit_added"])

@@ -29,7 +29,13 @@ from wispbill.core.schedule import schedule_changes, schedule_from
 from wispbill.core.switches import Switches
 from wispbill.network.models import Zone
 from wispbill.network.services import cut_action_check
-from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
+from wispbill.staff.permissions import (
+    CUT_AND_REACTIVATE,
+    MANAGE_CLIENTS,
+    TOGGLE_PERIODIC_TASKS,
+    require_permission,
+    require_permission_of_person,
+)
 
 ZONE_HAS_NO_SCHEDULE = gettext_lazy(
     "A client with zone billing follows its zone's schedule; choose own billing to give it "
@@ -60,6 +66,31 @@ CLIENT_FIELDS = (
 )
 # A change to one of these changes what the client's router must hold.
 ROUTER_FIELDS = {"ip", "zone", "state", "access", "pppoe_username", "plan"}
+
+
+def state_change_check(*, actor: User | None, before: str, after: str) -> None:
+    """A client made free stops every automatic task for it (the switch permission); a cut,
+    a reduced speed or their end by hand is a manual cut or reactivation."""
+    if before == after:
+        return
+    if after == ClientState.FREE:
+        require_permission_of_person(actor, TOGGLE_PERIODIC_TASKS)
+    elif after in RESTRICTED or before in RESTRICTED:
+        require_permission_of_person(actor, CUT_AND_REACTIVATE)
+
+
+def _edit_check(
+    *, actor: User | None, client: Client, before: dict, schedule, password: str
+) -> None:
+    """An edit that changes anything besides the switches (and what the cut does, checked
+    with them) needs the clients' permission."""
+    changed = {f for f in CLIENT_FIELDS if before[f] != jsonable(getattr(client, f))}
+    changed |= set(schedule_changes(schedule, client.schedule)) - {"billing.cut_action"}
+    if password:
+        changed.add("pppoe_password")
+    if changed:
+        require_permission_of_person(actor, MANAGE_CLIENTS)
+    state_change_check(actor=actor, before=before["state"], after=client.state)
 
 
 def _apply_billing(
@@ -131,6 +162,8 @@ def client_new(
     defaults (which needed the permission). Without `validate`, the checks that read the
     database (foreign keys, unique IP and username) are left to a caller that makes them for
     many rows at once."""
+    require_permission_of_person(actor, MANAGE_CLIENTS)
+    state_change_check(actor=actor, before=ClientState.ACTIVE, after=state)
     client = Client(
         name=name,
         email=email,
@@ -250,6 +283,13 @@ def client_update(
         billing=billing,
         periodic_tasks=periodic_tasks,
         billing_given=billing_given,
+    )
+    _edit_check(
+        actor=actor,
+        client=client,
+        before=before,
+        schedule=before_schedule,
+        password=password,
     )
     access_check(client, password=password)
     client.full_clean()

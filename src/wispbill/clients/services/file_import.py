@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 from wispbill.clients.models import Access, BillingType, Client, Plan
 from wispbill.clients.services.bulk import clients_check_many, clients_create_many
 from wispbill.network.models import Zone
-from wispbill.staff.permissions import MANAGE_CLIENTS, require_permission
+from wispbill.staff.permissions import MANAGE_CLIENTS, require_permission_of_person
 
 COLUMNS = (
     "name",
@@ -241,8 +241,7 @@ def clients_file_preview(
     *, actor: User | None, data: bytes, filename: str, zone: Zone | None = None
 ) -> FilePreview:
     """Read a file of clients and check every row as an import would; writes nothing."""
-    if actor is not None:
-        require_permission(actor, MANAGE_CLIENTS)
+    require_permission_of_person(actor, MANAGE_CLIENTS)
     try:
         headings, table = read_table(data, filename)
     except ValidationError as exc:

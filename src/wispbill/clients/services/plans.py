@@ -9,6 +9,7 @@ from wispbill.audit.services import audit_record
 from wispbill.clients.enforcement import routers_changed
 from wispbill.clients.models import Client, ClientState, Plan
 from wispbill.core.db import jsonable, locked, model_update
+from wispbill.staff.permissions import MANAGE_PLANS, require_permission_of_person
 
 # The one list of a plan's editable fields: the panel's form and the API's serializer
 # derive theirs from it.
@@ -20,6 +21,7 @@ def plan_create(
     *, actor: User | None, name: str, price: Decimal, download_kbps: int, upload_kbps: int
 ) -> Plan:
     """Add an internet plan."""
+    require_permission_of_person(actor, MANAGE_PLANS)
     plan = Plan(name=name, price=price, download_kbps=download_kbps, upload_kbps=upload_kbps)
     plan.full_clean()
     plan.save()
@@ -37,6 +39,7 @@ def plan_update(*, actor: User | None, plan: Plan, data: dict) -> Plan:
     """Change a plan (the `PLAN_FIELDS` that `data` carries); its price applies to invoices
     issued from now on, its speeds reach at once every router that keeps its clients'
     queues."""
+    require_permission_of_person(actor, MANAGE_PLANS)
     plan = locked(Plan.objects).get(pk=plan.pk)
     changes = model_update(instance=plan, fields=PLAN_FIELDS, data=data)
     if changes:

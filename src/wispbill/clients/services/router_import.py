@@ -29,7 +29,7 @@ from wispbill.network.models import Enforcement, Router, Zone
 from wispbill.network.provisioning import Queue, Secret
 from wispbill.network.reconcile import PREFIX, client_comment
 from wispbill.network.speeds import SpeedError, format_rate, parse_max_limit
-from wispbill.staff.permissions import MANAGE_ROUTERS, require_permission
+from wispbill.staff.permissions import MANAGE_ROUTERS, require_permission_of_person
 
 OWNED = re.compile(re.escape(PREFIX) + r"client:([0-9]+)$")
 PPPOE_SERVICES = ("pppoe", "any")
@@ -345,8 +345,7 @@ def _plans(clients: list[ProposedClient], existing: list[Plan]) -> list[Proposed
 
 def _check(*, actor: User | None, router: Router, zone: Zone) -> None:
     """A person needs the permission; the CLI's operator (actor None) owns the machine."""
-    if actor is not None:
-        require_permission(actor, MANAGE_ROUTERS)
+    require_permission_of_person(actor, MANAGE_ROUTERS)
     if zone.router_id != router.pk:
         raise ValidationError({"zone": [_("Choose a zone of this router.")]})
     if router.enforcement != Enforcement.MIKROTIK:

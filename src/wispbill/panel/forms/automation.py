@@ -6,7 +6,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.automation.services.company import COMPANY_FIELDS
-from wispbill.core.models import CompanySettings, CutAction, ReactivationBilling
+from wispbill.core.formatting import money
+from wispbill.core.models import MAX_MONEY, CompanySettings, CutAction, ReactivationBilling
 from wispbill.core.schedule import RANGES
 from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
@@ -232,6 +233,8 @@ class CompanySettingsForm(forms.ModelForm):
         value = self.cleaned_data["min_debt_to_cut"]
         if value < 0:
             raise forms.ValidationError(_("Must be zero or more."))
+        if value > MAX_MONEY:
+            raise forms.ValidationError(_("Must be at most %(max)s.") % {"max": money(MAX_MONEY)})
         return value
 
     def groups(self):

@@ -4,12 +4,17 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.billing.models import Payment, PaymentMethod
+from wispbill.core.models import MAX_MONEY
 from wispbill.panel.forms.base import DayField
 
 
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(
-        label=_("Amount"), max_digits=12, decimal_places=2, min_value=Decimal("0.01")
+        label=_("Amount"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_MONEY,
     )
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
     paid_on = DayField(

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.staff.permissions import CODENAMES
+from wispbill.staff.permissions import CODENAMES, DEFAULT_PERMISSIONS, ROLES
 
 
 class StaffForm(forms.Form):
@@ -17,7 +17,21 @@ class StaffForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         choices=[(code, label) for code, label in CODENAMES.items()],
+        initial=list(DEFAULT_PERMISSIONS),
     )
+    # A role button: its permissions (and for the administrator, the admin flag) replace the
+    # checkboxes, in one click.
+    role = forms.ChoiceField(
+        required=False, choices=[(key, label) for key, (label, _codes, _admin) in ROLES.items()]
+    )
+
+    def role_values(self) -> dict:
+        """The admin flag and permissions to save: the role's, when a role was chosen."""
+        data = self.cleaned_data
+        if not data.get("role"):
+            return {"is_admin": data["is_admin"], "permissions": data["permissions"]}
+        _label, codenames, is_admin = ROLES[data["role"]]
+        return {"is_admin": is_admin, "permissions": list(codenames)}
 
     def __init__(self, *args, editing: bool, **kwargs):
         super().__init__(*args, **kwargs)

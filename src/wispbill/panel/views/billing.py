@@ -4,7 +4,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -82,6 +82,8 @@ def invoice_cancel(request, pk):
         cancel_invoice(actor=request.user, invoice=invoice)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(
             request, _("Invoice %(number)s cancelled.") % {"number": invoice_number(invoice.pk)}
@@ -110,6 +112,8 @@ def payment_create(request, client_pk):
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
     else:
         client.refresh_from_db()
         messages.success(

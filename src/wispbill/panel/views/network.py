@@ -206,6 +206,8 @@ def zone_delete(request, pk):
         services.zone_delete(actor=request.user, zone=zone)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, _("Zone «%(name)s» deleted.") % {"name": zone.name})
     return redirect(f"{router_url(zone.router)}#zones")
@@ -234,7 +236,9 @@ def router_sync_now(request, pk):
     if unmanaged := _unmanaged(request, router):
         return unmanaged
     try:
-        result = router_reconcile(router)
+        result = router_reconcile(router, actor=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
     except DriverError as exc:
         messages.error(
             request, _("Could not sync %(name)s: %(error)s") % {"name": router.name, "error": exc}
@@ -274,7 +278,9 @@ def router_test(request, pk):
     if unmanaged := _unmanaged(request, router):
         return unmanaged
     try:
-        info = router_test_connection(router)
+        info = router_test_connection(router, actor=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
     except DriverError as exc:
         messages.error(request, _("Connection failed: %(error)s") % {"error": exc})
     else:
@@ -296,7 +302,9 @@ def router_rules(request, pk):
     if unmanaged := _unmanaged(request, router):
         return unmanaged
     try:
-        plan = baseline_plan(router)
+        plan = baseline_plan(router, actor=request.user)
+    except PermissionDenied as exc:
+        return forbidden(request, exc)
     except (DriverError, ValidationError) as exc:
         text = " ".join(exc.messages) if hasattr(exc, "messages") else str(exc)
         messages.error(request, _("Could not read the rules: %(error)s") % {"error": text})

@@ -12,7 +12,7 @@ from wispbill.panel.forms.staff import StaffForm
 from wispbill.panel.views.base import FORBIDDEN, forbidden, run_service, status_for
 from wispbill.staff import logins, services
 from wispbill.staff.models import ApiKey
-from wispbill.staff.permissions import AdminRequired
+from wispbill.staff.permissions import CODENAMES, ROLES, AdminRequired
 
 User = get_user_model()
 
@@ -30,8 +30,20 @@ def staff_list(request):
     users = User.objects.filter(is_staff=True).prefetch_related("user_permissions")
     users = list(users.order_by("username"))
     locked = logins.locked_until([u.username for u in users])
-    rows = [(u, services.staff_permissions(u), locked.get(u.username)) for u in users]
+    rows = []
+    for u in users:
+        codenames = services.staff_permissions(u)
+        labels = [CODENAMES[c] for c in CODENAMES if c in codenames]
+        rows.append((u, role_of(u, codenames), labels, locked.get(u.username)))
     return render(request, "staff/staff_list.html", {"rows": rows})
+
+
+def role_of(user, codenames: list[str]) -> str:
+    """The name of the default role whose permissions the user holds exactly, or «Staff»."""
+    for label, role_codenames, is_admin in ROLES.values():
+        if user.is_superuser == is_admin and set(codenames) == set(role_codenames):
+            return str(label)
+    return _("Staff")
 
 
 @login_required
@@ -60,8 +72,7 @@ def staff_edit(request, pk=None):
                     actor=request.user,
                     user=user,
                     password=data["password"] or None,
-                    is_admin=data["is_admin"],
-                    permissions=data["permissions"],
+                    **form.role_values(),
                     full_name=data["full_name"],
                     is_active=data["is_active"],
                 ),
@@ -74,8 +85,7 @@ def staff_edit(request, pk=None):
                     actor=request.user,
                     username=data["username"],
                     password=data["password"],
-                    is_admin=data["is_admin"],
-                    permissions=data["permissions"],
+                    **form.role_values(),
                     full_name=data["full_name"],
                     is_active=data["is_active"],
                 ),
@@ -91,7 +101,16 @@ def staff_edit(request, pk=None):
     return render(
         request,
         "staff/staff_form.html",
-        {"form": form, "member": user, "keys": keys, "locked_until": locked_until},
+        {
+            "form": form,
+            "member": user,
+            "keys": keys,
+            "locked_until": locked_until,
+            "roles": [
+                (key, label, [CODENAMES[c] for c in codes])
+                for key, (label, codes, _a) in ROLES.items()
+            ],
+        },
         status=status,
     )
 

@@ -126,8 +126,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo loaded: {len(ROUTERS)} routers ({EMULATED} on the RouterOS emulator at "
                 f"127.0.0.1:{emulator_port}), {clients} clients. "
-                "Log in as admin/admin (administrator) or staff/staff (without the periodic-tasks "
-                "permission)."
+                "Log in as admin/admin (administrator) or staff/staff (may manage clients and "
+                "register payments)."
             )
         )
 
@@ -142,7 +142,6 @@ class Command(BaseCommand):
                 username="staff",
                 password="staff-demo",
                 full_name="Soporte Demo",
-                permissions=[],
             )
             staff = User.objects.get(username="staff")
             staff.set_password("staff")
