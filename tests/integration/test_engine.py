@@ -54,6 +54,9 @@ def test_the_design_example_day_by_day(client):
     assert (invoice.issued_on, invoice.pay_date) == (date(2026, 8, 25), date(2026, 9, 1))
     assert (invoice.notice_date, invoice.due_date) == (date(2026, 9, 3), date(2026, 9, 5))
     assert invoice.total == Decimal("399.00") and invoice.automatic
+    billed = AuditEvent.objects.get(action="invoice.created", object_id=client.pk)
+    assert billed.changes == {"invoice": [None, invoice.pk], "total": [None, "399.00"]}
+    assert billed.reason_args == {"start": "2026-09-01", "end": "2026-09-30"}
     assert run(date(2026, 8, 25)).invoices_created == 0
     assert Invoice.objects.count() == 1
 

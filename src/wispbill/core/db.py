@@ -123,12 +123,20 @@ def bulk_insert(
     return len(params)
 
 
+class JSONText(str):
+    """A JSON value already encoded, which `bulk_insert` sends as it is: a bulk writer that
+    knows its rows' shape encodes them with a format string, ten times cheaper than
+    json.dumps of a dict per row."""
+
+
 def _converter(column, ops):
     """What a value needs before the driver takes it: JSON, dates and timestamps get the
     backend's adaptation (SQLite keeps text); money and booleans pass as they are."""
     kind = column.get_internal_type()
     if kind == "JSONField":
-        return lambda value: ops.adapt_json_value(value, column.encoder)
+        return lambda value: (
+            value if type(value) is JSONText else ops.adapt_json_value(value, column.encoder)
+        )
     if kind == "DateTimeField":
         return ops.adapt_datetimefield_value
     if kind == "DateField":

@@ -18,7 +18,7 @@ from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from wispbill.billing.selectors import ZERO, invoice_due
 from wispbill.billing.services.invoices import line_description
 from wispbill.clients.models import Client
-from wispbill.core.db import among, bulk_insert, locked
+from wispbill.core.db import JSONText, among, bulk_insert, locked
 from wispbill.core.models import CompanySettings
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
 
@@ -166,7 +166,10 @@ def _issue_batch(
                 (
                     client_id,
                     name,
-                    {"invoice": [None, invoice_of[client_id]], "total": [None, str(charge.total)]},
+                    JSONText(
+                        f'{{"invoice": [null, {invoice_of[client_id]:d}], '
+                        f'"total": [null, "{charge.total}"]}}'
+                    ),
                 )
                 for client_id, name, _p, charge, _c, _paid in billed
             ),
