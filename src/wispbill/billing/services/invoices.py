@@ -1,13 +1,14 @@
 """Invoices: issuing one by hand, the one constructor a cycle's invoice has, credit, and
 cancelling. The daily run's invoices, in bulk, are in `issue`."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -60,6 +61,30 @@ def cycle_invoice(
     )
 
 
+# The days a manual invoice may be asked for: none before this product's oldest data, none
+# more than a year ahead (a typo like 2062 for 2026 is refused, not billed).
+FIRST_INVOICE_DAY = date(2000, 1, 1)
+DAYS_AHEAD = 366
+
+
+def invoice_day_check(day: date) -> date:
+    """The day of a manual invoice, refused (a ValidationError on `date`) when out of range."""
+    last = business_day() + timedelta(days=DAYS_AHEAD)
+    if not FIRST_INVOICE_DAY <= day <= last:
+        raise ValidationError(
+            {
+                "date": _(
+                    "The day must be between %(first)s and %(last)s (at most a year from today)."
+                )
+                % {
+                    "first": date_format(FIRST_INVOICE_DAY),
+                    "last": date_format(last),
+                }
+            }
+        )
+    return day
+
+
 @transaction.atomic
 def invoice_create_for_cycle(
     *, actor: User | None, client: Client, day: date | None = None
@@ -67,7 +92,7 @@ def invoice_create_for_cycle(
     """Issue by hand the invoice of the cycle current on `day` (default the business day),
     whatever the switches say; refused when that period already has a live invoice."""
     require_permission_of_person(actor, MANAGE_INVOICES)
-    day = day or business_day()
+    day = invoice_day_check(day) if day is not None else business_day()
     client = locked(Client.objects.select_related("zone", "plan")).get(pk=client.pk)
     if client.state in (ClientState.FREE, ClientState.CANCELLED):
         raise ValidationError(
