@@ -184,3 +184,37 @@ def test_lists_take_any_page_and_filter_without_failing(panel, admin_api, client
                 name: ["Debe ser un número entero."]
             }, (path, name, value)
     assert database_dump() == before
+
+
+def test_days_before_2000_are_refused_for_runs_payments_and_service_starts(
+    admin, admin_api, panel, client
+):
+    before = database_dump()
+    too_early = "El día no puede ser anterior al 1 de enero de 2000."
+    for day in ["0001-01-01", "1999-12-31"]:
+        for url, body, field in [
+            ("/api/v1/periodic-tasks/run/", {"date": day}, "date"),
+            (
+                "/api/v1/payments/",
+                {"client": client.pk, "amount": "1.00", "method": "cash", "paid_on": day},
+                "paid_on",
+            ),  # fmt: skip
+            (
+                "/api/v1/clients/",
+                {
+                    "name": "Nuevo",
+                    "ip": "10.99.0.2",
+                    "zone": client.zone_id,
+                    "plan": client.plan_id,
+                    "start_date": day,
+                },
+                "start_date",
+            ),  # fmt: skip
+        ]:
+            response = admin_api.post(url, body, format="json", HTTP_ACCEPT_LANGUAGE="es")
+            assert (response.status_code, response.json()) == (400, {field: [too_early]}), url
+        page = panel.post(
+            f"/clients/{client.pk}/payments/", {"amount": "1.00", "method": "cash", "paid_on": day}
+        )
+        assert too_early in page.content.decode() + _messages(page)
+    assert database_dump() == before

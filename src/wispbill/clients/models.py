@@ -10,7 +10,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.core.clock import today
+from wispbill.core.clock import today, validate_first_day
 from wispbill.core.models import (
     NameTakenMessage,
     ScheduleFields,
@@ -156,7 +156,9 @@ class Client(ScheduleFields, SwitchFields):
     plan = models.ForeignKey(
         Plan, on_delete=models.PROTECT, related_name="clients", verbose_name=_("plan")
     )
-    start_date = models.DateField(_("service start"), default=today)
+    start_date = models.DateField(
+        _("service start"), default=today, validators=[validate_first_day]
+    )
     state = models.CharField(
         _("state"), max_length=10, choices=ClientState.choices, default=ClientState.ACTIVE
     )

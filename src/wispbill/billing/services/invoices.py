@@ -20,7 +20,7 @@ from wispbill.billing.selectors import ZERO
 from wispbill.billing.services.payments import credit_room_check
 from wispbill.clients.models import Client, ClientState
 from wispbill.clients.selectors import client_governing_schedule
-from wispbill.core.clock import business_day
+from wispbill.core.clock import FIRST_DAY, business_day
 from wispbill.core.db import locked
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
 from wispbill.staff.permissions import MANAGE_INVOICES, require_permission_of_person
@@ -61,23 +61,22 @@ def cycle_invoice(
     )
 
 
-# The days a manual invoice may be asked for: none before this product's oldest data, none
-# more than a year ahead (a typo like 2062 for 2026 is refused, not billed).
-FIRST_INVOICE_DAY = date(2000, 1, 1)
+# A manual invoice may be asked for no day before FIRST_DAY, and none more than a year ahead
+# (a typo like 2062 for 2026 is refused, not billed).
 DAYS_AHEAD = 366
 
 
 def invoice_day_check(day: date) -> date:
     """The day of a manual invoice, refused (a ValidationError on `date`) when out of range."""
     last = business_day() + timedelta(days=DAYS_AHEAD)
-    if not FIRST_INVOICE_DAY <= day <= last:
+    if not FIRST_DAY <= day <= last:
         raise ValidationError(
             {
                 "date": _(
                     "The day must be between %(first)s and %(last)s (at most a year from today)."
                 )
                 % {
-                    "first": date_format(FIRST_INVOICE_DAY),
+                    "first": date_format(FIRST_DAY),
                     "last": date_format(last),
                 }
             }
