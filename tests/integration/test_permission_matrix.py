@@ -10,17 +10,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.test import Client as Browser
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from tests.dump import database_dump
 from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, RouterFactory, ZoneFactory
 from wispbill.automation.models import ManualRun
 from wispbill.automation.services.mass_updates import mass_update_apply
@@ -31,7 +30,6 @@ from wispbill.core.clock import today
 from wispbill.messaging.models import Message
 from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
 from wispbill.panel.forms.network import RouterForm, ZoneForm, zone_initial
-from wispbill.staff.models import ApiKey
 from wispbill.staff.permissions import (
     CODENAMES,
     CUT_AND_REACTIVATE,
@@ -440,17 +438,6 @@ def test_every_panel_url_is_declared_as_a_write_or_a_page_that_only_reads():
 
 
 # --- the matrix -----------------------------------------------------------------------------
-
-SKIP_TABLES = {Session, ApiKey}  # a login, a key's last use: not the request's doing
-
-
-def database_dump() -> dict:
-    """Every row of every table, by model."""
-    return {
-        model._meta.label: list(model.objects.order_by("pk").values())
-        for model in apps.get_models()
-        if model._meta.managed and not model._meta.proxy and model not in SKIP_TABLES
-    }
 
 
 def _user(name: str, codenames) -> object:

@@ -1,3 +1,4 @@
+import ipaddress
 from decimal import Decimal
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.core.clock import today
+from wispbill.core.clock import today, validate_first_day
 from wispbill.core.models import (
     NameTakenMessage,
     ScheduleFields,
@@ -18,6 +19,42 @@ from wispbill.core.models import (
     schedule_constraints,
 )
 from wispbill.core.secrets import decrypt, encrypt
+
+# Addresses no client can have, and why: the server's own, nobody's, everybody's.
+NOT_A_CLIENT_IP = [
+    (ipaddress.ip_network("0.0.0.0/8"), _('it means "this network" (0.0.0.0/8), not a device')),
+    (
+        ipaddress.ip_network("127.0.0.0/8"),
+        _("it is a loopback address (127.x.x.x): the server itself"),
+    ),
+    (
+        ipaddress.ip_network("169.254.0.0/16"),
+        _("it is a link-local address (169.254.x.x), never routed"),
+    ),
+    (
+        ipaddress.ip_network("224.0.0.0/4"),
+        _("it is a multicast address (224.0.0.0 to 239.255.255.255)"),
+    ),
+    (ipaddress.ip_network("255.255.255.255/32"), _("it is the broadcast address")),
+    (ipaddress.ip_network("240.0.0.0/4"), _("it is a reserved address (240.0.0.0 and above)")),
+]
+
+
+def validate_client_ip(value) -> None:
+    """A client's IP is one a router can route to a customer: not loopback, unspecified,
+    link-local, multicast, broadcast or reserved. (A client on 127.0.0.1 would make the
+    server's own requests look like that client's.)"""
+    try:
+        address = ipaddress.IPv4Address(str(value))
+    except ValueError:
+        return  # the field's own validator says it is not an IPv4 address
+    for network, why in NOT_A_CLIENT_IP:
+        if address in network:
+            raise ValidationError(
+                _("%(ip)s cannot be a client's address: %(why)s."),
+                code="not_a_client_ip",
+                params={"ip": value, "why": why},
+            )
 
 
 class Plan(NameTakenMessage, models.Model):
@@ -104,7 +141,9 @@ class Client(ScheduleFields, SwitchFields):
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    ip = models.GenericIPAddressField(_("IP address"), protocol="IPv4", unique=True)
+    ip = models.GenericIPAddressField(
+        _("IP address"), protocol="IPv4", unique=True, validators=[validate_client_ip]
+    )
     access = models.CharField(
         _("access"), max_length=6, choices=Access.choices, default=Access.STATIC
     )
@@ -117,7 +156,9 @@ class Client(ScheduleFields, SwitchFields):
     plan = models.ForeignKey(
         Plan, on_delete=models.PROTECT, related_name="clients", verbose_name=_("plan")
     )
-    start_date = models.DateField(_("service start"), default=today)
+    start_date = models.DateField(
+        _("service start"), default=today, validators=[validate_first_day]
+    )
     state = models.CharField(
         _("state"), max_length=10, choices=ClientState.choices, default=ClientState.ACTIVE
     )

@@ -9,10 +9,34 @@
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from wispbill.core.models import CompanySettings
+
+# No billing day comes before this one: a day like 0001-01-01 is a typo, and the day before
+# it or its cycle's dates do not exist.
+FIRST_DAY = date(2000, 1, 1)
+
+
+def validate_first_day(day: date) -> None:
+    """A model field's validator: no day before FIRST_DAY."""
+    if day < FIRST_DAY:
+        raise ValidationError(
+            _("The day cannot be before %(first)s.") % {"first": date_format(FIRST_DAY)},
+            code="too_early",
+        )
+
+
+def first_day_check(day: date, field: str) -> None:
+    """Refuse (a ValidationError on `field`) a day before FIRST_DAY."""
+    try:
+        validate_first_day(day)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc
 
 
 def today() -> date:

@@ -43,9 +43,10 @@ def to_id(value) -> int | None:
 
 
 class IdConverter:
-    """URL ids: digits that fit a database integer, so a huge one is a 404, not a crash."""
+    """URL ids: digits that fit a database integer, so a huge one is a 404, not a crash. No id
+    is 0 (nor starts with one): `/clients/0/` is a 404, never the page that creates a client."""
 
-    regex = "[0-9]{1,18}"
+    regex = "[1-9][0-9]{0,17}"
 
     def to_python(self, value: str) -> int:
         return int(value)

@@ -51,6 +51,7 @@ def run_check(
         require_permission(actor, RUN_PERIODIC_TASKS)
     today = clock.today()
     day = day or today
+    clock.first_day_check(day, "date")
     if day > today:
         if actor is not None:
             raise ValidationError({"date": [_("The date cannot be in the future.")]})

@@ -1,13 +1,14 @@
 """Invoices: issuing one by hand, the one constructor a cycle's invoice has, credit, and
 cancelling. The daily run's invoices, in bulk, are in `issue`."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -19,7 +20,7 @@ from wispbill.billing.selectors import ZERO
 from wispbill.billing.services.payments import credit_room_check
 from wispbill.clients.models import Client, ClientState
 from wispbill.clients.selectors import client_governing_schedule
-from wispbill.core.clock import business_day
+from wispbill.core.clock import FIRST_DAY, business_day
 from wispbill.core.db import locked
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
 from wispbill.staff.permissions import MANAGE_INVOICES, require_permission_of_person
@@ -60,6 +61,29 @@ def cycle_invoice(
     )
 
 
+# A manual invoice may be asked for no day before FIRST_DAY, and none more than a year ahead
+# (a typo like 2062 for 2026 is refused, not billed).
+DAYS_AHEAD = 366
+
+
+def invoice_day_check(day: date) -> date:
+    """The day of a manual invoice, refused (a ValidationError on `date`) when out of range."""
+    last = business_day() + timedelta(days=DAYS_AHEAD)
+    if not FIRST_DAY <= day <= last:
+        raise ValidationError(
+            {
+                "date": _(
+                    "The day must be between %(first)s and %(last)s (at most a year from today)."
+                )
+                % {
+                    "first": date_format(FIRST_DAY),
+                    "last": date_format(last),
+                }
+            }
+        )
+    return day
+
+
 @transaction.atomic
 def invoice_create_for_cycle(
     *, actor: User | None, client: Client, day: date | None = None
@@ -67,7 +91,7 @@ def invoice_create_for_cycle(
     """Issue by hand the invoice of the cycle current on `day` (default the business day),
     whatever the switches say; refused when that period already has a live invoice."""
     require_permission_of_person(actor, MANAGE_INVOICES)
-    day = day or business_day()
+    day = invoice_day_check(day) if day is not None else business_day()
     client = locked(Client.objects.select_related("zone", "plan")).get(pk=client.pk)
     if client.state in (ClientState.FREE, ClientState.CANCELLED):
         raise ValidationError(

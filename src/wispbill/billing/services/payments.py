@@ -18,7 +18,7 @@ from wispbill.billing.models import PaymentAllocation as Allocation
 from wispbill.billing.selectors import ZERO
 from wispbill.billing.signals import payment_registered
 from wispbill.clients.models import Client
-from wispbill.core.clock import today
+from wispbill.core.clock import first_day_check, today
 from wispbill.core.db import locked
 from wispbill.core.formatting import money
 from wispbill.core.models import MAX_MONEY
@@ -68,6 +68,7 @@ def payment_register(
             {"amount": [_("The amount can be at most %(max)s.") % {"max": money(MAX_MONEY)}]}
         )
     paid_on = paid_on or today()
+    first_day_check(paid_on, "paid_on")
     if paid_on > today():
         raise ValidationError({"paid_on": [_("The payment date cannot be in the future.")]})
     client = locked(Client.objects.select_related("zone")).get(pk=client.pk)

@@ -6,6 +6,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.automation.services.company import COMPANY_FIELDS
+from wispbill.clients.models import BillingType, Client
+from wispbill.core.db import to_id
 from wispbill.core.formatting import money
 from wispbill.core.models import MAX_MONEY, CompanySettings, CutAction, ReactivationBilling
 from wispbill.core.schedule import RANGES
@@ -77,6 +79,48 @@ class MassUpdateForm(forms.Form):
     @property
     def task_fields(self):
         return [self[t] for t in TASKS]
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A row chosen by its id; anything but an existing row's id is refused, with the text."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if to_id(value) is None:  # "abc", "-1", 99999999999999999999: no row has it
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": str(value)[:30]},
+            )
+        return super().to_python(value)
+
+
+class RunScopeForm(forms.Form):
+    """What "run now" covers: a zone, an own-billing client, or (neither) every zone. A scope
+    that names no real row is an error: it never widens to every zone."""
+
+    zone = IdChoiceField(
+        queryset=Zone.objects.select_related("router"),
+        required=False,
+        error_messages={
+            "invalid_choice": _(
+                "There is no zone «%(value)s»; nothing was run. Choose a zone from the list."
+            )
+        },
+    )
+    client = IdChoiceField(
+        queryset=Client.objects.filter(billing_type=BillingType.OWN),
+        required=False,
+        error_messages={
+            "invalid_choice": _(
+                "There is no client with its own billing «%(value)s»; nothing was run."
+            )
+        },
+    )
+
+    def error_text(self) -> str:
+        return " ".join(message for errors in self.errors.values() for message in errors)
 
 
 WEEKDAYS = [

@@ -34,6 +34,18 @@ class DayField(forms.DateField):
     input_formats = DATE_FORMATS
     default_error_messages = {"invalid": _("Write the date as dd/mm/yyyy, e.g. 25/12/2026.")}
 
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as exc:
+            # Say which text was refused: 30/02/2027 has the right shape but is no day.
+            raise forms.ValidationError(
+                _("«%(value)s» is not a date.") % {"value": str(value).strip()[:30]}
+                + " "
+                + str(self.error_messages["invalid"]),
+                code="invalid",
+            ) from exc
+
 
 def parse_day(text: str):
     """A day typed in any of the panel's formats, or None."""

@@ -11,13 +11,13 @@ from wispbill.automation.models import ManualRun, MassUpdate, ObjectKind
 from wispbill.automation.selectors import PeriodicTaskRows
 from wispbill.automation.services import mass_updates, runs
 from wispbill.automation.services.company import company_settings_update
-from wispbill.clients.models import BillingType, Client
+from wispbill.clients.models import Client
 from wispbill.core.db import to_id
 from wispbill.core.models import CompanySettings
 from wispbill.core.switches import TASK_LABELS
 from wispbill.messaging.models import Channel, Kind, MessageStatus
 from wispbill.network.models import Zone
-from wispbill.panel.forms.automation import CompanySettingsForm, MassUpdateForm
+from wispbill.panel.forms.automation import CompanySettingsForm, MassUpdateForm, RunScopeForm
 from wispbill.panel.views.base import forbidden, n_clients, n_zones, paginate, run_service
 from wispbill.staff.permissions import (
     RUN_PERIODIC_TASKS,
@@ -190,16 +190,6 @@ def periodic_tasks(request):
     )
 
 
-def _run_scope(params) -> tuple:
-    """The zone or own-billing client a "run now" covers (neither: every zone)."""
-    zone = client = None
-    if (zone_id := to_id(params.get("zone"))) is not None:
-        zone = get_object_or_404(Zone.objects.select_related("router"), pk=zone_id)
-    if (client_id := to_id(params.get("client"))) is not None:
-        client = get_object_or_404(Client, pk=client_id, billing_type=BillingType.OWN)
-    return zone, client
-
-
 def _forecast(*, days: int, zone=None, client=None) -> list[dict] | None:
     """The real runs of the coming `days` for a scope, rolled back; None for a scope too big
     to hold the database that long (a large ISP looks at one zone at a time)."""
@@ -238,7 +228,11 @@ def run_now(request):
     if not has_permission(request.user, RUN_PERIODIC_TASKS):
         return forbidden(request, PermissionRequired(RUN_PERIODIC_TASKS))
     params = request.POST if request.method == "POST" else request.GET
-    zone, client = _run_scope(params)
+    scope = RunScopeForm(params)
+    if not scope.is_valid():
+        messages.error(request, scope.error_text())
+        return redirect("panel:periodic-tasks")
+    zone, client = scope.cleaned_data["zone"], scope.cleaned_data["client"]
     if request.method == "POST" and params.get("confirm") == "yes":
         try:
             run = runs.manual_run_start(

@@ -1,5 +1,5 @@
 import csv
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -169,9 +169,21 @@ def receipt_pdf_download(request, pk):
     return pdf_response(receipt_pdf(payment, request=request), f"{receipt_number(payment.pk)}.pdf")
 
 
-def _days(params) -> tuple:
-    """The days a payments page covers: `from` and `to` as typed (dd/mm/yyyy or ISO)."""
-    return parse_day(params.get("from", "")), parse_day(params.get("to", ""))
+def _days(request) -> tuple:
+    """The days a payments page covers: `from` and `to` as typed (dd/mm/yyyy or ISO). A text
+    that is no day is left out, and the page says so."""
+    days = []
+    for name in ("from", "to"):
+        text = request.GET.get(name, "").strip()
+        day = parse_day(text)
+        if text and day is None:
+            messages.warning(
+                request,
+                _("«%(value)s» is not a date (write it as dd/mm/yyyy); it was left out.")
+                % {"value": text[:30]},
+            )
+        days.append(day)
+    return tuple(days)
 
 
 def _csv(filename: str, header: list, rows) -> HttpResponse:
@@ -189,7 +201,7 @@ def _csv(filename: str, header: list, rows) -> HttpResponse:
 def payment_list(request):
     """Pagos: every payment received, filtered by day, method, who registered it or client."""
     params = request.GET
-    start, end = _days(params)
+    start, end = _days(request)
     qs = select_payments(
         start=start,
         end=end,
@@ -254,7 +266,7 @@ def _actors() -> list[str]:
 def cash_report(request):
     """Corte de caja: the money received each day, per staff user and method, with totals."""
     params = request.GET
-    start, end = _days(params)
+    start, end = _days(request)
     end = end or start or today()
     start = start or end
     if start > end:
@@ -291,7 +303,7 @@ def cash_report(request):
         {
             "report": report,
             "day": day,
-            "previous": day - timedelta(days=1) if day else None,
+            "previous": day - timedelta(days=1) if day and day > date.min else None,
             "next": day + timedelta(days=1) if day and day < today() else None,
             "params": params,
         },

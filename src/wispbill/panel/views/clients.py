@@ -221,7 +221,9 @@ def client_action(request, pk, action):
             )
         elif action == "create-invoice":
             form = InvoiceDateForm(request.POST)
-            day = form.cleaned_data.get("date") if form.is_valid() else None
+            if not form.is_valid():  # a day that does not exist is refused, never replaced
+                raise ValidationError(form.errors["date"])
+            day = form.cleaned_data["date"]
             invoice = invoice_create_for_cycle(actor=request.user, client=client, day=day)
             messages.success(
                 request,
