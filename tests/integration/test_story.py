@@ -9,7 +9,13 @@ from decimal import Decimal
 import pytest
 from django.test import Client as Browser
 
-from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, ZoneFactory
+from tests.factories import (
+    ClientFactory,
+    OwnClientFactory,
+    PlanFactory,
+    RouterFactory,
+    ZoneFactory,
+)
 from wispbill.automation.models import ManualRun
 from wispbill.automation.services import mass_updates
 from wispbill.billing.debt import client_cut
@@ -119,3 +125,29 @@ def test_a_mass_update_names_the_clients_it_changed_and_the_undo_what_it_left(ad
     skipped = page[page.index('data-testid="undo-skipped"') : page.index("changed-clients")]
     assert f'href="/clients/{rosa.pk}/">Rosa Flores</a>' in skipped and "Hugo" not in skipped
     assert "Cortes automáticos" in _text(skipped)
+
+
+def test_moments_and_router_codes_in_the_history_read_as_people_write_them(admin):
+    from django.utils import timezone, translation
+
+    from wispbill.audit.models import AuditEvent
+    from wispbill.panel.audit import audit_rows
+
+    router = RouterFactory(name="Torre Sur")
+    AuditEvent.objects.create(
+        at=timezone.now(),
+        actor_name="boss",
+        action="router.updated",
+        object_type="router",
+        object_id=router.pk,
+        object_repr="Torre Sur",
+        changes={
+            "pppoe_cut": ["address_list", "disable_secret"],
+            "portal_link_expires_at": [None, "2026-12-30T18:24:27+00:00"],
+        },
+    )
+    with translation.override("es"):
+        [row] = audit_rows(AuditEvent.objects.filter(object_id=router.pk, object_type="router"))
+        shown = {c.label: [v.text for v in c.after] for c in row.changes}
+    assert shown["Enlace a la página del cliente válido hasta"] == ["30/12/2026 12:24"]
+    assert "disable_secret" not in str(shown)

@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
@@ -31,10 +31,12 @@ from wispbill.panel.templatetags.panel import (
     onoff,
     receipt_number,
     short_date,
+    short_datetime,
 )
 from wispbill.staff.permissions import CODENAMES
 
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 MODELS = {
     "client": Client,
     "zone": Zone,
@@ -72,6 +74,8 @@ EXTRA_LABELS = {
     "invoices_created": _("Invoices created"),
     "notices_shown": _("Notices shown"),
     "clients_cut": _("Clients cut"),
+    "clients_throttled": _("Clients with reduced speed"),
+    "portal_link_expires_at": _("Client page link valid until"),
     "clients_reactivated": _("Clients reactivated"),
     "added": _("Rules added"),
     "removed": _("Rules removed"),
@@ -84,6 +88,7 @@ CHOICES = {
     "billing_type": Client,
     "language": Client,
     "enforcement": Router,
+    "pppoe_cut": Router,
     "reactivation_billing": CompanySettings,
 }
 
@@ -166,8 +171,14 @@ def _choice(key: str, value) -> str:
 
 
 def _day(value) -> str:
+    """A day or a moment as people write them (29/10/2026, 29/10/2026 14:05 local time)."""
     if isinstance(value, str) and ISO_DAY.match(value):
         return short_date(date.fromisoformat(value))
+    if isinstance(value, str) and ISO_MOMENT.match(value):
+        try:
+            return short_datetime(datetime.fromisoformat(value))
+        except ValueError:
+            pass
     return str(value)
 
 

@@ -1,6 +1,7 @@
 """Form pieces the panel pages share: the switches and the billing schedule."""
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core.models import SCHEDULE_COLUMNS, BillingMode, CutAction
@@ -104,9 +105,15 @@ def switch_values(cleaned_data: dict, prefix: str = "task_") -> dict[str, bool] 
     return values or None
 
 
+def _filled(text, **values):
+    """`text % values`, translated when shown: these labels are built when the module loads,
+    before any request has a language."""
+    return lazy(lambda: str(text) % values, str)()
+
+
 def _range(field: str) -> str:
     low, high = RANGES[field]
-    return _("%(low)s to %(high)s.") % {"low": low, "high": high}
+    return _filled(_("%(low)s to %(high)s."), low=low, high=high)
 
 
 SCHEDULE_LABELS = {
@@ -127,8 +134,11 @@ SCHEDULE_LABELS = {
     ),
     "throttle_kbps": (
         _("Reduced speed (kbps)"),
-        _("%(low)s to %(high)s; never above the plan's speed.")
-        % {"low": RANGES["throttle_kbps"][0], "high": RANGES["throttle_kbps"][1]},
+        _filled(
+            _("%(low)s to %(high)s; never above the plan's speed."),
+            low=RANGES["throttle_kbps"][0],
+            high=RANGES["throttle_kbps"][1],
+        ),
     ),
 }
 # What the cut does is guarded like the switches (it stops an automatic cut for some).

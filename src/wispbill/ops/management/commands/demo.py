@@ -227,9 +227,12 @@ class Command(BaseCommand):
         company = CompanySettings.load()
         company.name = "WISP Demo"
         company.payment_instructions = (
-            "Deposite en BANCO DEMO, cuenta 0123456789, o pague en nuestra oficina "
+            "Deposita en BANCO DEMO, cuenta 0123456789, o paga en nuestra oficina "
             "(Av. Juárez 100) de lunes a sábado, 9:00 a 18:00."
         )
+        # The demo's router is the emulator on this machine: its firewall rules send late
+        # clients to this machine's notice port, so the rules can be installed and looked at.
+        company.notice_host = "127.0.0.1"
         company.save()
         today = timezone.localdate()
         late_payers = set()
