@@ -281,6 +281,7 @@ def _ensure_task_states(rows: dict[str, QuerySet]) -> None:
     """A state row for every zone and own-billing client in scope and every task, inserted
     set-based (INSERT … SELECT) the first time they run."""
     table = connection.ops.quote_name(TaskState._meta.db_table)
+    inserted = 0
     with connection.cursor() as cursor:
         for kind, ids in rows.items():
             if ids.query.is_empty():  # a run for one own-billing client covers no zone
@@ -296,6 +297,12 @@ def _ensure_task_states(rows: dict[str, QuerySet]) -> None:
                     "ON CONFLICT DO NOTHING",
                     [kind, task, TaskStatus.PENDING, *params, kind, task],
                 )
+                inserted += max(cursor.rowcount, 0)
+        if inserted > 1000 and connection.vendor == "postgresql":
+            # The planner still believes the table as small as before (autovacuum has not
+            # looked yet): the next NOT EXISTS would scan it once per client — seconds, on
+            # the same day's re-run, instead of milliseconds.
+            cursor.execute(f"ANALYZE {table}")
 
 
 def _set_counts(task: str, counts: dict[tuple[str, int], int]) -> None:
