@@ -152,7 +152,10 @@ else:
                 "timeout": 30,
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;"
+                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; "
+                    # 32 MiB of page cache per connection (the default is 2 MB): the daily
+                    # run over 300,000 clients then costs per client what it does over 10,000.
+                    "PRAGMA cache_size=-32768;"
                 ),
             },
         }

@@ -45,7 +45,11 @@ def wipe() -> None:
             "automation_manualrun",
         ):
             cursor.execute(f"DELETE FROM {table}")
-    Client.objects.all().delete()
+    # In slices: the ORM's cascade names each row it touches, and SQLite takes at most
+    # 32,766 of them in one statement.
+    ids = list(Client.objects.values_list("id", flat=True))
+    for start in range(0, len(ids), 10_000):
+        Client.objects.filter(pk__in=ids[start : start + 10_000]).delete()
     Zone.objects.all().delete()
     Router.objects.filter(name__startswith=PREFIX).delete()
     Plan.objects.filter(name__startswith=PREFIX).delete()
