@@ -16,16 +16,29 @@ from django.db import connection, transaction
 from wispbill.audit.models import AuditEvent
 from wispbill.automation.models import TaskState
 from wispbill.automation.services.runs import periodic_tasks_run
-from wispbill.billing.models import Invoice, InvoiceLine
+from wispbill.billing.models import Invoice, InvoiceLine, Payment, PaymentAllocation
+from wispbill.clients.models import Client
+from wispbill.messaging.models import Message
 from wispbill.ops.benchmarks.common import build, wipe
 
 DAY = date(2026, 8, 25)
 
 
 def forget_runs() -> None:
+    """Back to the ISP as built: no invoice, payment, message, event or task state (the load
+    script's payments hang from the invoices), and no credit."""
     with connection.cursor() as cursor:
-        for model in (InvoiceLine, Invoice, AuditEvent, TaskState):
+        for model in (
+            Message,
+            PaymentAllocation,
+            Payment,
+            InvoiceLine,
+            Invoice,
+            AuditEvent,
+            TaskState,
+        ):
             cursor.execute(f"DELETE FROM {model._meta.db_table}")
+        cursor.execute(f"UPDATE {Client._meta.db_table} SET credit = 0 WHERE credit <> 0")
 
 
 def _rows_as_written(model, where: dict) -> tuple[str, list[tuple]]:

@@ -62,6 +62,11 @@ class Command(BaseCommand):
                     "-",
                     "--graceful-timeout",
                     "10",
+                    # Longer than a person's pause between clicks: with gunicorn's default 2 s,
+                    # a browser reusing its connection after 2 s could meet the server closing
+                    # it, and get a reset instead of the page.
+                    "--keep-alive",
+                    "5",
                     # Its own files (sockets, worker heartbeats) are the owner's alone too.
                     "--umask",
                     "0o077",
