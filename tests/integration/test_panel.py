@@ -255,3 +255,13 @@ def test_the_seed_articles_addresses_lead_to_the_same_pages(admin):
         assert (response.status_code, response["Location"]) == (302, target)
     ClientFactory(name="Ana Ruiz")
     assert "Editar cliente" in browser.get("/clients/").content.decode()
+
+
+def test_the_zone_select_names_every_zone_escaped_and_marks_the_clients(admin):
+    client = ClientFactory(zone=ZoneFactory(name="Norte <b>"))
+    other = ZoneFactory(name="Sur & Centro")
+    page = _login(admin).get(f"/clients/{client.pk}/").content.decode()
+    select = re.search(r'<select name="zone".*?</select>', page, re.S).group(0)
+    assert f'<option value="{client.zone_id}" selected>' in select
+    assert "Norte &lt;b&gt;" in select and "Sur &amp; Centro" in select
+    assert f'<option value="{other.pk}">' in select

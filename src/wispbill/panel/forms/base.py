@@ -1,7 +1,10 @@
 """Form pieces the panel pages share: the switches and the billing schedule."""
 
 from django import forms
+from django.forms.utils import flatatt
 from django.utils.functional import lazy
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core.models import SCHEDULE_COLUMNS, BillingMode, CutAction
@@ -103,6 +106,24 @@ def switch_values(cleaned_data: dict, prefix: str = "task_") -> dict[str, bool] 
         if cleaned_data.get(f"{prefix}{task}") is not None
     }
     return values or None
+
+
+class LongSelect(forms.Select):
+    """A select of hundreds of options (an ISP's zones), written in one pass: Django's Select
+    renders two templates per option, 0.45 s for 1,000 zones on every client page."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if key in chosen else "", label)
+                for key, label in ((str(v), label) for v, label in self.choices)
+            ),
+        )
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), options)
 
 
 def _filled(text, **values):

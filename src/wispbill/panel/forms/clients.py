@@ -9,6 +9,7 @@ from wispbill.network.models import Zone
 from wispbill.panel.forms.base import (
     BillingFieldsMixin,
     DayField,
+    LongSelect,
     initial_schedule,
     initial_switches,
     schedule_values,
@@ -47,6 +48,7 @@ class ClientForm(BillingFieldsMixin, forms.Form):
             fields=CLIENT_FIELDS,
             field_classes={"start_date": DayField},
             widgets={
+                "zone": LongSelect,
                 "billing_type": forms.Select(attrs={"data-billing-type": "own-billing"}),
                 "access": forms.Select(attrs={"data-access": "pppoe"}),
                 "pppoe_username": forms.TextInput(
