@@ -13,14 +13,14 @@ from wispbill.core.models import MAX_MONEY, CompanySettings, CutAction, Reactiva
 from wispbill.core.schedule import RANGES
 from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
-from wispbill.panel.forms.base import TASK_NAMES, parse_day
+from wispbill.panel.forms.base import TASK_NAMES, LongSelect, parse_day
 
 ALL_ZONES = "all"
 CHOICES = [("on", _("Turn on")), ("off", _("Turn off")), ("keep", _("Leave as it is"))]
 
 
 class MassUpdateForm(forms.Form):
-    zone = forms.ChoiceField(label=_("Zone"))
+    zone = forms.ChoiceField(label=_("Zone"), widget=LongSelect)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

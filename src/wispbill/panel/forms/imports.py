@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wispbill.clients.services.file_import import MAX_BYTES
 from wispbill.network.models import Zone
+from wispbill.panel.forms.base import LongSelect
 
 
 class ClientFileForm(forms.Form):
@@ -21,6 +22,7 @@ class ClientFileForm(forms.Form):
         label=_("Zone of the rows that name none"),
         queryset=Zone.objects.select_related("router"),
         required=False,
+        widget=LongSelect,
     )
     encoded = forms.CharField(required=False, widget=forms.HiddenInput)
     filename = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
