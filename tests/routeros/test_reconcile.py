@@ -145,8 +145,10 @@ def test_already_there_and_already_gone_count_as_success(mikrotik, emulator):
 
 
 def test_removals_are_batched_and_changes_pipelined(mikrotik):
-    # A 50 ms round trip: a client that waited for each reply would have one in flight.
-    slow = RouterOSEmulator(username="wispbill", password="s3cret", rtt=0.05).start()
+    # A 200 ms round trip: a client that waited for each reply would have one in flight, and a
+    # pipelining one fills its window well within it even on a busy machine (with 50 ms, the
+    # suite's two passes side by side sometimes left the sender too slow to have 150 out).
+    slow = RouterOSEmulator(username="wispbill", password="s3cret", rtt=0.2).start()
     try:
         mikrotik.api_port = slow.port
         mikrotik.save()
