@@ -34,8 +34,18 @@ if Client.objects.count() != $CLIENTS:
 forget_runs()
 user, _ = User.objects.get_or_create(username='load', defaults={'is_staff': True, 'is_superuser': True})
 user.set_password('load-test-pass'); user.save()
-print(api_key_create(user=user)[1])
+# Staff at work are logged in already: one session each, made here, so the 60 s measure the
+# pages (a login costs 0.5 s of CPU on purpose, PBKDF2; the script times one apart).
+from django.test import Client as Browser
+sessions = []
+for _ in range($USERS):
+    browser = Browser()
+    browser.force_login(user, backend='django.contrib.auth.backends.ModelBackend')
+    sessions.append(browser.cookies['sessionid'].value)
+print(api_key_create(user=user)[1] + ' ' + ','.join(sessions))
 " | tail -n 1)
+SESSIONS=${API_KEY#* }
+API_KEY=${API_KEY%% *}
 FIRST_ID=$(.venv/bin/wispbill shell --no-imports -c "
 from wispbill.clients.models import Client
 print(Client.objects.order_by('id').values_list('id', flat=True).first())" | tail -n 1)
@@ -52,13 +62,27 @@ done
 echo "== a daily run over every client, while $USERS people work for ${SECONDS_}s =="
 .venv/bin/wispbill run-periodic-tasks --date 2026-08-25 --force --json > "$WISPBILL_DATA_DIR/run.json" &
 RUN=$!
-LOAD_API_KEY=$API_KEY LOAD_CLIENTS=$CLIENTS LOAD_FIRST_ID=$FIRST_ID .venv/bin/locust \
+LOAD_API_KEY=$API_KEY LOAD_SESSIONS=$SESSIONS LOAD_CLIENTS=$CLIENTS LOAD_FIRST_ID=$FIRST_ID .venv/bin/locust \
   -f scripts/locustfile.py --headless --users "$USERS" --spawn-rate "$USERS" \
   --run-time "${SECONDS_}s" --host "http://127.0.0.1:$PORT" --only-summary \
   --csv "$WISPBILL_DATA_DIR/load" > "$WISPBILL_DATA_DIR/locust.log" 2>&1 || true
 wait $RUN || true
 
-.venv/bin/python - "$WISPBILL_DATA_DIR/load_stats.csv" "$WISPBILL_DATA_DIR/run.json" <<'PY'
+LOGIN_MS=$(.venv/bin/python - "$PORT" <<'PY'
+import re, sys, time, urllib.parse, urllib.request
+from http.cookiejar import CookieJar
+base = f"http://127.0.0.1:{sys.argv[1]}/login/"
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', opener.open(base).read().decode())
+body = urllib.parse.urlencode(
+    {"username": "load", "password": "load-test-pass", "csrfmiddlewaretoken": token.group(1)}
+).encode()
+started = time.perf_counter()
+opener.open(urllib.request.Request(base, body, headers={"Referer": base}))
+print((time.perf_counter() - started) * 1000)
+PY
+)
+.venv/bin/python - "$WISPBILL_DATA_DIR/load_stats.csv" "$WISPBILL_DATA_DIR/run.json" "$LOGIN_MS" <<'PY'
 import csv, json, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 total = next(r for r in rows if r["Name"] == "Aggregated")
@@ -68,5 +92,7 @@ for r in rows:
           f"{r['50%']:>7} {r['95%']:>7} {r['99%']:>7}")
 print(f"requests/s {float(total['Requests/s']):.1f}; errors {total['Failure Count']}")
 run = json.loads(open(sys.argv[2]).read().strip().splitlines()[-1])
+login_ms = float(sys.argv[3])
+print(f"one login (PBKDF2), timed apart: {login_ms:.0f} ms")
 print(f"daily run meanwhile: {run['invoices_created']} invoices in {run['seconds']} s")
 PY

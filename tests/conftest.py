@@ -50,6 +50,18 @@ def queue_runs_inline():
     HUEY.immediate = False
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the panel's default language: a request in English through the test
+    client leaves English active in the thread, and a later test would read it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def admin(db):
     return UserFactory(username="boss", is_superuser=True)

@@ -261,3 +261,44 @@ def test_leap_day_pay_date(zone):
     invoice = Invoice.objects.get(client=leap)
     assert invoice.pay_date == date(2028, 2, 29)
     assert Client.objects.get(pk=leap.pk).state == "active"
+
+
+def test_schedules_share_a_batch_and_a_failing_one_leaves_the_others_billed(zone, monkeypatch):
+    """The run writes the due clients of every schedule in shared batches; when one schedule's
+    piece fails, the batch is written again schedule by schedule, and only that one is left
+    out (reported, its zone's task state in error)."""
+    from wispbill.billing.services import issue
+
+    late = ZoneFactory(pay_day=28, invoice_lead_days=7, notice_offset_days=2, grace_days=4)
+    broken = ZoneFactory(pay_day=20, invoice_lead_days=7, notice_offset_days=2, grace_days=4)
+    first = ClientFactory(zone=zone, start_date=date(2026, 1, 1))
+    second = ClientFactory(zone=late, start_date=date(2026, 1, 1))
+    lost = ClientFactory(zone=broken, start_date=date(2026, 1, 1))
+    real = issue.cycle_charge
+
+    def charge(*, cycle, **kwargs):
+        if cycle.pay_date.day == 20:
+            raise RuntimeError("this schedule's charge cannot be computed")
+        return real(cycle=cycle, **kwargs)
+
+    monkeypatch.setattr(issue, "cycle_charge", charge)
+    summary = run(date(2026, 8, 25))
+    assert sorted(Invoice.objects.values_list("client_id", "period_start")) == sorted(
+        [(first.pk, date(2026, 9, 1)), (second.pk, date(2026, 8, 28))]
+    )
+    assert not Invoice.objects.filter(client=lost).exists()
+    assert [e["task"] for e in summary.errors] == ["invoices"]
+    assert "cannot be computed" in summary.errors[0]["error"]
+    states = dict(
+        TaskState.objects.filter(task="invoices", kind="zone").values_list(
+            "object_id", "last_status"
+        )
+    )
+    assert states == {zone.pk: "applied", late.pk: "applied", broken.pk: "error"}
+    # Each invoice's audit event names its own period.
+    with translation.override("en"):
+        reasons = {
+            e.object_id: e.reason_text for e in AuditEvent.objects.filter(action="invoice.created")
+        }
+    assert reasons[first.pk] == "automatic: invoice for 2026-09-01 to 2026-09-30"
+    assert reasons[second.pk] == "automatic: invoice for 2026-08-28 to 2026-09-27"

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from wispbill.automation.models import ObjectKind, TaskState, TaskStatus
 from wispbill.billing import debt
-from wispbill.billing.services.issue import invoices_issue
+from wispbill.billing.services.issue import BATCH, DueRow, invoices_due, invoices_write
 from wispbill.clients.models import BillingType, Client
 from wispbill.core.db import among
 from wispbill.core.models import SCHEDULE_COLUMNS, CompanySettings
@@ -112,9 +112,9 @@ def run_day(
     own-billing client's last run."""
     company = CompanySettings.load()
     summary = RunSummary(day=day)
-    groups = list(_invoice_groups(scope))
     outcome = _Outcome()
-    total, done = len(groups) + 2, 0
+    batches = _invoice_batches(outcome, summary, _invoice_groups(scope), day, company)
+    total, done = len(batches) + 2, 0
 
     def step() -> None:
         nonlocal done
@@ -122,8 +122,8 @@ def run_day(
         if progress:
             progress(done, total)
 
-    for group in groups:
-        _step_invoices(outcome, summary, group, day, company)
+    for batch in batches:
+        _step_invoices(outcome, summary, batch, day, company)
         step()
     clients = scope.clients()
     _step_notices(outcome, summary, clients, day)
@@ -184,23 +184,55 @@ def _messages(kind: str) -> Callable[[list[tuple[int, int]]], None]:
     return enqueue
 
 
-def _step_invoices(outcome, summary, group: _InvoiceGroup, day, company) -> None:
-    try:
-        outcome.acted["invoices"] += invoices_issue(
-            clients=group.clients(),
-            schedule=group.schedule,
-            day=day,
-            company=company,
-            on_batch=_messages(Kind.INVOICE),
-        )
-    except Exception as exc:  # one group's failure must not stop the others
-        log.exception("invoices for %s with %s", group.kind, group.schedule)
-        ids = list(group.rows.values_list("id", flat=True))
-        for object_id in ids:
-            outcome.failed["invoices"][(group.kind, object_id)] = str(exc)
-        summary.errors.append(
-            {"scope": f"{group.kind}s:{len(ids)}", "task": "invoices", "error": str(exc)}
-        )
+def _invoice_batches(outcome, summary, groups, day, company) -> list[list[tuple]]:
+    """Each group's due clients, read in one query per group, then cut into batches of up to
+    `BATCH` rows that may mix groups: (group, rows) pieces."""
+    batches: list[list[tuple]] = [[]]
+    room = BATCH
+    for group in groups:
+        try:
+            rows = invoices_due(group.clients(), group.schedule, day, company)
+        except Exception as exc:  # one group's failure must not stop the others
+            _invoices_failed(outcome, summary, group, exc)
+            continue
+        while rows:
+            piece, rows = rows[:room], rows[room:]
+            batches[-1].append((group, piece))
+            room -= len(piece)
+            if not room:
+                batches.append([])
+                room = BATCH
+    return [batch for batch in batches if batch]
+
+
+def _step_invoices(outcome, summary, batch: list[tuple[_InvoiceGroup, list[DueRow]]], day, company):
+    """Write one batch; if it fails, write each group's piece of it apart, so that only the
+    group at fault is left out."""
+    pieces = [batch] if len(batch) == 1 else [batch, *([piece] for piece in batch)]
+    for attempt in pieces:
+        try:
+            outcome.acted["invoices"] += invoices_write(
+                [row for _group, rows in attempt for row in rows],
+                day=day,
+                company=company,
+                on_batch=_messages(Kind.INVOICE),
+            )
+        except Exception as exc:
+            if len(attempt) == 1:
+                _invoices_failed(outcome, summary, attempt[0][0], exc)
+            continue
+        if attempt is batch:
+            return
+
+
+def _invoices_failed(outcome, summary, group: _InvoiceGroup, exc: Exception) -> None:
+    log.exception("invoices for %s with %s", group.kind, group.schedule)
+    ids = list(group.rows.values_list("id", flat=True))
+    for object_id in ids:
+        outcome.failed["invoices"][(group.kind, object_id)] = str(exc)
+    summary.errors.append(
+        {"scope": f"{group.kind}s:{len(ids)}", "task": "invoices", "error": str(exc)}
+    )
 
 
 def _step_notices(outcome, summary, clients, day) -> None:

@@ -1,7 +1,9 @@
-"""The invoice task of the daily run: every due client of a schedule invoiced in batches,
-each written in bulk with its lines, credit and audit events."""
+"""The invoice task of the daily run: the due clients of each schedule read in one query,
+then invoiced in batches that may mix schedules (a run over many small schedules writes a few
+large batches), each committed with its lines, credit and audit events."""
 
 import functools
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import IntegrityError, connection, transaction
@@ -39,77 +41,113 @@ INVOICE_COLUMNS = (
     "cut_exempt",
     "created_at",
 )
-
-
 ROW = ("id", "name", "plan__name", "plan__price", "credit", "suspended_on", "reactivated_on")
 
 
-def invoices_issue(
+@dataclass(frozen=True)
+class Terms:
+    """What a schedule bills on a day: the current cycle, and the invoice's notice and due
+    dates."""
+
+    cycle: Cycle
+    notice: date
+    due: date
+
+    @classmethod
+    def of(cls, schedule: BillingSchedule, day: date) -> "Terms":
+        cycle = current_cycle(schedule, day)
+        return cls(cycle, *late_dates(schedule, cycle, day))
+
+
+@dataclass(frozen=True)
+class DueRow:
+    """A client to invoice (`ROW`'s values), with the terms it is billed on."""
+
+    client_id: int
+    name: str
+    plan: str
+    price: object
+    credit: object
+    suspended_on: date | None
+    reactivated_on: date | None
+    terms: Terms
+
+
+def invoices_due(clients: QuerySet, schedule: BillingSchedule, day: date, company) -> list:
+    """The clients of `clients` (all billed with `schedule`) that `invoice_due` selects on
+    `day`, as rows for `invoices_write`, in one query."""
+    terms = Terms.of(schedule, day)
+    rows = invoice_due(clients, terms.cycle, company).order_by("id").values_list(*ROW)
+    return [DueRow(*row, terms) for row in rows]
+
+
+def invoices_write(
+    rows: list[DueRow],
     *,
-    clients: QuerySet,
-    schedule: BillingSchedule,
     day: date,
     company: CompanySettings,
     on_batch: BatchHook | None = None,
 ) -> list[int]:
-    """Create, for every client `invoice_due` selects, the invoice of the cycle current on
-    `day` under `schedule`, in batches that each commit with their lines, credit and audit
-    events (and whatever `on_batch` adds, given the batch's (client, invoice) pairs).
-    Returns the clients invoiced."""
-    cycle = current_cycle(schedule, day)
-    notice, due = late_dates(schedule, cycle, day)
-    due_rows = invoice_due(clients, cycle, company).order_by("id").values_list(*ROW)
-    rows = list(due_rows)
+    """Invoice `rows` (any mix of terms) in batches that each commit with their lines, credit
+    and audit events (and whatever `on_batch` adds, given the batch's (client, invoice)
+    pairs). Returns the clients invoiced."""
     created = []
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         try:
-            created += _issue_batch(batch, cycle, day, notice, due, company, on_batch)
+            created += _issue_batch(batch, day, company, on_batch)
         except IntegrityError:
             # Another process billed some of these between our read and our write (the
-            # unique constraint refused the whole batch): read them again and bill the rest.
-            fresh = list(due_rows.filter(pk__in=among([row[0] for row in batch])))
-            created += _issue_batch(fresh, cycle, day, notice, due, company, on_batch)
+            # unique constraint refused the whole batch): bill the rest.
+            created += _issue_batch(_not_invoiced(batch), day, company, on_batch)
     return created
 
 
+def _not_invoiced(rows: list[DueRow]) -> list[DueRow]:
+    """The rows whose client has no invoice yet for its cycle."""
+    invoiced = set(
+        Invoice.objects.filter(
+            client_id__in=among([row.client_id for row in rows]),
+            period_start__in={row.terms.cycle.period_start for row in rows},
+        ).values_list("client_id", "period_start")
+    )
+    return [r for r in rows if (r.client_id, r.terms.cycle.period_start) not in invoiced]
+
+
 def _issue_batch(
-    rows: list[tuple],
-    cycle: Cycle,
-    day: date,
-    notice: date,
-    due: date,
-    company: CompanySettings,
-    on_batch: BatchHook | None,
+    rows: list[DueRow], day: date, company: CompanySettings, on_batch: BatchHook | None
 ) -> list[int]:
-    """One batch of (`ROW`) clients, in one transaction: invoices, lines, credit and audit
-    events written in bulk."""
+    """One batch of clients, in one transaction: invoices, lines, credit and audit events
+    written in bulk."""
+    if not rows:
+        return []
     with transaction.atomic():
         # Credit is read again, locked, where there is any: a payment may have added some.
         credit_of = (
             dict(
                 locked(
-                    Client.objects.filter(pk__in=among([row[0] for row in rows if row[4]]))
+                    Client.objects.filter(
+                        pk__in=among([row.client_id for row in rows if row.credit])
+                    )
                 ).values_list("id", "credit")
             )
-            if any(row[4] for row in rows)
+            if any(row.credit for row in rows)
             else {}
         )
         now = timezone.now()
         billed = []
-        for client_id, name, plan, price, _credit, suspended_on, reactivated_on in rows:
+        for row in rows:
             charge = cycle_charge(
-                price=price,
-                cycle=cycle,
-                suspended_on=suspended_on,
-                reactivated_on=reactivated_on,
+                price=row.price,
+                cycle=row.terms.cycle,
+                suspended_on=row.suspended_on,
+                reactivated_on=row.reactivated_on,
                 policy=company.reactivation_billing,
                 invoice_suspended=company.invoice_suspended,
             )
             if charge is not None:
-                credit = credit_of.get(client_id, ZERO)
-                paid = min(credit, charge.total)
-                billed.append((client_id, name, plan, charge, credit, paid))
+                credit = credit_of.get(row.client_id, ZERO)
+                billed.append((row, charge, credit, min(credit, charge.total)))
         if not billed:
             return []
         bulk_insert(
@@ -117,13 +155,13 @@ def _issue_batch(
             INVOICE_COLUMNS,
             (
                 (
-                    client_id,
-                    cycle.period_start,
-                    cycle.period_end,
+                    row.client_id,
+                    row.terms.cycle.period_start,
+                    row.terms.cycle.period_end,
                     day,
-                    cycle.pay_date,
-                    notice,
-                    due,
+                    row.terms.cycle.pay_date,
+                    row.terms.notice,
+                    row.terms.due,
                     charge.total,
                     paid,
                     InvoiceStatus.PAID if paid == charge.total else InvoiceStatus.PENDING,
@@ -131,28 +169,31 @@ def _issue_batch(
                     False,
                     now,
                 )
-                for client_id, _n, _p, charge, _c, paid in billed
+                for row, charge, _c, paid in billed
             ),
         )
-        invoice_of = dict(
-            Invoice.objects.filter(
-                client_id__in=among([row[0] for row in billed]),
-                period_start=cycle.period_start,
-                automatic=True,
-            ).values_list("client_id", "id")
-        )
+        # One invoice per client and period (a constraint): the pair finds the new ones.
+        invoice_by_period = {
+            (client_id, start): invoice_id
+            for client_id, start, invoice_id in Invoice.objects.filter(
+                client_id__in=among([row.client_id for row, *_ in billed]),
+                period_start__in={row.terms.cycle.period_start for row, *_ in billed},
+            ).values_list("client_id", "period_start", "id")
+        }
+        invoice_of = {
+            row.client_id: invoice_by_period[(row.client_id, row.terms.cycle.period_start)]
+            for row, *_ in billed
+        }
         describe = functools.cache(charge_description)  # most rows share plan and period
         bulk_insert(
             InvoiceLine,
             ("invoice", "description", "amount"),
             (
-                (invoice_of[client_id], describe(plan, charge), charge.total)
-                for client_id, _n, plan, charge, _c, _p in billed
+                (invoice_of[row.client_id], describe(row.plan, charge), charge.total)
+                for row, charge, _c, _p in billed
             ),
         )
-        credit_left = [
-            (credit - paid, client_id) for client_id, _n, _p, _c, credit, paid in billed if paid
-        ]
+        credit_left = [(credit - paid, row.client_id) for row, _ch, credit, paid in billed if paid]
         if credit_left:
             with connection.cursor() as cursor:
                 cursor.executemany(
@@ -164,24 +205,24 @@ def _issue_batch(
             object_type="client",
             rows=(
                 (
-                    client_id,
-                    name,
+                    row.client_id,
+                    row.name,
                     JSONText(
-                        f'{{"invoice": [null, {invoice_of[client_id]:d}], '
+                        f'{{"invoice": [null, {invoice_of[row.client_id]:d}], '
                         f'"total": [null, "{charge.total}"]}}'
                     ),
+                    {
+                        "start": row.terms.cycle.period_start.isoformat(),
+                        "end": row.terms.cycle.period_end.isoformat(),
+                    },
                 )
-                for client_id, name, _p, charge, _c, _paid in billed
+                for row, charge, _c, _p in billed
             ),
             reason=AUTOMATIC_REASON,
-            reason_args={
-                "start": cycle.period_start.isoformat(),
-                "end": cycle.period_end.isoformat(),
-            },
         )
         if on_batch:
-            on_batch([(row[0], invoice_of[row[0]]) for row in billed])
-    return [row[0] for row in billed]
+            on_batch([(row.client_id, invoice_of[row.client_id]) for row, *_ in billed])
+    return [row.client_id for row, *_ in billed]
 
 
 def charge_description(plan_name: str, charge: Charge) -> str:
