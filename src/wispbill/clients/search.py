@@ -66,20 +66,39 @@ def ensure_search_index(using: str = "default") -> None:
                 log.warning("No trigram index for the clients search (pg_trgm unavailable).")
 
 
+# Past this many matches the index no longer pays on SQLite (see `containing`).
+BROAD = 1000
+
+
 def containing(words: list[str]) -> Q:
-    """Clients whose folded search text contains every one of `words` (already folded). On
-    SQLite the index is asked once for all its words, so a common word ("cliente") costs
-    nothing beside a rare one."""
+    """Clients whose folded search text contains every one of `words` (already folded).
+
+    On SQLite the index is asked once for all its words when they are rare; a search that
+    matches more than `BROAD` clients ("cliente", "10.0.") reads the column instead: the
+    list, in name order, then stops at its first page's matches, where a set of every match
+    from the index cost 0.15 s at 100,000 clients (twice: the count and the page). One small
+    probe of the index (it stops at `BROAD` + 1) tells the two apart."""
     condition = Q()
     indexed = [w for w in words if len(w) >= INDEXED]
     if indexed and connections["default"].vendor == "sqlite":
         likes = " AND ".join(["search_text LIKE %s"] * len(indexed))
-        hits = RawSQL(f"SELECT rowid FROM {INDEX} WHERE {likes}", [f"%{w}%" for w in indexed])
-        condition &= Q(pk__in=hits)
-        words = [w for w in words if len(w) < INDEXED]
+        params = [f"%{w}%" for w in indexed]
+        if not _broad(likes, params):
+            condition &= Q(pk__in=RawSQL(f"SELECT rowid FROM {INDEX} WHERE {likes}", params))
+            words = [w for w in words if len(w) < INDEXED]
     for word in words:
         condition &= Q(search_text__contains=word)
     return condition
+
+
+def _broad(likes: str, params: list[str]) -> bool:
+    """Whether the index finds more than `BROAD` clients for these words."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM {INDEX} WHERE {likes} LIMIT %s)",
+            [*params, BROAD + 1],
+        )
+        return cursor.fetchone()[0] > BROAD
 
 
 def on_post_migrate(sender, *, using: str = "default", **kwargs) -> None:

@@ -95,7 +95,7 @@ class Command(BaseCommand):
             results.update(provisioning.time_provisioning(clients=size, rtt=rtt, repeat=few))
             results.update(provisioning.time_import(clients=size, rtt=rtt, repeat=few))
         if "growth" in parts:
-            results.update(daily.time_growth(_sizes(options["growth"]), zones))
+            results.update(daily.time_growth(_sizes(options["growth"]), zones, few))
         if options["json"]:
             self.stdout.write(json.dumps(results, indent=2))
             return
