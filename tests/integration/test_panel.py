@@ -265,3 +265,14 @@ def test_the_zone_select_names_every_zone_escaped_and_marks_the_clients(admin):
     assert f'<option value="{client.zone_id}" selected>' in select
     assert "Norte &lt;b&gt;" in select and "Sur &amp; Centro" in select
     assert f'<option value="{other.pk}">' in select
+
+
+def test_mass_update_that_changes_nothing_offers_no_confirmation(admin):
+    zone = ZoneFactory(task_cuts=False)
+    browser = _login(admin)
+    form = {"zone": zone.pk, "invoices": "keep", "notices": "keep", "cuts": "off"}
+    page = browser.post("/mass-actions/periodic-tasks/", form).content.decode()
+    assert "No cambiaría nada" in page
+    assert "Sí, estoy seguro" not in page
+    changing = browser.post("/mass-actions/periodic-tasks/", {**form, "cuts": "on"})
+    assert "Sí, estoy seguro" in changing.content.decode()

@@ -113,6 +113,7 @@ def test_messages_page_filters_and_pages(admin, outbox, django_assert_max_num_qu
     assert rows(status="failed") == 2 and rows(status="sent") == 1
     assert rows(client=client.pk) == 4 and rows(client=client.pk, kind="invoice") == 2
     assert rows(day="2026-09-01") == 50 and rows(day="2026-09-02") == 0
+    assert rows(day="01/09/2026") == 50 and rows(day="02/09/2026") == 0
     # Unknown values are no filter, never an error.
     assert rows(kind="nope", status="x", channel="y", day="31/02", client="abc") == 50
 

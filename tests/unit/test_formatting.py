@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.template import Context, Template
 from django.utils import translation
 
-from wispbill.core.formatting import long_date, money, short_date, translated
+from wispbill.core.formatting import long_date, money, short_date, speed, translated
 
 
 def test_money_with_thousands_and_credit():
@@ -16,6 +16,16 @@ def test_money_with_thousands_and_credit():
     assert money(0) == "$0.00"
     assert money(None) == money("") == "—"
     assert money("not money") == "not money"
+
+
+def test_speed_as_plans_and_routers_say_it():
+    assert speed(10000) == "10 Mbps"
+    assert speed(1500) == "1.5 Mbps"
+    assert speed(512) == "512 kbps"
+    assert speed(1536) == "1,536 kbps"
+    assert speed(100000) == "100 Mbps"
+    assert speed(None) == "—"
+    assert Template("{% load panel %}{{ v|speed }}").render(Context({"v": 20000})) == "20 Mbps"
 
 
 def test_long_date_in_the_active_or_a_chosen_language():

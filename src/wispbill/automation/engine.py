@@ -22,6 +22,7 @@ from wispbill.automation.models import ObjectKind, TaskState, TaskStatus
 from wispbill.billing import debt
 from wispbill.billing.services.issue import BATCH, DueRow, invoices_due, invoices_write
 from wispbill.clients.models import BillingType, Client
+from wispbill.core.bulk import bulk_work
 from wispbill.core.db import among
 from wispbill.core.models import SCHEDULE_COLUMNS, CompanySettings
 from wispbill.core.schedule import BillingSchedule
@@ -110,11 +111,16 @@ def run_day(
 ) -> RunSummary:
     """Run the three tasks as of `day` over `scope`, as the system; record each zone's and
     own-billing client's last run."""
+    with bulk_work():
+        return _run_day(day, scope, progress)
+
+
+def _run_day(day: date, scope: Scope, progress: Callable[[int, int], None] | None) -> RunSummary:
     company = CompanySettings.load()
     summary = RunSummary(day=day)
     outcome = _Outcome()
-    batches = _invoice_batches(outcome, summary, _invoice_groups(scope), day, company)
-    total, done = len(batches) + 2, 0
+    groups = list(_invoice_groups(scope))
+    total, done = len(groups) + 2, 0
 
     def step() -> None:
         nonlocal done
@@ -122,9 +128,7 @@ def run_day(
         if progress:
             progress(done, total)
 
-    for batch in batches:
-        _step_invoices(outcome, summary, batch, day, company)
-        step()
+    _step_invoices(outcome, summary, groups, day, company, step)
     clients = scope.clients()
     _step_notices(outcome, summary, clients, day)
     step()
@@ -184,28 +188,35 @@ def _messages(kind: str) -> Callable[[list[tuple[int, int]]], None]:
     return enqueue
 
 
-def _invoice_batches(outcome, summary, groups, day, company) -> list[list[tuple]]:
-    """Each group's due clients, read in one query per group, then cut into batches of up to
-    `BATCH` rows that may mix groups: (group, rows) pieces."""
-    batches: list[list[tuple]] = [[]]
+def _step_invoices(outcome, summary, groups: list[_InvoiceGroup], day, company, step) -> None:
+    """Each group's due clients, read in one query per group, written in batches of up to
+    `BATCH` rows that may mix groups (a run over many small schedules writes a few large
+    batches); a batch is written as soon as it is full, so the run holds one at a time."""
+    batch: list[tuple[_InvoiceGroup, list[DueRow]]] = []
     room = BATCH
     for group in groups:
         try:
             rows = invoices_due(group.clients(), group.schedule, day, company)
         except Exception as exc:  # one group's failure must not stop the others
             _invoices_failed(outcome, summary, group, exc)
-            continue
-        while rows:
-            piece, rows = rows[:room], rows[room:]
-            batches[-1].append((group, piece))
+            rows = []
+        taken = 0
+        while taken < len(rows):
+            piece = rows[taken : taken + room]
+            taken += len(piece)
+            batch.append((group, piece))
             room -= len(piece)
             if not room:
-                batches.append([])
-                room = BATCH
-    return [batch for batch in batches if batch]
+                _write_invoices(outcome, summary, batch, day, company)
+                batch, room = [], BATCH
+        step()
+    if batch:
+        _write_invoices(outcome, summary, batch, day, company)
 
 
-def _step_invoices(outcome, summary, batch: list[tuple[_InvoiceGroup, list[DueRow]]], day, company):
+def _write_invoices(
+    outcome, summary, batch: list[tuple[_InvoiceGroup, list[DueRow]]], day, company
+):
     """Write one batch; if it fails, write each group's piece of it apart, so that only the
     group at fault is left out."""
     pieces = [batch] if len(batch) == 1 else [batch, *([piece] for piece in batch)]

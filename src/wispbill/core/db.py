@@ -146,23 +146,30 @@ def _converter(column, ops):
 
 
 def _adapted(rows: Iterable[Sequence], converters: list) -> list[tuple]:
-    """The rows with each column converted, a column at a time: a column that holds one
-    value in every row (the run's timestamp, a cycle's dates, the shared reason) is
-    converted once, not once per row."""
+    """The rows with each column converted, a column at a time: a column that holds few
+    distinct values (the run's timestamp, the cycles' dates, the shared reason) converts
+    each of them once, not once per row."""
     rows = [tuple(row) for row in rows]
     if not rows or not any(converters):
         return rows
     columns = list(zip(*rows, strict=True))
     for index, convert in enumerate(converters):
-        if convert is None:
-            continue
-        column = columns[index]
-        first = column[0]
-        if column.count(first) == len(column):
-            columns[index] = (convert(first),) * len(column)
-        else:
-            columns[index] = tuple(map(convert, column))
+        if convert is not None:
+            columns[index] = _converted(columns[index], convert)
     return list(zip(*columns, strict=True))
+
+
+def _converted(column: tuple, convert) -> tuple:
+    try:
+        distinct = set(column)
+    except TypeError:  # unhashable values (a dict for a JSON column): one by one
+        return tuple(map(convert, column))
+    if len(distinct) == 1:
+        return (convert(column[0]),) * len(column)
+    if len(distinct) > len(column) // 4:
+        return tuple(map(convert, column))
+    as_sent = {value: convert(value) for value in distinct}
+    return tuple(map(as_sent.__getitem__, column))
 
 
 def rows_between(qs, start: int, stop: int, count: int) -> list:

@@ -26,6 +26,17 @@ def money(value) -> str:
     return f"{sign}${abs(amount):,.2f}"
 
 
+def speed(kbps) -> str:
+    """A speed as routers and plans say it: 10 Mbps, 1.5 Mbps, 512 kbps, 1,536 kbps."""
+    try:
+        kbps = int(kbps)
+    except (TypeError, ValueError):
+        return EMPTY if kbps in (None, "") else str(kbps)
+    if kbps >= 1000 and kbps % 100 == 0:
+        return f"{kbps / 1000:g} Mbps"
+    return f"{kbps:,} kbps"
+
+
 def _day(value) -> date | None:
     if isinstance(value, datetime):
         # An aware moment is read on the ISP's clock, the day its people live in.

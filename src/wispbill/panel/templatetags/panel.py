@@ -7,7 +7,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from wispbill.core.formatting import long_date, money, short_date
+from wispbill.core.formatting import long_date, money, short_date, speed
 from wispbill.core.switches import TASK_LABELS
 from wispbill.messaging import documents
 from wispbill.network.models import Router, Zone
@@ -17,6 +17,7 @@ register = template.Library()
 register.filter("money", money)
 register.filter("long_date", long_date)
 register.filter("short_date", short_date)
+register.filter("speed", speed)
 
 # A moment as the ISP's people write it, in both languages: 29/10/2026 14:05.
 SHORT_DATETIME = "d/m/Y H:i"

@@ -31,8 +31,14 @@ CLIENT_TAB_MESSAGES = 20
 
 
 def _day(value: str | None) -> date | None:
+    """The day filter: the date picker's 2026-10-29, or 29/10/2026 as people type it."""
+    value = (value or "").strip()
     try:
-        return date.fromisoformat(value or "")
+        return date.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.strptime(value, "%d/%m/%Y").date()
     except ValueError:
         return None
 
