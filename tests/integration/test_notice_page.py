@@ -165,6 +165,14 @@ def test_staff_preview_a_clients_notice_page(warned, staff):
     assert re.search(r'<button type="submit" disabled[^>]*data-testid="dismiss"', html)
     assert "$399.00" in html and "Paga antes del 5 de septiembre de 2026" in html
     assert f'href="/clients/{warned.pk}/notice/"' in client_page
+    # Staff who read the panel in English get the banner in English; the page stays in the
+    # client's language.
+    browser.cookies["django_language"] = "en"
+    with on(date(2026, 9, 3)):
+        html = browser.get(f"/clients/{warned.pk}/notice/").content.decode()
+    assert "Preview: this is the notice page as Ana Pérez sees it now" in html
+    assert 'title="Only the client can do this, from its own connection."' in html
+    assert "Paga antes del 5 de septiembre de 2026" in html
 
 
 @override_settings(NOTICE_PORT=8099)

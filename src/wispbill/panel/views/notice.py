@@ -68,10 +68,17 @@ def notice_facts(client: Client, *, day: date, company: CompanySettings) -> dict
 
 def _render(request, client, *, preview=False, status=200):
     company = CompanySettings.load()
+    staff_texts = _staff_texts(client) if preview else {}  # in the staff's own language
     language = _language(request, client, preview=preview)
     translation.activate(language)
     request.LANGUAGE_CODE = language
-    context = {"company": company, "client": client, "preview": preview, "lang": language}
+    context = {
+        "company": company,
+        "client": client,
+        "preview": preview,
+        "lang": language,
+        **staff_texts,
+    }
     if client is not None:
         day = today()
         context.update(notice_facts(client, day=day, company=company))
@@ -79,6 +86,21 @@ def _render(request, client, *, preview=False, status=200):
     response = render(request, "notice/page.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _staff_texts(client: Client) -> dict:
+    """What a preview says to the staff member looking at it, in the panel's language (the
+    page itself is in the client's)."""
+    return {
+        "preview_banner": translation.gettext(
+            "Preview: this is the notice page as %(name)s sees it now. Nothing you do here "
+            "reaches the client."
+        )
+        % {"name": client.name},
+        "preview_only_client": translation.gettext(
+            "Only the client can do this, from its own connection."
+        ),
+    }
 
 
 def _client_at(request) -> Client | None:
