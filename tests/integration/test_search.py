@@ -77,6 +77,44 @@ def test_a_renamed_client_is_found_by_its_new_name(admin_api, people):
     assert _api_names(admin_api, q="ramirez") == {"Lucía Ramírez"}
 
 
+@pytest.mark.skipif(
+    "os.environ.get('DATABASE_URL', '').startswith('postgres')",
+    reason="SQLite's trigram index; PostgreSQL's needs no tidying",
+)
+def test_a_bulk_import_leaves_the_search_index_in_one_piece(admin, admin_api):
+    from django.db import connection
+
+    from wispbill.clients.services.bulk import TIDY_AFTER, clients_create_many
+
+    def pieces() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {search.INDEX}_data")
+            return cursor.fetchone()[0]
+
+    zone, plan = ZoneFactory(), ClientFactory().plan
+    for n in range(40):  # forty small writes: the index in pieces, as edits leave it
+        ClientFactory(name=f"Antes {n}", zone=zone, plan=plan, ip=f"10.60.{n}.200")
+    fragmented = pieces()
+    search.search_index_tidy()
+    assert pieces() < fragmented
+    assert _api_names(admin_api, q="antes 39") == {"Antes 39"}
+    rows = [
+        {
+            "name": f"Importado {n}",
+            "ip": f"10.61.{n // 250}.{n % 250 + 1}",
+            "zone": zone,
+            "plan": plan,
+            "start_date": AUG,
+        }
+        for n in range(TIDY_AFTER + 1)
+    ]
+    clients_create_many(actor=admin, rows=rows, push=False)
+    after_import = pieces()
+    search.search_index_tidy()
+    assert pieces() == after_import  # the import tidied it already
+    assert _api_names(admin_api, q="importado 1000") == {"Importado 1000"}
+
+
 def test_filters_by_switched_off_task_notice_overdue_and_owing(admin, admin_api, people):
     own_off = OwnClientFactory(name="Propia sin cortes", task_cuts=False, start_date=AUG)
     for day in (date(2026, 8, 25), date(2026, 9, 3)):

@@ -70,6 +70,17 @@ def ensure_search_index(using: str = "default") -> None:
 BROAD = 1000
 
 
+def search_index_tidy(using: str = "default") -> None:
+    """Merge SQLite's trigram index into one piece. Each bulk write of clients (an import,
+    thousands of rows) leaves it in many pieces that every search must read (a search over
+    100,000 imported clients took 50-80 ms instead of 0.4 ms); the scheduler also tidies it
+    once a day. PostgreSQL's index needs nothing (its own vacuum tidies it)."""
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {INDEX}({INDEX}) VALUES ('optimize')")
+
+
 def containing(words: list[str]) -> Q:
     """Clients whose folded search text contains every one of `words` (already folded).
 

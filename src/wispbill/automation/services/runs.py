@@ -18,6 +18,7 @@ from wispbill.audit.services import actor_name_of, audit_record
 from wispbill.automation.engine import RunSummary, Scope, run_day
 from wispbill.automation.models import DailyRunPart, ManualRun, RunStatus
 from wispbill.clients.models import Client
+from wispbill.clients.search import search_index_tidy
 from wispbill.core import clock
 from wispbill.core.db import locked
 from wispbill.core.models import CompanySettings
@@ -154,7 +155,9 @@ def daily_run(now: datetime | None = None) -> RunSummary | None:
         return None
     if not daily_run_due(now):
         return None
-    return periodic_tasks_run(actor=None, day=day)
+    summary = periodic_tasks_run(actor=None, day=day)
+    search_index_tidy()  # once a day, whatever the day's edits left in pieces
+    return summary
 
 
 def fans_out() -> bool:

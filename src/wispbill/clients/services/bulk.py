@@ -13,11 +13,13 @@ from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record_many
 from wispbill.clients.enforcement import routers_changed
 from wispbill.clients.models import Access, Client
+from wispbill.clients.search import search_index_tidy
 from wispbill.clients.services.access import username_taken_message
 from wispbill.clients.services.clients import client_new, created_changes, needs_push
 from wispbill.network.models import Router
 
 CHUNK = 500  # keeps every IN (...) list under SQLite's bound-variable limit
+TIDY_AFTER = 1000  # clients created at once, past which the search index is tidied
 
 
 class RowErrors(ValidationError):
@@ -133,6 +135,8 @@ def clients_create_many(
     if errors:
         raise RowErrors(errors)
     clients = Client.objects.bulk_create(built, batch_size=CHUNK)
+    if len(clients) > TIDY_AFTER:
+        search_index_tidy()
     audit_record_many(
         actor=actor,
         action=AuditAction.CLIENT_CREATED,
