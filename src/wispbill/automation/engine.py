@@ -287,17 +287,21 @@ def _record_task_states(day: date, scope: Scope, outcome: _Outcome) -> None:
     _ensure_task_states(rows)
     base = {"last_run_date": day, "last_run_at": timezone.now()}
     zone_of = _zones_of_acted(scope, outcome)
+    # The tasks that end alike (applied, or the same error everywhere) share their UPDATEs.
+    ending: dict[tuple[str, str], list[str]] = defaultdict(list)
     for task in TASKS:
-        failed = outcome.failed[task]
-        everything_failed = failed.get("*")
+        everything_failed = outcome.failed[task].get("*")
         status = TaskStatus.ERROR if everything_failed else TaskStatus.APPLIED
-        error = everything_failed or ""
+        ending[(status, everything_failed or "")].append(task)
+    for (status, error), tasks in ending.items():
         for kind, ids in rows.items():
             # Rows that already say so are left alone: a run that does nothing writes nothing.
-            TaskState.objects.filter(kind=kind, task=task, object_id__in=ids).exclude(
+            TaskState.objects.filter(kind=kind, task__in=tasks, object_id__in=ids).exclude(
                 last_run_date=day, last_status=status, last_error=error, last_count=0
             ).update(**base, last_status=status, last_error=error, last_count=0)
-        if everything_failed:
+    for task in TASKS:
+        failed = outcome.failed[task]
+        if failed.get("*"):
             continue
         counts = {
             (ObjectKind.ZONE, zone_id): n
@@ -330,17 +334,18 @@ def _ensure_task_states(rows: dict[str, QuerySet]) -> None:
             if ids.query.is_empty():  # a run for one own-billing client covers no zone
                 continue
             select, params = ids.query.sql_with_params()
-            for task in TASKS:
-                cursor.execute(
-                    f"INSERT INTO {table} "
-                    "(kind, object_id, task, last_status, last_count, last_error) "
-                    f"SELECT %s, ids.id, %s, %s, 0, '' FROM ({select}) ids "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.kind = %s "
-                    "AND t.object_id = ids.id AND t.task = %s) "
-                    "ON CONFLICT DO NOTHING",
-                    [kind, task, TaskStatus.PENDING, *params, kind, task],
-                )
-                inserted += max(cursor.rowcount, 0)
+            tasks = " UNION ALL ".join(["SELECT %s AS name"] * len(TASKS))
+            cursor.execute(
+                f"INSERT INTO {table} "
+                "(kind, object_id, task, last_status, last_count, last_error) "
+                f"SELECT %s, ids.id, tasks.name, %s, 0, '' FROM ({select}) ids "
+                f"CROSS JOIN ({tasks}) tasks "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.kind = %s "
+                "AND t.object_id = ids.id AND t.task = tasks.name) "
+                "ON CONFLICT DO NOTHING",
+                [kind, TaskStatus.PENDING, *params, *TASKS, kind],
+            )
+            inserted += max(cursor.rowcount, 0)
         if inserted > 1000 and connection.vendor == "postgresql":
             # The planner still believes the table as small as before (autovacuum has not
             # looked yet): the next NOT EXISTS would scan it once per client — seconds, on
