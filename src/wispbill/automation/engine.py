@@ -157,25 +157,35 @@ class _InvoiceGroup:
     kind: str
     schedule: BillingSchedule
     rows: QuerySet  # the zones, or the own-billing clients, with this schedule
+    zone_ids: list[int] = field(default_factory=list)
 
     def clients(self) -> QuerySet:
         if self.kind == ObjectKind.ZONE:
             # The zones as a list, not a subquery: the planner then walks each zone's clients
             # by index instead of reading every client once per schedule.
-            zone_ids = list(self.rows.values_list("id", flat=True))
-            return Client.objects.filter(billing_type=BillingType.ZONE, zone_id__in=zone_ids)
+            return Client.objects.filter(billing_type=BillingType.ZONE, zone_id__in=self.zone_ids)
         return self.rows
 
 
 def _invoice_groups(scope: Scope) -> Iterable[_InvoiceGroup]:
+    """The zones grouped by schedule (read in one query), then the own-billing clients'
+    schedules."""
     columns = list(SCHEDULE_COLUMNS.values())
-    for kind, rows in ((ObjectKind.ZONE, scope.zones), (ObjectKind.CLIENT, scope.own)):
-        on = rows.filter(task_invoices=True)
-        for values in on.order_by(*columns).values_list(*columns).distinct():
-            schedule = BillingSchedule(*values)
-            yield _InvoiceGroup(
-                kind, schedule, on.filter(**dict(zip(columns, values, strict=True)))
-            )
+    zones_of: dict[tuple, list[int]] = defaultdict(list)
+    on = scope.zones.filter(task_invoices=True).order_by("id")
+    for zone_id, *values in on.values_list("id", *columns):
+        zones_of[tuple(values)].append(zone_id)
+    for values in sorted(zones_of):
+        ids = zones_of[values]
+        yield _InvoiceGroup(
+            ObjectKind.ZONE, BillingSchedule(*values), Zone.objects.filter(pk__in=ids), ids
+        )
+    own = scope.own.filter(task_invoices=True)
+    for values in own.order_by(*columns).values_list(*columns).distinct():
+        schedule = BillingSchedule(*values)
+        yield _InvoiceGroup(
+            ObjectKind.CLIENT, schedule, own.filter(**dict(zip(columns, values, strict=True)))
+        )
 
 
 def _messages(kind: str) -> Callable[[list[tuple[int, int]]], None]:

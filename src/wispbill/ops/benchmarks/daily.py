@@ -19,7 +19,7 @@ from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice, InvoiceLine, Payment, PaymentAllocation
 from wispbill.clients.models import Client
 from wispbill.messaging.models import Message
-from wispbill.ops.benchmarks.common import build, wipe
+from wispbill.ops.benchmarks.common import build, settle, wipe
 
 DAY = date(2026, 8, 25)
 
@@ -80,6 +80,7 @@ def time_daily_run(repeat: int) -> dict:
     created = 0
     for _ in range(repeat):
         forget_runs()
+        settle()
         start = time.perf_counter()
         created = periodic_tasks_run(actor=None, day=DAY).invoices_created
         first.append(time.perf_counter() - start)
@@ -125,6 +126,7 @@ def time_growth(sizes: list[int], zones: int, repeat: int = 1) -> dict:
         seconds, peaks = [], []
         for _ in range(repeat):
             forget_runs()
+            settle()
             run_seconds, peak_kb = _measured_run(size)
             seconds.append(run_seconds)
             peaks.append(peak_kb)
