@@ -63,6 +63,12 @@ for _ in $(seq 60); do
   curl -fs -o /dev/null "http://127.0.0.1:$PORT/login/" && break
   sleep 1
 done
+# A server that has been up a while: each worker has read its templates once.
+for _ in $(seq 6); do
+  for path in /clients/ "/clients/?q=cliente" "/clients/$FIRST_ID/"; do
+    curl -fs -o /dev/null -b "sessionid=${SESSIONS%%,*}" "http://127.0.0.1:$PORT$path" || true
+  done
+done
 
 echo "== a daily run over every client, while $USERS people work for ${SECONDS_}s =="
 .venv/bin/wispbill run-periodic-tasks --date 2026-08-25 --force --json > "$WISPBILL_DATA_DIR/run.json" &
