@@ -20,7 +20,7 @@ from wispbill.billing.debt import BatchHook
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from wispbill.billing.selectors import ZERO, invoice_due
 from wispbill.billing.services.invoices import line_description
-from wispbill.clients.models import Client
+from wispbill.clients.models import Client, Plan
 from wispbill.core.db import JSONText, among, bulk_insert, locked
 from wispbill.core.models import CompanySettings
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
@@ -42,7 +42,9 @@ INVOICE_COLUMNS = (
     "cut_exempt",
     "created_at",
 )
-ROW = ("id", "name", "plan__name", "plan__price", "credit", "suspended_on", "reactivated_on")
+# The plan by id: a run's clients share a few plans, read once per batch (a join and a money
+# conversion per row cost a tenth of the run).
+ROW = ("id", "name", "plan_id", "credit", "suspended_on", "reactivated_on")
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,7 @@ class DueRow(NamedTuple):
 
     client_id: int
     name: str
-    plan: str
-    price: object
+    plan_id: int
     credit: object
     suspended_on: date | None
     reactivated_on: date | None
@@ -141,11 +142,17 @@ def _issue_batch(
             if any(row.credit for row in rows)
             else {}
         )
+        plan_of = {
+            pk: (name, price)
+            for pk, name, price in Plan.objects.filter(
+                pk__in={row.plan_id for row in rows}
+            ).values_list("id", "name", "price")
+        }
         now = timezone.now()
         billed = []
         for row in rows:
             charge = cycle_charge(
-                price=row.price,
+                price=plan_of[row.plan_id][1],
                 cycle=row.terms.cycle,
                 suspended_on=row.suspended_on,
                 reactivated_on=row.reactivated_on,
@@ -196,7 +203,7 @@ def _issue_batch(
             InvoiceLine,
             ("invoice", "description", "amount"),
             (
-                (invoice_of[row.client_id], describe(row.plan, charge), charge.total)
+                (invoice_of[row.client_id], describe(plan_of[row.plan_id][0], charge), charge.total)
                 for row, charge, _c, _p in billed
             ),
         )
