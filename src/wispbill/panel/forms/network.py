@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wispbill.core.wire import validate_one_line
 from wispbill.network.models import Enforcement, Router
 from wispbill.network.services import ROUTER_FIELDS
 from wispbill.panel.forms.base import (
@@ -16,6 +17,7 @@ class RouterForm(forms.ModelForm):
         required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Leave empty to keep the current one. Stored encrypted."),
+        validators=[validate_one_line],
     )
 
     class Meta:
