@@ -343,3 +343,20 @@ def test_a_forged_task_in_the_redis_queue_is_refused(store, tmp_path):
     # What wispbill itself queues still goes through.
     queue.storage.enqueue(serializer.serialize({"task": "legit"}))
     assert serializer.deserialize(queue.storage.dequeue()) == {"task": "legit"}
+
+
+def test_only_an_admin_can_tick_the_local_host_box_in_the_panel(technician_panel, admin):
+    page = technician_panel.get("/routers/new/").content.decode()
+    [box] = [tag for tag in page.split("<input") if 'name="allow_local_host"' in tag]
+    assert "disabled" in box.split(">")[0]
+    # Ticked anyway: ignored, and the loopback host is refused.
+    post = _router_post(host="127.0.0.1", api_port=18728, allow_local_host="on")
+    page = technician_panel.post("/routers/new/", post)
+    assert page.status_code == 400 and not Router.objects.exists()
+    boss = Browser(HTTP_ACCEPT_LANGUAGE="es")
+    boss.force_login(admin)
+    page = boss.get("/routers/new/").content.decode()
+    [box] = [tag for tag in page.split("<input") if 'name="allow_local_host"' in tag]
+    assert "disabled" not in box.split(">")[0]
+    assert boss.post("/routers/new/", post).status_code == 302
+    assert Router.objects.get(name="Nueva").allow_local_host

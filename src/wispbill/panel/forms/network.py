@@ -31,8 +31,10 @@ class RouterForm(forms.ModelForm):
             )
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, can_allow_local: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        # Only an administrator may allow a host on this server: others see it, as it is.
+        self.fields["allow_local_host"].disabled = not can_allow_local
         self.fields["enforcement"].choices = [
             (Enforcement.MIKROTIK, _("MikroTik (API)")),
             (Enforcement.NONE, _("None (database only)")),
