@@ -44,10 +44,10 @@ def service_ports() -> dict[int, str]:
         except ValueError:
             port = None
         if port:
-            ports[port] = name
+            ports.setdefault(port, name)
     database_port = settings.DATABASES["default"].get("PORT")
     if str(database_port or "").isdigit():
-        ports[int(database_port)] = _("database")
+        ports.setdefault(int(database_port), _("database"))
     return ports
 
 
