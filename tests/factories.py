@@ -32,6 +32,8 @@ class RouterFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Router {n}")
     host = factory.Sequence(lambda n: f"192.0.2.{n % 250 + 1}")
+    # Tests point routers at the emulator on loopback, as an administrator may allow.
+    allow_local_host = factory.LazyAttribute(lambda router: router.host.startswith("127."))
 
 
 class ZoneFactory(factory.django.DjangoModelFactory):

@@ -60,6 +60,7 @@ def build_isp(*, emulator_port: int) -> Isp:
         username="wispbill",
         password="s3cret",
         enforcement="mikrotik",
+        allow_local_host=True,
     )
     unmanaged = router_create(actor=admin, name="Cerro Azul", host="10.30.0.1")
     zones = [

@@ -1,5 +1,6 @@
 """One settings module, driven by the environment variables of docs/contract.md."""
 
+import hashlib
 import os
 import secrets
 from datetime import timedelta
@@ -8,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+from huey.serializer import SignedSerializer
 
 from wispbill.ops.files import tighten
 
@@ -250,6 +252,12 @@ HUEY = {
     "immediate": False,
     "utc": True,
     "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
+    # Tasks are pickles: a consumer unpickles only what this installation signed, so a task
+    # written into Redis (or the queue file) by anyone else is refused, never run.
+    "serializer": SignedSerializer(
+        secret=hashlib.sha256(b"wispbill.tasks:" + SECRET_KEY.encode()).hexdigest(),
+        salt="wispbill.tasks",
+    ),
 }
 if _redis_url:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": _redis_url})

@@ -25,6 +25,7 @@ def device(emulator):
         api_port=emulator.port,
         username="wispbill",
         enforcement="mikrotik",
+        allow_local_host=True,
     )
     router.password = "s3cret"
     return router

@@ -19,6 +19,7 @@ from wispbill.core.models import (
     schedule_constraints,
 )
 from wispbill.core.secrets import decrypt, encrypt
+from wispbill.core.wire import validate_one_line
 
 # Addresses no client can have, and why: the server's own, nobody's, everybody's.
 NOT_A_CLIENT_IP = [
@@ -137,7 +138,8 @@ class PromiseEndReason(models.TextChoices):
 class Client(ScheduleFields, SwitchFields):
     """A client's service: where it is, what it pays, and how it is billed."""
 
-    name = models.CharField(_("name"), max_length=200)
+    # Its simple queue on the router is named after it: one line.
+    name = models.CharField(_("name"), max_length=200, validators=[validate_one_line])
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
@@ -148,7 +150,9 @@ class Client(ScheduleFields, SwitchFields):
         _("access"), max_length=6, choices=Access.choices, default=Access.STATIC
     )
     # Unique per router (checked by the client service: the router is the zone's).
-    pppoe_username = models.CharField(_("PPPoE username"), max_length=64, blank=True)
+    pppoe_username = models.CharField(
+        _("PPPoE username"), max_length=64, blank=True, validators=[validate_one_line]
+    )
     pppoe_password_encrypted = models.TextField(blank=True, editable=False)
     zone = models.ForeignKey(
         "network.Zone", on_delete=models.PROTECT, related_name="clients", verbose_name=_("zone")

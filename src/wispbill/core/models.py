@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wispbill.core import schedule as sched
 from wispbill.core.switches import TASKS, Switches
+from wispbill.core.wire import validate_one_line
 
 # What search ignores: case and accents. The database column and the search terms are folded
 # by the same table, so "gomez" finds "Gómez" on SQLite (whose lower() is ASCII-only) and on
@@ -185,7 +186,10 @@ class ReactivationBilling(models.TextChoices):
 class CompanySettings(models.Model):
     """The ISP's rules for the periodic tasks; one row."""
 
-    name = models.CharField(_("company name"), max_length=200, default="Mi ISP")
+    # The sender's name of every e-mail: one line.
+    name = models.CharField(
+        _("company name"), max_length=200, default="Mi ISP", validators=[validate_one_line]
+    )
     run_hour = models.PositiveSmallIntegerField(
         _("daily run hour"),
         default=6,
@@ -221,6 +225,7 @@ class CompanySettings(models.Model):
         _("notice page address"),
         max_length=255,
         blank=True,
+        validators=[validate_one_line],
         help_text=_("The address at which the routers reach wispbill's notice page."),
     )
     public_url = models.URLField(

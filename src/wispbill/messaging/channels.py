@@ -13,6 +13,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.utils.translation import gettext_noop as _
 
 from wispbill.clients.models import ClientState
+from wispbill.core.wire import has_control
 from wispbill.messaging.models import Channel, Kind, Problem
 
 TIMEOUT = 30
@@ -63,8 +64,17 @@ def email_config(url: str) -> dict | None:
 def email_off_reason() -> Problem | None:
     if not settings.WISPBILL_EMAIL_URL:
         return Problem(_("Channel off: WISPBILL_EMAIL_URL is not set."))
-    if email_config(settings.WISPBILL_EMAIL_URL) is None:
+    config = email_config(settings.WISPBILL_EMAIL_URL)
+    if config is None:
         return Problem(_("Channel off: WISPBILL_EMAIL_URL is not an smtp:// address."))
+    # SMTP is read line by line: a line break in what we send would start a command.
+    if any(has_control(str(value)) for value in (*config.values(), settings.WISPBILL_FROM_EMAIL)):
+        return Problem(
+            _(
+                "Channel off: WISPBILL_EMAIL_URL or WISPBILL_FROM_EMAIL has a line break or "
+                "another control character."
+            )
+        )
     return None
 
 
@@ -76,12 +86,20 @@ def _from_address(config: dict, company_name: str) -> str:
     return formataddr((company_name, address))
 
 
+BAD_SENDER = _(
+    "Not sent: the company's name or the sender address has a line break or another "
+    "control character; correct it in the company settings."
+)
+BAD_HEADER = _("Not sent: the subject or the address has a line break or a control character.")
+
+
 class EmailSession:
     """One SMTP connection for a batch of messages."""
 
     def __init__(self, company):
         self.config = email_config(settings.WISPBILL_EMAIL_URL)
         self.from_email = _from_address(self.config, company.name)
+        self.bad_sender = has_control(company.name) or has_control(self.from_email)
         self.connection = get_connection(
             "django.core.mail.backends.smtp.EmailBackend", fail_silently=False, **self.config
         )
@@ -91,6 +109,12 @@ class EmailSession:
             self.connection.close()
 
     def send(self, message, attachment: Attachment | None) -> str:
+        # A header that can never be written (a line break in the company's name, which
+        # names the sender, or in the subject) fails at once instead of being retried.
+        if self.bad_sender:
+            raise ChannelError(BAD_SENDER, permanent=True)
+        if has_control(message.subject) or has_control(message.recipient):
+            raise ChannelError(BAD_HEADER, permanent=True)
         domain = self.from_email.rpartition("@")[2].rstrip(">") or None
         message_id = make_msgid(domain=domain)
         mail = EmailMessage(

@@ -12,6 +12,8 @@ from wispbill.core.models import (
 )
 from wispbill.core.schedule import OPTIONAL
 from wispbill.core.secrets import decrypt, encrypt
+from wispbill.core.wire import validate_one_line
+from wispbill.network.hosts import host_errors
 from wispbill.network.tls import normalise_fingerprint
 
 
@@ -56,11 +58,22 @@ class SyncStatus(models.TextChoices):
 
 class Router(NameTakenMessage, models.Model):
     name_taken = gettext_noop("There is already a router called «%(name)s».")
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    host = models.CharField(_("host"), max_length=255, blank=True)
+    name = models.CharField(_("name"), max_length=100, unique=True, validators=[validate_one_line])
+    host = models.CharField(_("host"), max_length=255, blank=True, validators=[validate_one_line])
     api_port = models.PositiveIntegerField(_("API port"), default=8728)
-    username = models.CharField(_("username"), max_length=100, blank=True)
+    username = models.CharField(
+        _("username"), max_length=100, blank=True, validators=[validate_one_line]
+    )
     password_encrypted = models.TextField(blank=True, editable=False)
+    # Set by an administrator alone: the host and port checks of network.hosts are skipped.
+    allow_local_host = models.BooleanField(
+        _("Allow a host on this server or a local-only address"),
+        default=False,
+        help_text=_(
+            "Only for a router that really is on this machine (the RouterOS emulator) or on a "
+            "link-local network. Only administrators can set it."
+        ),
+    )
     use_tls = models.BooleanField(_("use TLS"), default=False)
     # Colons allowed on input (95 characters), 64 hex digits once stored.
     tls_fingerprint = FingerprintField(
@@ -76,10 +89,17 @@ class Router(NameTakenMessage, models.Model):
     enforcement = models.CharField(
         _("enforcement"), max_length=10, choices=Enforcement.choices, default=Enforcement.NONE
     )
-    cut_list = models.CharField(_("cut address list"), max_length=63, default="Moroso")
-    notice_list = models.CharField(_("notice address list"), max_length=63, default="Aviso")
+    cut_list = models.CharField(
+        _("cut address list"), max_length=63, default="Moroso", validators=[validate_one_line]
+    )
+    notice_list = models.CharField(
+        _("notice address list"), max_length=63, default="Aviso", validators=[validate_one_line]
+    )
     throttle_list = models.CharField(
-        _("reduced speed address list"), max_length=63, default="Reducido"
+        _("reduced speed address list"),
+        max_length=63,
+        default="Reducido",
+        validators=[validate_one_line],
     )
     provisioning = models.BooleanField(
         _("keep PPPoE secrets and simple queues"),
@@ -134,6 +154,10 @@ class Router(NameTakenMessage, models.Model):
             errors["throttle_list"] = [
                 _("The reduced speed list must differ from the cut and notice lists.")
             ]
+        for field, messages in host_errors(
+            self.host, self.api_port, allow_local=self.allow_local_host
+        ).items():
+            errors.setdefault(field, []).extend(messages)
         if errors:
             raise ValidationError(errors)
 
@@ -156,7 +180,7 @@ class Zone(ScheduleFields, SwitchFields):
     """A billing zone of a router ("Facturación - Zona")."""
 
     router = models.ForeignKey(Router, on_delete=models.PROTECT, related_name="zones")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_one_line])
     # A zone always has a schedule, so these always have a value.
     cut_action = models.CharField(
         _("on the cut date"), max_length=8, choices=CutAction.choices, default=CutAction.SUSPEND

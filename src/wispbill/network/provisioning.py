@@ -6,6 +6,7 @@ changed, and one that holds a name wispbill wants is reported as a conflict inst
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from wispbill.core.wire import CONTROL
 from wispbill.network.reconcile import PREFIX
 from wispbill.network.speeds import SpeedError, parse_max_limit
 
@@ -158,7 +159,8 @@ def queue_name(client_id: int, name: str) -> str:
     """The name of a client's new simple queue: its name, for whoever reads the router's
     queue list, and its id, so it is unique. Letters a router cannot store become `?`. A
     queue keeps the name it was created or adopted with (its comment says whose it is)."""
-    readable = " ".join(name.split())[:60].encode("latin-1", "replace").decode("latin-1")
+    readable = " ".join(CONTROL.sub(" ", name).split())[:60]
+    readable = readable.encode("latin-1", "replace").decode("latin-1")
     return f"{readable} ({client_id})" if readable else f"wispbill-{client_id}"
 
 

@@ -10,11 +10,14 @@ from wispbill.core.db import jsonable, locked, model_update
 from wispbill.core.models import CutAction, SwitchFields
 from wispbill.core.schedule import BillingSchedule, schedule_changes, schedule_from
 from wispbill.core.switches import Switches
+from wispbill.core.wire import validate_one_line
 from wispbill.network.models import Enforcement, PppoeCut, Router, Zone
 from wispbill.network.signals import router_settings_changed
+from wispbill.network.tls import normalise_fingerprint
 from wispbill.staff.permissions import (
     MANAGE_ROUTERS,
     TOGGLE_PERIODIC_TASKS,
+    require_admin,
     require_permission,
     require_permission_of_person,
 )
@@ -34,10 +37,15 @@ ROUTER_FIELDS = (
     "throttle_list",
     "provisioning",
     "pppoe_cut",
+    "allow_local_host",
 )
 # Where a router's stored password goes: changing one of these needs the password again, so
-# nobody can point it at another machine.
-CONNECTION_FIELDS = ("host", "api_port", "username", "use_tls")
+# nobody can point it at another machine (a new pinned certificate is another machine too).
+CONNECTION_FIELDS = ("host", "api_port", "username", "use_tls", "tls_fingerprint")
+# Where the router is: on a router an administrator allowed on this server, only an
+# administrator may move it (else a router allowed at the emulator's port could be moved to
+# Redis's).
+WHERE_FIELDS = ("host", "api_port")
 
 
 def switches_assign(*, actor: User | None, obj: SwitchFields, switches: Switches) -> dict:
@@ -58,6 +66,39 @@ def cut_action_check(*, actor: User | None, before: str | None, after: str | Non
 def zone_fields_check(*, actor: User | None) -> None:
     """A zone's fields other than its switches (and what its cut does) are the routers'."""
     require_permission_of_person(actor, MANAGE_ROUTERS)
+
+
+def _password_check(password: str) -> None:
+    """The password goes to the router in the login sentence: one line, like the rest."""
+    try:
+        validate_one_line(password)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list}) from None
+
+
+def _local_host_check(*, actor: User | None, router: Router, data: dict) -> None:
+    """Only an administrator (or the operator at the shell) may allow a router on this server
+    or a local-only address, or move a router so allowed."""
+    if actor is None:
+        return
+    allowing = data.get("allow_local_host", router.allow_local_host)
+    if allowing and not router.allow_local_host:
+        require_admin(actor)
+    if router.allow_local_host and any(
+        f in data and _differs(router, f, data[f]) for f in WHERE_FIELDS
+    ):
+        require_admin(actor)
+
+
+def _differs(router: Router, field: str, value) -> bool:
+    """Whether `value` changes the router's `field`; a pin is compared as stored (the same
+    fingerprint typed with colons or in capitals is no change)."""
+    if field == "tls_fingerprint":
+        try:
+            value = normalise_fingerprint(value)
+        except ValueError:
+            return True
+    return value != getattr(router, field)
 
 
 def _settings_changed(router: Router) -> None:
@@ -81,9 +122,12 @@ def router_create(
     throttle_list: str = "Reducido",
     provisioning: bool = False,
     pppoe_cut: str = PppoeCut.ADDRESS_LIST,
+    allow_local_host: bool = False,
 ) -> Router:
     """Add a router."""
     require_permission_of_person(actor, MANAGE_ROUTERS)
+    _local_host_check(actor=actor, router=Router(), data={"allow_local_host": allow_local_host})
+    _password_check(password)
     router = Router(
         name=name,
         host=host,
@@ -97,6 +141,7 @@ def router_create(
         throttle_list=throttle_list,
         provisioning=provisioning,
         pppoe_cut=pppoe_cut,
+        allow_local_host=allow_local_host,
     )
     router.password = password
     router.full_clean(exclude=["password_encrypted"])
@@ -124,14 +169,16 @@ def router_update(*, actor: User | None, router: Router, data: dict) -> Router:
         and data.get("enforcement", router.enforcement) != Enforcement.MIKROTIK
     ):
         require_permission_of_person(actor, TOGGLE_PERIODIC_TASKS)
-    moved = [f for f in CONNECTION_FIELDS if f in data and data[f] != getattr(router, f)]
+    _local_host_check(actor=actor, router=router, data=data)
+    _password_check(data.get("password") or "")
+    moved = [f for f in CONNECTION_FIELDS if f in data and _differs(router, f, data[f])]
     if moved and not data.get("password"):
         raise ValidationError(
             {
                 "password": [
                     _(
-                        "Changing the host, port, user or TLS of a router needs its password "
-                        "in the same request."
+                        "Changing the host, port, user, TLS or pinned certificate of a router "
+                        "needs its password in the same request."
                     )
                 ]
             }

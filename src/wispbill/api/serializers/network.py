@@ -9,6 +9,7 @@ from wispbill.api.serializers.common import (
     SwitchesSerializer,
 )
 from wispbill.core.switches import Switches
+from wispbill.core.wire import validate_one_line
 from wispbill.network import services
 from wispbill.network.models import Router, SyncStatus, Zone
 from wispbill.network.services import ROUTER_FIELDS
@@ -21,6 +22,7 @@ class RouterSerializer(StrictMixin, ModelSerializer):
         allow_blank=True,
         max_length=200,
         style={"input_type": "password"},
+        validators=[validate_one_line],
     )
 
     class Meta:

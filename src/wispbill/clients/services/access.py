@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from wispbill.clients.models import Access, Client
 from wispbill.core.db import locked
+from wispbill.core.wire import has_control
 from wispbill.network.models import Router
 
 # RouterOS keeps text as bytes, one per character: a name outside Latin-1 cannot be stored.
@@ -17,7 +18,7 @@ def _pppoe_text_error(value: str) -> str | None:
         value.encode("latin-1")
     except UnicodeEncodeError:
         return _("Use only letters a router can store (no emoji or non-Latin scripts).")
-    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+    if has_control(value) or any(ch.isspace() for ch in value):
         return _("No spaces or control characters.")
     if len(value) > PPPOE_MAX:
         return _("At most %(n)s characters.") % {"n": PPPOE_MAX}

@@ -9,14 +9,14 @@ behind a 50 ms VPN takes a round trip per window of changes, not per change.
 import contextlib
 import hashlib
 import hmac
-import socket
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import librouteros
-from librouteros.exceptions import ConnectionClosed, LibRouterosError
+from librouteros.exceptions import ConnectionClosed, LibRouterosError, TrapError
 
+from wispbill.core.wire import has_control
 from wispbill.network.drivers.base import (
     ApplyResult,
     Driver,
@@ -24,6 +24,7 @@ from wispbill.network.drivers.base import (
     ProvisioningResult,
     Rule,
 )
+from wispbill.network.hosts import resolve_for_router
 from wispbill.network.inventory import Adoption, Inventory, Lease, Profile
 from wispbill.network.provisioning import Provisioned, ProvisioningPlan, Queue, Secret, Session
 from wispbill.network.reconcile import PREFIX, Entry, Plan
@@ -62,6 +63,17 @@ class MikrotikDriver(Driver):
     def __enter__(self):
         router = self.router
         wrapper = None
+        # The second wall: whatever the database holds (a row from before the checks, an
+        # edit that skipped them), nothing is written to a peer that is not allowed, and no
+        # word that could end a line-based service's line.
+        if has_control(router.username) or has_control(router.password):
+            raise DriverError(f"{_where(router)}: {CONTROL_IN_LOGIN}")
+        try:
+            address = resolve_for_router(
+                router.host, router.api_port, allow_local=router.allow_local_host
+            )
+        except ValueError as exc:
+            raise DriverError(f"{_where(router)}: {exc}; not connecting") from None
         try:
             pin = normalise_fingerprint(router.tls_fingerprint)
         except ValueError as exc:
@@ -88,7 +100,7 @@ class MikrotikDriver(Driver):
 
         try:
             self.api = librouteros.connect(
-                router.host,
+                address,
                 router.username,
                 router.password,
                 port=router.api_port,
@@ -114,6 +126,9 @@ class MikrotikDriver(Driver):
         message (None when it succeeded)."""
         results: list[tuple[list[dict], str | None]] = []
         protocol = self.api.protocol
+        for sentence in sentences:
+            if any(has_control(word) for word in sentence):
+                raise DriverError(f"{sentence[0]}: {CONTROL_IN_WORD}")
         try:
             for start in range(0, len(sentences), WINDOW):
                 window = sentences[start : start + WINDOW]
@@ -348,7 +363,9 @@ class MikrotikDriver(Driver):
         retry = []
         sendable = []
         for job in jobs:
-            if _encodable(job.sentence):
+            if any(has_control(word) for word in job.sentence):
+                result.failed += [(subject, CONTROL_IN_WORD) for subject in job.subjects]
+            elif _encodable(job.sentence):
                 sendable.append(job)
             else:
                 result.failed += [(subject, UNENCODABLE) for subject in job.subjects]
@@ -472,6 +489,9 @@ def _batches(command: str, subjects, tally: str, forgiving: bool = False) -> lis
 
 
 UNENCODABLE = "has characters a RouterOS router cannot store (only Latin-1 letters)"
+CONTROL_IN_WORD = "has a line break or another control character; not sent"
+CONTROL_IN_LOGIN = "the username or password has a line break or another control character"
+CONTROL_IN_LOGIN += "; not connecting"
 
 
 def _encodable(sentence: tuple[str, ...]) -> bool:
@@ -570,12 +590,14 @@ def _parse(words: tuple[str, ...]) -> tuple[dict, int | None]:
     return attrs, tag
 
 
+def _where(router) -> str:
+    return f"{router.host}:{router.api_port}"
+
+
 def _describe(exc: Exception, router) -> str:
-    where = f"{router.host}:{router.api_port}"
-    if isinstance(exc, ConnectionRefusedError):
-        return f"connection refused by {where}"
-    if isinstance(exc, socket.timeout | TimeoutError):
-        return f"no answer from {where} (timed out)"
-    if isinstance(exc, LibRouterosError):
-        return f"{where}: {exc}"
-    return f"{where}: {exc.__class__.__name__}: {exc}"
+    """One text for every way a connection fails: a port refused, filtered, closed after a
+    few bytes or answered by something that is not RouterOS reads the same, so the
+    connection test cannot scan ports. Only a RouterOS refusal (a wrong password) says so."""
+    if isinstance(exc, TrapError):
+        return f"{_where(router)}: the router refused: {exc}"
+    return f"could not connect to {_where(router)}"

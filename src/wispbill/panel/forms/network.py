@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wispbill.core.wire import validate_one_line
 from wispbill.network.models import Enforcement, Router
 from wispbill.network.services import ROUTER_FIELDS
 from wispbill.panel.forms.base import (
@@ -16,6 +17,7 @@ class RouterForm(forms.ModelForm):
         required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Leave empty to keep the current one. Stored encrypted."),
+        validators=[validate_one_line],
     )
 
     class Meta:
@@ -29,8 +31,10 @@ class RouterForm(forms.ModelForm):
             )
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, can_allow_local: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        # Only an administrator may allow a host on this server: others see it, as it is.
+        self.fields["allow_local_host"].disabled = not can_allow_local
         self.fields["enforcement"].choices = [
             (Enforcement.MIKROTIK, _("MikroTik (API)")),
             (Enforcement.NONE, _("None (database only)")),

@@ -72,7 +72,7 @@ def _router_page(
         "network/router_form.html",
         {
             "router": router,
-            "form": form or RouterForm(instance=router),
+            "form": form or RouterForm(instance=router, can_allow_local=request.user.is_superuser),
             "zones": zones,
             "new_zone_form": new_zone_form or _new_zone_form(can_toggle),
             "rows": audit_rows(events),
@@ -105,7 +105,7 @@ def router_edit(request, pk=None):
     router = get_object_or_404(Router, pk=pk) if pk else None
     if request.method != "POST":
         return _router_page(request, router)
-    form = RouterForm(request.POST, instance=router)
+    form = RouterForm(request.POST, instance=router, can_allow_local=request.user.is_superuser)
     result = None
     if form.is_valid():
         kwargs = form.service_kwargs()

@@ -163,6 +163,8 @@ class Command(BaseCommand):
                 enforcement=Enforcement.MIKROTIK if emulated else Enforcement.NONE,
                 provisioning=emulated,
                 pppoe_cut=PppoeCut.DISABLE_SECRET if emulated else PppoeCut.ADDRESS_LIST,
+                # The emulator listens on this machine: the administrator allows it.
+                allow_local_host=emulated,
             )
             for pay_day, lead, notice, grace in ((1, 7, 2, 4), (15, 5, 0, 5)):
                 # On the emulated router, the day-15 zone reduces the speed of late clients
