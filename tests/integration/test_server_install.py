@@ -291,3 +291,13 @@ def test_caddy_in_front_of_serve_gives_https_and_leaves_the_notice_port_plain(tm
             process.terminate()
         for process in (caddy, server):
             process.wait(timeout=30)
+
+
+@pytest.mark.skipif(
+    shutil.which("nft") is None or os.geteuid() != 0,
+    reason="checking nftables rules needs nft, as root",
+)
+def test_the_shipped_firewall_rules_pass_nft_check():
+    rules = DEPLOY / "nftables" / "wispbill.nft"
+    result = subprocess.run(["nft", "-c", "-f", str(rules)], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
