@@ -301,3 +301,21 @@ def test_the_shipped_firewall_rules_pass_nft_check():
     rules = DEPLOY / "nftables" / "wispbill.nft"
     result = subprocess.run(["nft", "-c", "-f", str(rules)], capture_output=True, text=True)
     assert (result.returncode, result.stderr) == (0, ""), result.stderr
+
+
+def test_the_shipped_settings_with_the_generated_key_pass_check_deploy(tmp_path):
+    """The install of docs/operations.md: deploy/wispbill.env as it is, no key in it."""
+    settings = {}
+    for line in (DEPLOY / "wispbill.env").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            settings[name] = value
+    assert settings["WISPBILL_HTTPS"] == "1" and "WISPBILL_SECRET_KEY" not in settings
+    result = subprocess.run(
+        [sys.executable, "-m", "wispbill.cli", "check", "--deploy", "--fail-level", "WARNING"],
+        env=_env(tmp_path / "data", **settings),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
