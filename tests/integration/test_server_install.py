@@ -5,6 +5,7 @@ import http.client
 import os
 import re
 import secrets
+import shlex
 import shutil
 import socket
 import ssl
@@ -319,3 +320,27 @@ def test_the_shipped_settings_with_the_generated_key_pass_check_deploy(tmp_path)
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_backup_unit_writes_a_dated_backup_and_keeps_thirty_days(tmp_path):
+    """wispbill-backup.service's commands, as systemd runs them (%% is a %), on a scratch
+    data dir and backup folder."""
+    unit = (DEPLOY / "systemd" / "wispbill-backup.service").read_text()
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    old = backups / "wispbill-2001-01-01-0315.backup"
+    old.write_text("an old copy")
+    os.utime(old, (0, 0))
+    here = str(Path(sys.executable).parent / "wispbill")
+    data = tmp_path / "data"
+    subprocess.run([here, "migrate", "-v", "0"], env=_env(data), check=True)
+    for line in unit.splitlines():
+        if line.startswith(("ExecStart=", "ExecStartPost=")):
+            command = line.partition("=")[2].replace("%%", "%").replace(INSTALLED, here)
+            command = command.replace("/var/backups/wispbill", str(backups))
+            # systemd splits a command line as a POSIX shell would, without running one.
+            subprocess.run(shlex.split(command), env=_env(data), check=True)
+    (written,) = backups.iterdir()
+    assert re.fullmatch(r"wispbill-\d{4}-\d\d-\d\d-\d{4}\.backup", written.name)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert written.read_bytes().startswith(b"SQLite format 3")
