@@ -14,6 +14,16 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# Caddy in front of `wispbill serve` (tests/integration/test_server_install.py), and
+# systemd-analyze to verify the shipped units.
+if [ ! -x /usr/bin/caddy ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy >/dev/null
+fi
+if ! command -v systemd-analyze >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
+fi
 
 # WeasyPrint (the PDF invoices and receipts) needs Pango and a font.
 if ! dpkg -s libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \

@@ -2,7 +2,6 @@
 
 import hashlib
 import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,37 +10,22 @@ from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 from huey.serializer import SignedSerializer
 
-from wispbill.ops.files import tighten
+from wispbill.ops.files import STATIC_FOLDER, data_dir, stored_secret_key
 
+# Settings read the environment and do nothing else: the data dir, its permissions and the
+# generated secret key are made by the start-up step (wispbill.ops.files.start_up) that the
+# `wispbill` command and wsgi.py run before Django reads this module.
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("WISPBILL_DATA_DIR", "./var")).resolve()
-DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-# Files an older version left readable by everyone become the owner's alone.
-tighten(DATA_DIR)
+DATA_DIR = data_dir()
 
 
 def _env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
-def _secret_key() -> str:
-    """The key from the environment, else one generated once and kept in the data dir."""
-    if key := os.environ.get("WISPBILL_SECRET_KEY"):
-        return key
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        # O_EXCL: two processes starting at once must not write two different keys.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_urlsafe(50))
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+# Empty when neither is there: Django then refuses to sign anything, rather than a process
+# that skipped start-up signing with a key of its own.
+SECRET_KEY = os.environ.get("WISPBILL_SECRET_KEY") or stored_secret_key(DATA_DIR)
 DEBUG = os.environ.get("WISPBILL_DEBUG") == "1"
 # Loopback names unless told otherwise, so a forged Host header never ends up in the links
 # the API builds. The notice port answers any host (see NoticePortMiddleware).
@@ -205,8 +189,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(mode=0o700, exist_ok=True)
+STATIC_ROOT = DATA_DIR / STATIC_FOLDER
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -3,6 +3,7 @@ password hashes, session keys and the key that encrypts router passwords."""
 
 import contextlib
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -10,9 +11,56 @@ from pathlib import Path
 PRIVATE_UMASK = 0o077
 
 
+SECRET_KEY_FILE = "secret_key"
+# collectstatic's target (STATIC_ROOT), inside the data dir.
+STATIC_FOLDER = "static"
+
+
 def restrict_umask() -> None:
     """Make this process (and its children) create files for their owner only."""
     os.umask(PRIVATE_UMASK)
+
+
+def data_dir() -> Path:
+    """The data dir that WISPBILL_DATA_DIR names (default ./var), as an absolute path."""
+    return Path(os.environ.get("WISPBILL_DATA_DIR", "./var")).resolve()
+
+
+def stored_secret_key(root: Path) -> str:
+    """The secret key generated into the data dir, or "" before start-up has made one."""
+    try:
+        return (root / SECRET_KEY_FILE).read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def start_up() -> Path:
+    """What every wispbill process does before Django reads its settings (the CLI, wsgi.py):
+    files for the owner only, then the data dir ready. Settings only read; this writes."""
+    restrict_umask()
+    return prepare_data_dir()
+
+
+def prepare_data_dir() -> Path:
+    """Make the data dir and its static folder, tighten what an older version left open, and
+    generate the secret key once unless WISPBILL_SECRET_KEY gives one."""
+    root = data_dir()
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (root / STATIC_FOLDER).mkdir(mode=0o700, exist_ok=True)
+    tighten(root)
+    if not os.environ.get("WISPBILL_SECRET_KEY"):
+        _generate_secret_key(root / SECRET_KEY_FILE)
+    return root
+
+
+def _generate_secret_key(path: Path) -> None:
+    # O_EXCL: two processes starting at once must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(50))
 
 
 def tighten(root: Path) -> None:
