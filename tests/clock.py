@@ -8,15 +8,17 @@ date fails within a few runs instead of on the day a user meets it, and its fail
 the instant so it can be replayed.
 
 A test that needs a particular instant says so with `@pytest.mark.instant("2026-09-05 10:00")`
-(local time of the ISP), or travels by itself inside the test. A test that needs the real clock —
-a server in another process, a browser, a socket timeout — says so with `@pytest.mark.real_clock`;
-the browser tests are marked by their folder.
+(local time of the ISP), or travels by itself inside the test. A process a test starts runs at
+the test's instant too when it is given `child_env(env)` (libfaketime, Debian's `faketime`
+package, which scripts/test.sh installs). A test that needs the real clock — a browser, a socket
+timeout — says so with `@pytest.mark.real_clock`; the browser tests are marked by their folder.
 """
 
 import calendar
 import os
 import random
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -36,6 +38,9 @@ def _suite_seed() -> int:
 
 
 SEED = _suite_seed()
+LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+# The instant the running test travelled to (None on the real clock), for child_env.
+_current: datetime | None = None
 
 
 def _time_zone() -> ZoneInfo:
@@ -115,8 +120,32 @@ def test_instant(request):
     mark = request.node.get_closest_marker("instant")
     when = marked_instant(mark.args[0]) if mark else drawn_instant(SEED, request.node.nodeid)
     request.node.user_properties.append(("instant", when.isoformat()))
+    global _current
     with time_machine.travel(when, tick=True):
-        yield when
+        _current = when
+        try:
+            yield when
+        finally:
+            _current = None
+
+
+def child_env(env: dict) -> dict:
+    """`env` for a process the test starts, so that it lives at the test's instant (now, as the
+    test sees it, ticking from when the process starts): libfaketime preloaded, the instant in
+    UTC. Unchanged on the real clock; a test that needs it skips where libfaketime is missing."""
+    if _current is None:
+        return env
+    if not LIBFAKETIME.exists():
+        pytest.skip("libfaketime (Debian's faketime) is needed to start a process at an instant")
+    now = datetime.now(UTC)  # the test's own clock, which has ticked since it travelled
+    others = [p for p in env.get("LD_PRELOAD", "").split() if p != str(LIBFAKETIME)]
+    preload = " ".join([str(LIBFAKETIME), *others])
+    return {
+        **env,
+        "LD_PRELOAD": preload,
+        "FAKETIME": now.strftime("@%Y-%m-%d %H:%M:%S"),
+        "TZ": "UTC",
+    }
 
 
 @pytest.hookimpl(hookwrapper=True)
