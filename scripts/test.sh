@@ -46,6 +46,11 @@ postgresql_pass=""
 trap 'if [ -n "$postgresql_pass" ]; then kill "$postgresql_pass" 2>/dev/null || true; fi; rm -rf "$data_dir"' EXIT
 mkdir "$data_dir/sqlite" "$data_dir/postgresql"
 
+# Each test runs at an instant drawn from one seed per run, the same for both passes (see
+# tests/clock.py): WISPBILL_TEST_SEED=N replays a run that failed.
+export WISPBILL_TEST_SEED="${WISPBILL_TEST_SEED:-$(( (RANDOM << 15 | RANDOM) % 999999 + 1 ))}"
+echo "Test instants from seed $WISPBILL_TEST_SEED (WISPBILL_TEST_SEED=$WISPBILL_TEST_SEED replays them)"
+
 # The two passes run side by side (the machine has two cores): PostgreSQL's output is kept and
 # printed after SQLite's. Each has its own data dir; their Redis databases differ.
 DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}" \

@@ -8,7 +8,7 @@ from wispbill.network.emulator import RouterOSEmulator
 from wispbill.staff.permissions import CODENAMES, RUN_PERIODIC_TASKS, TOGGLE_PERIODIC_TASKS
 from wispbill.staff.services import api_key_create
 
-pytest_plugins = ["tests.messaging_fixtures"]
+pytest_plugins = ["tests.clock", "tests.messaging_fixtures"]
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 

@@ -208,11 +208,17 @@ def test_state_changes_follow_the_allowed_transitions(admin_api):
     )
 
 
-@pytest.mark.parametrize("year", [2024, 2028])
-def test_payments_and_promises_follow_the_engines_day_when_days_are_replayed(admin_api, year):
-    """An operator (or an acceptance script) replaying past days or simulating future ones
-    with run-periodic-tasks --date: payments and promises judge "overdue" and "in the past"
-    as of the engine's latest day, not the wall clock."""
+@pytest.mark.parametrize(
+    "year",
+    [
+        pytest.param(2024, marks=pytest.mark.instant("2024-01-10 09:00")),
+        pytest.param(2028, marks=pytest.mark.instant("2028-01-10 23:30")),
+    ],
+)
+def test_payments_and_promises_follow_the_engines_day_when_days_are_simulated(admin_api, year):
+    """An operator (or an acceptance script) simulating days ahead of the calendar with
+    run-periodic-tasks --date: payments and promises judge "overdue" and "in the past" as of
+    the engine's latest day, which is later than today."""
     zone = ZoneFactory(pay_day=1, invoice_lead_days=7, notice_offset_days=2, grace_days=4)
     client = ClientFactory(
         zone=zone, start_date=date(year, 1, 1), plan=PlanFactory(price=Decimal("399.00"))

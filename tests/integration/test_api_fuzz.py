@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.clock import child_env
+
 # The fuzzed server runs on its own SQLite database.
 pytestmark = [pytest.mark.slow, pytest.mark.embedded]
 
@@ -27,7 +29,7 @@ def test_no_request_makes_the_api_answer_500(tmp_path):
     st = Path(sys.executable).with_name("st")
     if not st.exists():
         st = Path(shutil.which("st") or "st")
-    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
+    env = child_env({**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)})
     env.pop("DATABASE_URL", None)
     cli = [sys.executable, "-m", "wispbill.cli"]
     # The demo's MikroTik lives on the emulator, as in run-demo.sh: a router that answers.

@@ -20,6 +20,8 @@ import dj_database_url
 import psycopg
 import pytest
 
+from tests.clock import child_env
+
 pytestmark = pytest.mark.slow
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
@@ -36,7 +38,9 @@ def _free_port() -> int:
 @contextmanager
 def _site(tmp_path: Path, name: str):
     """The environment of one wispbill: its own data dir and, on PostgreSQL, its own database."""
-    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path / name), "WISPBILL_SECRET_KEY": SECRET}
+    env = child_env(
+        {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path / name), "WISPBILL_SECRET_KEY": SECRET}
+    )
     env.pop("DATABASE_URL", None)
     if not POSTGRES:
         yield env

@@ -9,12 +9,14 @@ import sys
 
 import pytest
 
+from tests.clock import child_env
+
 # The benchmark builds its ISP in a scratch SQLite data dir.
 pytestmark = [pytest.mark.slow, pytest.mark.embedded]
 
 
 def test_every_part_of_the_benchmark_runs_and_reports(tmp_path):
-    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
+    env = child_env({**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)})
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     command = [

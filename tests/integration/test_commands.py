@@ -11,6 +11,8 @@ import urllib.request
 
 import pytest
 
+from tests.clock import child_env
+
 # Every command here runs on a scratch data dir with its embedded database.
 pytestmark = [pytest.mark.slow, pytest.mark.embedded]
 
@@ -95,7 +97,7 @@ def _free_port() -> int:
 def _env(data_dir) -> dict:
     env = {**os.environ, "WISPBILL_DATA_DIR": str(data_dir)}
     env.pop("DATABASE_URL", None)
-    return env
+    return child_env(env)
 
 
 def _serve(data_dir, **output) -> tuple[subprocess.Popen, int, int]:

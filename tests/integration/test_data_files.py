@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.clock import child_env
+
 # The files in question are the embedded (SQLite) ones.
 pytestmark = [pytest.mark.slow, pytest.mark.embedded]
 
@@ -19,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.embedded]
 def _env(data_dir) -> dict:
     env = {**os.environ, "WISPBILL_DATA_DIR": str(data_dir)}
     env.pop("DATABASE_URL", None)
-    return env
+    return child_env(env)
 
 
 def _loose(data_dir: Path) -> dict[str, str]:

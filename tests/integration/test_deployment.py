@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client as Browser
 
+from tests.clock import child_env
 from tests.factories import ClientFactory
 
 HTTPS_ENV = {
@@ -41,7 +42,7 @@ def _env(data_dir, **extra) -> dict:
     for name in ("WISPBILL_HTTPS", "WISPBILL_ALLOWED_HOSTS", "WISPBILL_SECRET_KEY"):
         if name not in extra:
             env.pop(name, None)
-    return env
+    return child_env(env)
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
+from tests.clock import child_env
 from tests.factories import ClientFactory, PlanFactory, ZoneFactory
 from wispbill.audit.models import AuditEvent
 from wispbill.automation.models import DailyRunPart, RunStatus
@@ -34,15 +35,17 @@ pytestmark = [
 
 def _env(data_dir) -> dict:
     s = connection.settings_dict
-    return {
-        **os.environ,
-        "WISPBILL_DATA_DIR": str(data_dir),
-        "REDIS_URL": REDIS_URL,
-        # Parts of about 100 clients: the fixture's zones make several.
-        "WISPBILL_RUN_PART_CLIENTS": "100",
-        "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:"
-        f"{s['PORT'] or 5432}/{s['NAME']}",
-    }
+    return child_env(
+        {
+            **os.environ,
+            "WISPBILL_DATA_DIR": str(data_dir),
+            "REDIS_URL": REDIS_URL,
+            # Parts of about 100 clients: the fixture's zones make several.
+            "WISPBILL_RUN_PART_CLIENTS": "100",
+            "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:"
+            f"{s['PORT'] or 5432}/{s['NAME']}",
+        }
+    )
 
 
 def _wispbill(data_dir, *args) -> subprocess.Popen:

@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from tests.clock import child_env
+
 # The worker and the run it carries out share a scratch data dir's embedded database.
 pytestmark = [pytest.mark.slow, pytest.mark.embedded]
 
@@ -39,7 +41,7 @@ def _env(tmp_path, redis_url: str | None) -> dict:
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url
-    return env
+    return child_env(env)
 
 
 @pytest.mark.parametrize("queue", ["sqlite", "redis"])

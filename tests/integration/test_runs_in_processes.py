@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Count
 from django.test import override_settings
 
+from tests.clock import child_env
 from tests.factories import PlanFactory, ZoneFactory
 from wispbill.audit.models import AuditEvent
 from wispbill.automation.services.runs import periodic_tasks_run
@@ -37,7 +38,7 @@ def _env(data_dir, extra: dict | None = None) -> dict:
         )
     else:
         env.pop("DATABASE_URL", None)
-    return env
+    return child_env(env)
 
 
 def _cli(data_dir, *args, env: dict | None = None, **kwargs):
@@ -58,7 +59,7 @@ def _finish(process, timeout=300) -> tuple[int, str, str]:
 
 @pytest.mark.embedded  # the demo it runs on lives in a scratch data dir
 def test_cli_reports_json_and_refuses_a_future_day(tmp_path):
-    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
+    env = child_env({**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)})
     env.pop("DATABASE_URL", None)
 
     def cli(*args, check=False):

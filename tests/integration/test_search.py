@@ -27,7 +27,9 @@ def people(db):
         "perez": ClientFactory(
             name="JOSÉ PÉREZ", email="Jose@Correo.MX", ip="172.16.1.5", zone=zone, start_date=AUG
         ),
-        "other": ClientFactory(name="Luis Díaz", address="Calle Álamo 12", ip="10.9.0.16"),
+        "other": ClientFactory(
+            name="Luis Díaz", address="Calle Álamo 12", ip="10.9.0.16", start_date=date(2026, 11, 2)
+        ),
     }
 
 
@@ -115,6 +117,7 @@ def test_a_bulk_import_leaves_the_search_index_in_one_piece(admin, admin_api):
     assert _api_names(admin_api, q="importado 1000") == {"Importado 1000"}
 
 
+@pytest.mark.instant("2026-09-03 12:00")  # the story below runs from 25 August on
 def test_filters_by_switched_off_task_notice_overdue_and_owing(admin, admin_api, people):
     own_off = OwnClientFactory(name="Propia sin cortes", task_cuts=False, start_date=AUG)
     for day in (date(2026, 8, 25), date(2026, 9, 3)):

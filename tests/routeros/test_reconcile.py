@@ -5,11 +5,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from tests.factories import ClientFactory, PlanFactory, ZoneFactory
 from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.selectors import client_sync_status
+from wispbill.core.clock import business_day
 from wispbill.network.drivers import DriverError
 from wispbill.network.emulator import RouterOSEmulator
 from wispbill.network.models import Router
@@ -206,6 +206,7 @@ def test_the_diff_is_pure():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.instant("2026-08-20 12:00")  # the days below are simulated from 25 August on
 def test_cuts_payments_and_promises_reach_the_router_after_commit(mikrotik, emulator):
     from wispbill.automation.services.runs import periodic_tasks_run
     from wispbill.billing.debt import client_promise
@@ -230,7 +231,7 @@ def test_cuts_payments_and_promises_reach_the_router_after_commit(mikrotik, emul
     assert set(emulator.entries("Moroso")) == {"10.4.0.1", "10.4.0.2"}
     assert emulator.entries("Aviso") == {}
     payment_register(actor=None, client=payer, amount=Decimal("399.00"))
-    client_promise(actor=None, client=promiser, until=timezone.localdate())
+    client_promise(actor=None, client=promiser, until=business_day())
     assert emulator.entries("Moroso") == {}
     assert set(emulator.entries("Aviso")) == {"10.4.0.2"}
     mikrotik.refresh_from_db()

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client as Browser
 from django.test import override_settings
 
+from tests.clock import child_env
 from tests.factories import ClientFactory, ZoneFactory
 from wispbill.billing.models import Invoice
 from wispbill.network.baseline import baseline_install, baseline_plan
@@ -154,7 +155,7 @@ def test_panel_sync_and_test_buttons(admin, mikrotik, emulator):
 def test_reconcile_routers_command(tmp_path, emulator):
     import os
 
-    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
+    env = child_env({**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)})
     env.pop("DATABASE_URL", None)
     cli = [sys.executable, "-m", "wispbill.cli"]
     subprocess.run([*cli, "migrate", "-v0"], env=env, check=True)

@@ -1,10 +1,11 @@
 """The business clock: the two notions of "today" the product has, named once.
 
 - `today()`: the calendar day now in the ISP's time zone (`WISPBILL_TIME_ZONE`).
-- `business_day()`: the day the billing rules apply as of — the latest day the periodic tasks
-  ran as of (it never moves back), else today. Payments, promises and manual actions judge
-  "overdue" as of this day, so they agree with the engine, also when an operator replays or
-  simulates days with `run-periodic-tasks --date`.
+- `business_day()`: the day the billing rules apply as of — the later of today and the latest
+  day the periodic tasks ran as of (which never moves back). Payments, promises and manual
+  actions judge "overdue" as of this day, so they agree with the engine also when an operator
+  simulates days ahead with `run-periodic-tasks --date`; and it never lags behind the calendar:
+  a scheduler stopped last week does not make a cut today record last week as its day.
 """
 
 from datetime import date
@@ -45,9 +46,10 @@ def today() -> date:
 
 
 def business_day() -> date:
-    """The day the billing rules apply as of: the engine's latest day, else today."""
+    """The day the billing rules apply as of: the later of today and the engine's latest day."""
     day = CompanySettings.objects.filter(pk=1).values_list("business_day", flat=True).first()
-    return day or today()
+    now = today()
+    return max(day, now) if day else now
 
 
 def advance_business_day(day: date) -> None:
