@@ -45,6 +45,9 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = True
 
 INSTALLED_APPS = [
+    # Before django.contrib.auth: its createsuperuser (which checks the password rules also
+    # when the password comes from the environment) replaces Django's.
+    "wispbill.ops",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,7 +73,6 @@ INSTALLED_APPS = [
     "wispbill.api",
     "wispbill.panel",
     "wispbill.portal",
-    "wispbill.ops",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +151,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    # Username, name and e-mail: whoever guesses passwords starts with those.
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "wispbill.staff.passwords.ProductNameValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},
