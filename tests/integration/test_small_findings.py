@@ -2,13 +2,19 @@
 the notice port whatever the host, two addresses for serve, client-page links that can be
 withdrawn and stay out of the logs, and a payment that a retry does not make twice."""
 
+import re
+from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client as Browser
 
 from tests.factories import UserFactory
+from tests.messaging_fixtures import pdf_text
+from wispbill.billing.services.payments import payment_register
+from wispbill.clients.models import Client
 from wispbill.core.models import CompanySettings
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +116,68 @@ def test_createsuperuser_refuses_a_password_like_the_product(monkeypatch):
             "createsuperuser", interactive=False, username="jefa", email="jefa@isp.example"
         )
     assert not User.objects.filter(username="jefa").exists()
+
+
+# The notice port: documents whatever the host, and no redirect to another site
+
+
+def _portal_path_on_notice_port(client, **notice_port) -> str:
+    html = Browser().get("/", **notice_port).content.decode()
+    start = html.index('href="/portal/') + len('href="')
+    return html[start : html.index('"', start)].split("?")[0]
+
+
+def test_notice_port_serves_a_cut_clients_pdfs_whatever_the_host(billed_client, company, admin):
+    client, invoice = billed_client
+    company.public_url = ""  # links are then built from where the client is
+    company.notice_host = "10.0.0.5"
+    company.save()
+    Client.objects.filter(pk=client.pk).update(state="suspended")
+    payment = payment_register(actor=admin, client=client, amount=Decimal("100.00"))
+    for host in ("www.google.com", "evil.example:8443", "not a host!"):
+        notice_port = {
+            "SERVER_PORT": str(settings.NOTICE_PORT),
+            "REMOTE_ADDR": client.ip,
+            "HTTP_HOST": host,
+        }
+        base = _portal_path_on_notice_port(client, **notice_port)
+        page = Browser().get(base, **notice_port)
+        assert page.status_code == 200 and "Lucía Fernández" in page.content.decode()
+        for path in (f"invoices/{invoice.pk}/pdf/", f"payments/{payment.pk}/receipt/"):
+            pdf = Browser().get(base + path, **notice_port)
+            assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+            text = pdf_text(pdf.content)
+            assert "Lucía Fernández" in text
+            # Its link to the client page is the notice address, never the host asked for.
+            assert "http://10.0.0.5:" in text and host.split(":")[0] not in text
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("//evil.example/", ""),
+        ("/\\evil.example/", ""),
+        ("//evil.example", "next=/"),
+        ("///evil.example/", ""),
+        ("/\\/evil.example/", ""),
+    ],
+)
+def test_understood_on_the_notice_port_never_redirects_to_another_site(billed_client, path, query):
+    client, _invoice = billed_client
+    Client.objects.filter(pk=client.pk).update(notice_active=True)
+    # The raw path, as a router's redirect delivers it (the test client would read "//x" as
+    # a host).
+    notice_port = {
+        "SERVER_PORT": str(settings.NOTICE_PORT),
+        "REMOTE_ADDR": client.ip,
+        "HTTP_HOST": "example.com",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+    }
+    html = Browser().get("/", **notice_port).content.decode()
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    done = Browser().post("/", {"token": token}, **notice_port)
+    assert done.status_code == 302 and done["Location"] == "/"
+    notice_port.update(PATH_INFO="/news/", QUERY_STRING="next=//evil.example")
+    kept = Browser().post("/", {"token": token}, **notice_port)
+    assert kept["Location"] == "/news/?next=//evil.example"  # a path here; nothing reads next

@@ -42,10 +42,12 @@ def portal_client_id(token: str) -> int | None:
 def base_url(company, request=None) -> str:
     """Where clients reach wispbill: the company's public address, else the request's host,
     else the notice page's host (WISPBILL_NOTICE_HOST winning over the setting, as for the
-    routers) and port, which clients of the ISP's network always reach."""
+    routers) and port, which clients of the ISP's network always reach. On the notice port
+    the request's host is the site the client asked for, so it is never used there (and
+    never checked against the panel's allowed hosts)."""
     if company.public_url:
         return company.public_url.rstrip("/")
-    if request is not None:
+    if request is not None and not getattr(request, "is_notice", False):
         return f"{request.scheme}://{request.get_host()}"
     host = settings.NOTICE_HOST or company.notice_host
     if host:
