@@ -255,9 +255,29 @@ else:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Client-page links (their signed token) never reach a log line.
+    "filters": {"portal_tokens": {"()": "wispbill.ops.access_log.RedactTokens"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["portal_tokens"]},
+        # runserver's request lines, as Django writes them, redacted.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["portal_tokens"],
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"wispbill": {"level": "INFO"}},
+    "loggers": {
+        "wispbill": {"level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # The notice page: routers send the web traffic of listed clients to this address and port.

@@ -2,7 +2,15 @@
 the notice port whatever the host, two addresses for serve, client-page links that can be
 withdrawn and stay out of the logs, and a payment that a retry does not make twice."""
 
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from decimal import Decimal
 
 import pytest
@@ -181,3 +189,69 @@ def test_understood_on_the_notice_port_never_redirects_to_another_site(billed_cl
     notice_port.update(PATH_INFO="/news/", QUERY_STRING="next=//evil.example")
     kept = Browser().post("/", {"token": token}, **notice_port)
     assert kept["Location"] == "/news/?next=//evil.example"  # a path here; nothing reads next
+
+
+# serve: the panel and the notice page on addresses of their own; no token in the access log
+
+
+def _free_port(address: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((address, 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> tuple[int, str] | None:
+    """The status and body at `url`, or None when nothing listens there."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError:
+        return None
+
+
+@pytest.mark.slow
+@pytest.mark.embedded
+def test_serve_binds_the_panel_and_the_notice_page_to_their_own_addresses(tmp_path):
+    port, notice_port = _free_port("127.0.0.1"), _free_port("127.0.0.2")
+    env = {**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "wispbill.cli", "serve", "--web-workers", "1"),
+            *("--address", "127.0.0.1", "--port", str(port)),
+            *("--notice-address", "127.0.0.2", "--notice-port", str(notice_port)),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    token = "eyJjIjoxfQ:1tSecretPart:TheSignatureItself"
+    try:
+        deadline = time.monotonic() + 90
+        while _answers(f"http://127.0.0.1:{port}/login/") is None:
+            assert server.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.3)
+        assert _answers(f"http://127.0.0.1:{port}/login/")[0] == 200
+        # The notice page on its own address, and only there.
+        status, body = _answers(f"http://127.0.0.2:{notice_port}/any/path")
+        assert status == 404 and "avisos de pago" in body
+        assert _answers(f"http://127.0.0.1:{notice_port}/any/path") is None
+        # The panel is not on the notice page's address.
+        assert _answers(f"http://127.0.0.2:{port}/login/") is None
+        refused = _answers(f"http://127.0.0.2:{notice_port}/portal/{token}/invoices/1/pdf/")
+        assert refused[0] == 403
+        assert _answers(f"http://127.0.0.1:{port}/portal/{token}/?lang=en")[0] == 403
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            output = server.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:
+            server.kill()
+            output = server.communicate()[0]
+    assert f"http://127.0.0.2:{notice_port}/" in output
+    assert "GET /portal/[hidden]/invoices/1/pdf/ HTTP/1.1" in output
+    assert "GET /portal/[hidden]/?lang=en HTTP/1.1" in output
+    assert "TheSignatureItself" not in output and "1tSecretPart" not in output
