@@ -21,6 +21,7 @@ from django.test import Client as Browser
 
 from tests.factories import UserFactory
 from tests.messaging_fixtures import pdf_text
+from wispbill.audit.models import AuditEvent
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
 from wispbill.core.models import CompanySettings
@@ -255,3 +256,70 @@ def test_serve_binds_the_panel_and_the_notice_page_to_their_own_addresses(tmp_pa
     assert "GET /portal/[hidden]/invoices/1/pdf/ HTTP/1.1" in output
     assert "GET /portal/[hidden]/?lang=en HTTP/1.1" in output
     assert "TheSignatureItself" not in output and "1tSecretPart" not in output
+
+
+# Client-page links that can be revoked
+
+
+def _link_path(api, client) -> str:
+    response = api.post(f"/api/v1/clients/{client.pk}/portal-link/")
+    assert response.status_code == 200
+    return response.json()["url"].split("pagos.rednorte.example", 1)[1]
+
+
+def _no_longer_valid(path: str) -> bool:
+    page = Browser().get(path)
+    html = page.content.decode()
+    return page.status_code == 403 and "Este enlace ya no es válido" in html and "Lucía" not in html
+
+
+def test_staff_revoke_a_clients_links_through_the_api(admin_api, nobody_api, billed_client):
+    client, invoice = billed_client
+    old = _link_path(admin_api, client)
+    assert Browser().get(old).status_code == 200
+    url = f"/api/v1/clients/{client.pk}/portal-link/revoke/"
+    assert nobody_api.post(url).status_code == 403
+    assert Browser().get(old).status_code == 200  # a refused revoke changed nothing
+    assert admin_api.post("/api/v1/clients/999999/portal-link/revoke/").status_code == 404
+    response = admin_api.post(url)
+    assert response.status_code == 200 and response.json() == {"client": client.pk, "revoked": True}
+    assert _no_longer_valid(old)
+    assert Browser().get(f"{old}invoices/{invoice.pk}/pdf/").status_code == 403
+    assert AuditEvent.objects.filter(action="client.portal_links_revoked", object_id=client.pk)
+    fresh = _link_path(admin_api, client)
+    assert Browser().get(fresh).status_code == 200 and _no_longer_valid(old)
+    # A link that was never genuine still says so, not "withdrawn".
+    assert "no funciona" in Browser().get("/portal/nothing/").content.decode()
+
+
+def test_the_panel_button_revokes_the_links(admin, admin_api, billed_client):
+    client, _invoice = billed_client
+    old = _link_path(admin_api, client)
+    boss = Browser()
+    boss.force_login(admin)
+    page = boss.get(f"/clients/{client.pk}/").content.decode()
+    assert f'action="/clients/{client.pk}/portal-link/revoke/"' in page
+    done = boss.post(f"/clients/{client.pk}/portal-link/revoke/", follow=True)
+    assert "emitidos hasta ahora ya no funcionan" in done.content.decode()
+    assert _no_longer_valid(old)
+
+
+def test_a_cancelled_clients_links_stop_working_for_good(admin_api, billed_client):
+    client, _invoice = billed_client
+    old = _link_path(admin_api, client)
+    url = f"/api/v1/clients/{client.pk}/"
+    assert admin_api.patch(url, {"state": "cancelled"}, format="json").status_code == 200
+    assert _no_longer_valid(old)
+    assert admin_api.patch(url, {"state": "active"}, format="json").status_code == 200
+    assert _no_longer_valid(old)  # coming back does not revive the old links
+    assert Browser().get(_link_path(admin_api, client)).status_code == 200
+
+
+def test_the_notice_page_link_follows_a_revocation(admin_api, billed_client):
+    client, _invoice = billed_client
+    notice_port = {"SERVER_PORT": str(settings.NOTICE_PORT), "REMOTE_ADDR": client.ip}
+    before = _portal_path_on_notice_port(client, **notice_port)
+    admin_api.post(f"/api/v1/clients/{client.pk}/portal-link/revoke/")
+    assert Browser().get(before, **notice_port).status_code == 403
+    after = _portal_path_on_notice_port(client, **notice_port)
+    assert Browser().get(after, **notice_port).status_code == 200
