@@ -11,20 +11,27 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
 from django.test import Client as Browser
+from django.utils import timezone
+from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
+from tests.integration.test_messaging_parallel import _in_parallel
 from tests.messaging_fixtures import pdf_text
 from wispbill.audit.models import AuditEvent
+from wispbill.billing.models import Payment, PaymentKey
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
 from wispbill.core.models import CompanySettings
+from wispbill.staff.services import api_key_create
 
 pytestmark = pytest.mark.django_db
 
@@ -323,3 +330,98 @@ def test_the_notice_page_link_follows_a_revocation(admin_api, billed_client):
     assert Browser().get(before, **notice_port).status_code == 403
     after = _portal_path_on_notice_port(client, **notice_port)
     assert Browser().get(after, **notice_port).status_code == 200
+
+
+# A payment that a retry does not make twice
+
+
+def _pay(api, client, key=None, **body):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+    data = {"client": client.pk, "amount": "100.00", "method": "cash", **body}
+    return api.post("/api/v1/payments/", data, format="json", HTTP_ACCEPT_LANGUAGE="es", **headers)
+
+
+def test_the_same_idempotency_key_answers_the_first_payment_again(
+    admin_api, staff_api, billed_client, noon
+):
+    client, invoice = billed_client
+    first = _pay(admin_api, client, "caja-1-0001")
+    assert first.status_code == 201
+    again = _pay(admin_api, client, "caja-1-0001")
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Payment.objects.filter(client=client).count() == 1
+    invoice.refresh_from_db()
+    assert invoice.paid_amount == Decimal("100.00")
+    # The same key with another request is refused, clearly, and pays nothing.
+    other = _pay(admin_api, client, "caja-1-0001", amount="200.00")
+    assert other.status_code == 422 and list(other.json()) == ["idempotency_key"]
+    assert "ya se usó" in other.json()["idempotency_key"][0]
+    assert Payment.objects.filter(client=client).count() == 1
+    # Another user's key is its own; without a key, every request pays.
+    assert _pay(staff_api, client, "caja-1-0001").status_code == 201
+    assert _pay(admin_api, client).status_code == 201
+    assert _pay(admin_api, client).status_code == 201
+    assert Payment.objects.filter(client=client).count() == 4
+    # After 24 hours the key is free again.
+    noon.shift(timedelta(hours=24, seconds=1))
+    later = _pay(admin_api, client, "caja-1-0001")
+    assert later.status_code == 201 and later.json()["id"] != first.json()["id"]
+    assert Payment.objects.filter(client=client).count() == 5
+
+
+def test_a_failed_request_does_not_use_its_key_and_bad_keys_are_refused(admin_api, billed_client):
+    client, _invoice = billed_client
+    assert _pay(admin_api, client, "k-1", amount="-5").status_code == 400
+    assert _pay(admin_api, client, "k-1").status_code == 201
+    for bad in ("x" * 256, ""):
+        response = _pay(admin_api, client, bad)
+        assert response.status_code == 400 and list(response.json()) == ["idempotency_key"]
+    assert Payment.objects.filter(client=client).count() == 1
+
+
+def test_the_key_is_held_by_the_database(admin, billed_client):
+    client, _invoice = billed_client
+    payment = payment_register(actor=admin, client=client, amount=Decimal("1.00"))
+    row = {"user": admin, "key": "k", "fingerprint": "f", "payment": payment}
+    PaymentKey.objects.create(created_at=timezone.now(), **row)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PaymentKey.objects.create(created_at=timezone.now(), **row)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_with_one_key_make_one_payment(admin, billed_client):
+    if connection.vendor != "postgresql":
+        pytest.skip("threads share SQLite's in-memory test database only with table locks")
+    client, _invoice = billed_client
+    _key, plain = api_key_create(user=admin)
+
+    def pay():
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
+        response = _pay(api, client, "parallel-1")
+        return response.status_code, response.json()
+
+    answers = _in_parallel(pay, times=4)
+    assert [status for status, _body in answers] == [201] * 4
+    assert len({body["id"] for _status, body in answers}) == 1
+    assert Payment.objects.filter(client=client).count() == 1
+
+
+def test_the_panel_payment_form_sent_twice_is_one_payment(admin, billed_client):
+    client, _invoice = billed_client
+    boss = Browser()
+    boss.force_login(admin)
+    page = boss.get(f"/clients/{client.pk}/").content.decode()
+    once = re.search(r'name="once" value="([^"]+)"', page).group(1)
+    form = {"amount": "300.00", "method": "cash", "paid_on": "", "reference": "", "note": ""}
+    url = f"/clients/{client.pk}/payments/"
+    boss.post(url, {**form, "once": once, "activate": "1"})
+    second = boss.post(url, {**form, "once": once, "activate": "1"}, follow=True)
+    assert "ya se había enviado" in second.content.decode()
+    assert Payment.objects.filter(client=client).count() == 1
+    # A fresh form is a new payment.
+    fresh = re.search(r'name="once" value="([^"]+)"', second.content.decode()).group(1)
+    assert fresh != once
+    boss.post(url, {**form, "once": fresh, "activate": "1"})
+    assert Payment.objects.filter(client=client).count() == 2
