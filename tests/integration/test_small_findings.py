@@ -23,6 +23,7 @@ from django.test import Client as Browser
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.clock import child_env
 from tests.factories import UserFactory
 from tests.integration.test_messaging_parallel import _in_parallel
 from tests.messaging_fixtures import pdf_text
@@ -231,7 +232,7 @@ def test_serve_binds_the_panel_and_the_notice_page_to_their_own_addresses(tmp_pa
             *("--address", "127.0.0.1", "--port", str(port)),
             *("--notice-address", "127.0.0.2", "--notice-port", str(notice_port)),
         ],
-        env=env,
+        env=child_env(env),  # at the test's instant, as every process a test starts
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
