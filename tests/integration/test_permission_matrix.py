@@ -329,7 +329,7 @@ PANEL = {
         ("link", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: {"pk": i.own.pk}, None),
     ],
     "client-portal-links-revoke": [
-        ("revoke links", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: {"pk": i.own.pk}, None),
+        ("revoke", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: {"pk": i.own.pk}, None),
     ],
     "run-now": [
         ("run", (RUN_PERIODIC_TASKS,), None, lambda i: {"zone": i.zone.pk, "confirm": "yes"}),
