@@ -45,6 +45,9 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = True
 
 INSTALLED_APPS = [
+    # Before django.contrib.auth: its createsuperuser (which checks the password rules also
+    # when the password comes from the environment) replaces Django's.
+    "wispbill.ops",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,7 +73,6 @@ INSTALLED_APPS = [
     "wispbill.api",
     "wispbill.panel",
     "wispbill.portal",
-    "wispbill.ops",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +151,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    # Username, name and e-mail: whoever guesses passwords starts with those.
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "wispbill.staff.passwords.ProductNameValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},
@@ -250,9 +255,29 @@ else:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Client-page links (their signed token) never reach a log line.
+    "filters": {"portal_tokens": {"()": "wispbill.ops.access_log.RedactTokens"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["portal_tokens"]},
+        # runserver's request lines, as Django writes them, redacted.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["portal_tokens"],
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"wispbill": {"level": "INFO"}},
+    "loggers": {
+        "wispbill": {"level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # The notice page: routers send the web traffic of listed clients to this address and port.

@@ -223,6 +223,9 @@ API = {
     ("POST", "/api/v1/clients/{id}/portal-link/"): [
         ("link", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: i.own.pk, None),
     ],
+    ("POST", "/api/v1/clients/{id}/portal-link/revoke/"): [
+        ("revoke links", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: i.own.pk, None),
+    ],
     ("POST", "/api/v1/invoices/{id}/cancel/"): [
         ("cancel", (MANAGE_INVOICES,), lambda i: i.invoice.pk, None),
     ],
@@ -324,6 +327,9 @@ PANEL = {
     ],
     "client-portal-link": [
         ("link", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: {"pk": i.own.pk}, None),
+    ],
+    "client-portal-links-revoke": [
+        ("revoke", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: {"pk": i.own.pk}, None),
     ],
     "run-now": [
         ("run", (RUN_PERIODIC_TASKS,), None, lambda i: {"zone": i.zone.pk, "confirm": "yes"}),

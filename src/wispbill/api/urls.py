@@ -34,5 +34,10 @@ urlpatterns = [
     re_path(
         rf"^clients/{ID}/portal-link/$", messaging.PortalLinkView.as_view(), name="portal-link"
     ),
+    re_path(
+        rf"^clients/{ID}/portal-link/revoke/$",
+        messaging.PortalLinkRevokeView.as_view(),
+        name="portal-link-revoke",
+    ),
     *router.urls,
 ]

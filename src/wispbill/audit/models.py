@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     PROMISE = "client.promise", _("Payment promise")
     MESSAGES_OPT_OUT = "client.messages_opt_out", _("Messages on a channel stopped or resumed")
     PORTAL_LINK = "client.portal_link", _("Client page link created")
+    PORTAL_LINKS_REVOKED = "client.portal_links_revoked", _("Client page links revoked")
     MESSAGE_RESENT = "message.resent", _("Message resent")
     ZONE_CREATED = "zone.created", _("Zone created")
     ZONE_CHANGED = "zone.changed", _("Zone changed")

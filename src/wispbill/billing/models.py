@@ -1,6 +1,7 @@
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -173,3 +174,27 @@ class PaymentAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id}→{self.invoice_id}: {self.amount}"
+
+
+class PaymentKey(models.Model):
+    """The key of a payment request that may arrive twice (the API's `Idempotency-Key`
+    header, the panel form's one-time token): the payment it made and the answer it got, so
+    a repeat gets that answer instead of a second payment. One per user and key, held by the
+    database; kept 24 hours."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # A hash of what the request asked for: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="+")
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="payment_key_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

@@ -193,6 +193,9 @@ class Client(ScheduleFields, SwitchFields):
     # needs to bill fairly a cycle whose invoice date came while the client was cut.
     suspended_on = models.DateField(null=True, blank=True, editable=False)
     reactivated_on = models.DateField(null=True, blank=True, editable=False)
+    # Every link to the client's own page carries the revision it was made at: raising it
+    # (staff revoke the links, or the client is cancelled) makes all of them stop working.
+    portal_links_revision = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # What the clients list searches: kept by the database itself, folded (see core.fold).

@@ -22,6 +22,10 @@ from wispbill.core.wire import validate_one_line
 # Every amount someone types (payments, prices, the minimum debt to cut) has at most two
 # decimals and is at most this; the columns are wider, so sums (a client's credit) fit.
 MAX_MONEY = Decimal("99999999.99")
+# The most a client may take on its own page: a promise no longer than the longest grace a
+# schedule allows, and a few promises per cycle (beyond that, a person should decide).
+MAX_PORTAL_PROMISE_DAYS = 28
+MAX_PORTAL_PROMISES_PER_CYCLE = 5
 
 FOLD = {
     **dict(zip("áéíóúüñ", "aeiouun", strict=True)),
@@ -193,6 +197,7 @@ class CompanySettings(models.Model):
     run_hour = models.PositiveSmallIntegerField(
         _("daily run hour"),
         default=6,
+        validators=[MaxValueValidator(23, message=_("Choose an hour from 0 to 23."))],
         help_text=_("The hour of the day (0 to 23, in the ISP's time zone) the tasks run."),
     )
     no_cut_weekdays = models.JSONField(
@@ -270,10 +275,23 @@ class CompanySettings(models.Model):
     portal_promise_days = models.PositiveSmallIntegerField(
         _("longest promise a client can make"),
         default=5,
+        validators=[
+            MaxValueValidator(
+                MAX_PORTAL_PROMISE_DAYS,
+                message=_("A promise can be at most %(limit_value)s days long."),
+            )
+        ],
         help_text=_("Days; 0: clients cannot make promises from their page."),
     )
     portal_promises_per_cycle = models.PositiveSmallIntegerField(
-        _("promises a client can make per cycle"), default=1
+        _("promises a client can make per cycle"),
+        default=1,
+        validators=[
+            MaxValueValidator(
+                MAX_PORTAL_PROMISES_PER_CYCLE,
+                message=_("A client can make at most %(limit_value)s promises per cycle."),
+            )
+        ],
     )
     last_daily_run = models.DateField(null=True, blank=True, editable=False)
     # The latest day the periodic tasks ran as of (never moves back). Payments, promises and
@@ -290,6 +308,13 @@ class CompanySettings(models.Model):
             models.CheckConstraint(
                 condition=models.Q(run_hour__lte=23, min_debt_to_cut__gte=0),
                 name="company_settings_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    portal_promise_days__lte=MAX_PORTAL_PROMISE_DAYS,
+                    portal_promises_per_cycle__lte=MAX_PORTAL_PROMISES_PER_CYCLE,
+                ),
+                name="company_settings_client_limits",
             ),
         ]
 

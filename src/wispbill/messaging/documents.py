@@ -25,7 +25,7 @@ def receipt_number(payment_id: int) -> str:
 
 
 def _common(client, company, request) -> dict:
-    link = portal_link(client.pk, company=company, request=request).url
+    link = portal_link(client, company=company, request=request).url
     return {
         "company": company,
         "client": client,

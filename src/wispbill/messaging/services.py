@@ -15,7 +15,7 @@ from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record
 from wispbill.billing.models import Invoice, Payment
 from wispbill.clients.models import Client, ClientState
-from wispbill.core.db import among
+from wispbill.core.db import among, locked
 from wispbill.messaging import tasks
 from wispbill.messaging.channels import off_reason
 from wispbill.messaging.company import company_settings
@@ -90,7 +90,7 @@ def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> 
         client.pk: client
         for client in Client.objects.exclude(email="", phone="")
         .filter(pk__in=among({client_id for client_id, _doc_id in pairs}))
-        .only("id", "name", "email", "phone", "language", "state")
+        .only("id", "name", "email", "phone", "language", "state", "portal_links_revision")
     }
     if not clients:
         return 0
@@ -131,7 +131,7 @@ def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> 
                 client_name=client.name,
                 amount=amount,
                 day=day,
-                link=portal_link(client_id, company=company).url,
+                link=portal_link(client, company=company).url,
                 instructions=company.payment_instructions,
                 # Queued in the batch that cut: the state says what the cut did.
                 throttled=kind == Kind.CUT and client.state == ClientState.THROTTLED,
@@ -256,7 +256,7 @@ def portal_link_create(*, actor, client: Client, request=None):
     """A signed link to the client's own page for staff to hand over; audited, since whoever
     holds it sees the client's account until it expires."""
     require_any_permission(actor, MANAGE_CLIENTS, REGISTER_PAYMENTS)
-    link = portal_link(client.pk, company=company_settings(), request=request)
+    link = portal_link(client, company=company_settings(), request=request)
     audit_record(
         actor=actor,
         action=AuditAction.PORTAL_LINK,
@@ -264,3 +264,21 @@ def portal_link_create(*, actor, client: Client, request=None):
         changes={"portal_link_expires_at": [None, link.expires_at.isoformat()]},
     )
     return link
+
+
+@transaction.atomic
+def portal_links_revoke(*, actor, client: Client) -> Client:
+    """Every link to the client's page issued so far stops working (one handed to the wrong
+    person, a phone lost); new links work again. Audited."""
+    require_any_permission(actor, MANAGE_CLIENTS, REGISTER_PAYMENTS)
+    client = locked(Client.objects).get(pk=client.pk)
+    before = client.portal_links_revision
+    client.portal_links_revision = before + 1
+    client.save(update_fields=["portal_links_revision", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.PORTAL_LINKS_REVOKED,
+        obj=client,
+        changes={"portal_links_revision": [before, client.portal_links_revision]},
+    )
+    return client

@@ -76,6 +76,7 @@ EXTRA_LABELS = {
     "clients_cut": _("Clients cut"),
     "clients_throttled": _("Clients with reduced speed"),
     "portal_link_expires_at": _("Client page link valid until"),
+    "portal_links_revision": _("Client page links revoked (revision)"),
     "clients_reactivated": _("Clients reactivated"),
     "added": _("Rules added"),
     "removed": _("Rules removed"),

@@ -52,6 +52,11 @@ urlpatterns = [
     path("messages/<id:pk>/resend/", messaging.message_resend_view, name="message-resend"),
     path("clients/<id:pk>/channels/", messaging.client_channels, name="client-channels"),
     path("clients/<id:pk>/portal-link/", messaging.client_portal_link, name="client-portal-link"),
+    path(
+        "clients/<id:pk>/portal-link/revoke/",
+        messaging.client_portal_links_revoke,
+        name="client-portal-links-revoke",
+    ),
     path("payments/", billing.payment_list, name="payment-list"),
     path("payments/cash-report/", billing.cash_report, name="cash-report"),
     path("periodic-tasks/", automation.periodic_tasks, name="periodic-tasks"),

@@ -22,7 +22,7 @@ from wispbill.messaging.documents import (
     receipt_number,
     receipt_pdf,
 )
-from wispbill.messaging.links import portal_client_id
+from wispbill.messaging.links import portal_access
 from wispbill.portal.services import portal_promise_make, portal_promise_rules
 
 LANGUAGES = dict(settings.LANGUAGES)
@@ -45,20 +45,20 @@ def _language(request, client: Client | None) -> str:
     return client.language if client and client.language in LANGUAGES else settings.LANGUAGE_CODE
 
 
-def _open(request, token: str) -> tuple[Client | None, str]:
-    client_id = portal_client_id(token)
-    client = Client.objects.filter(pk=client_id).first() if client_id else None
-    language = _language(request, client)
+def _open(request, token: str) -> tuple[Client | None, str, bool]:
+    """The client the link opens (or None), the page's language, and whether the link was
+    revoked."""
+    access = portal_access(token)
+    language = _language(request, access.client)
     translation.activate(language)
     request.LANGUAGE_CODE = language
-    return client, language
+    return access.client, language, access.revoked
 
 
-def _refused(request, language: str) -> HttpResponse:
+def _refused(request, language: str, *, revoked: bool) -> HttpResponse:
     company = CompanySettings.load()
-    return _private(
-        render(request, "portal/refused.html", {"company": company, "lang": language}, status=403)
-    )
+    context = {"company": company, "lang": language, "revoked": revoked}
+    return _private(render(request, "portal/refused.html", context, status=403))
 
 
 def _page(request, token, client, language, *, error="", status=200) -> HttpResponse:
@@ -96,9 +96,9 @@ def _page(request, token, client, language, *, error="", status=200) -> HttpResp
 @require_http_methods(["GET", "POST"])
 def page(request, token: str):
     """The client's balance, invoices, payments, how to pay, and a payment promise."""
-    client, language = _open(request, token)
+    client, language, revoked = _open(request, token)
     if client is None:
-        return _refused(request, language)
+        return _refused(request, language, revoked=revoked)
     if request.method == "GET":
         return _page(request, token, client, language)
     try:
@@ -117,9 +117,9 @@ def page(request, token: str):
 
 @require_GET
 def invoice_document(request, token: str, pk: int):
-    client, language = _open(request, token)
+    client, language, revoked = _open(request, token)
     if client is None:
-        return _refused(request, language)
+        return _refused(request, language, revoked=revoked)
     invoice = get_object_or_404(Invoice, pk=pk, client=client)
     if invoice.status == InvoiceStatus.CANCELLED:
         raise Http404
@@ -129,9 +129,9 @@ def invoice_document(request, token: str, pk: int):
 
 @require_GET
 def receipt_document(request, token: str, pk: int):
-    client, language = _open(request, token)
+    client, language, revoked = _open(request, token)
     if client is None:
-        return _refused(request, language)
+        return _refused(request, language, revoked=revoked)
     payment = get_object_or_404(Payment, pk=pk, client=client)
     pdf = receipt_pdf(payment, language=language, request=request)
     return _private(pdf_response(pdf, f"{receipt_number(payment.pk)}.pdf"))

@@ -74,7 +74,8 @@ def staff_create(
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = [_("A user with that username already exists.")]
     try:
-        validate_password(password)
+        # Checked against the user it will be, so a password like its username is refused.
+        validate_password(password, User(username=username, first_name=full_name[:150]))
     except ValidationError as exc:
         errors["password"] = list(exc.messages)
     if errors:

@@ -1,5 +1,5 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -7,6 +7,11 @@ from wispbill.api.serializers.billing import InvoiceSerializer, PaymentSerialize
 from wispbill.api.views.common import ReadOnlyViewSet, choice_param, int_param
 from wispbill.billing.models import Invoice, InvoiceStatus, Payment
 from wispbill.billing.services.invoices import invoice_cancel
+from wispbill.billing.services.payment_keys import (
+    PaymentKeyReused,
+    payment_register_once,
+    request_fingerprint,
+)
 
 
 @extend_schema(
@@ -36,6 +41,15 @@ class InvoiceViewSet(ReadOnlyViewSet):
         return Response(InvoiceSerializer(Invoice.objects.get(pk=invoice.pk)).data)
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="The same key within 24 hours answers the first payment again instead of "
+    "making a second; with another body it is refused (422).",
+)
+
+
 @extend_schema(parameters=[OpenApiParameter("client", int)])
 class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     serializer_class = PaymentSerializer
@@ -45,3 +59,29 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
         if (client := int_param(self.request, "client")) is not None:
             qs = qs.filter(client_id=client)
         return qs
+
+    @extend_schema(parameters=[IDEMPOTENCY_KEY])
+    def create(self, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return super().create(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def respond(payment) -> tuple[int, dict]:
+            return status.HTTP_201_CREATED, self.get_serializer(payment).data
+
+        try:
+            once = payment_register_once(
+                actor=request.user,
+                key=key,
+                fingerprint=request_fingerprint(request.data),
+                respond=respond,
+                **serializer.validated_data,
+            )
+        except PaymentKeyReused as exc:
+            return Response(
+                {"idempotency_key": [str(exc)]}, status=status.HTTP_422_UNPROCESSABLE_ENTITY
+            )
+        headers = {"Idempotent-Replayed": "true"} if once.replayed else {}
+        return Response(once.body, status=once.status, headers=headers)

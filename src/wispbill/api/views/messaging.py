@@ -20,7 +20,7 @@ from wispbill.messaging.documents import (
 )
 from wispbill.messaging.models import Message, MessageStatus
 from wispbill.messaging.selectors import message_list
-from wispbill.messaging.services import portal_link_create
+from wispbill.messaging.services import portal_link_create, portal_links_revoke
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -115,3 +115,17 @@ class PortalLinkView(APIView):
                 "expires_at": serializers.DateTimeField().to_representation(link.expires_at),
             }
         )
+
+
+class PortalLinkRevokeView(APIView):
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "PortalLinksRevoked",
+            {"client": serializers.IntegerField(), "revoked": serializers.BooleanField()},
+        ),
+    )
+    def post(self, request, pk):
+        """Every link to the client's page issued so far stops working; new ones work."""
+        client = portal_links_revoke(actor=request.user, client=get_object_or_404(Client, pk=pk))
+        return Response({"client": client.pk, "revoked": True})

@@ -317,7 +317,10 @@ def client_update(
 
 def _mark_days(client: Client, before: str) -> None:
     """Keep the business days of the last cut and reactivation (billing after a cut: only a
-    suspension stops the invoices; a throttled client still has service and is billed)."""
+    suspension stops the invoices; a throttled client still has service and is billed). A
+    client cancelled loses its client-page links: they would open its account forever."""
+    if client.state == ClientState.CANCELLED and before != ClientState.CANCELLED:
+        client.portal_links_revision += 1
     if client.state == ClientState.SUSPENDED and before != ClientState.SUSPENDED:
         client.suspended_on = business_day()
     elif before == ClientState.SUSPENDED and client.state == ClientState.ACTIVE:
@@ -340,7 +343,14 @@ def client_state_set(
     client.suspension_reason = suspension_reason if to_state in RESTRICTED else ""
     _mark_days(client, before)
     client.save(
-        update_fields=["state", "suspension_reason", "suspended_on", "reactivated_on", "updated_at"]
+        update_fields=[
+            "state",
+            "suspension_reason",
+            "suspended_on",
+            "reactivated_on",
+            "portal_links_revision",
+            "updated_at",
+        ]
     )
     audit_record(
         actor=actor, action=action, obj=client, changes={"state": [before, to_state]}, reason=reason

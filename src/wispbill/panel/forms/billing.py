@@ -1,3 +1,4 @@
+import secrets
 from decimal import Decimal
 
 from django import forms
@@ -29,6 +30,14 @@ class PaymentForm(forms.Form):
         help_text=Payment._meta.get_field("reference").help_text,
     )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    # A one-time token per form shown: the same form sent twice (a double click, the browser
+    # resending it) is one payment.
+    once = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["once"].initial = secrets.token_urlsafe(24)
 
 
 class PromiseForm(forms.Form):

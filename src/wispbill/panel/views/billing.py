@@ -19,6 +19,11 @@ from wispbill.billing.selectors import cash_report as select_cash_report
 from wispbill.billing.selectors import payment_list as select_payments
 from wispbill.billing.selectors import payment_totals
 from wispbill.billing.services.invoices import invoice_cancel as cancel_invoice
+from wispbill.billing.services.payment_keys import (
+    PaymentKeyReused,
+    payment_register_once,
+    request_fingerprint,
+)
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
 from wispbill.core.clock import business_day, today
@@ -106,21 +111,42 @@ def payment_create(request, client_pk):
             messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
         return redirect(f"{_client_url(client.pk)}#money")
     activate = request.POST.get("activate") == "1"
+    fields = {**form.cleaned_data, "client": client, "activate_service": activate}
+    once = fields.pop("once")
     try:
-        payment = payment_register(
-            actor=request.user, client=client, activate_service=activate, **form.cleaned_data
-        )
+        if once:
+            done = payment_register_once(
+                actor=request.user,
+                key=f"panel:{once}",
+                fingerprint=request_fingerprint({**fields, "client": client.pk}),
+                **fields,
+            )
+            payment, replayed = done.payment, done.replayed
+        else:
+            payment, replayed = payment_register(actor=request.user, **fields), False
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except PaymentKeyReused:
+        messages.error(
+            request,
+            _("This form was already sent; open the client again to register another payment."),
+        )
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     else:
         client.refresh_from_db()
-        messages.success(
-            request,
-            _("Payment of %(amount)s registered; the client is %(state)s.")
-            % {"amount": money(payment.amount), "state": client.get_state_display().lower()},
-        )
+        if replayed:
+            messages.info(
+                request,
+                _("This form was already sent: the payment of %(amount)s was registered once.")
+                % {"amount": money(payment.amount)},
+            )
+        else:
+            messages.success(
+                request,
+                _("Payment of %(amount)s registered; the client is %(state)s.")
+                % {"amount": money(payment.amount), "state": client.get_state_display().lower()},
+            )
     return redirect(f"{_client_url(client.pk)}#money")
 
 

@@ -21,7 +21,12 @@ from wispbill.messaging.selectors import (
     message_list,
     message_outlooks,
 )
-from wispbill.messaging.services import client_set_opt_out, message_resend, portal_link_create
+from wispbill.messaging.services import (
+    client_set_opt_out,
+    message_resend,
+    portal_link_create,
+    portal_links_revoke,
+)
 from wispbill.panel.views.base import forbidden, paginate
 from wispbill.staff.permissions import MANAGE_CLIENTS, REGISTER_PAYMENTS, has_permission
 
@@ -148,6 +153,19 @@ def client_portal_link(request, pk):
         "url": link.url,
         "expires_at": link.expires_at.isoformat(),
     }
+    return redirect(_client_messages_url(pk))
+
+
+@login_required
+@require_POST
+def client_portal_links_revoke(request, pk):
+    """Every link to the client's page issued so far stops working."""
+    client = get_object_or_404(Client, pk=pk)
+    try:
+        portal_links_revoke(actor=request.user, client=client)
+    except PermissionDenied as exc:
+        return forbidden(request, exc)
+    messages.success(request, _("Every link to this client's page issued so far no longer works."))
     return redirect(_client_messages_url(pk))
 
 

@@ -11,6 +11,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 
 from wispbill.billing.debt import client_dismiss_notice, client_next_cut
@@ -129,8 +130,18 @@ def notice_page(request):
             # Nothing left to dismiss (paid meanwhile): the page shows what is true now.
             with contextlib.suppress(ValidationError):
                 client_dismiss_notice(actor=None, client=client)
-        return redirect(request.get_full_path())
+        return redirect(_back_here(request))
     return _render(request, client)
+
+
+def _back_here(request) -> str:
+    """The address the client asked for, as a path on this host; "/" when the path would
+    read as another site ("//evil.example", "/\\evil.example"), so the page redirects nowhere
+    but here."""
+    target = request.get_full_path()
+    # The decoded path too: "/\\x" is escaped to "/%5Cx", harmless, but says where it aimed.
+    local = all(url_has_allowed_host_and_scheme(url, None) for url in (target, request.path))
+    return target if local else "/"
 
 
 @login_required

@@ -9,7 +9,7 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -18,7 +18,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
-            "--host", default="0.0.0.0", help="Address to listen on (default: every interface)."
+            "--address",
+            "--host",
+            dest="address",
+            default="127.0.0.1",
+            help="The panel's address (default 127.0.0.1: this machine only; 0.0.0.0 for every "
+            "interface). --host is its old name.",
         )
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument(
@@ -27,12 +32,21 @@ class Command(BaseCommand):
             default=None,
             help="Port of the notice page (default WISPBILL_NOTICE_PORT, 8081).",
         )
+        parser.add_argument(
+            "--notice-address",
+            default="0.0.0.0",
+            help="The notice page's address, the one the routers reach (default 0.0.0.0: every "
+            "interface).",
+        )
 
-    def handle(self, *args, port, host, web_workers, notice_port, **options):
+    def handle(self, *args, port, address, web_workers, notice_port, notice_address, **options):
         notice_port = notice_port or settings.NOTICE_PORT
-        binds = ["--bind", f"{host}:{port}"]
-        if _free(host, notice_port):
-            binds += ["--bind", f"{host}:{notice_port}"]
+        if notice_port == port:
+            # The notice port is told apart from the panel's by its number.
+            raise CommandError("The notice page needs a port of its own (--notice-port).")
+        binds = ["--bind", _bind(address, port)]
+        if _free(notice_address, notice_port):
+            binds += ["--bind", _bind(notice_address, notice_port)]
         else:
             self.stderr.write(
                 f"Port {notice_port} is in use: the notice page is not served on "
@@ -60,6 +74,9 @@ class Command(BaseCommand):
                     "4",
                     "--access-logfile",
                     "-",
+                    # Client-page links are written without their token.
+                    "--logger-class",
+                    "wispbill.ops.access_log.RedactingLogger",
                     "--graceful-timeout",
                     "10",
                     # Longer than a person's pause between clicks: with gunicorn's default 2 s,
@@ -81,8 +98,8 @@ class Command(BaseCommand):
             ),
         ]
         self.stdout.write(
-            f"wispbill is serving on http://{host}:{port}/ and the notice page on "
-            f"port {notice_port} (Ctrl-C to stop)"
+            f"wispbill is serving on http://{_bind(address, port)}/ and the notice page on "
+            f"http://{_bind(notice_address, notice_port)}/ (Ctrl-C to stop)"
         )
         # A request for any other host gets a 400: say which names work before someone wonders.
         self.stdout.write(
@@ -121,8 +138,13 @@ class Command(BaseCommand):
             sys.exit(code)
 
 
+def _bind(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
 def _free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
