@@ -31,6 +31,13 @@ def state(client) -> tuple[str, bool]:
     return client.state, client.notice_active
 
 
+@pytest.fixture(autouse=True)
+def first_invoice_next_cycle(db):
+    """These stories bill from the first whole cycle (the company's "next_cycle" rule for a
+    service that starts mid-cycle; the other rules: tests/integration/test_fair_charges.py)."""
+    CompanySettings.objects.update_or_create(pk=1, defaults={"first_invoice": "next_cycle"})
+
+
 @pytest.fixture
 def zone():
     # The design's example: pay day 1, invoice 7 days before, notice +2, grace 4, prepaid.

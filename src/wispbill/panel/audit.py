@@ -80,7 +80,15 @@ EXTRA_LABELS = {
     "added": _("Rules added"),
     "removed": _("Rules removed"),
 }
-MONEY_KEYS = {"payment", "total", "credit", "price", "min_debt_to_cut"}
+MONEY_KEYS = {
+    "payment",
+    "total",
+    "credit",
+    "price",
+    "min_debt_to_cut",
+    "amount",
+    "reconnection_fee",
+}
 SWITCH_KEYS = set(TASK_LABELS)
 # The fields whose values are codes with a label on some model.
 CHOICES = {
@@ -90,6 +98,7 @@ CHOICES = {
     "enforcement": Router,
     "pppoe_cut": Router,
     "reactivation_billing": CompanySettings,
+    "first_invoice": CompanySettings,
 }
 
 
