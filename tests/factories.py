@@ -86,3 +86,11 @@ def grant(user, *codenames: str):
         *Permission.objects.filter(content_type__app_label="staff", codename__in=codenames)
     )
     return user
+
+
+def first_invoice_next_cycle():
+    """The company bills a client from its first whole cycle (the `first_invoice` rule of the
+    stories written before the first cycle was prorated by default)."""
+    from wispbill.core.models import CompanySettings
+
+    CompanySettings.objects.update_or_create(pk=1, defaults={"first_invoice": "next_cycle"})

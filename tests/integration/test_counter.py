@@ -19,6 +19,7 @@ from tests.factories import (
     PlanFactory,
     UserFactory,
     ZoneFactory,
+    first_invoice_next_cycle,
     grant,
 )
 from wispbill.automation.services.runs import periodic_tasks_run
@@ -200,6 +201,7 @@ def test_the_payments_list_filters_and_exports(admin, day_of_payments):
 
 
 def test_the_dashboard_shows_the_money_and_who_the_tasks_leave_out(admin, staff):
+    first_invoice_next_cycle()  # this story bills from the first whole cycle
     zone = ZoneFactory(pay_day=1, invoice_lead_days=7, notice_offset_days=2, grace_days=4)
     ClientFactory.create_batch(2, zone=zone, start_date=date(2026, 1, 1))
     off = ZoneFactory(task_cuts=False)

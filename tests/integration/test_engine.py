@@ -7,7 +7,13 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, ZoneFactory
+from tests.factories import (
+    ClientFactory,
+    OwnClientFactory,
+    PlanFactory,
+    ZoneFactory,
+    first_invoice_next_cycle,
+)
 from wispbill.audit.models import AuditEvent
 from wispbill.automation.models import TaskState
 from wispbill.automation.services.runs import periodic_tasks_run
@@ -29,6 +35,13 @@ def run(day: date, **kwargs):
 def state(client) -> tuple[str, bool]:
     client.refresh_from_db()
     return client.state, client.notice_active
+
+
+@pytest.fixture(autouse=True)
+def starts_with_the_next_cycle(db):
+    """These stories bill from the first whole cycle (the company's "next_cycle" rule for a
+    service that starts mid-cycle; the other rules: tests/integration/test_fair_charges.py)."""
+    first_invoice_next_cycle()
 
 
 @pytest.fixture

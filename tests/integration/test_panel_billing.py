@@ -8,7 +8,13 @@ import time_machine
 from django.test import Client as Browser
 from django.utils import timezone
 
-from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, ZoneFactory
+from tests.factories import (
+    ClientFactory,
+    OwnClientFactory,
+    PlanFactory,
+    ZoneFactory,
+    first_invoice_next_cycle,
+)
 from wispbill.automation.models import ManualRun
 from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice
@@ -66,6 +72,7 @@ def test_run_now_runs_and_reports(admin, django_capture_on_commit_callbacks):
 
 
 def test_forecast_shows_who_will_be_invoiced_and_cut_without_changing_anything(admin):
+    first_invoice_next_cycle()  # this story bills from the first whole cycle
     zone = ZoneFactory(pay_day=1, invoice_lead_days=7, notice_offset_days=2, grace_days=4)
     ClientFactory(zone=zone, name="Raúl Torres", start_date=date(2026, 8, 15))
     with time_machine.travel(timezone.make_aware(timezone.datetime(2026, 8, 24, 12)), tick=False):

@@ -23,6 +23,7 @@ from tests.dump import database_dump
 from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, RouterFactory, ZoneFactory
 from wispbill.automation.models import ManualRun
 from wispbill.automation.services.mass_updates import mass_update_apply
+from wispbill.billing.models import Charge
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.selectors import client_effective_switches
@@ -226,6 +227,13 @@ API = {
     ("POST", "/api/v1/clients/{id}/portal-link/revoke/"): [
         ("revoke links", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: i.own.pk, None),
     ],
+    ("POST", "/api/v1/charges/"): [
+        ("charge", (MANAGE_INVOICES,), None,
+         lambda i: {"client": i.active.pk, "description": "Antena", "amount": "100.00"}),
+    ],
+    ("DELETE", "/api/v1/charges/{id}/"): [
+        ("delete", (MANAGE_INVOICES,), lambda i: _charge(i).pk, None),
+    ],
     ("POST", "/api/v1/invoices/{id}/cancel/"): [
         ("cancel", (MANAGE_INVOICES,), lambda i: i.invoice.pk, None),
     ],
@@ -287,6 +295,12 @@ def _plan_form(plan, **changes) -> dict:
     return {**_form_data(PlanForm(instance=plan)), **changes}
 
 
+def _charge(isp):
+    return Charge.objects.create(
+        client=isp.active, description="Antena", amount=Decimal("100.00"), actor_name="boss"
+    )
+
+
 def _new_client(isp) -> dict:
     return _client_form(isp.active) | {"name": "Nuevo", "ip": "10.9.9.9"}
 
@@ -315,6 +329,11 @@ PANEL = {
          lambda i: {"until": (today() + timedelta(days=3)).isoformat()}),
         ("create-invoice", (MANAGE_INVOICES,),
          lambda i: {"pk": i.active.pk, "action": "create-invoice"}, lambda i: {}),
+        ("add-charge", (MANAGE_INVOICES,), lambda i: {"pk": i.active.pk, "action": "add-charge"},
+         lambda i: {"description": "Antena", "amount": "100.00", "when": "next"}),
+        ("delete-charge", (MANAGE_INVOICES,),
+         lambda i: {"pk": i.active.pk, "action": "delete-charge"},
+         lambda i: {"charge": _charge(i).pk}),
     ],
     "payment-create": [
         ("pay", (REGISTER_PAYMENTS,), lambda i: {"client_pk": i.active.pk},
@@ -389,6 +408,7 @@ READ_ONLY = {
     "client-list": None,
     "client-import-template": lambda i: {"extension": "csv"},
     "client-notice-preview": lambda i: {"pk": i.active.pk},
+    "client-invoice-preview": lambda i: {"pk": i.active.pk},
     "invoice-list": None,
     "invoice-page": lambda i: {"pk": i.invoice.pk},
     "invoice-pdf": lambda i: {"pk": i.invoice.pk},

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.test import Client as Browser
 
-from tests.factories import ClientFactory, OwnClientFactory, ZoneFactory
+from tests.factories import ClientFactory, OwnClientFactory, ZoneFactory, first_invoice_next_cycle
 from wispbill.automation.services.mass_updates import mass_update_apply, mass_update_undo
 from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing import debt
@@ -232,6 +232,7 @@ def test_the_mass_update_page_confirms_then_applies_cut_action(admin):
 
 
 def test_the_forecast_shows_who_will_have_reduced_speed(admin):
+    first_invoice_next_cycle()  # this story bills from the first whole cycle
     slow = _late(ZoneFactory(cut_action="throttle"), name="Lenta Pérez")
     cut = _late(name="Cortado López")
     browser = Browser()

@@ -11,7 +11,7 @@ import time_machine
 from django.utils import timezone
 from werkzeug import Response
 
-from tests.factories import ClientFactory, PlanFactory, ZoneFactory
+from tests.factories import ClientFactory, PlanFactory, ZoneFactory, first_invoice_next_cycle
 from tests.messaging_fixtures import API_PATH, PHONE_ID, local
 from wispbill.audit.models import AuditEvent
 from wispbill.automation.services.runs import forecast, periodic_tasks_run
@@ -77,6 +77,7 @@ def test_a_task_switched_off_sends_none_of_its_messages(smtp_server, zone, clien
 
 
 def test_the_forecast_shows_the_coming_messages_and_keeps_nothing(smtp_server, client):
+    first_invoice_next_cycle()  # this story bills from the first whole cycle
     with time_machine.travel(local(2026, 8, 24, 12, 0), tick=False):
         days = forecast(start=date(2026, 8, 24), days=3)
     by_day = {
@@ -133,6 +134,7 @@ def test_a_timeline_of_cycles_sends_each_message_once_and_never_at_night(
     """Three months of daily runs at 06:00 (quiet hours until 08:00) with invoices, reminders,
     cuts, payments with receipts and a promise, both channels on; WhatsApp fails for a while
     and recovers. Each server receives each message exactly once, never in quiet hours."""
+    first_invoice_next_cycle()  # this story bills from the first whole cycle
     api = WhatsAppStandIn(whatsapp_api)
     schedule = {"pay_day": 1, "invoice_lead_days": 7, "notice_offset_days": 2, "grace_days": 4}
     zone = ZoneFactory(**schedule)

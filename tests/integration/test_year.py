@@ -7,7 +7,13 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, ZoneFactory
+from tests.factories import (
+    ClientFactory,
+    OwnClientFactory,
+    PlanFactory,
+    ZoneFactory,
+    first_invoice_next_cycle,
+)
 from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice
 from wispbill.billing.services.payments import payment_register
@@ -17,6 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 
 def test_a_year_from_february_of_a_leap_year():
+    first_invoice_next_cycle()  # this story bills from the first whole cycle
     zone = ZoneFactory(
         pay_day=31, invoice_lead_days=5, notice_offset_days=1, grace_days=3, billing_mode="prepaid"
     )

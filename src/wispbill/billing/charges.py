@@ -1,23 +1,37 @@
-"""What the invoice task bills a client for a cycle, as plain values: the whole period, or —
-for a cycle whose invoice date came while the client was cut — what the company's rule for
-billing after a cut says (the whole cycle, the days from the reactivation, or nothing)."""
+"""What the invoice task bills a client for a cycle, as plain values: the whole period, or
+the days from a later start — the day its service started (the company's rule for the first
+invoice), or, for a cycle whose invoice date came while the client was cut, the day it came
+back (the company's rule for billing after a cut) — at the plan price × days / days in the
+period, or nothing."""
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from wispbill.core.models import ReactivationBilling
+from wispbill.core.models import FirstInvoice, ReactivationBilling
 from wispbill.core.schedule import Cycle
 
 CENT = Decimal("0.01")
+# Why a cycle's charge starts after its period's first day.
+FROM_START = "start"
+FROM_REACTIVATION = "reactivation"
 
 
 @dataclass(frozen=True)
-class Charge:
+class CycleCharge:
     total: Decimal
     start: date  # the first day billed
     end: date
-    prorated: bool = False
+    period_days: int
+    prorated_from: str = ""  # FROM_START or FROM_REACTIVATION when not the whole period
+
+    @property
+    def prorated(self) -> bool:
+        return bool(self.prorated_from)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
 
 
 def cut_at_invoice_date(
@@ -32,30 +46,45 @@ def cut_at_invoice_date(
     )
 
 
+def prorated_charge(*, price: Decimal, cycle: Cycle, start: date, why: str) -> CycleCharge | None:
+    """The charge for the days of `cycle` from `start` on: the plan price × days / days in
+    the period, rounded to cents (half up); the whole price from the period's first day;
+    None when `start` is past the period."""
+    period_days = (cycle.period_end - cycle.period_start).days + 1
+    if start > cycle.period_end:
+        return None
+    if start <= cycle.period_start:
+        return CycleCharge(price, cycle.period_start, cycle.period_end, period_days)
+    days = (cycle.period_end - start).days + 1
+    total = (price * days / period_days).quantize(CENT, rounding=ROUND_HALF_UP)
+    return CycleCharge(total, start, cycle.period_end, period_days, prorated_from=why)
+
+
 def cycle_charge(
     *,
     price: Decimal,
     cycle: Cycle,
+    start_date: date,
+    first_invoice: str,
     suspended_on: date | None,
     reactivated_on: date | None,
     policy: str,
     invoice_suspended: bool,
-) -> Charge | None:
-    """The charge for `cycle`, or None when the cycle is not billed. The rule for billing
-    after a cut applies when the cycle's invoice date fell between the client's last cut and
-    its reactivation, and suspended clients are not invoiced."""
-    full = Charge(total=price, start=cycle.period_start, end=cycle.period_end)
+) -> CycleCharge | None:
+    """The charge for `cycle`, or None when the cycle is not billed. A service that starts
+    after the period's first day is billed by the company's rule for the first invoice. The
+    rule for billing after a cut applies when the cycle's invoice date fell between the
+    client's last cut and its reactivation, and suspended clients are not invoiced."""
+    start, why = cycle.period_start, ""
+    if start_date > cycle.period_start:
+        if first_invoice == FirstInvoice.NEXT_CYCLE or start_date > cycle.period_end:
+            return None
+        if first_invoice == FirstInvoice.PRORATED:
+            start, why = start_date, FROM_START
     cut = cut_at_invoice_date(cycle=cycle, suspended_on=suspended_on, reactivated_on=reactivated_on)
-    if invoice_suspended or not cut or policy == ReactivationBilling.FULL:
-        return full
-    if policy == ReactivationBilling.SKIP:
-        return None
-    start = max(cycle.period_start, reactivated_on)
-    if start > cycle.period_end:
-        return None
-    days = (cycle.period_end - start).days + 1
-    period_days = (cycle.period_end - cycle.period_start).days + 1
-    if days == period_days:
-        return full
-    total = (price * days / period_days).quantize(CENT, rounding=ROUND_HALF_UP)
-    return Charge(total=total, start=start, end=cycle.period_end, prorated=True)
+    if cut and not invoice_suspended and policy != ReactivationBilling.FULL:
+        if policy == ReactivationBilling.SKIP:
+            return None
+        if reactivated_on > start:
+            start, why = reactivated_on, FROM_REACTIVATION
+    return prorated_charge(price=price, cycle=cycle, start=start, why=why)

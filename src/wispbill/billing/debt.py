@@ -22,6 +22,7 @@ from wispbill.audit.models import AuditAction
 from wispbill.audit.services import actor_name_of, audit_record, audit_record_many
 from wispbill.billing.models import Invoice
 from wispbill.billing.selectors import owed_subquery
+from wispbill.billing.services.charges import reconnection_fees_add
 from wispbill.clients.enforcement import clients_changed, routers_changed
 from wispbill.clients.models import (
     RESTRICTED,
@@ -273,6 +274,9 @@ def clients_come_back(clients: QuerySet, day: date) -> list[int]:
                 rows=((row[0], row[1], {"state": [row[2], ClientState.ACTIVE]}) for row in rows),
                 reason=COMEBACK_REASON,
             )
+            reconnection_fees_add(
+                actor=None, clients=[row[:2] for row in rows if row[2] == ClientState.SUSPENDED]
+            )
             clients_changed(ids)
         back += ids
     return back
@@ -313,15 +317,24 @@ def client_reactivate(*, actor: User | None, client: Client, reason: str = "") -
         raise ValidationError(
             _("Only a suspended client, or one at reduced speed, can be reactivated.")
         )
+    _service_back(actor=actor, client=client, reason=reason or gettext_noop("manual reactivation"))
+    reactivated_by_hand.send(sender=Client, client=client)
+    return client
+
+
+def _service_back(*, actor: User | None, client: Client, reason: str) -> None:
+    """Give a (locked) client its service back, other than by a promise: one that was cut
+    (suspended, not throttled) owes the company's reconnection fee on its next invoice."""
+    was_cut = client.state == ClientState.SUSPENDED
     client_state_set(
         actor=actor,
         client=client,
         to_state=ClientState.ACTIVE,
         action=AuditAction.CLIENT_REACTIVATED,
-        reason=reason or gettext_noop("manual reactivation"),
+        reason=reason,
     )
-    reactivated_by_hand.send(sender=Client, client=client)
-    return client
+    if was_cut:
+        reconnection_fees_add(actor=actor, clients=[(client.pk, client.name)])
 
 
 def exempt_overdue_from_cut(sender, *, client: Client, **kwargs) -> None:
@@ -491,23 +504,11 @@ def debt_changed(*, actor: User | None, client: Client, activate_service: bool |
     if client.state not in RESTRICTED:
         return
     if activate_service:
-        client_state_set(
-            actor=actor,
-            client=client,
-            to_state=ClientState.ACTIVE,
-            action=AuditAction.CLIENT_REACTIVATED,
-            reason=gettext_noop("payment with reactivation"),
-        )
+        _service_back(actor=actor, client=client, reason=gettext_noop("payment with reactivation"))
     elif activate_service is False:
         # "Solo registrar": the operator keeps the client cut; the daily run must not undo it.
         if client.suspension_reason == Why.AUTOMATIC:
             client.suspension_reason = Why.HELD
             client.save(update_fields=["suspension_reason", "updated_at"])
     elif comeback_due(Client.objects.filter(pk=client.pk), today).exists():
-        client_state_set(
-            actor=actor,
-            client=client,
-            to_state=ClientState.ACTIVE,
-            action=AuditAction.CLIENT_REACTIVATED,
-            reason=COMEBACK_REASON,
-        )
+        _service_back(actor=actor, client=client, reason=COMEBACK_REASON)

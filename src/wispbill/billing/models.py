@@ -51,6 +51,9 @@ class Invoice(models.Model):
         _("status"), max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING
     )
     automatic = models.BooleanField(_("automatic"), default=False)
+    # An invoice of one-off charges alone, issued by hand outside the cycles: its period is
+    # its day of issue, and it takes no cycle's place (the constraints below are the cycles').
+    charges_only = models.BooleanField(_("charges only"), default=False, db_default=False)
     # Once per invoice: the automatic tasks notify and cut a client at most once for it.
     notice_shown_on = models.DateField(null=True, blank=True)
     cut_on = models.DateField(null=True, blank=True)
@@ -92,7 +95,7 @@ class Invoice(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["client", "period_start"],
-                condition=~models.Q(status=InvoiceStatus.CANCELLED),
+                condition=~models.Q(status=InvoiceStatus.CANCELLED) & models.Q(charges_only=False),
                 name="invoice_one_live_per_period",
             ),
             models.CheckConstraint(
@@ -120,6 +123,63 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class ChargeStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    INVOICED = "invoiced", _("Invoiced")
+
+
+class ChargeOrigin(models.TextChoices):
+    """Why a one-off charge exists: staff added it, or a reconnection after a cut."""
+
+    MANUAL = "manual", _("Added by staff")
+    RECONNECTION = "reconnection", _("Reconnection fee")
+
+
+class Charge(models.Model):
+    """A one-off charge (or, negative, a discount) that becomes a line of the client's next
+    invoice."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="charges")
+    description = models.CharField(_("description"), max_length=200)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ChargeStatus.choices, default=ChargeStatus.PENDING
+    )
+    origin = models.CharField(
+        _("origin"), max_length=12, choices=ChargeOrigin.choices, default=ChargeOrigin.MANUAL
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor_name = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("charge")
+        # What each invoice looks for: the few pending charges among many invoiced.
+        indexes = [
+            models.Index(
+                fields=["client"],
+                condition=models.Q(status=ChargeStatus.PENDING),
+                name="charge_pending",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(amount=0)
+                & (
+                    models.Q(status=ChargeStatus.PENDING, invoice__isnull=True)
+                    | models.Q(status=ChargeStatus.INVOICED, invoice__isnull=False)
+                ),
+                name="charge_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return _("Charge %(id)s") % {"id": self.pk}
 
 
 class PaymentMethod(models.TextChoices):

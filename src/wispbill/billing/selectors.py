@@ -20,7 +20,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from wispbill.billing.charges import Charge, cut_at_invoice_date, cycle_charge
+from wispbill.billing.charges import (
+    FROM_START,
+    CycleCharge,
+    cut_at_invoice_date,
+    cycle_charge,
+)
 from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
 from wispbill.clients.models import WITH_SERVICE, Client, ClientState
 from wispbill.clients.selectors import (
@@ -29,7 +34,7 @@ from wispbill.clients.selectors import (
     client_list,
 )
 from wispbill.core.clock import business_day, today
-from wispbill.core.models import CompanySettings, ReactivationBilling
+from wispbill.core.models import CompanySettings, FirstInvoice, ReactivationBilling
 from wispbill.core.schedule import Cycle, current_cycle, next_cycle
 
 ZERO = Decimal("0.00")
@@ -69,18 +74,27 @@ def billed_states(company: CompanySettings) -> list[str]:
     return states
 
 
-def not_yet_invoiced(clients: QuerySet, cycle: Cycle) -> QuerySet:
-    """The clients of `clients` started by the period's start and without an invoice for it
-    (a cancelled one included: a cycle is billed automatically once)."""
-    return clients.filter(start_date__lte=cycle.period_start).exclude(
-        Exists(Invoice.objects.filter(client=OuterRef("pk"), period_start=cycle.period_start))
+def not_yet_invoiced(clients: QuerySet, cycle: Cycle, company: CompanySettings) -> QuerySet:
+    """The clients of `clients` whose service started in time for the cycle to be billed
+    (by its first day, or — unless the company starts with the next cycle — by its last)
+    and without an invoice for it (a cancelled one included: a cycle is billed
+    automatically once)."""
+    started_by = (
+        cycle.period_start if company.first_invoice == FirstInvoice.NEXT_CYCLE else cycle.period_end
+    )
+    return clients.filter(start_date__lte=started_by).exclude(
+        Exists(
+            Invoice.objects.filter(
+                client=OuterRef("pk"), period_start=cycle.period_start, charges_only=False
+            )
+        )
     )
 
 
 def invoice_due(clients: QuerySet, cycle: Cycle, company: CompanySettings) -> QuerySet:
     """The clients of `clients` the invoice task bills for `cycle`: in a billed state,
-    started by the period's start, and without an invoice for it."""
-    return not_yet_invoiced(clients.filter(state__in=billed_states(company)), cycle)
+    started in time, and without an invoice for it."""
+    return not_yet_invoiced(clients.filter(state__in=billed_states(company)), cycle, company)
 
 
 class ChargeKind(models.TextChoices):
@@ -89,6 +103,7 @@ class ChargeKind(models.TextChoices):
     FULL = "full", _("The whole cycle")
     FULL_AFTER_CUT = "full_after_cut", _("The whole cycle, although it was cut then")
     PRORATED = "prorated", _("From the reactivation day (prorated)")
+    FIRST_PRORATED = "first_prorated", _("From the day the service starts (prorated)")
     SKIPPED = "skipped", _("Not billed: it was cut then")
     INVOICED = "invoiced", _("Already invoiced")
     NOT_STARTED = "not_started", _("Not billed: the service starts later")
@@ -105,13 +120,13 @@ class NextCharge:
     cycle: Cycle
     following: Cycle  # the cycle after it, whose invoice comes next if this one is not billed
     kind: str
-    charge: Charge | None
+    charge: CycleCharge | None
     invoice_id: int | None = None
     reactivated_on: date | None = None
 
     @property
     def days(self) -> int:
-        return (self.charge.end - self.charge.start).days + 1 if self.charge else 0
+        return self.charge.days if self.charge else 0
 
 
 def next_run_day(company: CompanySettings) -> date:
@@ -122,7 +137,8 @@ def next_run_day(company: CompanySettings) -> date:
 
 def client_next_charge(client: Client, *, company: CompanySettings | None = None) -> NextCharge:
     """What the invoice task will bill this client at the next run, by the task's own rules
-    (`invoice_due`'s states and cycle, `cycle_charge` for billing after a cut). A suspended
+    (`invoice_due`'s states and cycle, `cycle_charge` for a first cycle and for billing
+    after a cut). A suspended
     client is taken as reactivated today, as the payment screen asks: "if it pays now"."""
     company = company or CompanySettings.load()
     day = next_run_day(company)
@@ -147,14 +163,18 @@ def client_next_charge(client: Client, *, company: CompanySettings | None = None
     elif client.state not in billed_states(company):
         return result(ChargeKind.STATE)
     clients = Client.objects.filter(pk=client.pk)
-    if not not_yet_invoiced(clients, cycle).exists():
-        invoice = Invoice.objects.filter(client=client, period_start=cycle.period_start).first()
+    if not not_yet_invoiced(clients, cycle, company).exists():
+        invoice = Invoice.objects.filter(
+            client=client, period_start=cycle.period_start, charges_only=False
+        ).first()
         if invoice is None:
             return result(ChargeKind.NOT_STARTED)
         return result(ChargeKind.INVOICED, invoice_id=invoice.pk)
     charge = cycle_charge(
         price=client.plan.price,
         cycle=cycle,
+        start_date=client.start_date,
+        first_invoice=company.first_invoice,
         suspended_on=client.suspended_on,
         reactivated_on=reactivated_on,
         policy=company.reactivation_billing,
@@ -163,6 +183,8 @@ def client_next_charge(client: Client, *, company: CompanySettings | None = None
     extra = {"reactivated_on": reactivated_on}
     if charge is None:
         return result(ChargeKind.SKIPPED, **extra)
+    if charge.prorated_from == FROM_START:
+        return result(ChargeKind.FIRST_PRORATED, charge, **extra)
     if charge.prorated:
         return result(ChargeKind.PRORATED, charge, **extra)
     # In full although it was cut then: only by the company's rule (a prorated cycle whose

@@ -187,6 +187,14 @@ class ReactivationBilling(models.TextChoices):
     SKIP = "skip", _("Do not invoice that cycle")
 
 
+class FirstInvoice(models.TextChoices):
+    """What the invoice task bills for the cycle a client's service starts in."""
+
+    PRORATED = "prorated", _("Invoice from the start day (prorated)")
+    FULL = "full", _("Invoice the whole cycle")
+    NEXT_CYCLE = "next_cycle", _("Do not invoice it; start with the next cycle")
+
+
 class CompanySettings(models.Model):
     """The ISP's rules for the periodic tasks; one row."""
 
@@ -298,6 +306,27 @@ class CompanySettings(models.Model):
     # manual actions judge "overdue" as of this day, so they agree with the engine, also when
     # an operator replays or simulates days with run-periodic-tasks --date.
     business_day = models.DateField(null=True, blank=True, editable=False)
+    first_invoice = models.CharField(
+        _("first invoice"),
+        max_length=10,
+        choices=FirstInvoice.choices,
+        default=FirstInvoice.PRORATED,
+        help_text=_(
+            "What the invoice task bills for the cycle in which a client's service starts, "
+            "when it starts after the cycle's first day."
+        ),
+    )
+    reconnection_fee = models.DecimalField(
+        _("reconnection fee"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(MAX_MONEY)],
+        help_text=_(
+            "Charged on the next invoice when a client whose service was cut gets it back "
+            "(not after a payment promise); 0.00 for none."
+        ),
+    )
 
     class Meta:
         # The table keeps the name it was created with, so existing databases move as they are.

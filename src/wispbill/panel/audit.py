@@ -81,7 +81,15 @@ EXTRA_LABELS = {
     "added": _("Rules added"),
     "removed": _("Rules removed"),
 }
-MONEY_KEYS = {"payment", "total", "credit", "price", "min_debt_to_cut"}
+MONEY_KEYS = {
+    "payment",
+    "total",
+    "credit",
+    "price",
+    "min_debt_to_cut",
+    "amount",
+    "reconnection_fee",
+}
 SWITCH_KEYS = set(TASK_LABELS)
 # The fields whose values are codes with a label on some model.
 CHOICES = {
@@ -91,6 +99,7 @@ CHOICES = {
     "enforcement": Router,
     "pppoe_cut": Router,
     "reactivation_billing": CompanySettings,
+    "first_invoice": CompanySettings,
 }
 
 

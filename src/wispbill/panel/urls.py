@@ -40,6 +40,7 @@ urlpatterns = [
     ),
     path("clients/<id:pk>/", clients.client_edit, name="client-edit"),
     path("clients/<id:pk>/actions/<slug:action>/", clients.client_action, name="client-action"),
+    path("clients/<id:pk>/invoice/", clients.invoice_preview, name="client-invoice-preview"),
     path("clients/<id:pk>/notice/", notice.notice_preview, name="client-notice-preview"),
     path("clients/<id:client_pk>/payments/", billing.payment_create, name="payment-create"),
     path("invoices/", billing.invoice_list, name="invoice-list"),

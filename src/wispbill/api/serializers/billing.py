@@ -4,7 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from wispbill.api.serializers.common import ModelSerializer, StrictMixin
-from wispbill.billing.models import Invoice, InvoiceLine, Payment
+from wispbill.billing.models import Charge, Invoice, InvoiceLine, Payment
+from wispbill.billing.services.charges import charge_create
 from wispbill.billing.services.payments import payment_register
 from wispbill.core.models import MAX_MONEY
 
@@ -75,3 +76,20 @@ class PaymentSerializer(StrictMixin, ModelSerializer):
 
 class CreateInvoiceSerializer(StrictMixin, serializers.Serializer):
     date = serializers.DateField(required=False)
+    charges = serializers.BooleanField(required=False, default=False)
+
+
+class ChargeSerializer(StrictMixin, ModelSerializer):
+    """A one-off charge; negative `amount` for a discount."""
+
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=-MAX_MONEY, max_value=MAX_MONEY
+    )
+
+    class Meta:
+        model = Charge
+        fields = ["id", "client", "description", "amount", "status", "invoice", "created_at"]
+        read_only_fields = ["status", "invoice", "created_at"]
+
+    def create(self, validated_data):
+        return charge_create(actor=self.context["request"].user, **validated_data)

@@ -3,9 +3,14 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from wispbill.api.serializers.billing import InvoiceSerializer, PaymentSerializer
+from wispbill.api.serializers.billing import (
+    ChargeSerializer,
+    InvoiceSerializer,
+    PaymentSerializer,
+)
 from wispbill.api.views.common import ReadOnlyViewSet, choice_param, int_param
-from wispbill.billing.models import Invoice, InvoiceStatus, Payment
+from wispbill.billing.models import Charge, ChargeStatus, Invoice, InvoiceStatus, Payment
+from wispbill.billing.services.charges import charge_delete
 from wispbill.billing.services.invoices import invoice_cancel
 from wispbill.billing.services.payment_keys import (
     PaymentKeyReused,
@@ -85,3 +90,22 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
             )
         headers = {"Idempotent-Replayed": "true"} if once.replayed else {}
         return Response(once.body, status=once.status, headers=headers)
+
+
+@extend_schema(parameters=[OpenApiParameter("client", int), OpenApiParameter("status", str)])
+class ChargeViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, ReadOnlyViewSet):
+    """One-off charges: every staff user reads them; `manage_invoices` adds them and deletes
+    the pending ones."""
+
+    serializer_class = ChargeSerializer
+
+    def get_queryset(self):
+        qs = Charge.objects.order_by("-id")
+        if (client := int_param(self.request, "client")) is not None:
+            qs = qs.filter(client_id=client)
+        if status_ := choice_param(self.request, "status", ChargeStatus.values):
+            qs = qs.filter(status=status_)
+        return qs
+
+    def perform_destroy(self, instance):
+        charge_delete(actor=self.request.user, charge=instance)

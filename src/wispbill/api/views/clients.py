@@ -98,7 +98,10 @@ class ClientViewSet(EditableViewSet):
         body = CreateInvoiceSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
         invoice = invoice_create_for_cycle(
-            actor=request.user, client=self.get_object(), day=body.validated_data.get("date")
+            actor=request.user,
+            client=self.get_object(),
+            day=body.validated_data.get("date"),
+            charges=body.validated_data["charges"],
         )
         return Response(
             InvoiceSerializer(Invoice.objects.get(pk=invoice.pk)).data,

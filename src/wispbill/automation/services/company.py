@@ -36,6 +36,8 @@ COMPANY_FIELDS = (
     "whatsapp_template_throttled",
     "portal_promise_days",
     "portal_promises_per_cycle",
+    "first_invoice",
+    "reconnection_fee",
 )
 
 

@@ -1,6 +1,8 @@
-"""Invoices: issuing one by hand, the one constructor a cycle's invoice has, credit, and
-cancelling. The daily run's invoices, in bulk, are in `issue`."""
+"""Invoices: issuing one by hand (what it bills, then writing it), credit, and cancelling.
+The daily run's invoices, in bulk, are in `issue`; both take the pending one-off charges
+through `billing.services.charges`."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -14,15 +16,29 @@ from django.utils.translation import gettext_noop
 
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record
+from wispbill.billing.charges import (
+    FROM_REACTIVATION,
+    FROM_START,
+    CycleCharge,
+    cycle_charge,
+    prorated_charge,
+)
 from wispbill.billing.debt import debt_changed
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from wispbill.billing.selectors import ZERO
+from wispbill.billing.services.charges import (
+    charge_create,
+    charges_invoiced,
+    charges_to_invoice,
+    pending_charges_total,
+)
 from wispbill.billing.services.payments import credit_room_check
 from wispbill.clients.models import Client, ClientState
 from wispbill.clients.selectors import client_governing_schedule
 from wispbill.core.clock import FIRST_DAY, business_day
 from wispbill.core.db import locked
-from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
+from wispbill.core.models import CompanySettings, FirstInvoice
+from wispbill.core.schedule import Cycle, current_cycle, late_dates
 from wispbill.staff.permissions import MANAGE_INVOICES, require_permission_of_person
 
 # Days in the text people read (invoice lines, refusals) as they write them: 29/10/2026.
@@ -37,28 +53,17 @@ def line_description(plan_name: str, start: date, end: date) -> str:
     }
 
 
-def cycle_invoice(
-    *,
-    client_id: int,
-    schedule: BillingSchedule,
-    cycle: Cycle,
-    day: date,
-    total: Decimal,
-    automatic: bool,
-) -> Invoice:
-    """An unsaved invoice of a cycle issued on `day`, with the dates a late one keeps."""
-    notice, due = late_dates(schedule, cycle, day)
-    return Invoice(
-        client_id=client_id,
-        period_start=cycle.period_start,
-        period_end=cycle.period_end,
-        issued_on=day,
-        pay_date=cycle.pay_date,
-        notice_date=notice,
-        due_date=due,
-        total=total,
-        automatic=automatic,
-    )
+def charge_description(plan_name: str, charge: CycleCharge) -> str:
+    """The invoice line of a cycle's charge; a prorated one says so, and from when."""
+    text = line_description(plan_name, charge.start, charge.end)
+    if charge.prorated_from == FROM_START:
+        text += " " + _("(%(days)s of %(period)s days)") % {
+            "days": charge.days,
+            "period": charge.period_days,
+        }
+    elif charge.prorated_from == FROM_REACTIVATION:
+        text += " " + _("(prorated from the reactivation)")
+    return text
 
 
 # A manual invoice may be asked for no day before FIRST_DAY, and none more than a year ahead
@@ -84,15 +89,33 @@ def invoice_day_check(day: date) -> date:
     return day
 
 
-@transaction.atomic
-def invoice_create_for_cycle(
-    *, actor: User | None, client: Client, day: date | None = None
-) -> Invoice:
-    """Issue by hand the invoice of the cycle current on `day` (default the business day),
-    whatever the switches say; refused when that period already has a live invoice."""
-    require_permission_of_person(actor, MANAGE_INVOICES)
-    day = invoice_day_check(day) if day is not None else business_day()
-    client = locked(Client.objects.select_related("zone", "plan")).get(pk=client.pk)
+@dataclass(frozen=True)
+class InvoiceDraft:
+    """What a manual invoice bills, before it is written: the page that asks for
+    confirmation shows it, and the writer writes exactly it."""
+
+    period_start: date
+    period_end: date
+    pay_date: date
+    notice_date: date
+    due_date: date
+    lines: list[tuple[str, Decimal]]
+    charges: dict[int, list[tuple[int, str, Decimal]]]  # as `charges_to_invoice` takes them
+    charges_only: bool = False
+
+    @property
+    def total(self) -> Decimal:
+        return sum((amount for _description, amount in self.lines), ZERO)
+
+
+def invoice_draft(
+    *, client: Client, day: date, charges: bool = False, lock: bool = False
+) -> InvoiceDraft:
+    """What a manual invoice of `client` on `day` bills: the cycle current on `day` (by the
+    company's rule for a first cycle; a person asking bills at least the whole cycle where
+    the task would wait for the next one) with the pending charges, or — `charges`, when
+    that cycle has its invoice — the pending charges alone. A ValidationError when there is
+    nothing to bill."""
     if client.state in (ClientState.FREE, ClientState.CANCELLED):
         raise ValidationError(
             _("A client that is %(state)s is not invoiced.")
@@ -100,11 +123,12 @@ def invoice_create_for_cycle(
         )
     schedule = client_governing_schedule(client)
     cycle = current_cycle(schedule, day)
-    if (
-        Invoice.objects.filter(client=client, period_start=cycle.period_start)
+    billed = (
+        Invoice.objects.filter(client=client, period_start=cycle.period_start, charges_only=False)
         .exclude(status=InvoiceStatus.CANCELLED)
         .exists()
-    ):
+    )
+    if billed and not charges:
         raise ValidationError(
             _("This client already has an invoice for %(start)s to %(end)s.")
             % {
@@ -112,20 +136,83 @@ def invoice_create_for_cycle(
                 "end": cycle.period_end.strftime(DAY_TEXT),
             }
         )
-    invoice = cycle_invoice(
+    if billed:
+        # The charges alone: an invoice of the day, with the schedule's time to pay.
+        cycle = Cycle(
+            pay_date=day,
+            invoice_date=day,
+            notice_date=day,
+            due_date=day + timedelta(days=schedule.grace_days),
+            period_start=day,
+            period_end=day,
+        )
+        lines = []
+    else:
+        company = CompanySettings.load()
+        first = company.first_invoice
+        charge = cycle_charge(
+            price=client.plan.price,
+            cycle=cycle,
+            start_date=client.start_date,
+            first_invoice=FirstInvoice.FULL if first == FirstInvoice.NEXT_CYCLE else first,
+            suspended_on=None,
+            reactivated_on=None,
+            policy=company.reactivation_billing,
+            invoice_suspended=company.invoice_suspended,
+        ) or prorated_charge(price=client.plan.price, cycle=cycle, start=cycle.period_start, why="")
+        lines = [(charge_description(client.plan.name, charge), charge.total)]
+    base = sum((amount for _d, amount in lines), ZERO)
+    taken = charges_to_invoice({client.pk: base}, lock=lock).get(client.pk, [])
+    if billed and not taken:
+        raise ValidationError(
+            _("There are no pending charges to invoice now.")
+            if not pending_charges_total(client.pk)
+            else _(
+                "The pending charges are discounts only, and an invoice cannot be negative: "
+                "they wait for the next invoice."
+            )
+        )
+    notice, due = late_dates(schedule, cycle, day)
+    return InvoiceDraft(
+        period_start=cycle.period_start,
+        period_end=cycle.period_end,
+        pay_date=cycle.pay_date,
+        notice_date=notice,
+        due_date=due,
+        lines=lines + [(description, amount) for _id, description, amount in taken],
+        charges={client.pk: taken} if taken else {},
+        charges_only=billed,
+    )
+
+
+@transaction.atomic
+def invoice_create_for_cycle(
+    *, actor: User | None, client: Client, day: date | None = None, charges: bool = False
+) -> Invoice:
+    """Issue by hand, whatever the switches say, the invoice of the cycle current on `day`
+    (default the business day) with the client's pending charges — or, with `charges`, when
+    that cycle has its invoice, the pending charges alone (`invoice_draft`)."""
+    require_permission_of_person(actor, MANAGE_INVOICES)
+    day = invoice_day_check(day) if day is not None else business_day()
+    client = locked(Client.objects.select_related("zone", "plan")).get(pk=client.pk)
+    draft = invoice_draft(client=client, day=day, charges=charges, lock=True)
+    invoice = Invoice.objects.create(
         client_id=client.pk,
-        schedule=schedule,
-        cycle=cycle,
-        day=day,
-        total=client.plan.price,
+        period_start=draft.period_start,
+        period_end=draft.period_end,
+        issued_on=day,
+        pay_date=draft.pay_date,
+        notice_date=draft.notice_date,
+        due_date=draft.due_date,
+        total=draft.total,
         automatic=False,
+        charges_only=draft.charges_only,
     )
-    invoice.save()
-    InvoiceLine.objects.create(
-        invoice=invoice,
-        description=line_description(client.plan.name, cycle.period_start, cycle.period_end),
-        amount=client.plan.price,
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(invoice=invoice, description=description, amount=amount)
+        for description, amount in draft.lines
     )
+    charges_invoiced({client.pk: invoice.pk}, draft.charges)
     credit_apply(client=client, invoices=[invoice])
     audit_record(
         actor=actor,
@@ -136,6 +223,16 @@ def invoice_create_for_cycle(
         reason_args={"id": invoice.pk},
     )
     return invoice
+
+
+@transaction.atomic
+def charge_invoice_now(
+    *, actor: User | None, client: Client, description: str, amount: Decimal
+) -> Invoice:
+    """Add a one-off charge and invoice it at once (with the current cycle if that has no
+    invoice yet, else with the other pending charges alone): both or neither."""
+    charge_create(actor=actor, client=client, description=description, amount=amount)
+    return invoice_create_for_cycle(actor=actor, client=client, charges=True)
 
 
 def credit_apply(*, client: Client, invoices: list[Invoice]) -> None:

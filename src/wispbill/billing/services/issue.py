@@ -10,16 +10,16 @@ from typing import NamedTuple
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record_many
-from wispbill.billing.charges import Charge, cycle_charge
+from wispbill.billing.charges import cycle_charge
 from wispbill.billing.debt import BatchHook
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from wispbill.billing.selectors import ZERO, invoice_due
-from wispbill.billing.services.invoices import line_description
+from wispbill.billing.services.charges import charges_invoiced, charges_to_invoice
+from wispbill.billing.services.invoices import charge_description
 from wispbill.clients.models import Client, Plan
 from wispbill.core.db import JSONText, among, bulk_insert, locked
 from wispbill.core.models import CompanySettings
@@ -44,7 +44,7 @@ INVOICE_COLUMNS = (
 )
 # The plan by id: a run's clients share a few plans, read once per batch (a join and a money
 # conversion per row were 5% of the run).
-ROW = ("id", "name", "plan_id", "credit", "suspended_on", "reactivated_on")
+ROW = ("id", "name", "plan_id", "credit", "start_date", "suspended_on", "reactivated_on")
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ class DueRow(NamedTuple):
     name: str
     plan_id: int
     credit: object
+    start_date: date
     suspended_on: date | None
     reactivated_on: date | None
     terms: Terms
@@ -119,6 +120,7 @@ def _not_invoiced(rows: list[DueRow]) -> list[DueRow]:
         Invoice.objects.filter(
             client_id__in=among([row.client_id for row in rows]),
             period_start__in={row.terms.cycle.period_start for row in rows},
+            charges_only=False,
         ).values_list("client_id", "period_start")
     )
     return [r for r in rows if (r.client_id, r.terms.cycle.period_start) not in invoiced]
@@ -156,16 +158,25 @@ def _issue_batch(
             charge = cycle_charge(
                 price=plan_of[row.plan_id][1],
                 cycle=row.terms.cycle,
+                start_date=row.start_date,
+                first_invoice=company.first_invoice,
                 suspended_on=row.suspended_on,
                 reactivated_on=row.reactivated_on,
                 policy=company.reactivation_billing,
                 invoice_suspended=company.invoice_suspended,
             )
             if charge is not None:
-                credit = credit_of.get(row.client_id, ZERO)
-                billed.append((row, charge, credit, min(credit, charge.total)))
+                billed.append((row, charge))
         if not billed:
             return []
+        # The clients' pending one-off charges join their invoices.
+        taken = charges_to_invoice({row.client_id: charge.total for row, charge in billed})
+        with_totals = []
+        for row, charge in billed:
+            total = charge.total + sum(amount for *_, amount in taken.get(row.client_id, ()))
+            credit = credit_of.get(row.client_id, ZERO)
+            with_totals.append((row, charge, total, credit, min(credit, total)))
+        billed = with_totals
         bulk_insert(
             Invoice,
             INVOICE_COLUMNS,
@@ -178,14 +189,14 @@ def _issue_batch(
                     row.terms.cycle.pay_date,
                     row.terms.notice,
                     row.terms.due,
-                    charge.total,
+                    total,
                     paid,
-                    InvoiceStatus.PAID if paid == charge.total else InvoiceStatus.PENDING,
+                    InvoiceStatus.PAID if paid == total else InvoiceStatus.PENDING,
                     True,
                     False,
                     now,
                 )
-                for row, charge, _c, paid in billed
+                for row, _charge, total, _c, paid in billed
             ),
         )
         # One invoice per client and period (a constraint): the pair finds the new ones.
@@ -194,6 +205,7 @@ def _issue_batch(
             for client_id, start, invoice_id in Invoice.objects.filter(
                 client_id__in=among([row.client_id for row, *_ in billed]),
                 period_start__in={row.terms.cycle.period_start for row, *_ in billed},
+                charges_only=False,
             ).values_list("client_id", "period_start", "id")
         }
         invoice_of = {
@@ -205,11 +217,25 @@ def _issue_batch(
             InvoiceLine,
             ("invoice", "description", "amount"),
             (
-                (invoice_of[row.client_id], describe(plan_of[row.plan_id][0], charge), charge.total)
-                for row, charge, _c, _p in billed
+                line
+                for row, charge, *_ in billed
+                for line in (
+                    (
+                        invoice_of[row.client_id],
+                        describe(plan_of[row.plan_id][0], charge),
+                        charge.total,
+                    ),
+                    *(
+                        (invoice_of[row.client_id], description, amount)
+                        for _id, description, amount in taken.get(row.client_id, ())
+                    ),
+                )
             ),
         )
-        credit_left = [(credit - paid, row.client_id) for row, _ch, credit, paid in billed if paid]
+        charges_invoiced(invoice_of, taken)
+        credit_left = [
+            (credit - paid, row.client_id) for row, _ch, _t, credit, paid in billed if paid
+        ]
         if credit_left:
             with connection.cursor() as cursor:
                 cursor.executemany(
@@ -225,22 +251,14 @@ def _issue_batch(
                     row.name,
                     JSONText(
                         f'{{"invoice": [null, {invoice_of[row.client_id]:d}], '
-                        f'"total": [null, "{charge.total}"]}}'
+                        f'"total": [null, "{total}"]}}'
                     ),
                     row.terms.reason_args,
                 )
-                for row, charge, _c, _p in billed
+                for row, _charge, total, _c, _p in billed
             ),
             reason=AUTOMATIC_REASON,
         )
         if on_batch:
             on_batch([(row.client_id, invoice_of[row.client_id]) for row, *_ in billed])
     return [row.client_id for row, *_ in billed]
-
-
-def charge_description(plan_name: str, charge: Charge) -> str:
-    """The invoice line of a charge; a prorated one says so."""
-    text = line_description(plan_name, charge.start, charge.end)
-    if charge.prorated:
-        text += " " + _("(prorated from the reactivation)")
-    return text

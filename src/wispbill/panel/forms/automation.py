@@ -9,7 +9,13 @@ from wispbill.automation.services.company import COMPANY_FIELDS
 from wispbill.clients.models import BillingType, Client
 from wispbill.core.db import to_id
 from wispbill.core.formatting import money
-from wispbill.core.models import MAX_MONEY, CompanySettings, CutAction, ReactivationBilling
+from wispbill.core.models import (
+    MAX_MONEY,
+    CompanySettings,
+    CutAction,
+    FirstInvoice,
+    ReactivationBilling,
+)
 from wispbill.core.schedule import RANGES
 from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
@@ -153,6 +159,15 @@ COMPANY_GROUPS = [
         ("invoice_suspended", "reactivation_billing"),
     ),
     (
+        "fair-charges",
+        _("New clients and reconnections"),
+        _(
+            "What a client pays for the cycle in which its service starts, and the fee added "
+            "to its next invoice when its service comes back after a cut."
+        ),
+        ("first_invoice", "reconnection_fee"),
+    ),
+    (
         "how-to-pay",
         _("How to pay"),
         _("Shown on the notice page, the client's page and the invoices."),
@@ -217,6 +232,17 @@ class CompanySettingsForm(forms.ModelForm):
             "Applies when suspended clients are not invoiced: once the client is active again, "
             "its invoice covers the whole cycle, only the days from the reactivation (the "
             "plan price × days / days in the period), or nothing (the next cycle is billed)."
+        ),
+    )
+
+    first_invoice = forms.ChoiceField(
+        label=_("The cycle in which the service starts"),
+        choices=FirstInvoice.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "For a client whose service starts after the first day of a cycle: its first "
+            "invoice covers the days from its start (the plan price × days / days in the "
+            "period), the whole cycle, or nothing (its first invoice is the next cycle's)."
         ),
     )
 

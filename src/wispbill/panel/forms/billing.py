@@ -46,3 +46,17 @@ class PromiseForm(forms.Form):
 
 class InvoiceDateForm(forms.Form):
     date = DayField(label=_("Cycle of the day"), required=False)
+    # The pending charges alone when the cycle already has its invoice.
+    charges = forms.BooleanField(required=False)
+
+
+class ChargeForm(forms.Form):
+    description = forms.CharField(label=_("Description"), max_length=200)
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=-MAX_MONEY,
+        max_value=MAX_MONEY,
+        help_text=_("Negative for a discount."),
+    )

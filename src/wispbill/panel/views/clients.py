@@ -10,8 +10,15 @@ from django.views.decorators.http import require_POST
 
 from wispbill.audit.selectors import audit_events_for
 from wispbill.billing import debt
+from wispbill.billing.models import Charge, ChargeStatus
 from wispbill.billing.selectors import client_balance, client_next_charge, client_rows
-from wispbill.billing.services.invoices import invoice_create_for_cycle
+from wispbill.billing.services.charges import charge_create, charge_delete
+from wispbill.billing.services.invoices import (
+    charge_invoice_now,
+    invoice_create_for_cycle,
+    invoice_day_check,
+    invoice_draft,
+)
 from wispbill.clients.models import BillingType, Client, ClientState, Plan
 from wispbill.clients.selectors import (
     client_cut_action,
@@ -21,14 +28,14 @@ from wispbill.clients.selectors import (
 )
 from wispbill.clients.services import clients as services
 from wispbill.clients.services import plans
-from wispbill.core.clock import today
+from wispbill.core.clock import business_day, today
 from wispbill.core.db import to_id
 from wispbill.core.formatting import money, short_date
 from wispbill.core.models import CompanySettings
 from wispbill.core.switches import TASK_LABELS, TASKS
 from wispbill.messaging.documents import invoice_number
 from wispbill.panel.audit import audit_rows
-from wispbill.panel.forms.billing import InvoiceDateForm, PaymentForm, PromiseForm
+from wispbill.panel.forms.billing import ChargeForm, InvoiceDateForm, PaymentForm, PromiseForm
 from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
 from wispbill.panel.views.base import FORBIDDEN, paginate, run_service, status_for
 from wispbill.panel.views.messaging import client_messages_context
@@ -97,6 +104,8 @@ def _client_page(request, form, client, status=200):
             ),
             promise_form=PromiseForm(),
             invoice_date_form=InvoiceDateForm(),
+            charge_form=ChargeForm(),
+            pending_charges=client.charges.filter(status=ChargeStatus.PENDING),
             **client_messages_context(request, client),
             company=company,
             next=client_next_charge(client, company=company),
@@ -199,6 +208,61 @@ ACTIONS = {
 }
 
 
+def _invoice_created(request, invoice) -> None:
+    messages.success(
+        request,
+        _("Invoice %(number)s created for %(total)s.")
+        % {"number": invoice_number(invoice.pk), "total": money(invoice.total)},
+    )
+
+
+def _charge_add(request, client) -> None:
+    """The Charges card's form: to the next invoice, or ("now") invoiced at once."""
+    form = ChargeForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError([e for errors in form.errors.values() for e in errors])
+    if request.POST.get("when") == "now":
+        _invoice_created(
+            request, charge_invoice_now(actor=request.user, client=client, **form.cleaned_data)
+        )
+    else:
+        charge_create(actor=request.user, client=client, **form.cleaned_data)
+        messages.success(request, _("Charge added to the next invoice."))
+
+
+def _charge_delete(request, client) -> None:
+    charge = Charge.objects.filter(client=client, pk=to_id(request.POST.get("charge"))).first()
+    if charge is None:
+        raise Http404
+    charge_delete(actor=request.user, charge=charge)
+    messages.success(request, _("Charge deleted."))
+
+
+CHARGE_ACTIONS = {"add-charge": _charge_add, "delete-charge": _charge_delete}
+
+
+@login_required
+def invoice_preview(request, pk):
+    """What "Create invoice" will bill (period, lines, total), asked before it is written."""
+    client = get_object_or_404(Client.objects.select_related("zone", "plan"), pk=pk)
+    back = f"{reverse('panel:client-edit', args=[pk])}#money"
+    form = InvoiceDateForm(request.GET)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors["date"])
+        day = invoice_day_check(form.cleaned_data["date"] or business_day())
+        charges = form.cleaned_data["charges"]
+        draft = invoice_draft(client=client, day=day, charges=charges)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    return render(
+        request,
+        "billing/invoice_confirm.html",
+        {"client": client, "draft": draft, "day": day, "charges": charges, "back": back},
+    )
+
+
 @login_required
 @require_POST
 def client_action(request, pk, action):
@@ -224,12 +288,12 @@ def client_action(request, pk, action):
             if not form.is_valid():  # a day that does not exist is refused, never replaced
                 raise ValidationError(form.errors["date"])
             day = form.cleaned_data["date"]
-            invoice = invoice_create_for_cycle(actor=request.user, client=client, day=day)
-            messages.success(
-                request,
-                _("Invoice %(number)s created for %(total)s.")
-                % {"number": invoice_number(invoice.pk), "total": money(invoice.total)},
+            invoice = invoice_create_for_cycle(
+                actor=request.user, client=client, day=day, charges=form.cleaned_data["charges"]
             )
+            _invoice_created(request, invoice)
+        elif action in CHARGE_ACTIONS:
+            CHARGE_ACTIONS[action](request, client)
         else:
             raise Http404
     except ValidationError as exc:
