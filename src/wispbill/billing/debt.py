@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -22,6 +22,7 @@ from wispbill.audit.models import AuditAction
 from wispbill.audit.services import actor_name_of, audit_record, audit_record_many
 from wispbill.billing.models import Invoice
 from wispbill.billing.selectors import owed_subquery
+from wispbill.billing.signals import run_batch_starting
 from wispbill.clients.enforcement import clients_changed, routers_changed
 from wispbill.clients.models import (
     RESTRICTED,
@@ -42,6 +43,7 @@ from wispbill.clients.signals import reactivated_by_hand
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import among, locked
 from wispbill.core.models import CompanySettings, CutAction
+from wispbill.network.models import Zone
 from wispbill.staff.permissions import (
     CUT_AND_REACTIVATE,
     REGISTER_PAYMENTS,
@@ -52,6 +54,9 @@ BATCH = 500
 # Called inside a batch's transaction with its (client id, invoice id) pairs, so what the
 # caller adds (the messages the task sends) commits or rolls back with the batch.
 BatchHook = Callable[[list[tuple[int, int]]], None]
+# Called when a batch failed (its transaction rolled back), with the clients it held and the
+# error; the bulk rule then goes on with the next batch.
+BatchFailed = Callable[[list[int], Exception], None]
 MAX_PROMISE_DAYS = 90
 NOTICE_REASON = gettext_noop("automatic: invoice unpaid on its notice date")
 CUT_REASON = gettext_noop("automatic: invoice %(id)s overdue since %(date)s")
@@ -109,57 +114,100 @@ def comeback_due(clients: QuerySet, day: date) -> QuerySet:
     ).exclude(Exists(_invoices_of().overdue_on(day)))
 
 
-def _oldest(invoices: QuerySet) -> dict[int, int]:
-    """client id → its oldest invoice among `invoices`."""
-    return dict(
-        invoices.values("client_id").annotate(first=Min("id")).values_list("client_id", "first")
-    )
-
-
 # --- bulk entry points, for the engine -------------------------------------------------------
 
 
-def _lock(ids: list[int], **still) -> list[tuple]:
-    """Lock a batch's client rows and keep those still as the rule selected them: another
-    process (a second worker, a payment) may have changed them since."""
-    return list(
-        locked(Client.objects.filter(pk__in=among(ids), **still))
-        .order_by("id")
-        .values_list("id", "name")
+def batch_hold(ids: list[int]) -> None:
+    """Lock a batch's zones (for share) and then its clients (for update), in the order a
+    mass update takes them: a switch, payment or promise of these rows has then either
+    committed before the batch reads them again, or waits until the batch has committed.
+    SQLite's IMMEDIATE transaction already holds the database's write lock."""
+    if not connection.features.has_select_for_update:
+        return
+    clients, zones = Client._meta.db_table, Zone._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {zones} WHERE id IN "
+            f"(SELECT zone_id FROM {clients} WHERE id = ANY(%s)) ORDER BY id FOR SHARE",
+            [ids],
+        )
+        cursor.execute(f"SELECT id FROM {clients} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
+
+
+def batches_act(
+    task: str,
+    eligible: list[int],
+    act: Callable[[list[int]], list],
+    on_error: BatchFailed | None,
+) -> list:
+    """Run `act` on each batch of the clients a rule read, each in its own transaction with
+    the batch held (`batch_hold`), so `act` decides on committed data; what it returns is
+    gathered. A batch that fails is rolled back and reported to `on_error` (raised without
+    one); the next batch goes on."""
+    done = []
+    for batch in _batches(eligible):
+        run_batch_starting.send(sender=Client, task=task, ids=batch)
+        try:
+            with transaction.atomic():
+                batch_hold(batch)
+                done += act(batch)
+        except Exception as exc:
+            if on_error is None:
+                raise
+            on_error(batch, exc)
+    return done
+
+
+def _first_invoice(invoices: QuerySet) -> Subquery:
+    """Per client (OuterRef "pk"): the oldest of `invoices` (their lowest id)."""
+    return Subquery(
+        invoices.filter(client=OuterRef("pk"))
+        .values("client")
+        .annotate(first=Min("id"))
+        .values("first")
     )
 
 
-def notices_show(clients: QuerySet, day: date, *, on_batch: BatchHook | None = None) -> list[int]:
+def notices_show(
+    clients: QuerySet,
+    day: date,
+    *,
+    on_batch: BatchHook | None = None,
+    on_error: BatchFailed | None = None,
+) -> list[int]:
     """Show the notice to every client `notice_due` selects; marks the invoices so each is
-    warned for once. `on_batch` gets, inside each batch's transaction, the (client, invoice)
-    pairs of the clients newly warned. Returns them."""
-    eligible = list(notice_due(clients, day).order_by("id").values_list("id", "notice_active"))
-    shown = []
-    for batch in _batches(eligible):
-        with transaction.atomic():
-            ids = [row[0] for row in batch]
-            newly = _lock([row[0] for row in batch if not row[1]], notice_active=False)
-            calling = Invoice.objects.noticeable_on(day).filter(
-                client_id__in=among(ids), notice_shown_on__isnull=True
-            )
-            invoice_of = _oldest(calling) if on_batch else {}
-            calling.update(notice_shown_on=day)
-            newly_ids = [row[0] for row in newly]
-            Client.objects.filter(pk__in=among(newly_ids)).update(
-                notice_active=True, updated_at=timezone.now()
-            )
-            audit_record_many(
-                actor=None,
-                action=AuditAction.NOTICE_SHOWN,
-                object_type="client",
-                rows=((row[0], row[1], {"notice_active": [False, True]}) for row in newly),
-                reason=NOTICE_REASON,
-            )
-            clients_changed(newly_ids)
-            if on_batch:
-                on_batch([(i, invoice_of[i]) for i in newly_ids if i in invoice_of])
-        shown += newly_ids
-    return shown
+    warned for once. Each batch asks `notice_due` again on the rows it holds, so a payment or
+    a switch committed since the run read them wins. `on_batch` gets, inside each batch's
+    transaction, the (client, invoice) pairs of the clients newly warned. Returns them."""
+    eligible = list(notice_due(clients, day).order_by("id").values_list("id", flat=True))
+
+    def act(batch: list[int]) -> list[int]:
+        calling = Invoice.objects.noticeable_on(day).filter(notice_shown_on__isnull=True)
+        rows = list(
+            notice_due(Client.objects.filter(pk__in=among(batch)), day)
+            .annotate(invoice=_first_invoice(calling))
+            .order_by("id")
+            .values_list("id", "name", "notice_active", "invoice")
+        )
+        calling.filter(client_id__in=among([row[0] for row in rows])).update(notice_shown_on=day)
+        newly = [row for row in rows if not row[2]]
+        newly_ids = [row[0] for row in newly]
+        Client.objects.filter(pk__in=among(newly_ids)).update(
+            notice_active=True, updated_at=timezone.now()
+        )
+        audit_record_many(
+            actor=None,
+            action=AuditAction.NOTICE_SHOWN,
+            object_type="client",
+            rows=((row[0], row[1], {"notice_active": [False, True]}) for row in newly),
+            reason=NOTICE_REASON,
+        )
+        clients_changed(newly_ids)
+        if on_batch:
+            on_batch([(row[0], row[3]) for row in newly])
+        return newly_ids
+
+    return batches_act("notices", eligible, act, on_error)
 
 
 def clients_cut(
@@ -168,114 +216,109 @@ def clients_cut(
     company: CompanySettings,
     *,
     on_batch: BatchHook | None = None,
+    on_error: BatchFailed | None = None,
 ) -> tuple[list[int], list[int]]:
     """Suspend every client `cut_due` selects — or reduce its speed, where its governing
-    schedule's `cut_action` is to throttle — once per invoice; `on_batch` gets, inside each
-    batch's transaction, the (client, oldest overdue invoice) pairs of both (the cut message
-    reads which it was from the client's state). Returns the clients suspended and the
-    clients throttled."""
+    schedule's `cut_action` is to throttle — once per invoice. Each batch asks `cut_due`
+    again on the rows it holds, so a payment, a promise or a switch committed since the run
+    read them wins. `on_batch` gets, inside each batch's transaction, the (client, oldest
+    overdue invoice) pairs of both (the cut message reads which it was from the client's
+    state). Returns the clients suspended and the clients throttled."""
     eligible = list(cut_due(clients, day, company).order_by("id").values_list("id", flat=True))
-    suspended, throttled = [], []
-    for batch in _batches(eligible):
-        with transaction.atomic():
-            # Only rows still active: a payment that landed meanwhile wins.
-            rows = list(
-                locked(
-                    clients_with_cut_action(
-                        Client.objects.filter(pk__in=among(batch), state=ClientState.ACTIVE)
-                    )
-                )
-                .order_by("id")
-                .values_list("id", "name", "eff_cut_action")
+    overdue = Invoice.objects.overdue_on(day)
+
+    def act(batch: list[int]) -> list[tuple[int, str]]:
+        rows = list(
+            clients_with_cut_action(
+                cut_due(Client.objects.filter(pk__in=among(batch)), day, company)
             )
-            ids = [row[0] for row in rows]
-            overdue = Invoice.objects.overdue_on(day).filter(client_id__in=among(ids))
-            oldest = {
-                row["client_id"]: row
-                for row in overdue.values("client_id").annotate(
-                    invoice=Min("id"), since=Min("due_date")
-                )
-            }
-            overdue.update(cut_on=day)
-            now = timezone.now()
-            slow = [row for row in rows if row[2] == CutAction.THROTTLE]
-            cut = [row for row in rows if row[2] != CutAction.THROTTLE]
-            for group, state, action, reason, extra in (
-                (
-                    cut,
-                    ClientState.SUSPENDED,
-                    AuditAction.CLIENT_CUT,
-                    CUT_REASON,
-                    {"suspended_on": day},
+            .annotate(
+                invoice=_first_invoice(overdue),
+                since=Subquery(
+                    overdue.filter(client=OuterRef("pk"))
+                    .values("client")
+                    .annotate(since=Min("due_date"))
+                    .values("since")
                 ),
-                (slow, ClientState.THROTTLED, AuditAction.CLIENT_THROTTLED, THROTTLE_REASON, {}),
-            ):
-                if not group:
-                    continue
-                Client.objects.filter(pk__in=among([row[0] for row in group])).update(
-                    state=state, suspension_reason=Why.AUTOMATIC, updated_at=now, **extra
-                )
-                audit_record_many(
-                    actor=None,
-                    action=action,
-                    object_type="client",
-                    rows=(
-                        (
-                            row[0],
-                            row[1],
-                            {"state": [ClientState.ACTIVE, state]},
-                            {
-                                "id": oldest[row[0]]["invoice"],
-                                "date": oldest[row[0]]["since"].isoformat(),
-                            },
-                        )
-                        for row in group
-                    ),
-                    reason=reason,
-                )
-            clients_changed(ids)
-            if on_batch:
-                on_batch([(i, oldest[i]["invoice"]) for i in ids])
-        suspended += [row[0] for row in cut]
-        throttled += [row[0] for row in slow]
-    return suspended, throttled
-
-
-def clients_come_back(clients: QuerySet, day: date) -> list[int]:
-    """Give the service back to every client `comeback_due` selects. Returns them."""
-    eligible = list(comeback_due(clients, day).order_by("id").values_list("id", flat=True))
-    back = []
-    for batch in _batches(eligible):
-        with transaction.atomic():
-            rows = list(
-                locked(
-                    Client.objects.filter(
-                        pk__in=among(batch), state__in=RESTRICTED, suspension_reason=Why.AUTOMATIC
-                    )
-                )
-                .order_by("id")
-                .values_list("id", "name", "state")
             )
-            ids = [row[0] for row in rows]
-            now = timezone.now()
-            Client.objects.filter(pk__in=among(ids)).update(
-                state=ClientState.ACTIVE, suspension_reason="", updated_at=now
+            .order_by("id")
+            .values_list("id", "name", "eff_cut_action", "invoice", "since")
+        )
+        ids = [row[0] for row in rows]
+        overdue.filter(client_id__in=among(ids)).update(cut_on=day)
+        now = timezone.now()
+        slow = [row for row in rows if row[2] == CutAction.THROTTLE]
+        cut = [row for row in rows if row[2] != CutAction.THROTTLE]
+        for group, state, action, reason, extra in (
+            (cut, ClientState.SUSPENDED, AuditAction.CLIENT_CUT, CUT_REASON, {"suspended_on": day}),
+            (slow, ClientState.THROTTLED, AuditAction.CLIENT_THROTTLED, THROTTLE_REASON, {}),
+        ):
+            if not group:
+                continue
+            Client.objects.filter(pk__in=among([row[0] for row in group])).update(
+                state=state, suspension_reason=Why.AUTOMATIC, updated_at=now, **extra
             )
-            # Only the end of a suspension counts for billing after a cut: a throttled client
-            # had service, and was invoiced.
-            Client.objects.filter(
-                pk__in=among([row[0] for row in rows if row[2] == ClientState.SUSPENDED])
-            ).update(reactivated_on=day)
             audit_record_many(
                 actor=None,
-                action=AuditAction.CLIENT_REACTIVATED,
+                action=action,
                 object_type="client",
-                rows=((row[0], row[1], {"state": [row[2], ClientState.ACTIVE]}) for row in rows),
-                reason=COMEBACK_REASON,
+                rows=(
+                    (
+                        row[0],
+                        row[1],
+                        {"state": [ClientState.ACTIVE, state]},
+                        {"id": row[3], "date": row[4].isoformat()},
+                    )
+                    for row in group
+                ),
+                reason=reason,
             )
-            clients_changed(ids)
-        back += ids
-    return back
+        clients_changed(ids)
+        if on_batch:
+            on_batch([(row[0], row[3]) for row in rows])
+        return [(row[0], row[2]) for row in rows]
+
+    acted = batches_act("cuts", eligible, act, on_error)
+    return (
+        [i for i, how in acted if how != CutAction.THROTTLE],
+        [i for i, how in acted if how == CutAction.THROTTLE],
+    )
+
+
+def clients_come_back(
+    clients: QuerySet, day: date, *, on_error: BatchFailed | None = None
+) -> list[int]:
+    """Give the service back to every client `comeback_due` selects (asked again by each
+    batch on the rows it holds). Returns them."""
+    eligible = list(comeback_due(clients, day).order_by("id").values_list("id", flat=True))
+
+    def act(batch: list[int]) -> list[int]:
+        rows = list(
+            comeback_due(Client.objects.filter(pk__in=among(batch)), day)
+            .order_by("id")
+            .values_list("id", "name", "state")
+        )
+        ids = [row[0] for row in rows]
+        now = timezone.now()
+        Client.objects.filter(pk__in=among(ids)).update(
+            state=ClientState.ACTIVE, suspension_reason="", updated_at=now
+        )
+        # Only the end of a suspension counts for billing after a cut: a throttled client
+        # had service, and was invoiced.
+        Client.objects.filter(
+            pk__in=among([row[0] for row in rows if row[2] == ClientState.SUSPENDED])
+        ).update(reactivated_on=day)
+        audit_record_many(
+            actor=None,
+            action=AuditAction.CLIENT_REACTIVATED,
+            object_type="client",
+            rows=((row[0], row[1], {"state": [row[2], ClientState.ACTIVE]}) for row in rows),
+            reason=COMEBACK_REASON,
+        )
+        clients_changed(ids)
+        return ids
+
+    return batches_act("reactivations", eligible, act, on_error)
 
 
 # --- single-row entry points, for staff and payments -----------------------------------------
