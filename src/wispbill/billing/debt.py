@@ -66,9 +66,9 @@ THROTTLE_REASON = gettext_noop(
 COMEBACK_REASON = gettext_noop("automatic: nothing overdue left")
 
 
-def _batches(rows: list, size: int = BATCH) -> Iterable[list]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+def _batches(rows: list) -> Iterable[list]:
+    for start in range(0, len(rows), BATCH):
+        yield rows[start : start + BATCH]
 
 
 def _invoices_of(**conditions) -> QuerySet:
