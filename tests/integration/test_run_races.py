@@ -13,6 +13,7 @@ from django.db import connection, transaction
 
 from tests.factories import PlanFactory, ZoneFactory
 from wispbill.audit.models import AuditAction, AuditEvent
+from wispbill.automation.engine import RunSummary
 from wispbill.automation.models import ObjectKind, TaskState, TaskStatus
 from wispbill.automation.services.mass_updates import mass_update_apply
 from wispbill.automation.services.runs import periodic_tasks_run
@@ -77,6 +78,16 @@ def _cut_ids() -> set[int]:
     )
 
 
+def _run_cut_day(receiver) -> RunSummary:
+    """The run of CUT_DAY, with `receiver` told before each of its batches acts."""
+    run_batch_starting.connect(receiver)
+    try:
+        with _at(CUT_DAY):
+            return periodic_tasks_run(actor=None, day=CUT_DAY)
+    finally:
+        run_batch_starting.disconnect(receiver)
+
+
 def _in_thread(work) -> None:
     """Run `work` on another thread, on its own database connection, and wait for it."""
     errors = []
@@ -118,12 +129,7 @@ def test_writes_committed_between_the_read_and_a_batch_win_and_the_rest_are_cut(
 
         _in_thread(write)
 
-    run_batch_starting.connect(meanwhile)
-    try:
-        with _at(CUT_DAY):
-            summary = periodic_tasks_run(actor=None, day=CUT_DAY)
-    finally:
-        run_batch_starting.disconnect(meanwhile)
+    summary = _run_cut_day(meanwhile)
 
     assert [len(batch) for batch in acted_on] == [10, 10, 10]  # they were read before
     assert summary.errors == []
@@ -158,12 +164,7 @@ def test_a_notice_batch_skips_a_client_who_paid_after_the_run_read_it(monkeypatc
                 )
             )
 
-    run_batch_starting.connect(meanwhile)
-    try:
-        with _at(CUT_DAY):
-            summary = periodic_tasks_run(actor=None, day=CUT_DAY)
-    finally:
-        run_batch_starting.disconnect(meanwhile)
+    summary = _run_cut_day(meanwhile)
 
     assert summary.errors == []
     assert summary.notices_shown == 9 and summary.clients_cut == 9
@@ -272,12 +273,9 @@ def test_payments_promises_and_a_switch_off_during_a_run_decide_who_is_cut(monke
         threads = [writer(work) for work in (pay, promise, switch_off)]
         for thread in threads:
             thread.start()
-        run_batch_starting.connect(on_batch)
         try:
-            with _at(CUT_DAY):
-                summary = periodic_tasks_run(actor=None, day=CUT_DAY)
+            summary = _run_cut_day(on_batch)
         finally:
-            run_batch_starting.disconnect(on_batch)
             begun.set()
             for thread in threads:
                 thread.join(timeout=60)
