@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
-from tests.factories import PlanFactory, ZoneFactory
+from tests.factories import ClientFactory, PlanFactory, ZoneFactory
 from wispbill.audit.models import AuditAction, AuditEvent
 from wispbill.automation.engine import RunSummary
 from wispbill.automation.models import ObjectKind, TaskState, TaskStatus
@@ -78,12 +78,12 @@ def _cut_ids() -> set[int]:
     )
 
 
-def _run_cut_day(receiver) -> RunSummary:
-    """The run of CUT_DAY, with `receiver` told before each of its batches acts."""
+def _run_day(receiver, day: date = CUT_DAY) -> RunSummary:
+    """The run of `day`, with `receiver` told before each of its batches acts."""
     run_batch_starting.connect(receiver)
     try:
-        with _at(CUT_DAY):
-            return periodic_tasks_run(actor=None, day=CUT_DAY)
+        with _at(day):
+            return periodic_tasks_run(actor=None, day=day)
     finally:
         run_batch_starting.disconnect(receiver)
 
@@ -129,7 +129,7 @@ def test_writes_committed_between_the_read_and_a_batch_win_and_the_rest_are_cut(
 
         _in_thread(write)
 
-    summary = _run_cut_day(meanwhile)
+    summary = _run_day(meanwhile)
 
     assert [len(batch) for batch in acted_on] == [10, 10, 10]  # they were read before
     assert summary.errors == []
@@ -164,7 +164,7 @@ def test_a_notice_batch_skips_a_client_who_paid_after_the_run_read_it(monkeypatc
                 )
             )
 
-    summary = _run_cut_day(meanwhile)
+    summary = _run_day(meanwhile)
 
     assert summary.errors == []
     assert summary.notices_shown == 9 and summary.clients_cut == 9
@@ -175,6 +175,47 @@ def test_a_notice_batch_skips_a_client_who_paid_after_the_run_read_it(monkeypatc
     )
     assert shown == set(ids) - {paid}
     assert not Client.objects.get(pk=paid).notice_active
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_invoice_batch_bills_by_the_switches_and_credit_committed_since_the_read(admin):
+    zone_a, zone_b = ZoneFactory(**SCHEDULE), ZoneFactory(**SCHEDULE)
+    plan = PlanFactory(price=Decimal("399.00"))
+    for z, zone in enumerate((zone_a, zone_b)):
+        for n in range(5):
+            ClientFactory(
+                zone=zone, plan=plan, start_date=date(2026, 1, 1), ip=f"10.70.{z}.{n + 1}"
+            )
+    first = Client.objects.filter(zone=zone_a).order_by("id").first()
+    read: list[list[int]] = []
+
+    def meanwhile(sender, task, ids, **kwargs):
+        if task != "invoices":
+            return
+        read.append(ids)
+
+        def write():
+            payment_register(actor=None, client=first, amount=Decimal("100.00"))
+            mass_update_apply(actor=admin, zone=zone_b, values={"invoices": False})
+
+        _in_thread(write)
+
+    summary = _run_day(meanwhile, ISSUED)
+
+    assert [len(ids) for ids in read] == [10]  # zone B's clients were read as due
+    assert summary.errors == [] and summary.invoices_created == 5
+    assert set(Invoice.objects.values_list("client__zone", flat=True)) == {zone_a.pk}
+    # The credit the payment left went into the new invoice, and is used up.
+    invoice = Invoice.objects.get(client=first)
+    assert invoice.paid_amount == Decimal("100.00")
+    first.refresh_from_db()
+    assert first.credit == Decimal("0.00")
+    invoices = dict(
+        TaskState.objects.filter(kind=ObjectKind.ZONE, task="invoices").values_list(
+            "object_id", "last_count"
+        )
+    )
+    assert invoices == {zone_a.pk: 5, zone_b.pk: 0}
 
 
 # --- real concurrency (PostgreSQL) -----------------------------------------------------------
@@ -274,7 +315,7 @@ def test_payments_promises_and_a_switch_off_during_a_run_decide_who_is_cut(monke
         for thread in threads:
             thread.start()
         try:
-            summary = _run_cut_day(on_batch)
+            summary = _run_day(on_batch)
         finally:
             begun.set()
             for thread in threads:

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -82,23 +82,50 @@ def _invoices_of(**conditions) -> QuerySet:
 # them cheap to find), not from every client.
 
 
+# Each rule is split in what the client row says and which of its invoices call for the
+# action: the run reads both for every client at once, and each batch reads them again for
+# its own clients only (a query per side, by the batch's ids), whatever the planner believes
+# of the invoices just written.
+
+
+def _notice_calling(day: date) -> QuerySet:
+    """The invoices that call for a notice: unpaid on their notice date, none shown yet."""
+    return Invoice.objects.noticeable_on(day).filter(notice_shown_on__isnull=True)
+
+
+def _noticeable(clients: QuerySet) -> QuerySet:
+    """The clients of `clients` a notice can be shown to: active, governed by the task."""
+    return clients_governed_by(clients, "notices").filter(state=ClientState.ACTIVE)
+
+
 def notice_due(clients: QuerySet, day: date) -> QuerySet:
     """Active clients governed by the notices task with an invoice unpaid on its notice date
     that no notice was shown for yet."""
-    calling = Invoice.objects.noticeable_on(day).filter(notice_shown_on__isnull=True)
-    return clients_governed_by(
-        clients.filter(pk__in=calling.values("client_id")), "notices"
-    ).filter(state=ClientState.ACTIVE)
+    return _noticeable(clients.filter(pk__in=_notice_calling(day).values("client_id")))
+
+
+def _cut_calling(day: date) -> Q:
+    """Among a client's pending invoices, those that call for a cut: overdue, and nobody cut
+    for them or exempted them."""
+    return Q(due_date__lte=day, cut_on__isnull=True, cut_exempt=False)
+
+
+def _cuttable(clients: QuerySet, day: date) -> QuerySet:
+    """The clients of `clients` the cut can take: active, governed by the task, without a
+    running promise."""
+    return (
+        clients_governed_by(clients, "cuts")
+        .filter(state=ClientState.ACTIVE)
+        .filter(Q(promise_until__isnull=True) | Q(promise_until__lt=day))
+    )
 
 
 def cut_due(clients: QuerySet, day: date, company: CompanySettings) -> QuerySet:
     """Active clients governed by the cuts task with an invoice overdue that nobody cut for
     or exempted, no running promise, and a debt above the company's minimum."""
-    calling = Invoice.objects.overdue_on(day).filter(cut_on__isnull=True, cut_exempt=False)
+    calling = Invoice.objects.pending().filter(_cut_calling(day))
     return (
-        clients_governed_by(clients.filter(pk__in=calling.values("client_id")), "cuts")
-        .filter(state=ClientState.ACTIVE)
-        .filter(Q(promise_until__isnull=True) | Q(promise_until__lt=day))
+        _cuttable(clients.filter(pk__in=calling.values("client_id")), day)
         .annotate(debt=owed_subquery() - F("credit"))
         .filter(debt__gt=company.min_debt_to_cut)
     )
@@ -148,9 +175,7 @@ def batches_act(
     for batch in _batches(eligible):
         run_batch_starting.send(sender=Client, task=task, ids=batch)
         try:
-            with transaction.atomic():
-                batch_hold(batch)
-                done += act(batch)
+            done += _batch_act(batch, act)
         except Exception as exc:
             if on_error is None:
                 raise
@@ -158,14 +183,18 @@ def batches_act(
     return done
 
 
-def _first_invoice(invoices: QuerySet) -> Subquery:
-    """Per client (OuterRef "pk"): the oldest of `invoices` (their lowest id)."""
-    return Subquery(
-        invoices.filter(client=OuterRef("pk"))
-        .values("client")
-        .annotate(first=Min("id"))
-        .values("first")
-    )
+def _batch_act(batch: list[int], act: Callable[[list[int]], list], again: bool = True) -> list:
+    """One batch in its transaction; once more if the database gave up on it (a deadlock
+    with a write that locks an invoice before its client, a lock that waited too long):
+    by then the other side has committed."""
+    try:
+        with transaction.atomic():
+            batch_hold(batch)
+            return act(batch)
+    except OperationalError:
+        if not again or connection.in_atomic_block:
+            raise
+    return _batch_act(batch, act, again=False)
 
 
 def notices_show(
@@ -182,13 +211,17 @@ def notices_show(
     eligible = list(notice_due(clients, day).order_by("id").values_list("id", flat=True))
 
     def act(batch: list[int]) -> list[int]:
-        calling = Invoice.objects.noticeable_on(day).filter(notice_shown_on__isnull=True)
-        rows = list(
-            notice_due(Client.objects.filter(pk__in=among(batch)), day)
-            .annotate(invoice=_first_invoice(calling))
-            .order_by("id")
-            .values_list("id", "name", "notice_active", "invoice")
+        calling = _notice_calling(day).filter(client_id__in=among(batch))
+        first = dict(
+            calling.values("client_id").annotate(first=Min("id")).values_list("client_id", "first")
         )
+        rows = [
+            (*row, first[row[0]])
+            for row in _noticeable(Client.objects.filter(pk__in=among(batch)))
+            .order_by("id")
+            .values_list("id", "name", "notice_active")
+            if row[0] in first
+        ]
         calling.filter(client_id__in=among([row[0] for row in rows])).update(notice_shown_on=day)
         newly = [row for row in rows if not row[2]]
         newly_ids = [row[0] for row in newly]
@@ -228,22 +261,30 @@ def clients_cut(
     overdue = Invoice.objects.overdue_on(day)
 
     def act(batch: list[int]) -> list[tuple[int, str]]:
-        rows = list(
-            clients_with_cut_action(
-                cut_due(Client.objects.filter(pk__in=among(batch)), day, company)
-            )
+        debts = {
+            row[0]: row[1:]
+            for row in Invoice.objects.pending()
+            .filter(client_id__in=among(batch))
+            .values("client_id")
             .annotate(
-                invoice=_first_invoice(overdue),
-                since=Subquery(
-                    overdue.filter(client=OuterRef("pk"))
-                    .values("client")
-                    .annotate(since=Min("due_date"))
-                    .values("since")
-                ),
+                owed=Sum(F("total") - F("paid_amount")),
+                calling=Count("id", filter=_cut_calling(day)),
+                invoice=Min("id", filter=Q(due_date__lte=day)),
+                since=Min("due_date", filter=Q(due_date__lte=day)),
+            )
+            .values_list("client_id", "owed", "calling", "invoice", "since")
+        }
+        rows = [
+            (client_id, name, how, *debts[client_id][2:])
+            for client_id, name, how, credit in clients_with_cut_action(
+                _cuttable(Client.objects.filter(pk__in=among(batch)), day)
             )
             .order_by("id")
-            .values_list("id", "name", "eff_cut_action", "invoice", "since")
-        )
+            .values_list("id", "name", "eff_cut_action", "credit")
+            if client_id in debts
+            and debts[client_id][1]
+            and debts[client_id][0] - credit > company.min_debt_to_cut
+        ]
         ids = [row[0] for row in rows]
         overdue.filter(client_id__in=among(ids)).update(cut_on=day)
         now = timezone.now()
