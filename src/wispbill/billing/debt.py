@@ -205,7 +205,7 @@ def notices_show(
     on_error: BatchFailed | None = None,
 ) -> list[int]:
     """Show the notice to every client `notice_due` selects; marks the invoices so each is
-    warned for once. Each batch asks `notice_due` again on the rows it holds, so a payment or
+    warned for once. Each batch asks the rule again for the rows it holds, so a payment or
     a switch committed since the run read them wins. `on_batch` gets, inside each batch's
     transaction, the (client, invoice) pairs of the clients newly warned. Returns them."""
     eligible = list(notice_due(clients, day).order_by("id").values_list("id", flat=True))
@@ -252,7 +252,7 @@ def clients_cut(
     on_error: BatchFailed | None = None,
 ) -> tuple[list[int], list[int]]:
     """Suspend every client `cut_due` selects — or reduce its speed, where its governing
-    schedule's `cut_action` is to throttle — once per invoice. Each batch asks `cut_due`
+    schedule's `cut_action` is to throttle — once per invoice. Each batch asks the rule
     again on the rows it holds, so a payment, a promise or a switch committed since the run
     read them wins. `on_batch` gets, inside each batch's transaction, the (client, oldest
     overdue invoice) pairs of both (the cut message reads which it was from the client's
