@@ -256,7 +256,7 @@ def test_payments_promises_and_a_switch_off_during_a_run_decide_who_is_cut(monke
     in_switched = set(Client.objects.filter(zone=switched).values_list("id", flat=True))
     starts: list[tuple[int, list[int]]] = []  # (ticket, the clients read for the batch)
     writes: dict[int, int] = {}  # client → the ticket of its first write that saves it
-    begun = threading.Event()
+    begun, finished = threading.Event(), threading.Event()
     lock = threading.Lock()
     problems: list[Exception] = []
 
@@ -304,8 +304,8 @@ def test_payments_promises_and_a_switch_off_during_a_run_decide_who_is_cut(monke
                     )
 
         def switch_off():
-            while len(starts) < 8 and not problems:
-                threading.Event().wait(0.01)  # let the run reach the middle of its cuts
+            while len(starts) < 8 and not finished.wait(0.01):
+                pass  # let the run reach the middle of its cuts
             with transaction.atomic():
                 locked(Zone.objects.filter(pk=switched.pk)).get()
                 note(in_switched, tickets.take())
@@ -318,6 +318,7 @@ def test_payments_promises_and_a_switch_off_during_a_run_decide_who_is_cut(monke
             summary = _run_day(on_batch)
         finally:
             begun.set()
+            finished.set()
             for thread in threads:
                 thread.join(timeout=60)
         end = tickets.take()
