@@ -256,12 +256,32 @@ def _invoices_failed(outcome, summary, group: _InvoiceGroup, exc: Exception) -> 
     )
 
 
+def _batch_failed(outcome, summary, task: str) -> debt.BatchFailed:
+    """A failed batch of a debt rule leaves its clients' zones (or own clients) with the
+    error, and the rule goes on with the next batch."""
+
+    def failed(ids: list[int], exc: Exception) -> None:
+        log.exception("%s: a batch of %s clients", task, len(ids))
+        summary.errors.append({"scope": f"clients:{len(ids)}", "task": task, "error": str(exc)})
+        held = Client.objects.filter(pk__in=among(ids)).values_list("id", "billing_type", "zone_id")
+        for client_id, billing_type, zone_id in held:
+            if billing_type == BillingType.ZONE:
+                outcome.failed[task][(ObjectKind.ZONE, zone_id)] = str(exc)
+            else:
+                outcome.failed[task][(ObjectKind.CLIENT, client_id)] = str(exc)
+
+    return failed
+
+
 def _step_notices(outcome, summary, clients, day) -> None:
     try:
         # A notice a client dismissed yesterday comes back today, if it is still on.
         debt.notice_dismissals_expire(clients, day)
         outcome.acted["notices"] = debt.notices_show(
-            clients, day, on_batch=_messages(Kind.REMINDER)
+            clients,
+            day,
+            on_batch=_messages(Kind.REMINDER),
+            on_error=_batch_failed(outcome, summary, "notices"),
         )
     except Exception as exc:
         log.exception("notices")
@@ -270,14 +290,15 @@ def _step_notices(outcome, summary, clients, day) -> None:
 
 
 def _step_cuts(outcome, summary, clients, day, company) -> None:
+    on_error = _batch_failed(outcome, summary, "cuts")
     try:
         if not summary.no_cut_day:
             suspended, throttled = debt.clients_cut(
-                clients, day, company, on_batch=_messages(Kind.CUT)
+                clients, day, company, on_batch=_messages(Kind.CUT), on_error=on_error
             )
             outcome.acted["cuts"] = suspended + throttled
             outcome.acted[THROTTLES] = throttled
-        outcome.acted[REACTIVATIONS] = debt.clients_come_back(clients, day)
+        outcome.acted[REACTIVATIONS] = debt.clients_come_back(clients, day, on_error=on_error)
     except Exception as exc:
         log.exception("cuts")
         summary.errors.append({"scope": "all", "task": "cuts", "error": str(exc)})

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -23,6 +23,7 @@ from wispbill.audit.services import actor_name_of, audit_record, audit_record_ma
 from wispbill.billing.models import Invoice
 from wispbill.billing.selectors import owed_subquery
 from wispbill.billing.services.charges import reconnection_fees_add
+from wispbill.billing.signals import run_batch_starting
 from wispbill.clients.enforcement import clients_changed, routers_changed
 from wispbill.clients.models import (
     RESTRICTED,
@@ -43,6 +44,7 @@ from wispbill.clients.signals import reactivated_by_hand
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import among, locked
 from wispbill.core.models import CompanySettings, CutAction
+from wispbill.network.models import Zone
 from wispbill.staff.permissions import (
     CUT_AND_REACTIVATE,
     REGISTER_PAYMENTS,
@@ -53,6 +55,9 @@ BATCH = 500
 # Called inside a batch's transaction with its (client id, invoice id) pairs, so what the
 # caller adds (the messages the task sends) commits or rolls back with the batch.
 BatchHook = Callable[[list[tuple[int, int]]], None]
+# Called when a batch failed (its transaction rolled back), with the clients it held and the
+# error; the bulk rule then goes on with the next batch.
+BatchFailed = Callable[[list[int], Exception], None]
 MAX_PROMISE_DAYS = 90
 NOTICE_REASON = gettext_noop("automatic: invoice unpaid on its notice date")
 CUT_REASON = gettext_noop("automatic: invoice %(id)s overdue since %(date)s")
@@ -62,9 +67,9 @@ THROTTLE_REASON = gettext_noop(
 COMEBACK_REASON = gettext_noop("automatic: nothing overdue left")
 
 
-def _batches(rows: list, size: int = BATCH) -> Iterable[list]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+def _batches(rows: list) -> Iterable[list]:
+    for start in range(0, len(rows), BATCH):
+        yield rows[start : start + BATCH]
 
 
 def _invoices_of(**conditions) -> QuerySet:
@@ -78,23 +83,50 @@ def _invoices_of(**conditions) -> QuerySet:
 # them cheap to find), not from every client.
 
 
+# Each rule is split in what the client row says and which of its invoices call for the
+# action: the run reads both for every client at once, and each batch reads them again for
+# its own clients only (a query per side, by the batch's ids), whatever the planner believes
+# of the invoices just written.
+
+
+def _notice_calling(day: date) -> QuerySet:
+    """The invoices that call for a notice: unpaid on their notice date, none shown yet."""
+    return Invoice.objects.noticeable_on(day).filter(notice_shown_on__isnull=True)
+
+
+def _noticeable(clients: QuerySet) -> QuerySet:
+    """The clients of `clients` a notice can be shown to: active, governed by the task."""
+    return clients_governed_by(clients, "notices").filter(state=ClientState.ACTIVE)
+
+
 def notice_due(clients: QuerySet, day: date) -> QuerySet:
     """Active clients governed by the notices task with an invoice unpaid on its notice date
     that no notice was shown for yet."""
-    calling = Invoice.objects.noticeable_on(day).filter(notice_shown_on__isnull=True)
-    return clients_governed_by(
-        clients.filter(pk__in=calling.values("client_id")), "notices"
-    ).filter(state=ClientState.ACTIVE)
+    return _noticeable(clients.filter(pk__in=_notice_calling(day).values("client_id")))
+
+
+def _cut_calling(day: date) -> Q:
+    """Among a client's pending invoices, those that call for a cut: overdue, and nobody cut
+    for them or exempted them."""
+    return Q(due_date__lte=day, cut_on__isnull=True, cut_exempt=False)
+
+
+def _cuttable(clients: QuerySet, day: date) -> QuerySet:
+    """The clients of `clients` the cut can take: active, governed by the task, without a
+    running promise."""
+    return (
+        clients_governed_by(clients, "cuts")
+        .filter(state=ClientState.ACTIVE)
+        .filter(Q(promise_until__isnull=True) | Q(promise_until__lt=day))
+    )
 
 
 def cut_due(clients: QuerySet, day: date, company: CompanySettings) -> QuerySet:
     """Active clients governed by the cuts task with an invoice overdue that nobody cut for
     or exempted, no running promise, and a debt above the company's minimum."""
-    calling = Invoice.objects.overdue_on(day).filter(cut_on__isnull=True, cut_exempt=False)
+    calling = Invoice.objects.pending().filter(_cut_calling(day))
     return (
-        clients_governed_by(clients.filter(pk__in=calling.values("client_id")), "cuts")
-        .filter(state=ClientState.ACTIVE)
-        .filter(Q(promise_until__isnull=True) | Q(promise_until__lt=day))
+        _cuttable(clients.filter(pk__in=calling.values("client_id")), day)
         .annotate(debt=owed_subquery() - F("credit"))
         .filter(debt__gt=company.min_debt_to_cut)
     )
@@ -110,57 +142,106 @@ def comeback_due(clients: QuerySet, day: date) -> QuerySet:
     ).exclude(Exists(_invoices_of().overdue_on(day)))
 
 
-def _oldest(invoices: QuerySet) -> dict[int, int]:
-    """client id → its oldest invoice among `invoices`."""
-    return dict(
-        invoices.values("client_id").annotate(first=Min("id")).values_list("client_id", "first")
-    )
-
-
 # --- bulk entry points, for the engine -------------------------------------------------------
 
 
-def _lock(ids: list[int], **still) -> list[tuple]:
-    """Lock a batch's client rows and keep those still as the rule selected them: another
-    process (a second worker, a payment) may have changed them since."""
-    return list(
-        locked(Client.objects.filter(pk__in=among(ids), **still))
-        .order_by("id")
-        .values_list("id", "name")
-    )
+def batch_hold(ids: list[int]) -> None:
+    """Lock a batch's zones (for share) and then its clients (for update), in the order a
+    mass update takes them: a switch, payment or promise of these rows has then either
+    committed before the batch reads them again, or waits until the batch has committed.
+    SQLite's IMMEDIATE transaction already holds the database's write lock."""
+    if not connection.features.has_select_for_update:
+        return
+    clients, zones = Client._meta.db_table, Zone._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {zones} WHERE id IN "
+            f"(SELECT zone_id FROM {clients} WHERE id = ANY(%s)) ORDER BY id FOR SHARE",
+            [ids],
+        )
+        cursor.execute(f"SELECT id FROM {clients} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
 
 
-def notices_show(clients: QuerySet, day: date, *, on_batch: BatchHook | None = None) -> list[int]:
-    """Show the notice to every client `notice_due` selects; marks the invoices so each is
-    warned for once. `on_batch` gets, inside each batch's transaction, the (client, invoice)
-    pairs of the clients newly warned. Returns them."""
-    eligible = list(notice_due(clients, day).order_by("id").values_list("id", "notice_active"))
-    shown = []
+def batches_act(
+    task: str,
+    eligible: list[int],
+    act: Callable[[list[int]], list],
+    on_error: BatchFailed | None,
+) -> list:
+    """Run `act` on each batch of the clients a rule read, each in its own transaction with
+    the batch held (`batch_hold`), so `act` decides on committed data; what it returns is
+    gathered. A batch that fails is rolled back and reported to `on_error` (raised without
+    one); the next batch goes on."""
+    done = []
     for batch in _batches(eligible):
+        run_batch_starting.send(sender=Client, task=task, ids=batch)
+        try:
+            done += _batch_act(batch, act)
+        except Exception as exc:
+            if on_error is None:
+                raise
+            on_error(batch, exc)
+    return done
+
+
+def _batch_act(batch: list[int], act: Callable[[list[int]], list], again: bool = True) -> list:
+    """One batch in its transaction; once more if the database gave up on it (a deadlock
+    with a write that locks an invoice before its client, a lock that waited too long):
+    by then the other side has committed."""
+    try:
         with transaction.atomic():
-            ids = [row[0] for row in batch]
-            newly = _lock([row[0] for row in batch if not row[1]], notice_active=False)
-            calling = Invoice.objects.noticeable_on(day).filter(
-                client_id__in=among(ids), notice_shown_on__isnull=True
-            )
-            invoice_of = _oldest(calling) if on_batch else {}
-            calling.update(notice_shown_on=day)
-            newly_ids = [row[0] for row in newly]
-            Client.objects.filter(pk__in=among(newly_ids)).update(
-                notice_active=True, updated_at=timezone.now()
-            )
-            audit_record_many(
-                actor=None,
-                action=AuditAction.NOTICE_SHOWN,
-                object_type="client",
-                rows=((row[0], row[1], {"notice_active": [False, True]}) for row in newly),
-                reason=NOTICE_REASON,
-            )
-            clients_changed(newly_ids)
-            if on_batch:
-                on_batch([(i, invoice_of[i]) for i in newly_ids if i in invoice_of])
-        shown += newly_ids
-    return shown
+            batch_hold(batch)
+            return act(batch)
+    except OperationalError:
+        if not again or connection.in_atomic_block:
+            raise
+    return _batch_act(batch, act, again=False)
+
+
+def notices_show(
+    clients: QuerySet,
+    day: date,
+    *,
+    on_batch: BatchHook | None = None,
+    on_error: BatchFailed | None = None,
+) -> list[int]:
+    """Show the notice to every client `notice_due` selects; marks the invoices so each is
+    warned for once. Each batch asks the rule again for the rows it holds, so a payment or
+    a switch committed since the run read them wins. `on_batch` gets, inside each batch's
+    transaction, the (client, invoice) pairs of the clients newly warned. Returns them."""
+    eligible = list(notice_due(clients, day).order_by("id").values_list("id", flat=True))
+
+    def act(batch: list[int]) -> list[int]:
+        calling = _notice_calling(day).filter(client_id__in=among(batch))
+        first = dict(
+            calling.values("client_id").annotate(first=Min("id")).values_list("client_id", "first")
+        )
+        rows = [
+            (*row, first[row[0]])
+            for row in _noticeable(Client.objects.filter(pk__in=among(batch)))
+            .order_by("id")
+            .values_list("id", "name", "notice_active")
+            if row[0] in first
+        ]
+        calling.filter(client_id__in=among([row[0] for row in rows])).update(notice_shown_on=day)
+        newly = [row for row in rows if not row[2]]
+        newly_ids = [row[0] for row in newly]
+        Client.objects.filter(pk__in=among(newly_ids)).update(
+            notice_active=True, updated_at=timezone.now()
+        )
+        audit_record_many(
+            actor=None,
+            action=AuditAction.NOTICE_SHOWN,
+            object_type="client",
+            rows=((row[0], row[1], {"notice_active": [False, True]}) for row in newly),
+            reason=NOTICE_REASON,
+        )
+        clients_changed(newly_ids)
+        if on_batch:
+            on_batch([(row[0], row[3]) for row in newly])
+        return newly_ids
+
+    return batches_act("notices", eligible, act, on_error)
 
 
 def clients_cut(
@@ -169,117 +250,120 @@ def clients_cut(
     company: CompanySettings,
     *,
     on_batch: BatchHook | None = None,
+    on_error: BatchFailed | None = None,
 ) -> tuple[list[int], list[int]]:
     """Suspend every client `cut_due` selects — or reduce its speed, where its governing
-    schedule's `cut_action` is to throttle — once per invoice; `on_batch` gets, inside each
-    batch's transaction, the (client, oldest overdue invoice) pairs of both (the cut message
-    reads which it was from the client's state). Returns the clients suspended and the
-    clients throttled."""
+    schedule's `cut_action` is to throttle — once per invoice. Each batch asks the rule
+    again on the rows it holds, so a payment, a promise or a switch committed since the run
+    read them wins. `on_batch` gets, inside each batch's transaction, the (client, oldest
+    overdue invoice) pairs of both (the cut message reads which it was from the client's
+    state). Returns the clients suspended and the clients throttled."""
     eligible = list(cut_due(clients, day, company).order_by("id").values_list("id", flat=True))
-    suspended, throttled = [], []
-    for batch in _batches(eligible):
-        with transaction.atomic():
-            # Only rows still active: a payment that landed meanwhile wins.
-            rows = list(
-                locked(
-                    clients_with_cut_action(
-                        Client.objects.filter(pk__in=among(batch), state=ClientState.ACTIVE)
-                    )
-                )
-                .order_by("id")
-                .values_list("id", "name", "eff_cut_action")
-            )
-            ids = [row[0] for row in rows]
-            overdue = Invoice.objects.overdue_on(day).filter(client_id__in=among(ids))
-            oldest = {
-                row["client_id"]: row
-                for row in overdue.values("client_id").annotate(
-                    invoice=Min("id"), since=Min("due_date")
-                )
-            }
-            overdue.update(cut_on=day)
-            now = timezone.now()
-            slow = [row for row in rows if row[2] == CutAction.THROTTLE]
-            cut = [row for row in rows if row[2] != CutAction.THROTTLE]
-            for group, state, action, reason, extra in (
-                (
-                    cut,
-                    ClientState.SUSPENDED,
-                    AuditAction.CLIENT_CUT,
-                    CUT_REASON,
-                    {"suspended_on": day},
-                ),
-                (slow, ClientState.THROTTLED, AuditAction.CLIENT_THROTTLED, THROTTLE_REASON, {}),
-            ):
-                if not group:
-                    continue
-                Client.objects.filter(pk__in=among([row[0] for row in group])).update(
-                    state=state, suspension_reason=Why.AUTOMATIC, updated_at=now, **extra
-                )
-                audit_record_many(
-                    actor=None,
-                    action=action,
-                    object_type="client",
-                    rows=(
-                        (
-                            row[0],
-                            row[1],
-                            {"state": [ClientState.ACTIVE, state]},
-                            {
-                                "id": oldest[row[0]]["invoice"],
-                                "date": oldest[row[0]]["since"].isoformat(),
-                            },
-                        )
-                        for row in group
-                    ),
-                    reason=reason,
-                )
-            clients_changed(ids)
-            if on_batch:
-                on_batch([(i, oldest[i]["invoice"]) for i in ids])
-        suspended += [row[0] for row in cut]
-        throttled += [row[0] for row in slow]
-    return suspended, throttled
+    overdue = Invoice.objects.overdue_on(day)
 
-
-def clients_come_back(clients: QuerySet, day: date) -> list[int]:
-    """Give the service back to every client `comeback_due` selects. Returns them."""
-    eligible = list(comeback_due(clients, day).order_by("id").values_list("id", flat=True))
-    back = []
-    for batch in _batches(eligible):
-        with transaction.atomic():
-            rows = list(
-                locked(
-                    Client.objects.filter(
-                        pk__in=among(batch), state__in=RESTRICTED, suspension_reason=Why.AUTOMATIC
-                    )
-                )
-                .order_by("id")
-                .values_list("id", "name", "state")
+    def act(batch: list[int]) -> list[tuple[int, str]]:
+        debts = {
+            row[0]: row[1:]
+            for row in Invoice.objects.pending()
+            .filter(client_id__in=among(batch))
+            .values("client_id")
+            .annotate(
+                owed=Sum(F("total") - F("paid_amount")),
+                calling=Count("id", filter=_cut_calling(day)),
+                invoice=Min("id", filter=Q(due_date__lte=day)),
+                since=Min("due_date", filter=Q(due_date__lte=day)),
             )
-            ids = [row[0] for row in rows]
-            now = timezone.now()
-            Client.objects.filter(pk__in=among(ids)).update(
-                state=ClientState.ACTIVE, suspension_reason="", updated_at=now
+            .values_list("client_id", "owed", "calling", "invoice", "since")
+        }
+        rows = [
+            (client_id, name, how, *debts[client_id][2:])
+            for client_id, name, how, credit in clients_with_cut_action(
+                _cuttable(Client.objects.filter(pk__in=among(batch)), day)
             )
-            # Only the end of a suspension counts for billing after a cut: a throttled client
-            # had service, and was invoiced.
-            Client.objects.filter(
-                pk__in=among([row[0] for row in rows if row[2] == ClientState.SUSPENDED])
-            ).update(reactivated_on=day)
+            .order_by("id")
+            .values_list("id", "name", "eff_cut_action", "credit")
+            if client_id in debts
+            and debts[client_id][1]
+            and debts[client_id][0] - credit > company.min_debt_to_cut
+        ]
+        ids = [row[0] for row in rows]
+        overdue.filter(client_id__in=among(ids)).update(cut_on=day)
+        now = timezone.now()
+        slow = [row for row in rows if row[2] == CutAction.THROTTLE]
+        cut = [row for row in rows if row[2] != CutAction.THROTTLE]
+        for group, state, action, reason, extra in (
+            (cut, ClientState.SUSPENDED, AuditAction.CLIENT_CUT, CUT_REASON, {"suspended_on": day}),
+            (slow, ClientState.THROTTLED, AuditAction.CLIENT_THROTTLED, THROTTLE_REASON, {}),
+        ):
+            if not group:
+                continue
+            Client.objects.filter(pk__in=among([row[0] for row in group])).update(
+                state=state, suspension_reason=Why.AUTOMATIC, updated_at=now, **extra
+            )
             audit_record_many(
                 actor=None,
-                action=AuditAction.CLIENT_REACTIVATED,
+                action=action,
                 object_type="client",
-                rows=((row[0], row[1], {"state": [row[2], ClientState.ACTIVE]}) for row in rows),
-                reason=COMEBACK_REASON,
+                rows=(
+                    (
+                        row[0],
+                        row[1],
+                        {"state": [ClientState.ACTIVE, state]},
+                        {"id": row[3], "date": row[4].isoformat()},
+                    )
+                    for row in group
+                ),
+                reason=reason,
             )
-            reconnection_fees_add(
-                actor=None, clients=[row[:2] for row in rows if row[2] == ClientState.SUSPENDED]
-            )
-            clients_changed(ids)
-        back += ids
-    return back
+        clients_changed(ids)
+        if on_batch:
+            on_batch([(row[0], row[3]) for row in rows])
+        return [(row[0], row[2]) for row in rows]
+
+    acted = batches_act("cuts", eligible, act, on_error)
+    return (
+        [i for i, how in acted if how != CutAction.THROTTLE],
+        [i for i, how in acted if how == CutAction.THROTTLE],
+    )
+
+
+def clients_come_back(
+    clients: QuerySet, day: date, *, on_error: BatchFailed | None = None
+) -> list[int]:
+    """Give the service back to every client `comeback_due` selects (asked again by each
+    batch on the rows it holds). Returns them."""
+    eligible = list(comeback_due(clients, day).order_by("id").values_list("id", flat=True))
+
+    def act(batch: list[int]) -> list[int]:
+        rows = list(
+            comeback_due(Client.objects.filter(pk__in=among(batch)), day)
+            .order_by("id")
+            .values_list("id", "name", "state")
+        )
+        ids = [row[0] for row in rows]
+        now = timezone.now()
+        Client.objects.filter(pk__in=among(ids)).update(
+            state=ClientState.ACTIVE, suspension_reason="", updated_at=now
+        )
+        # Only the end of a suspension counts for billing after a cut: a throttled client
+        # had service, and was invoiced.
+        Client.objects.filter(
+            pk__in=among([row[0] for row in rows if row[2] == ClientState.SUSPENDED])
+        ).update(reactivated_on=day)
+        audit_record_many(
+            actor=None,
+            action=AuditAction.CLIENT_REACTIVATED,
+            object_type="client",
+            rows=((row[0], row[1], {"state": [row[2], ClientState.ACTIVE]}) for row in rows),
+            reason=COMEBACK_REASON,
+        )
+        reconnection_fees_add(
+            actor=None, clients=[row[:2] for row in rows if row[2] == ClientState.SUSPENDED]
+        )
+        clients_changed(ids)
+        return ids
+
+    return batches_act("reactivations", eligible, act, on_error)
 
 
 # --- single-row entry points, for staff and payments -----------------------------------------

@@ -74,15 +74,21 @@ def billed_states(company: CompanySettings) -> list[str]:
     return states
 
 
+def billed_since(cycle: Cycle, company: CompanySettings) -> date:
+    """The latest start day of a client that `cycle` bills: its first day, or — unless the
+    company starts with the next cycle — its last (the first invoice is then prorated or
+    full)."""
+    return (
+        cycle.period_start if company.first_invoice == FirstInvoice.NEXT_CYCLE else cycle.period_end
+    )
+
+
 def not_yet_invoiced(clients: QuerySet, cycle: Cycle, company: CompanySettings) -> QuerySet:
     """The clients of `clients` whose service started in time for the cycle to be billed
     (by its first day, or — unless the company starts with the next cycle — by its last)
     and without an invoice for it (a cancelled one included: a cycle is billed
     automatically once)."""
-    started_by = (
-        cycle.period_start if company.first_invoice == FirstInvoice.NEXT_CYCLE else cycle.period_end
-    )
-    return clients.filter(start_date__lte=started_by).exclude(
+    return clients.filter(start_date__lte=billed_since(cycle, company)).exclude(
         Exists(
             Invoice.objects.filter(
                 client=OuterRef("pk"), period_start=cycle.period_start, charges_only=False

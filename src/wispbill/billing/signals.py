@@ -4,3 +4,8 @@ from django.dispatch import Signal
 
 # Sent inside the transaction that registers a payment, with `payment` and `actor`.
 payment_registered = Signal()
+
+# Sent before each batch of the daily run's bulk rules acts, outside its transaction, with
+# `task` ("invoices", "notices", "cuts", "reactivations") and `ids` (the clients the run read
+# for it): whatever commits now, the batch decides on (tests commit a payment here).
+run_batch_starting = Signal()

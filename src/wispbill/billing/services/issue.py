@@ -15,13 +15,15 @@ from django.utils.translation import gettext_noop
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record_many
 from wispbill.billing.charges import cycle_charge
-from wispbill.billing.debt import BatchHook
+from wispbill.billing.debt import BatchHook, batch_hold
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
-from wispbill.billing.selectors import ZERO, invoice_due
+from wispbill.billing.selectors import billed_since, billed_states, invoice_due
 from wispbill.billing.services.charges import charges_invoiced, charges_to_invoice
 from wispbill.billing.services.invoices import charge_description
+from wispbill.billing.signals import run_batch_starting
 from wispbill.clients.models import Client, Plan
-from wispbill.core.db import JSONText, among, bulk_insert, locked
+from wispbill.clients.selectors import clients_governed_by
+from wispbill.core.db import JSONText, among, bulk_insert
 from wispbill.core.models import CompanySettings
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
 
@@ -105,6 +107,7 @@ def invoices_write(
     created = []
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
+        run_batch_starting.send(sender=Client, task="invoices", ids=[r.client_id for r in batch])
         try:
             created += _issue_batch(batch, day, company, on_batch)
         except IntegrityError:
@@ -126,6 +129,30 @@ def _not_invoiced(rows: list[DueRow]) -> list[DueRow]:
     return [r for r in rows if (r.client_id, r.terms.cycle.period_start) not in invoiced]
 
 
+def _still_due(rows: list[DueRow], company: CompanySettings) -> list[DueRow]:
+    """The rows whose client, held and read again inside the batch's transaction, is still
+    billed by the task (its state, its switch, its start), with what it holds now (its credit,
+    plan, start, cut and reactivation days): a payment, a cancellation or a switch that
+    committed since the run read them wins."""
+    batch_hold([row.client_id for row in rows])
+    fresh = {
+        values[0]: values
+        for values in clients_governed_by(
+            Client.objects.filter(
+                pk__in=among([row.client_id for row in rows]), state__in=billed_states(company)
+            ),
+            "invoices",
+        ).values_list(*ROW)
+    }
+    start = ROW.index("start_date")
+    return [
+        DueRow(*fresh[row.client_id], row.terms)
+        for row in rows
+        if row.client_id in fresh
+        and fresh[row.client_id][start] <= billed_since(row.terms.cycle, company)
+    ]
+
+
 def _issue_batch(
     rows: list[DueRow], day: date, company: CompanySettings, on_batch: BatchHook | None
 ) -> list[int]:
@@ -134,18 +161,7 @@ def _issue_batch(
     if not rows:
         return []
     with transaction.atomic():
-        # Credit is read again, locked, where there is any: a payment may have added some.
-        credit_of = (
-            dict(
-                locked(
-                    Client.objects.filter(
-                        pk__in=among([row.client_id for row in rows if row.credit])
-                    )
-                ).values_list("id", "credit")
-            )
-            if any(row.credit for row in rows)
-            else {}
-        )
+        rows = _still_due(rows, company)
         plan_of = {
             pk: (name, price)
             for pk, name, price in Plan.objects.filter(
@@ -174,7 +190,7 @@ def _issue_batch(
         with_totals = []
         for row, charge in billed:
             total = charge.total + sum(amount for *_, amount in taken.get(row.client_id, ()))
-            credit = credit_of.get(row.client_id, ZERO)
+            credit = row.credit
             with_totals.append((row, charge, total, credit, min(credit, total)))
         billed = with_totals
         bulk_insert(
