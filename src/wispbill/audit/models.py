@@ -38,6 +38,7 @@ class AuditAction(models.TextChoices):
     INVOICE_CREATED = "invoice.created", _("Invoice created")
     INVOICE_CANCELLED = "invoice.cancelled", _("Invoice cancelled")
     PAYMENT_REGISTERED = "payment.registered", _("Payment registered")
+    PAYMENT_VOIDED = "payment.voided", _("Payment voided")
     COMPANY_CHANGED = "company.changed", _("Company settings changed")
     STAFF_CREATED = "staff.created", _("Staff member created")
     STAFF_CHANGED = "staff.changed", _("Staff member changed")
