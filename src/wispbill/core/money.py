@@ -51,11 +51,13 @@ def notation_of(country: str) -> Notation:
 
 def _patterns(n: Notation) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     d, g = re.escape(n.decimal), re.escape(n.group)
-    plain = re.compile(rf"^(\d+({d}\d*)?|{d}\d+)$")
-    grouped = re.compile(rf"^\d{{1,3}}({g}\d{{3}})+({d}\d*)?$")
+    plain = re.compile(rf"^(\d+({d}\d*)?|{d}\d+)$", re.ASCII)
+    grouped = re.compile(rf"^\d{{1,3}}({g}\d{{3}})+({d}\d*)?$", re.ASCII)
     # Cents after the other separator (199,50 in Mexico), or both separators the other way
     # round (1.234,50 in Mexico): what someone from elsewhere, or a phone's keyboard, writes.
-    other = re.compile(rf"^(\d+{g}\d{{1,2}}|\d{{1,3}}({d}\d{{3}})+{g}\d+|\d+{d}\d{{3}}{g}\d+)$")
+    other = re.compile(
+        rf"^(\d+{g}\d{{1,2}}|\d{{1,3}}({d}\d{{3}})+{g}\d+|\d+{d}\d{{3}}{g}\d+)$", re.ASCII
+    )
     return plain, grouped, other
 
 

@@ -176,8 +176,9 @@ def payment_void_permission_check(actor: User | None, payment: Payment) -> None:
         return
     raise PermissionDenied(
         _(
-            'Voiding this payment needs the permission "%(permission)s" (without it, only '
-            "who registered a payment can void it, the same day); nothing was changed."
+            'You do not have the permission "%(permission)s" to void this payment (without '
+            "it, only who registered a payment can void it, the same day); nothing was "
+            "changed."
         )
         % {"permission": CODENAMES[MANAGE_INVOICES]}
     )
