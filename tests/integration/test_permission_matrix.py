@@ -240,6 +240,11 @@ API = {
     ("POST", "/api/v1/payments/"): [
         ("pay", (REGISTER_PAYMENTS,), None, lambda i: {"client": i.active.pk, "amount": "10.00"}),
     ],
+    # The system's payment: voiding it is no one's own payment of today.
+    ("POST", "/api/v1/payments/{id}/void/"): [
+        ("void", (MANAGE_INVOICES,), lambda i: i.noticed.payments.first().pk,
+         lambda i: {"reason": "Duplicado"}),
+    ],
     ("POST", "/api/v1/periodic-tasks/run/"): [
         ("run", (RUN_PERIODIC_TASKS,), None, lambda i: {"dry_run": True}),
     ],
@@ -340,6 +345,10 @@ PANEL = {
          lambda i: {"amount": "10.00", "method": "cash", "activate": "1"}),
     ],
     "invoice-cancel": [("cancel", (MANAGE_INVOICES,), lambda i: {"pk": i.invoice.pk}, None)],
+    "payment-void": [
+        ("void", (MANAGE_INVOICES,), lambda i: {"pk": i.noticed.payments.first().pk},
+         lambda i: {"reason": "Duplicado"}),
+    ],
     "message-resend": [("resend", (MANAGE_CLIENTS,), lambda i: {"pk": i.message.pk}, None)],
     "client-channels": [
         ("opt out", (MANAGE_CLIENTS,), lambda i: {"pk": i.own.pk}, lambda i: {"email": "0"}),

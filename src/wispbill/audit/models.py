@@ -41,6 +41,7 @@ class AuditAction(models.TextChoices):
     PAYMENT_REGISTERED = "payment.registered", _("Payment registered")
     CHARGE_ADDED = "charge.added", _("Charge added")
     CHARGE_DELETED = "charge.deleted", _("Charge deleted")
+    PAYMENT_VOIDED = "payment.voided", _("Payment voided")
     COMPANY_CHANGED = "company.changed", _("Company settings changed")
     STAFF_CREATED = "staff.created", _("Staff member created")
     STAFF_CHANGED = "staff.changed", _("Staff member changed")

@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wispbill.core.clock import today
 
@@ -190,6 +191,13 @@ class PaymentMethod(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class PaymentStatus(models.TextChoices):
+    APPLIED = "applied", pgettext_lazy("payment", "Applied")
+    VOIDED = "voided", pgettext_lazy("payment", "Voided")
+    # Reserved for a gateway's refund or chargeback.
+    REVERSED = "reversed", pgettext_lazy("payment", "Reversed")
+
+
 class Payment(models.Model):
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
@@ -211,12 +219,31 @@ class Payment(models.Model):
     activate_service = models.BooleanField(_("reactivate the service"), default=True)
     credit_added = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     actor_name = models.CharField(max_length=150)
+    # Who registered it, for the rule "your own payment, today" (a name can be reused).
+    registered_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.APPLIED
+    )
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    # The ISP's day of the void: the cash report takes the money back on it.
+    voided_on = models.DateField(null=True, blank=True)
+    void_reason = models.CharField(_("reason for the void"), max_length=300, blank=True)
+    voided_by_name = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["-paid_on", "-received_at", "-id"]
         verbose_name = _("payment")
-        indexes = [models.Index(fields=["paid_on", "actor_name"], name="payment_paid_on")]
+        indexes = [
+            models.Index(fields=["paid_on", "actor_name"], name="payment_paid_on"),
+            models.Index(
+                fields=["voided_on"],
+                condition=models.Q(voided_on__isnull=False),
+                name="payment_voided_on",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive")
         ]

@@ -26,7 +26,7 @@ from wispbill.billing.charges import (
     cut_at_invoice_date,
     cycle_charge,
 )
-from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
+from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from wispbill.clients.models import WITH_SERVICE, Client, ClientState
 from wispbill.clients.selectors import (
     client_effective_switches,
@@ -241,9 +241,12 @@ def payment_list(
     method: str = "",
     actor_name: str = "",
     search: str = "",
+    status: str = "",
 ) -> QuerySet[Payment]:
     """Payments received between two days (`paid_on`), newest first, with their client."""
     qs = Payment.objects.select_related("client")
+    if status:
+        qs = qs.filter(status=status)
     if start:
         qs = qs.filter(paid_on__gte=start)
     if end:
@@ -258,22 +261,33 @@ def payment_list(
 
 
 def payment_totals(qs: QuerySet[Payment]) -> dict:
-    """How many payments, and how much money, a payment list holds."""
+    """How many payments a payment list holds and the money they keep (`total`: voids
+    excluded, as the cash report counts them over the same days), and what was voided."""
+    voided = ~Q(status=PaymentStatus.APPLIED)
     return qs.aggregate(
-        count=Count("id"), total=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY)
+        count=Count("id"),
+        total=Coalesce(Sum("amount", filter=~voided), Value(ZERO), output_field=MONEY),
+        voided_count=Count("id", filter=voided),
+        voided_total=Coalesce(Sum("amount", filter=voided), Value(ZERO), output_field=MONEY),
     )
 
 
 @dataclass(frozen=True)
 class CashRow:
+    """Payments received on a day, by one person, one method; or, `voided`, the payments that
+    person voided that day: a negative line (count and total), the original kept on its day."""
+
     day: date
     actor_name: str
     method: str
     count: int
     total: Decimal
+    voided: bool = False
 
     @property
     def method_label(self) -> str:
+        if self.voided:
+            return _("Voided: %(method)s") % {"method": _method_label(self.method)}
         return _method_label(self.method)
 
 
@@ -321,21 +335,34 @@ class CashReport:
 
 
 def cash_report(*, start: date, end: date) -> CashReport:
-    """The payments received from `start` to `end`, summed per day, staff user and method, in
-    one query."""
-    rows = (
+    """The payments received from `start` to `end`, summed per day, staff user and method, and
+    the voids made on those days as negative lines (by who voided), in two queries."""
+    received = (
         Payment.objects.filter(paid_on__gte=start, paid_on__lte=end)
         .values("paid_on", "actor_name", "method")
         .annotate(count=Count("id"), total=Sum("amount"))
-        .order_by("-paid_on", "actor_name", "method")
     )
-    return CashReport(
-        start=start,
-        end=end,
-        rows=[
-            CashRow(r["paid_on"], r["actor_name"], r["method"], r["count"], r["total"])
-            for r in rows
-        ],
+    voids = (
+        Payment.objects.filter(voided_on__gte=start, voided_on__lte=end)
+        .values("voided_on", "voided_by_name", "method")
+        .annotate(count=Count("id"), total=Sum("amount"))
+    )
+    rows = [
+        CashRow(r["paid_on"], r["actor_name"], r["method"], r["count"], r["total"])
+        for r in received
+    ] + [
+        CashRow(r["voided_on"], r["voided_by_name"], r["method"], -r["count"], -r["total"], True)
+        for r in voids
+    ]
+    rows.sort(key=lambda row: (row.actor_name, row.voided, row.method))
+    rows.sort(key=lambda row: row.day, reverse=True)
+    return CashReport(start=start, end=end, rows=rows)
+
+
+def _net(received: Q, voided: Q):
+    """The money received under `received` less the money voided under `voided`."""
+    return Coalesce(Sum("amount", filter=received), Value(ZERO), output_field=MONEY) - Coalesce(
+        Sum("amount", filter=voided), Value(ZERO), output_field=MONEY
     )
 
 
@@ -349,9 +376,16 @@ def money_overview(*, day: date, overdue_on: date) -> dict:
         .filter(issued_on__gte=month_start, issued_on__lte=day)
         .aggregate(total=Coalesce(Sum("total"), Value(ZERO), output_field=MONEY))["total"]
     )
-    collected = Payment.objects.filter(paid_on__gte=month_start, paid_on__lte=day).aggregate(
-        today=Coalesce(Sum("amount", filter=Q(paid_on=day)), Value(ZERO), output_field=MONEY),
-        month=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY),
+    # Collected as the cash report counts it: money received, less the voids of those days.
+    collected = Payment.objects.filter(
+        Q(paid_on__gte=month_start, paid_on__lte=day)
+        | Q(voided_on__gte=month_start, voided_on__lte=day)
+    ).aggregate(
+        today=_net(Q(paid_on=day), Q(voided_on=day)),
+        month=_net(
+            Q(paid_on__gte=month_start, paid_on__lte=day),
+            Q(voided_on__gte=month_start, voided_on__lte=day),
+        ),
     )
     overdue = Invoice.objects.overdue_on(overdue_on).aggregate(
         total=Coalesce(Sum(F("total") - F("paid_amount")), Value(ZERO), output_field=MONEY),

@@ -49,6 +49,7 @@ urlpatterns = [
     path("invoices/<id:pk>/cancel/", billing.invoice_cancel, name="invoice-cancel"),
     path("payments/<id:pk>/", billing.receipt_page, name="receipt-page"),
     path("payments/<id:pk>/receipt/", billing.receipt_pdf_download, name="receipt-pdf"),
+    path("payments/<id:pk>/void/", billing.payment_void_page, name="payment-void"),
     path("messages/", messaging.message_list_page, name="message-list"),
     path("messages/<id:pk>/resend/", messaging.message_resend_view, name="message-resend"),
     path("clients/<id:pk>/channels/", messaging.client_channels, name="client-channels"),

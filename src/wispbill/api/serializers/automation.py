@@ -93,7 +93,7 @@ class RunSummarySerializer(serializers.Serializer):
     errors = serializers.ListField(child=serializers.DictField())
 
 
-class CompanySerializer(StrictMixin, serializers.ModelSerializer):
+class CompanySerializer(StrictMixin, ModelSerializer):
     class Meta:
         model = CompanySettings
         fields = list(COMPANY_FIELDS)

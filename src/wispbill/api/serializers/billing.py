@@ -3,7 +3,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from wispbill.api.serializers.common import ModelSerializer, StrictMixin
+from wispbill.api.serializers.common import ModelSerializer, MoneyField, StrictMixin
 from wispbill.billing.models import Charge, Invoice, InvoiceLine, Payment
 from wispbill.billing.services.charges import charge_create
 from wispbill.billing.services.payments import payment_register
@@ -40,10 +40,18 @@ class InvoiceSerializer(ModelSerializer):
 
 
 class PaymentSerializer(StrictMixin, ModelSerializer):
-    amount = serializers.DecimalField(
+    amount = MoneyField(
         max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_MONEY
     )
     activate_service = serializers.BooleanField(required=False, allow_null=True, default=None)
+    confirm_large = serializers.BooleanField(
+        write_only=True,
+        default=False,
+        help_text="Needed when the amount is more than twice the client's balance plus a "
+        "month of its plan (or it owes nothing): without it such a payment is a 400 naming "
+        "the amounts.",
+    )
+    voided_by = serializers.CharField(source="voided_by_name", read_only=True)
     allocations = serializers.SerializerMethodField()
 
     class Meta:
@@ -60,8 +68,13 @@ class PaymentSerializer(StrictMixin, ModelSerializer):
             "credit_added",
             "note",
             "allocations",
+            "status",
+            "voided_at",
+            "void_reason",
+            "voided_by",
+            "confirm_large",
         ]
-        read_only_fields = ["received_at", "credit_added"]
+        read_only_fields = ["received_at", "credit_added", "status", "voided_at", "void_reason"]
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_allocations(self, payment) -> list:
@@ -72,6 +85,12 @@ class PaymentSerializer(StrictMixin, ModelSerializer):
 
     def create(self, validated_data):
         return payment_register(actor=self.context["request"].user, **validated_data)
+
+
+class PaymentVoidSerializer(StrictMixin, serializers.Serializer):
+    reason = serializers.CharField(
+        allow_blank=True, max_length=Payment._meta.get_field("void_reason").max_length
+    )
 
 
 class CreateInvoiceSerializer(StrictMixin, serializers.Serializer):

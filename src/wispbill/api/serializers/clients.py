@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from wispbill.api.serializers.common import (
     ModelSerializer,
+    MoneyField,
     ScheduleSerializer,
     StrictMixin,
     SwitchesSerializer,
@@ -21,9 +22,7 @@ from wispbill.network.models import SyncStatus
 
 
 class PlanSerializer(StrictMixin, ModelSerializer):
-    price = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=MAX_MONEY
-    )
+    price = MoneyField(max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=MAX_MONEY)
 
     class Meta:
         model = Plan

@@ -1,10 +1,13 @@
 """Pieces every serializer shares: plain-id foreign keys, refusing unknown keys, the schedule
 and the switches."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from wispbill.core.db import to_id
+from wispbill.core.money import company_notation_country, parse_money
 from wispbill.core.schedule import (
     CUT_ACTIONS,
     FIELDS,
@@ -29,8 +32,31 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+class MoneyField(serializers.DecimalField):
+    """Money as a number or as the ISP's operators write it (`core.money`: "1,234.50" in
+    Mexico); a text that could be read two ways ("199,50") is refused with how to write it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data.strip():
+            try:
+                data = parse_money(data, company_notation_country())
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from exc
+        return super().to_internal_value(data)
+
+
 class ModelSerializer(serializers.ModelSerializer):
     serializer_related_field = IdRelatedField
+    # Every decimal column of the product is money.
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: MoneyField,
+    }
 
 
 class StrictMixin:

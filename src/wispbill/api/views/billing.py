@@ -7,9 +7,17 @@ from wispbill.api.serializers.billing import (
     ChargeSerializer,
     InvoiceSerializer,
     PaymentSerializer,
+    PaymentVoidSerializer,
 )
 from wispbill.api.views.common import ReadOnlyViewSet, choice_param, int_param
-from wispbill.billing.models import Charge, ChargeStatus, Invoice, InvoiceStatus, Payment
+from wispbill.billing.models import (
+    Charge,
+    ChargeStatus,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentStatus,
+)
 from wispbill.billing.services.charges import charge_delete
 from wispbill.billing.services.invoices import invoice_cancel
 from wispbill.billing.services.payment_keys import (
@@ -17,6 +25,7 @@ from wispbill.billing.services.payment_keys import (
     payment_register_once,
     request_fingerprint,
 )
+from wispbill.billing.services.payments import payment_void
 
 
 @extend_schema(
@@ -55,7 +64,12 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-@extend_schema(parameters=[OpenApiParameter("client", int)])
+@extend_schema(
+    parameters=[
+        OpenApiParameter("client", int),
+        OpenApiParameter("status", str, enum=PaymentStatus.values),
+    ]
+)
 class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     serializer_class = PaymentSerializer
 
@@ -63,6 +77,8 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
         qs = Payment.objects.prefetch_related("allocations").order_by("-received_at", "-id")
         if (client := int_param(self.request, "client")) is not None:
             qs = qs.filter(client_id=client)
+        if status_ := choice_param(self.request, "status", PaymentStatus.values):
+            qs = qs.filter(status=status_)
         return qs
 
     @extend_schema(parameters=[IDEMPOTENCY_KEY])
@@ -90,6 +106,21 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
             )
         headers = {"Idempotent-Replayed": "true"} if once.replayed else {}
         return Response(once.body, status=once.status, headers=headers)
+
+    @extend_schema(request=PaymentVoidSerializer, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """Void the payment (`reason` required): its money comes off the invoices it paid and
+        off the credit it made."""
+        payment = self.get_object()
+        body = PaymentVoidSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        payment_void(actor=request.user, payment=payment, reason=body.validated_data["reason"])
+        return Response(
+            PaymentSerializer(
+                Payment.objects.prefetch_related("allocations").get(pk=payment.pk)
+            ).data
+        )
 
 
 @extend_schema(parameters=[OpenApiParameter("client", int), OpenApiParameter("status", str)])

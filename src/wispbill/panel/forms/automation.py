@@ -19,7 +19,7 @@ from wispbill.core.models import (
 from wispbill.core.schedule import RANGES
 from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
-from wispbill.panel.forms.base import TASK_NAMES, LongSelect, parse_day
+from wispbill.panel.forms.base import TASK_NAMES, LongSelect, MoneyField, parse_day
 
 ALL_ZONES = "all"
 CHOICES = [("on", _("Turn on")), ("off", _("Turn off")), ("keep", _("Leave as it is"))]
@@ -257,6 +257,7 @@ class CompanySettingsForm(forms.ModelForm):
         model = CompanySettings
         fields = list(COMPANY_FIELDS)
         widgets = {"payment_instructions": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"min_debt_to_cut": MoneyField}
         labels = {"invoice_suspended": _("Invoice suspended clients too")}
         help_texts = {
             "min_debt_to_cut": _("A client who owes this much or less is not cut."),

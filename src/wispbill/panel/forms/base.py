@@ -1,6 +1,7 @@
-"""Form pieces the panel pages share: the switches and the billing schedule."""
+"""Form pieces the panel pages share: days, money, the switches and the billing schedule."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
@@ -8,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core.models import SCHEDULE_COLUMNS, BillingMode, CutAction
+from wispbill.core.money import company_notation_country, parse_money
 from wispbill.core.schedule import OPTIONAL, RANGES, schedule_errors
 from wispbill.core.switches import TASK_LABELS, TASKS
 
@@ -49,6 +51,29 @@ class DayField(forms.DateField):
                 + str(self.error_messages["invalid"]),
                 code="invalid",
             ) from exc
+
+
+class MoneyField(forms.DecimalField):
+    """An amount typed as the ISP's operators write it (`core.money`: 1,234.50 or 1234.50 in
+    Mexico). A text box, not a number input, which would refuse the thousands' comma."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        return {"inputmode": "decimal", "autocomplete": "off"}
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip():
+            try:
+                value = parse_money(value, company_notation_country())
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages, code=exc.code) from exc
+        return super().to_python(value)
 
 
 def parse_day(text: str):

@@ -6,17 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from wispbill.billing.models import Payment, PaymentMethod
 from wispbill.core.models import MAX_MONEY
-from wispbill.panel.forms.base import DayField
+from wispbill.panel.forms.base import DayField, MoneyField
 
 
 class PaymentForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount"),
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        max_value=MAX_MONEY,
-    )
+    amount = MoneyField(label=_("Amount"), min_value=Decimal("0.01"), max_value=MAX_MONEY)
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
     paid_on = DayField(
         label=_("Payment date"),
@@ -52,11 +46,18 @@ class InvoiceDateForm(forms.Form):
 
 class ChargeForm(forms.Form):
     description = forms.CharField(label=_("Description"), max_length=200)
-    amount = forms.DecimalField(
+    amount = MoneyField(
         label=_("Amount"),
-        max_digits=12,
-        decimal_places=2,
         min_value=-MAX_MONEY,
         max_value=MAX_MONEY,
         help_text=_("Negative for a discount."),
+    )
+
+
+class PaymentVoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=Payment._meta.get_field("void_reason").max_length,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept in the history with who voided it."),
     )

@@ -10,6 +10,7 @@ from wispbill.panel.forms.base import (
     BillingFieldsMixin,
     DayField,
     LongSelect,
+    MoneyField,
     initial_schedule,
     initial_switches,
     schedule_values,
@@ -108,3 +109,4 @@ class PlanForm(forms.ModelForm):
     class Meta:
         model = Plan
         fields = PLAN_FIELDS
+        field_classes = {"price": MoneyField}

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wispbill.audit.models import SYSTEM
-from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
+from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from wispbill.billing.selectors import cash_report as select_cash_report
 from wispbill.billing.selectors import payment_list as select_payments
 from wispbill.billing.selectors import payment_totals
@@ -24,7 +24,11 @@ from wispbill.billing.services.payment_keys import (
     payment_register_once,
     request_fingerprint,
 )
-from wispbill.billing.services.payments import payment_register
+from wispbill.billing.services.payments import (
+    payment_register,
+    payment_void,
+    payment_void_permission_check,
+)
 from wispbill.clients.models import Client
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import to_id
@@ -38,8 +42,8 @@ from wispbill.messaging.documents import (
     receipt_number,
     receipt_pdf,
 )
-from wispbill.panel.forms.base import parse_day
-from wispbill.panel.forms.billing import PaymentForm
+from wispbill.panel.forms.base import apply_errors, parse_day
+from wispbill.panel.forms.billing import PaymentForm, PaymentVoidForm
 from wispbill.panel.views.base import paginate
 
 # A report longer than this is refused: it would be a year of rows nobody reads on screen.
@@ -111,7 +115,12 @@ def payment_create(request, client_pk):
             messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
         return redirect(f"{_client_url(client.pk)}#money")
     activate = request.POST.get("activate") == "1"
-    fields = {**form.cleaned_data, "client": client, "activate_service": activate}
+    fields = {
+        **form.cleaned_data,
+        "client": client,
+        "activate_service": activate,
+        "confirm_large": request.POST.get("confirm_large") == "1",
+    }
     once = fields.pop("once")
     try:
         if once:
@@ -125,6 +134,8 @@ def payment_create(request, client_pk):
         else:
             payment, replayed = payment_register(actor=request.user, **fields), False
     except ValidationError as exc:
+        if "confirm_large" in getattr(exc, "error_dict", {}):
+            return _confirm_large(request, client, form, exc.message_dict["confirm_large"][0])
         messages.error(request, " ".join(exc.messages))
     except PaymentKeyReused:
         messages.error(
@@ -148,6 +159,69 @@ def payment_create(request, client_pk):
                 % {"amount": money(payment.amount), "state": client.get_state_display().lower()},
             )
     return redirect(f"{_client_url(client.pk)}#money")
+
+
+def _confirm_large(request, client, form, question: str):
+    """Ask before a payment far above what the client owes; the answer sends the same form
+    again, confirmed."""
+    data = form.cleaned_data
+    fields = {
+        "amount": f"{data['amount']:.2f}",
+        "method": data["method"],
+        "paid_on": data["paid_on"].strftime("%d/%m/%Y") if data.get("paid_on") else "",
+        "reference": data.get("reference", ""),
+        "note": data.get("note", ""),
+        "activate": request.POST.get("activate", ""),
+        "confirm_large": "1",
+    }
+    return render(
+        request,
+        "billing/payment_confirm_large.html",
+        {"client": client, "question": question, "fields": fields, "amount": data["amount"]},
+    )
+
+
+def _void_allowed(user, payment) -> str:
+    """Why `user` may not void `payment` (the service's own refusal), or "" when it may."""
+    try:
+        payment_void_permission_check(user, payment)
+    except PermissionDenied as exc:
+        return str(exc)
+    return ""
+
+
+@login_required
+def payment_void_page(request, pk):
+    """ "Anular pago": a page that names the payment, its amount and client, and asks why."""
+    payment = get_object_or_404(Payment.objects.select_related("client"), pk=pk)
+    form = PaymentVoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment_void(actor=request.user, payment=payment, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Payment %(number)s of %(amount)s voided; its money is owed again.")
+                % {"number": receipt_number(payment.pk), "amount": money(payment.amount)},
+            )
+            return redirect(f"{_client_url(payment.client_id)}#money")
+    payment.refresh_from_db()
+    return render(
+        request,
+        "billing/payment_void.html",
+        {
+            "payment": payment,
+            "number": receipt_number(payment.pk),
+            "form": form,
+            "refused": _void_allowed(request.user, payment),
+            "allocations": payment.allocations.order_by("id"),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def _document_page(request, template: str, document, context_of, pdf_view: str):
@@ -234,6 +308,7 @@ def payment_list(request):
         method=params.get("method", "") if params.get("method") in PaymentMethod.values else "",
         actor_name=params.get("who", ""),
         search=params.get("q", ""),
+        status=params.get("status", "") if params.get("status") in PaymentStatus.values else "",
     )
     if params.get("export") == "csv":
         return _csv(
@@ -247,6 +322,8 @@ def payment_list(request):
                 _("Registered by"),
                 _("Registered at"),
                 _("Note"),
+                _("Status"),
+                _("Reason for the void"),
             ],
             (
                 (
@@ -258,6 +335,8 @@ def payment_list(request):
                     p.actor_name,
                     timezone.localtime(p.received_at).strftime("%Y-%m-%d %H:%M"),
                     p.note,
+                    p.get_status_display(),
+                    p.void_reason,
                 )
                 for p in qs.iterator(chunk_size=2000)
             ),
@@ -274,6 +353,7 @@ def payment_list(request):
             "end": end,
             "totals": payment_totals(qs),
             "methods": PaymentMethod.choices,
+            "statuses": PaymentStatus.choices,
             "actors": _actors(),
         },
     )
