@@ -76,7 +76,7 @@ def translated(text: str, args: dict | None = None) -> str:
 # A spreadsheet runs a cell that starts like a formula (CSV injection); a plain number, such
 # as a negative amount written by wispbill, is only a number and stays readable as one.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(\.[0-9]+)?")
 
 
 def spreadsheet_cell(value):
