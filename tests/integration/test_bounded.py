@@ -171,8 +171,8 @@ def test_a_request_larger_than_any_upload_is_refused_before_it_is_read(admin, ad
     assert page.status_code == 400 and "más de 11 MB" in page.content.decode()
     answer = admin_api.post(
         "/api/v1/clients/",
-        data=b'{"name": "' + big + b'"}',
-        content_type="application/json",
+        {"name": "Ana", "file": _upload(big, "big.bin")},
+        format="multipart",
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert answer.status_code == 400

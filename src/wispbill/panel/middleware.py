@@ -63,11 +63,11 @@ def _notice_port_view(request):
 
 
 class BoundedRequestMiddleware:
-    """Refuses, before anything reads it, a request whose body is larger than any form or
-    upload needs (Django would otherwise spool a file of any size to disk before a view can
-    look at it), and a request whose query string holds a NUL character, which PostgreSQL
-    refuses in text and a filter would turn into a 500. The API answers its 400 shape; the
-    panel a page that says what to fix."""
+    """Refuses, before anything reads it, an upload larger than any form needs (Django would
+    otherwise spool a file of any size to disk before a view can look at it), and a request
+    whose query string holds a NUL character, which PostgreSQL refuses in text and a filter
+    would turn into a 500. The API answers its 400 shape; the panel a page that says what to
+    fix."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -77,7 +77,10 @@ class BoundedRequestMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.WISPBILL_MAX_REQUEST_BYTES:
+        # Other bodies are bounded by Django's DATA_UPLOAD_MAX_MEMORY_SIZE, from the same
+        # header; only a multipart body's files are not counted there.
+        multipart = request.content_type == "multipart/form-data"
+        if multipart and length > settings.WISPBILL_MAX_REQUEST_BYTES:
             megabytes = settings.WISPBILL_MAX_REQUEST_BYTES // (1024 * 1024)
             return _refusal(
                 request,
