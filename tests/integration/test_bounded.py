@@ -258,6 +258,9 @@ def test_a_nul_in_any_panel_page_query_is_a_clear_page_not_a_500(admin, setting)
         assert page.status_code == 400, url
         assert "carácter NUL" in page.content.decode(), url
     assert browser.get("/clients/", {"q": "gomez"}).status_code == 200
+    # A client's own page says it plainly, without the staff panel's links.
+    portal = Browser().get("/portal/anything/", {"page": "\x00"})
+    assert portal.status_code == 400 and portal["Content-Type"].startswith("text/plain")
 
 
 def test_a_nul_in_a_body_or_an_imported_cell_is_a_field_error(admin, admin_api, setting):

@@ -101,4 +101,7 @@ class BoundedRequestMiddleware:
 def _refusal(request, field: str, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({field: [message]}, status=400)
+    if request.path.startswith(("/portal/", "/webhooks/")):
+        # A client or a gateway: no page of the staff panel, with its links.
+        return HttpResponse(message, content_type="text/plain; charset=utf-8", status=400)
     return render(request, "panel/bad_request.html", {"message": message}, status=400)

@@ -7,6 +7,7 @@ import fcntl
 import os
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from wispbill.staff.permissions import RUN_PERIODIC_TASKS, require_permission
 # long after it was queued is queued again.
 PART_CLIENTS = settings.WISPBILL_RUN_PART_CLIENTS
 PART_LOST_AFTER = timedelta(minutes=15)
+SNAPSHOT_LEFT_AFTER = 3600  # seconds
 ACTED_KEPT = 200  # the clients a run's page names, per task
 SUMMARY_AUDITED = (
     "date",
@@ -176,6 +178,11 @@ def _snapshot() -> Iterator[None]:
         yield
         return
     folder = Path(settings.DATA_DIR) / "forecasts"
+    for left in folder.glob("*.sqlite3*"):
+        # A snapshot a killed process left behind (a running one is minutes old at most).
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - left.stat().st_mtime > SNAPSHOT_LEFT_AFTER:
+                left.unlink()
     descriptor, name = tempfile.mkstemp(dir=folder, suffix=".sqlite3")
     os.close(descriptor)
     live.ensure_connection()
