@@ -160,6 +160,19 @@ def test_the_cli_refuses_a_zip_bomb_and_writes_nothing(setting, tmp_path):
     assert Client.objects.count() == 0
 
 
+def test_the_cli_reads_no_more_of_a_huge_file_than_the_limit(setting, tmp_path, capsys):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "clientes.csv"
+    with path.open("wb") as huge:
+        huge.write(HEADERS.encode())
+        huge.truncate(4 * 1024**3)  # 4 GB, sparse: read whole, it would fill the memory
+    with pytest.raises(CommandError):
+        call_command("import-clients", str(path), "--yes")
+    assert "El archivo pesa más de 10 MB." in capsys.readouterr().err
+    assert Client.objects.count() == 0
+
+
 # --- requests bounded before they are read ---------------------------------------------------
 
 
