@@ -125,6 +125,10 @@ def test_a_workbook_is_read_only_up_to_the_row_limit(admin, setting, monkeypatch
     assert preview.errors == ["Máximo 30 filas por archivo."] and preview.rows == []
     fits = clients_file_preview(actor=admin, data=_workbook(rows[:30]), filename="c.xlsx")
     assert fits.ok and len(fits.rows) == 30
+    wider = clients_file_preview(
+        actor=admin, data=_workbook([[*rows[0], "", "sobra"]]), filename="c.xlsx"
+    )
+    assert wider.rows[0].errors == {"__all__": ["Esta fila tiene más celdas que columnas."]}
     # A sheet whose one cell sits a million rows down is not walked down to it.
     tracemalloc.start()
     try:

@@ -152,7 +152,12 @@ def read_table(data: bytes, filename: str) -> tuple[list, list[list]]:
         table.append(line)
         if len(table) > MAX_ROWS + 1:  # the headings, then the rows
             raise ValidationError(_("At most %(n)s rows per file.") % {"n": MAX_ROWS})
-    return (table[0], table[1:]) if table else ([], [])
+    if not table:
+        return [], []
+    headings = list(table[0])
+    while headings and headings[-1] in (None, ""):
+        headings.pop()  # a sheet's rows come padded to a width; a cell past them is extra
+    return headings, table[1:]
 
 
 def _csv_rows(data: bytes):
