@@ -28,7 +28,7 @@ from tests.factories import ClientFactory, PlanFactory, RouterFactory, UserFacto
 from wispbill.api.urls import router as api_router
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client
-from wispbill.clients.services import file_import
+from wispbill.clients.services import file_import, router_import
 from wispbill.clients.services.file_import import clients_file_preview
 from wispbill.core.formatting import spreadsheet_cell
 from wispbill.panel import urls as panel_urls
@@ -174,6 +174,27 @@ def test_the_cli_reads_no_more_of_a_huge_file_than_the_limit(setting, tmp_path, 
     with pytest.raises(CommandError):
         call_command("import-clients", str(path), "--yes")
     assert "El archivo pesa más de 10 MB." in capsys.readouterr().err
+    assert Client.objects.count() == 0
+
+
+def test_a_router_import_is_bounded_and_keeps_nul_out(admin_api, emulator, monkeypatch):
+    router = RouterFactory(
+        host="127.0.0.1", api_port=emulator.port, username="wispbill", enforcement="mikrotik"
+    )
+    router.password = "s3cret"
+    router.save()
+    zone = ZoneFactory(router=router)
+    emulator.add_secret("ana", "pw\x00", remote_address="172.16.0.2", comment="Ana")
+    emulator.add_queue("Ana", "172.16.0.2/32", "1M/5M")
+    emulator.add_queue("Casa\x00 Pérez", "192.168.88.20/32", "512k/2M")
+    url, body = f"/api/v1/routers/{router.pk}/import/", {"zone": zone.pk, "confirm": False}
+    answer = admin_api.post(url, body, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert [c["name"] for c in answer["clients"]] == ["Casa Pérez"]
+    assert [c["code"] for c in answer["conflicts"]] == ["nul"]
+    monkeypatch.setattr(router_import, "MAX_OBJECTS", 1)
+    refused = admin_api.post(url, body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400
+    assert "more than 1 objects" in refused.json()["router"][0]
     assert Client.objects.count() == 0
 
 
