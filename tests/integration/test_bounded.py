@@ -12,14 +12,16 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 import tracemalloc
 import zipfile
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client as Browser
 from django.urls import URLPattern
@@ -34,6 +36,7 @@ from wispbill.core.formatting import spreadsheet_cell
 from wispbill.panel import urls as panel_urls
 
 pytestmark = pytest.mark.django_db
+MEXICO = ZoneInfo("America/Mexico_City")
 
 HEADERS = "name,ip,zone,plan\n"
 XLSX_TYPES = (
@@ -248,15 +251,16 @@ def test_the_panel_confirms_a_large_file_by_token_without_sending_it_again(admin
 
 def test_a_kept_file_expires_after_an_hour(admin, setting):
     browser = Browser()
-    browser.force_login(admin)
-    page = browser.post("/clients/import/", {"file": _upload(_csv(2), "c.csv")})
-    token = page.context["token"]
-    kept = Path(settings.DATA_DIR) / "imports" / f"{admin.pk}-{token}"
-    assert kept.stat().st_mode & 0o077 == 0  # the owner's alone, like every file there
-    old = time.time() - 2 * 3600
-    os.utime(kept, (old, old))
-    late = browser.post("/clients/import/", {"token": token, "confirm": "yes"})
-    assert late.status_code == 400 and Client.objects.count() == 0
+    with time_machine.travel(datetime(2031, 2, 28, 23, 30, tzinfo=MEXICO), tick=True) as clock:
+        browser.force_login(admin)
+        page = browser.post("/clients/import/", {"file": _upload(_csv(2), "c.csv")})
+        token = page.context["token"]
+        kept = Path(settings.DATA_DIR) / "imports" / f"{admin.pk}-{token}"
+        assert kept.stat().st_mode & 0o077 == 0  # the owner's alone, like every file there
+        clock.shift(timedelta(minutes=61))
+        late = browser.post("/clients/import/", {"token": token, "confirm": "yes"})
+    assert late.status_code == 400 and "súbalo de nuevo" in late.content.decode()
+    assert Client.objects.count() == 0
 
 
 # --- NUL characters ----------------------------------------------------------------------

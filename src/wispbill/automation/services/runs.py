@@ -7,7 +7,6 @@ import fcntl
 import os
 import sqlite3
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from wispbill.clients.search import search_index_tidy
 from wispbill.core import clock
 from wispbill.core.db import locked
 from wispbill.core.models import CompanySettings
+from wispbill.core.scratch import scratch_folder, scratch_tidy
 from wispbill.messaging.models import Message
 from wispbill.network.models import Zone
 from wispbill.staff.permissions import RUN_PERIODIC_TASKS, require_permission
@@ -148,10 +148,8 @@ def forecast(
 def _forecast_slot(actor: User | None) -> Iterator[None]:
     """Hold this user's forecast slot (a lock file in the data dir, let go when the process
     ends however it ends); a second forecast of the same user meanwhile is refused."""
-    folder = Path(settings.DATA_DIR) / "forecasts"
-    folder.mkdir(mode=0o700, exist_ok=True)
     name = f"user-{actor.pk}.lock" if actor is not None else "system.lock"
-    with open(folder / name, "a") as slot:
+    with open(scratch_folder("forecasts") / name, "a") as slot:
         try:
             fcntl.flock(slot, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -177,14 +175,11 @@ def _snapshot() -> Iterator[None]:
         # transaction holds the write lock already.
         yield
         return
-    folder = Path(settings.DATA_DIR) / "forecasts"
-    for left in folder.glob("*.sqlite3*"):
-        # A snapshot a killed process left behind (a running one is minutes old at most).
-        with contextlib.suppress(FileNotFoundError):
-            if time.time() - left.stat().st_mtime > SNAPSHOT_LEFT_AFTER:
-                left.unlink()
+    folder = scratch_folder("forecasts")
     descriptor, name = tempfile.mkstemp(dir=folder, suffix=".sqlite3")
     os.close(descriptor)
+    # Snapshots a killed process left behind (a running one is minutes old at most).
+    scratch_tidy(folder, fresh=Path(name), older_than=SNAPSHOT_LEFT_AFTER, pattern="*.sqlite3*")
     live.ensure_connection()
     copy = sqlite3.connect(name)
     try:

@@ -3,7 +3,6 @@ read into the fields of `client_new` and checked by the same rules as a client m
 the preview names each bad row and what is wrong with it, in the reader's language, and the
 import writes all rows or none."""
 
-import contextlib
 import csv
 import io
 import json
@@ -18,7 +17,6 @@ from pathlib import Path
 
 import openpyxl
 import tablib
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -26,6 +24,7 @@ from django.utils.translation import gettext_noop
 
 from wispbill.clients.models import Access, BillingType, Client, Plan
 from wispbill.clients.services.bulk import clients_check_many, clients_create_many
+from wispbill.core.scratch import scratch_folder, scratch_tidy
 from wispbill.network.models import Zone
 from wispbill.staff.permissions import MANAGE_CLIENTS, require_permission_of_person
 
@@ -401,25 +400,19 @@ def clients_file_import(
 
 
 def _kept_path(actor: User, token: str) -> Path:
-    return Path(settings.DATA_DIR) / "imports" / f"{actor.pk}-{token}"
+    return scratch_folder("imports") / f"{actor.pk}-{token}"
 
 
 def clients_file_keep(*, actor: User, data: bytes, filename: str) -> str:
     """Keep a checked file on the server until its uploader confirms it (the panel's second
     step need not carry the file back); returns the token that names it. Files older than
     an hour are dropped."""
-    folder = Path(settings.DATA_DIR) / "imports"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    now = time.time()
-    for old in folder.iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            if now - old.stat().st_mtime > KEPT_SECONDS:
-                old.unlink()
     token = secrets.token_urlsafe(24)
-    heading = json.dumps({"filename": filename[:200]}).encode() + b"\n"
-    descriptor = os.open(_kept_path(actor, token), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as kept:
+    path = _kept_path(actor, token)
+    heading = json.dumps({"filename": filename[:200], "at": time.time()}).encode() + b"\n"
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as kept:
         kept.write(heading + data)
+    scratch_tidy(path.parent, fresh=path, older_than=KEPT_SECONDS)
     return token
 
 
@@ -429,14 +422,14 @@ def clients_file_kept(*, actor: User, token: str) -> tuple[bytes, str]:
     gone = ValidationError(_("The checked file is no longer kept; upload it again."))
     if not TOKEN.fullmatch(token or ""):
         raise gone
-    path = _kept_path(actor, token)
     try:
-        if time.time() - path.stat().st_mtime > KEPT_SECONDS:
-            raise gone
-        heading, data = path.read_bytes().split(b"\n", 1)
+        heading, data = _kept_path(actor, token).read_bytes().split(b"\n", 1)
+        kept = json.loads(heading)
     except (FileNotFoundError, ValueError):
         raise gone from None
-    return data, json.loads(heading)["filename"]
+    if not 0 <= time.time() - kept["at"] <= KEPT_SECONDS:
+        raise gone
+    return data, kept["filename"]
 
 
 def clients_file_forget(*, actor: User, token: str) -> None:
