@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "wispbill.panel.middleware.LanguageMiddleware",
+    # Before anything reads the body or the query: oversized requests and NUL characters.
+    "wispbill.panel.middleware.BoundedRequestMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -232,6 +234,10 @@ SPECTACULAR_SETTINGS = {
 
 # With PostgreSQL and Redis the scheduled daily run is shared among the task consumers, in
 # parts of about this many clients.
+# The largest request body taken at all: a 10 MB file of clients or bank lines with its form.
+WISPBILL_MAX_REQUEST_BYTES = 11 * 1024 * 1024
+# No form takes more than two files (the CSD's certificate and key).
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 WISPBILL_RUN_PART_CLIENTS = int(os.environ.get("WISPBILL_RUN_PART_CLIENTS", "5000"))
 
 _redis_url = os.environ.get("REDIS_URL")

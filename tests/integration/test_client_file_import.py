@@ -130,10 +130,10 @@ def test_the_panel_previews_then_imports_the_same_file(admin, setting):
     page = browser.post("/clients/import/", {"file": upload})
     assert page.status_code == 200 and b'data-testid="file-bad-rows">0<' in page.content
     assert Client.objects.count() == 0
-    encoded = page.context["encoded"]
+    token = page.context["token"]
     done = browser.post(
         "/clients/import/",
-        {"encoded": encoded, "filename": "clientes.csv", "confirm": "yes"},
+        {"token": token, "confirm": "yes"},
         follow=True,
     )
     assert "2 clientes importados" in done.content.decode()

@@ -1,6 +1,7 @@
 """Money and dates as the ISP's staff and clients read them: one place for the panel, the
 messages, the PDF documents and the client page."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -70,3 +71,16 @@ def translated(text: str, args: dict | None = None) -> str:
         return result % args if args else result
     except (KeyError, TypeError, ValueError):
         return result
+
+
+# A spreadsheet runs a cell that starts like a formula (CSV injection); a plain number, such
+# as a negative amount written by wispbill, is only a number and stays readable as one.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(\.[0-9]+)?")
+
+
+def spreadsheet_cell(value):
+    """A value for a CSV export: text that a spreadsheet would run as a formula gets a
+    leading apostrophe, so it reads as the text it is; numbers pass as they are."""
+    formula = isinstance(value, str) and value.startswith(FORMULA_START)
+    return "'" + value if formula and not PLAIN_NUMBER.fullmatch(value) else value

@@ -2,13 +2,19 @@
 and the panel's "run now". It holds the rules around a run: who may run one, the future-date
 rule, the dry run, the day's bookkeeping and the audit."""
 
-from collections.abc import Callable
+import contextlib
+import fcntl
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +28,7 @@ from wispbill.clients.search import search_index_tidy
 from wispbill.core import clock
 from wispbill.core.db import locked
 from wispbill.core.models import CompanySettings
+from wispbill.core.scratch import scratch_folder, scratch_tidy
 from wispbill.messaging.models import Message
 from wispbill.network.models import Zone
 from wispbill.staff.permissions import RUN_PERIODIC_TASKS, require_permission
@@ -30,6 +37,7 @@ from wispbill.staff.permissions import RUN_PERIODIC_TASKS, require_permission
 # long after it was queued is queued again.
 PART_CLIENTS = settings.WISPBILL_RUN_PART_CLIENTS
 PART_LOST_AFTER = timedelta(minutes=15)
+SNAPSHOT_LEFT_AFTER = 3600  # seconds
 ACTED_KEPT = 200  # the clients a run's page names, per task
 SUMMARY_AUDITED = (
     "date",
@@ -108,13 +116,20 @@ def periodic_tasks_run(
 
 
 def forecast(
-    *, start: date, days: int = 7, zone: Zone | None = None, client: Client | None = None
+    *,
+    start: date,
+    days: int = 7,
+    zone: Zone | None = None,
+    client: Client | None = None,
+    actor: User | None = None,
 ) -> list[dict]:
     """Who the tasks would invoice, warn, cut and reactivate on each of the next days (for
     every zone, one zone, or one own-billing client), if nobody paid, and the messages they
-    would queue: the real runs, one day after another, rolled back at the end."""
+    would queue: the real runs, one day after another, rolled back at the end. One forecast
+    at a time per user (ValidationError while another is being computed); on SQLite it runs
+    on a snapshot, so it never holds the live database's write lock."""
     out = []
-    with transaction.atomic():
+    with _forecast_slot(actor), _snapshot(), transaction.atomic():
         last_message = Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
         for offset in range(days):
             day = start + timedelta(days=offset)
@@ -127,6 +142,59 @@ def forecast(
             )
         transaction.set_rollback(True)
     return out
+
+
+@contextlib.contextmanager
+def _forecast_slot(actor: User | None) -> Iterator[None]:
+    """Hold this user's forecast slot (a lock file in the data dir, let go when the process
+    ends however it ends); a second forecast of the same user meanwhile is refused."""
+    name = f"user-{actor.pk}.lock" if actor is not None else "system.lock"
+    with open(scratch_folder("forecasts") / name, "a") as slot:
+        try:
+            fcntl.flock(slot, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValidationError(
+                _("Your previous forecast is still being computed; try again in a moment.")
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(slot, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _snapshot() -> Iterator[None]:
+    """On SQLite, point this thread's database connection at a copy of the database for the
+    duration: the real engine writes there, so the live database's single write lock stays
+    free for every other user while a forecast computes days of runs. SQLite's online backup
+    reads without blocking writers (WAL). PostgreSQL's writers do not wait for another
+    transaction's inserts, so there the forecast runs in place and is rolled back."""
+    live = connections[DEFAULT_DB_ALIAS]
+    if live.vendor != "sqlite" or live.in_atomic_block:
+        # Inside a caller's transaction the forecast must see its writes, and that
+        # transaction holds the write lock already.
+        yield
+        return
+    folder = scratch_folder("forecasts")
+    descriptor, name = tempfile.mkstemp(dir=folder, suffix=".sqlite3")
+    os.close(descriptor)
+    # Snapshots a killed process left behind (a running one is minutes old at most).
+    scratch_tidy(folder, fresh=Path(name), older_than=SNAPSHOT_LEFT_AFTER, pattern="*.sqlite3*")
+    live.ensure_connection()
+    copy = sqlite3.connect(name)
+    try:
+        live.connection.backup(copy)
+    finally:
+        copy.close()
+    snapshot = live.__class__({**live.settings_dict, "NAME": name}, DEFAULT_DB_ALIAS)
+    connections[DEFAULT_DB_ALIAS] = snapshot
+    try:
+        yield
+    finally:
+        snapshot.close()
+        connections[DEFAULT_DB_ALIAS] = live
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(name + suffix).unlink(missing_ok=True)
 
 
 # --- the scheduler ---------------------------------------------------------------------------

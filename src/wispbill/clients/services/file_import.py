@@ -5,9 +5,17 @@ import writes all rows or none."""
 
 import csv
 import io
+import json
+import os
+import re
+import secrets
+import time
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
+import openpyxl
 import tablib
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -16,6 +24,7 @@ from django.utils.translation import gettext_noop
 
 from wispbill.clients.models import Access, BillingType, Client, Plan
 from wispbill.clients.services.bulk import clients_check_many, clients_create_many
+from wispbill.core.scratch import scratch_folder, scratch_tidy
 from wispbill.network.models import Zone
 from wispbill.staff.permissions import MANAGE_CLIENTS, require_permission_of_person
 
@@ -65,8 +74,20 @@ VALUES = {
     },
 }
 IMPORT_REASON = gettext_noop("imported from the file %(file)s")
-MAX_ROWS = 20_000
-MAX_BYTES = 10 * 1024 * 1024
+# What one file may hold, read before anything grows with it: a workbook is a zip, and a few
+# hundred KB of it can unpack to gigabytes, so its parts' sizes and compression are checked
+# before openpyxl opens it, and rows are read one at a time up to the limit.
+MAX_ROWS = 20_000  # rows of clients, blank ones included
+MAX_BYTES = 10 * 1024 * 1024  # the file as uploaded
+MAX_UNPACKED = 60 * 1024 * 1024  # a workbook's parts, unpacked, all together
+MAX_RATIO = 100  # unpacked / packed, for a part larger than RATIO_FROM
+RATIO_FROM = 1024 * 1024
+MAX_PARTS = 200
+MAX_CELLS = 64  # cells read per row: more columns than the file can use, fewer than a bomb's
+NUL = "\x00"
+# A checked file waits this long for its confirmation, in the data dir, for its uploader alone.
+KEPT_SECONDS = 3600
+TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 @dataclass
@@ -116,16 +137,29 @@ def template_dataset() -> tablib.Dataset:
 def read_table(data: bytes, filename: str) -> tuple[list, list[list]]:
     """The headings and rows of a CSV file (UTF-8, or the Windows encoding Excel saves in;
     commas or semicolons) or of an XLSX workbook's first sheet; ValidationError when it is
-    neither. CSV goes through Python's reader rather than tablib's, which refuses a whole
-    file for one line with a cell too many: here that line is one bad row."""
+    neither, or larger than the limits. CSV goes through Python's reader rather than
+    tablib's, which refuses a whole file for one line with a cell too many: here that line
+    is one bad row."""
     if len(data) > MAX_BYTES:
         raise ValidationError(_("The file is larger than 10 MB."))
     if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
-        try:
-            sheet = tablib.Dataset().load(io.BytesIO(data), format="xlsx")
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise ValidationError(_("The file is not a readable XLSX workbook.")) from exc
-        return list(sheet.headers or []), [list(row) for row in sheet]
+        lines = _xlsx_rows(data)
+    else:
+        lines = _csv_rows(data)
+    table = []
+    for line in lines:
+        table.append(line)
+        if len(table) > MAX_ROWS + 1:  # the headings, then the rows
+            raise ValidationError(_("At most %(n)s rows per file.") % {"n": MAX_ROWS})
+    if not table:
+        return [], []
+    headings = list(table[0])
+    while headings and headings[-1] in (None, ""):
+        headings.pop()  # a sheet's rows come padded to a width; a cell past them is extra
+    return headings, table[1:]
+
+
+def _csv_rows(data: bytes):
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             text = data.decode(encoding)
@@ -134,13 +168,64 @@ def read_table(data: bytes, filename: str) -> tuple[list, list[list]]:
             continue
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
+    if text.count(delimiter) > (MAX_ROWS + 1) * MAX_CELLS:
+        # A line of millions of empty cells is millions of strings once read.
+        raise ValidationError(
+            _("The file has more cells than %(n)s rows can hold.") % {"n": MAX_ROWS}
+        )
     try:
-        lines = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        yield from csv.reader(io.StringIO(text), delimiter=delimiter)
     except csv.Error as exc:
         raise ValidationError(
             _("The file is not a readable CSV file: %(error)s") % {"error": exc}
         ) from exc
-    return (lines[0], lines[1:]) if lines else ([], [])
+
+
+def xlsx_check(data: bytes) -> None:
+    """Refuse a workbook whose parts would unpack too large (a zip bomb, or a sheet far beyond
+    the row limit) from the zip's directory alone, before anything is unpacked. zipfile stops
+    each part at its declared size, so the declared sizes bound what openpyxl can read."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ValidationError(_("The file is not a readable XLSX workbook.")) from exc
+    too_big = ValidationError(
+        _("The workbook unpacks to more than %(mb)s MB; save fewer rows per file, as CSV.")
+        % {"mb": MAX_UNPACKED // (1024 * 1024)}
+    )
+    if len(parts) > MAX_PARTS or sum(part.file_size for part in parts) > MAX_UNPACKED:
+        raise too_big
+    for part in parts:
+        if part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            # Other methods unpack a whole block at a time, whatever is asked of them.
+            raise ValidationError(_("The file is not a readable XLSX workbook."))
+        if part.file_size > RATIO_FROM and part.file_size > MAX_RATIO * max(part.compress_size, 1):
+            raise too_big
+
+
+def _xlsx_rows(data: bytes):
+    xlsx_check(data)
+    unreadable = _("The file is not a readable XLSX workbook.")
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ValidationError(unreadable) from exc
+    try:
+        # Streaming, and never more rows or cells than the limits: a sheet that claims a
+        # million rows is not padded out to them.
+        rows = book.worksheets[0].iter_rows(
+            max_row=MAX_ROWS + 2, max_col=MAX_CELLS, values_only=True
+        )
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:
+                raise ValidationError(unreadable) from exc
+            yield row
+    finally:
+        book.close()
 
 
 def _text(value) -> str:
@@ -196,7 +281,11 @@ class _Lookup:
 def _row_fields(values: dict[str, str], lookup: _Lookup, zone: Zone | None) -> tuple[dict, dict]:
     """The fields of `client_new` a row asks for, and what could not be read."""
     fields: dict = {}
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {
+        name: [_("This cell holds a NUL character (\\x00), which cannot be stored.")]
+        for name, value in values.items()
+        if NUL in value
+    }
     for name in REQUIRED:
         if not values.get(name):
             errors[name] = [_("This field is required.")]
@@ -259,8 +348,6 @@ def clients_file_preview(
         )
     if missing:
         errors.append(_("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
-    if len(table) > MAX_ROWS:
-        errors.append(_("At most %(n)s rows per file.") % {"n": MAX_ROWS})
     if errors:
         return FilePreview(rows=[], errors=errors)
     lookup = _Lookup()
@@ -307,3 +394,45 @@ def clients_file_import(
         reason=IMPORT_REASON,
         reason_args={"file": filename[:100]},
     )
+
+
+# --- a checked file kept for its confirmation ------------------------------------------------
+
+
+def _kept_path(actor: User, token: str) -> Path:
+    return scratch_folder("imports") / f"{actor.pk}-{token}"
+
+
+def clients_file_keep(*, actor: User, data: bytes, filename: str) -> str:
+    """Keep a checked file on the server until its uploader confirms it (the panel's second
+    step need not carry the file back); returns the token that names it. Files older than
+    an hour are dropped."""
+    token = secrets.token_urlsafe(24)
+    path = _kept_path(actor, token)
+    heading = json.dumps({"filename": filename[:200], "at": time.time()}).encode() + b"\n"
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as kept:
+        kept.write(heading + data)
+    scratch_tidy(path.parent, fresh=path, older_than=KEPT_SECONDS)
+    return token
+
+
+def clients_file_kept(*, actor: User, token: str) -> tuple[bytes, str]:
+    """The file and its name that `actor` kept under `token`; ValidationError when there is
+    none (expired, imported already, or someone else's)."""
+    gone = ValidationError(_("The checked file is no longer kept; upload it again."))
+    if not TOKEN.fullmatch(token or ""):
+        raise gone
+    try:
+        heading, data = _kept_path(actor, token).read_bytes().split(b"\n", 1)
+        kept = json.loads(heading)
+    except (FileNotFoundError, ValueError):
+        raise gone from None
+    if not 0 <= time.time() - kept["at"] <= KEPT_SECONDS:
+        raise gone
+    return data, kept["filename"]
+
+
+def clients_file_forget(*, actor: User, token: str) -> None:
+    """Drop a kept file once it is imported."""
+    if TOKEN.fullmatch(token or ""):
+        _kept_path(actor, token).unlink(missing_ok=True)

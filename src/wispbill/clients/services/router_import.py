@@ -35,6 +35,10 @@ OWNED = re.compile(re.escape(PREFIX) + r"client:([0-9]+)$")
 PPPOE_SERVICES = ("pppoe", "any")
 IMPORT_REASON = gettext_noop("imported from the router %(router)s")
 CHUNK = 500  # keeps every IN (...) list under SQLite's bound-variable limit
+# Secrets, queues, leases and list entries one import reads: well above what one router
+# serves, and a bound on what a proposal (and its page) can grow to.
+MAX_OBJECTS = 200_000
+NUL = "\x00"
 
 
 @dataclass(frozen=True)
@@ -283,7 +287,17 @@ def _client(found: _Candidate, entries: list, router: Router, profiles: dict, co
     names = [secret.comment if secret else "", queue.comment if queue else ""]
     names += [lease.comment if lease else "", secret.name if secret else ""]
     names += [queue.name if queue else "", lease.host_name if lease else ""]
-    name = next((readable(n).strip() for n in names if n and n.strip()), ip)
+    if secret and (NUL in secret.name or NUL in secret.password):
+        conflict(
+            "nul",
+            ip,
+            _("The secret of %(ip)s holds a NUL character (\\x00), which cannot be stored.")
+            % {"ip": ip},
+        )
+        return None
+    # A NUL in a comment is nobody's name: it goes, the rest of the name stays.
+    name = next((readable(n).replace(NUL, "").strip() for n in names if n and n.strip()), ip)
+    name = name or ip
     state = ClientState.ACTIVE
     if router.cut_list in lists or (secret and secret.disabled):
         # In the cut list, or (where cuts disable secrets) with its secret disabled.
@@ -369,6 +383,18 @@ def _proposal(router: Router) -> Proposal:
     with driver_for(router) as driver:
         inventory = driver.read_inventory(lists)
     objects = (*inventory.secrets, *inventory.queues, *inventory.leases, *inventory.entries)
+    if len(objects) > MAX_OBJECTS:
+        raise ValidationError(
+            {
+                "router": [
+                    _(
+                        "The router holds more than %(n)s objects; an import reads at most "
+                        "that many."
+                    )
+                    % {"n": f"{MAX_OBJECTS:,}"}
+                ]
+            }
+        )
     ids = {int(m[1]) for o in objects if (m := OWNED.match(o.comment))}
     ips = {s.remote_address for s in inventory.secrets if s.remote_address}
     ips |= {ip for q in inventory.queues if (ip := _single_address(q.target))}

@@ -1,6 +1,3 @@
-import base64
-import binascii
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -10,8 +7,9 @@ from wispbill.panel.forms.base import LongSelect
 
 
 class ClientFileForm(forms.Form):
-    """A file of clients: uploaded, or carried back by the confirmation form (encoded), so
-    what is imported is exactly what was checked."""
+    """A file of clients: uploaded, or named by the token of the checked file the server kept
+    for the confirmation, so what is imported is exactly what was checked and a large file
+    is not sent twice."""
 
     file = forms.FileField(
         label=_("File (CSV or XLSX)"),
@@ -24,8 +22,7 @@ class ClientFileForm(forms.Form):
         required=False,
         widget=LongSelect,
     )
-    encoded = forms.CharField(required=False, widget=forms.HiddenInput)
-    filename = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    token = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def clean(self):
         cleaned = super().clean()
@@ -33,13 +30,7 @@ class ClientFileForm(forms.Form):
         if upload:
             if upload.size > MAX_BYTES:
                 raise forms.ValidationError(_("The file is larger than 10 MB."))
-            cleaned["data"], cleaned["filename"] = upload.read(), upload.name
-        elif cleaned.get("encoded"):
-            try:
-                cleaned["data"] = base64.b64decode(cleaned["encoded"], validate=True)
-            except (binascii.Error, ValueError):
-                raise forms.ValidationError(_("Upload the file again.")) from None
-            cleaned["filename"] = cleaned.get("filename") or "clients.csv"
-        else:
+            cleaned["data"], cleaned["filename"] = upload.read(MAX_BYTES + 1), upload.name
+        elif not cleaned.get("token"):
             self.add_error("file", _("Choose a file."))
         return cleaned

@@ -190,16 +190,23 @@ def periodic_tasks(request):
     )
 
 
-def _forecast(*, days: int, zone=None, client=None) -> list[dict] | None:
+def _forecast(request, *, days: int, zone=None, client=None) -> list[dict] | None:
     """The real runs of the coming `days` for a scope, rolled back; None for a scope too big
-    to hold the database that long (a large ISP looks at one zone at a time)."""
+    to compute while someone waits (a large ISP looks at one zone at a time), or while the
+    user's previous forecast is still being computed (the page says so)."""
     if client is not None:
         in_scope = Client.objects.filter(pk=client.pk)
     else:
         in_scope = Client.objects.filter(zone=zone) if zone else Client.objects.all()
     if in_scope.count() > FORECAST_MAX_CLIENTS:
         return None
-    return runs.forecast(start=timezone.localdate(), days=days, zone=zone, client=client)
+    try:
+        return runs.forecast(
+            start=timezone.localdate(), days=days, zone=zone, client=client, actor=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return []
 
 
 def _named_lists(acted: dict, limit: int | None = None) -> list[tuple]:
@@ -242,7 +249,7 @@ def run_now(request):
             return forbidden(request, exc)
         return redirect("panel:run-detail", pk=run.pk)
     day = timezone.localdate()
-    days = _forecast(days=1, zone=zone, client=client)
+    days = _forecast(request, days=1, zone=zone, client=client)
     forecast_day = days[0] if days else None
     return render(
         request,
@@ -292,7 +299,7 @@ def forecast(request):
     zone = None
     if (zone_id := to_id(request.GET.get("zone"))) is not None:
         zone = get_object_or_404(Zone, pk=zone_id)
-    days = _forecast(days=7, zone=zone)
+    days = _forecast(request, days=7, zone=zone)
     ids = {row[0] for day in days or [] for row in day["messages"]}
     names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))
     for day in days or []:

@@ -32,7 +32,7 @@ from wispbill.billing.services.payments import (
 from wispbill.clients.models import Client
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import to_id
-from wispbill.core.formatting import money, short_date
+from wispbill.core.formatting import money, short_date, spreadsheet_cell
 from wispbill.messaging.documents import (
     invoice_document_context,
     invoice_number,
@@ -293,7 +293,8 @@ def _csv(filename: str, header: list, rows) -> HttpResponse:
     response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(header)
-    writer.writerows(rows)
+    # Names, notes and references are typed by people (or by a client paying online).
+    writer.writerows([spreadsheet_cell(cell) for cell in row] for row in rows)
     return response
 
 

@@ -1,8 +1,6 @@
 """Import pages: the clients a router already has, and a spreadsheet of clients. Both show
 what would happen first and write nothing until the operator confirms."""
 
-import base64
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +12,10 @@ from django.utils.translation import ngettext
 
 from wispbill.clients.services.file_import import (
     COLUMNS,
+    clients_file_forget,
     clients_file_import,
+    clients_file_keep,
+    clients_file_kept,
     clients_file_preview,
     template_dataset,
 )
@@ -94,7 +95,9 @@ def _imported(request, router, result: dict) -> None:
 
 @login_required
 def clients_import(request):
-    """Import clients from a CSV or XLSX file: upload, check every row, then confirm."""
+    """Import clients from a CSV or XLSX file: upload, check every row, then confirm. The
+    checked file stays on the server under a token for its uploader, and the confirmation
+    names the token, so a large file is sent once."""
     if not has_permission(request.user, MANAGE_CLIENTS):
         return forbidden(request, PermissionRequired(MANAGE_CLIENTS))
     form = ClientFileForm(request.POST or None, request.FILES or None)
@@ -103,16 +106,22 @@ def clients_import(request):
         return render(
             request, "clients/client_import.html", context, status=400 if form.errors else 200
         )
-    data, filename, zone = (
-        form.cleaned_data["data"],
-        form.cleaned_data["filename"],
-        form.cleaned_data["zone"],
-    )
+    zone, token = form.cleaned_data["zone"], form.cleaned_data["token"]
+    try:
+        if "data" in form.cleaned_data:
+            data, filename = form.cleaned_data["data"], form.cleaned_data["filename"]
+            token = clients_file_keep(actor=request.user, data=data, filename=filename)
+        else:
+            data, filename = clients_file_kept(actor=request.user, token=token)
+    except ValidationError as exc:
+        form.add_error("file", exc)
+        return render(request, "clients/client_import.html", context, status=400)
     try:
         if request.POST.get("confirm") == "yes":
             clients = clients_file_import(
                 actor=request.user, data=data, filename=filename, zone=zone
             )
+            clients_file_forget(actor=request.user, token=token)
             count = len(clients)
             messages.success(
                 request,
@@ -128,8 +137,7 @@ def clients_import(request):
     context.update(
         preview=preview,
         shown=preview.rows[:PREVIEW_ROWS],
-        encoded=base64.b64encode(data).decode(),
-        filename=filename,
+        token=token,
         zone=zone,
         headers=SHOWN_COLUMNS,
     )

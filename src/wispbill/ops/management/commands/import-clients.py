@@ -3,7 +3,11 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from wispbill.clients.services.file_import import clients_file_import, clients_file_preview
+from wispbill.clients.services.file_import import (
+    MAX_BYTES,
+    clients_file_import,
+    clients_file_preview,
+)
 from wispbill.network.models import Zone
 
 
@@ -28,7 +32,8 @@ class Command(BaseCommand):
             target = Zone.objects.filter(pk=zone).first()
             if target is None:
                 raise CommandError(f"There is no zone {zone}.")
-        data = path.read_bytes()
+        with path.open("rb") as source:
+            data = source.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse
         preview = clients_file_preview(actor=None, data=data, filename=path.name, zone=target)
         for message in preview.errors:
             self.stderr.write(message)
