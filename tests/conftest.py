@@ -41,6 +41,17 @@ def fast_password_hashing():
 
 
 @pytest.fixture(autouse=True, scope="session")
+def logins_outlast_the_stories():
+    """A staff login made in a test lasts through every day its story travels to: a test logs
+    in at its instant (any year from 2024 to 2035) and may then live a day in 2026, which the
+    two weeks of a real session would have ended before it began."""
+    from django.test import override_settings
+
+    with override_settings(SESSION_COOKIE_AGE=40 * 365 * 24 * 3600):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def queue_runs_inline():
     """Queued tasks run at once, in the test's process, so a test sees their outcome."""
     from huey.contrib.djhuey import HUEY
