@@ -142,7 +142,10 @@ def test_instant(request):
 def child_env(env: dict) -> dict:
     """`env` for a process the test starts, so that it lives at the test's instant (now, as the
     test sees it, ticking from when the process starts): libfaketime preloaded, the instant in
-    UTC. Unchanged on the real clock; a test that needs it skips where libfaketime is missing."""
+    UTC. Unchanged on the real clock; a test that needs it skips where libfaketime is missing.
+    libfaketime (0.9.10) shifts the monotonic clock too, which stalls Python's timed waits on
+    locks and conditions in that process: a process whose threads wait with a timeout (an
+    emulated router's round trips) runs its test on the real clock instead."""
     if _current is None:
         return env
     if not LIBFAKETIME.exists():

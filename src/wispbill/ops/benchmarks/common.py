@@ -138,6 +138,7 @@ def emulated_router(port: int, name: str, *, provisioning: bool = False) -> tupl
         name=name,
         host="127.0.0.1",
         api_port=port,
+        allow_local_host=True,  # the emulator is on this machine, as an admin allowed
         username="bench",
         enforcement=Enforcement.MIKROTIK,
         provisioning=provisioning,
