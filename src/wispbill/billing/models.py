@@ -3,14 +3,16 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wispbill.core.clock import today
 
 
 class InvoiceStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    PAID = "paid", _("Paid")
-    CANCELLED = "cancelled", _("Cancelled")
+    # "Factura" is feminine: its states say so ("Pagada", "Cancelada").
+    PENDING = "pending", pgettext_lazy("invoice", "Pending")
+    PAID = "paid", pgettext_lazy("invoice", "Paid")
+    CANCELLED = "cancelled", pgettext_lazy("invoice", "Cancelled")
 
 
 class InvoiceQuerySet(models.QuerySet):
