@@ -116,7 +116,7 @@ def router_create(
     password: str = "",
     use_tls: bool = False,
     tls_fingerprint: str = "",
-    enforcement: str = Enforcement.NONE,
+    enforcement: str | None = None,
     cut_list: str = "Moroso",
     notice_list: str = "Aviso",
     throttle_list: str = "Reducido",
@@ -124,8 +124,11 @@ def router_create(
     pppoe_cut: str = PppoeCut.ADDRESS_LIST,
     allow_local_host: bool = False,
 ) -> Router:
-    """Add a router."""
+    """Add a router. Its control, when not given, is what an operator who typed the API
+    credentials expects: MikroTik with a user and password, none without."""
     require_permission_of_person(actor, MANAGE_ROUTERS)
+    if not enforcement:
+        enforcement = Enforcement.MIKROTIK if username and password else Enforcement.NONE
     _local_host_check(actor=actor, router=Router(), data={"allow_local_host": allow_local_host})
     _password_check(password)
     router = Router(

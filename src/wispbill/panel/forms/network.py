@@ -10,6 +10,8 @@ from wispbill.panel.forms.base import (
     initial_switches,
 )
 
+AUTOMATIC = _("Automatic: MikroTik when an API user and password are given, otherwise none")
+
 
 class RouterForm(forms.ModelForm):
     password = forms.CharField(
@@ -35,10 +37,16 @@ class RouterForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Only an administrator may allow a host on this server: others see it, as it is.
         self.fields["allow_local_host"].disabled = not can_allow_local
-        self.fields["enforcement"].choices = [
+        choices = [
             (Enforcement.MIKROTIK, _("MikroTik (API)")),
             (Enforcement.NONE, _("None (database only)")),
         ]
+        if self.instance.pk is None:
+            # A new router: unless chosen, its control follows the credentials typed.
+            choices.insert(0, ("", AUTOMATIC))
+            self.fields["enforcement"].required = False
+            self.initial["enforcement"] = ""
+        self.fields["enforcement"].choices = choices
 
     def service_kwargs(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

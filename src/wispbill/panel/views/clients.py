@@ -157,6 +157,15 @@ def client_edit(request, pk=None):
                 )
     if result is not None and result is not FORBIDDEN:
         messages.success(request, _("Client «%(name)s» saved.") % {"name": result.name})
+        if generated := getattr(result, "pppoe_password_generated", None):
+            messages.warning(
+                request,
+                _(
+                    "PPPoE password generated: %(password)s. Give it to the client now: it is "
+                    "shown only this once."
+                )
+                % {"password": generated},
+            )
         return redirect("panel:client-edit", pk=result.pk)
     return _client_page(request, form, client, status=status_for(result))
 
