@@ -290,6 +290,12 @@ class MikrotikDriver(Driver):
         )
         return result
 
+    def read_session_addresses(self) -> dict[str, str]:
+        rows = self._one(f"{SESSIONS}/print", "=.proplist=name,address")
+        return {
+            row["name"]: row["address"] for row in rows if row.get("name") and row.get("address")
+        }
+
     # -- import ----------------------------------------------------------------------------
 
     def read_inventory(self, lists: tuple[str, ...]) -> Inventory:

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core.wire import validate_one_line
-from wispbill.network.models import Enforcement, Router
+from wispbill.network.models import Enforcement, Router, Zone
 from wispbill.network.services import ROUTER_FIELDS
 from wispbill.panel.forms.base import (
     BillingFieldsMixin,
@@ -56,7 +56,15 @@ class ZoneForm(BillingFieldsMixin, forms.Form):
     name = forms.CharField(
         label=_("Zone name"), max_length=100, help_text=_('For example "Zona día 1".')
     )
+    pppoe_pool = Zone._meta.get_field("pppoe_pool").formfield(
+        help_text=_("Empty: its router's pool, if it has one.")
+    )
 
 
 def zone_initial(zone) -> dict:
-    return {"name": zone.name, **initial_schedule(zone), **initial_switches(zone.switches)}
+    return {
+        "name": zone.name,
+        "pppoe_pool": zone.pppoe_pool,
+        **initial_schedule(zone),
+        **initial_switches(zone.switches),
+    }

@@ -16,6 +16,7 @@ from wispbill.clients.models import BillingType, Client, ClientState, Plan
 from wispbill.clients.selectors import (
     client_cut_action,
     client_effective_switches,
+    client_sync_problem,
     client_sync_status,
     clients_with_effective_switches,
 )
@@ -91,6 +92,7 @@ def _client_page(request, form, client, status=200):
             balance=balance,
             credit=-balance if balance < 0 else 0,
             sync_status=client_sync_status(client),
+            sync_problem=client_sync_problem(client),
             # The counter's usual case: the client pays what it owes, today, in cash.
             payment_form=PaymentForm(
                 initial={"amount": balance if balance > 0 else None, "paid_on": today()}
