@@ -3,6 +3,7 @@ says who took the money and its reference, the dashboard says what it counts, an
 panel shows no English and no raw placeholder."""
 
 import re
+import socket
 from decimal import Decimal
 
 import pytest
@@ -10,12 +11,16 @@ from django.test import Client as Browser
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import ClientFactory, UserFactory, grant
+from tests.factories import ClientFactory, UserFactory, ZoneFactory, grant
 from tests.messaging_fixtures import pdf_text
 from wispbill.audit.models import AuditAction, AuditEvent
 from wispbill.billing.services.invoices import invoice_cancel
 from wispbill.billing.services.payments import payment_register
+from wispbill.clients.enforcement import router_reconcile
+from wispbill.clients.services.clients import client_create, client_update
 from wispbill.messaging.links import portal_token
+from wispbill.network.drivers import DriverError
+from wispbill.network.services import router_create
 from wispbill.staff.permissions import MANAGE_CLIENTS, REGISTER_PAYMENTS
 
 pytestmark = pytest.mark.django_db
@@ -105,8 +110,8 @@ def test_an_audit_reason_missing_its_argument_shows_no_placeholder(admin):
 
 # English that must never show in the Spanish panel, and what a forgotten placeholder looks like.
 ENGLISH = re.compile(
-    r"\b(Error|Router history|cannot reach|Static IP|Connection|Pending|Paid|Cancelled|"
-    r"None|True|False|Save|Delete|Loading|Not allowed)\b"
+    r"\b(Router history|cannot reach|could not connect|refused|Static IP|Connection|Pending|"
+    r"Paid|Cancelled|None|True|False|Save|Delete|Loading|Not allowed)\b"
 )
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\{|\{%")
 
@@ -117,10 +122,31 @@ def _visible(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", html)
 
 
+def _unreachable_router(admin):
+    """A MikroTik router on a loopback port nobody listens on, after a push that failed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    router = router_create(
+        actor=admin, name="Torre Caída", host="127.0.0.1", api_port=port, username="api",
+        password="clave", allow_local_host=True,
+    )  # fmt: skip
+    with pytest.raises(DriverError):
+        router_reconcile(router)
+    return router
+
+
 def test_the_spanish_panel_shows_no_english_and_no_raw_placeholder(admin, cancelled):
     client, invoice = cancelled
     payment_register(actor=admin, client=client, amount=Decimal("50.00"))
     browser = _login(admin)
+    down = _unreachable_router(admin)
+    zone = ZoneFactory(router=down)
+    pppoe = client_create(
+        actor=admin, name="Ana PPPoE", ip="10.77.0.2", zone=zone, plan=client.plan,
+        access="pppoe", pppoe_username="ana", pppoe_password="clave-123",
+    )  # fmt: skip
+    client_update(actor=admin, client=pppoe, data={"access": "static"})
     router = client.zone.router
     pages = [
         "/",
@@ -130,6 +156,8 @@ def test_the_spanish_panel_shows_no_english_and_no_raw_placeholder(admin, cancel
         reverse("panel:payment-list"),
         reverse("panel:router-list"),
         reverse("panel:router-edit", args=[router.pk]),
+        reverse("panel:router-edit", args=[down.pk]),
+        reverse("panel:client-edit", args=[pppoe.pk]),
         reverse("panel:audit-list"),
         reverse("panel:periodic-tasks"),
         reverse("panel:invoice-page", args=[invoice.pk]),
@@ -140,3 +168,9 @@ def test_the_spanish_panel_shows_no_english_and_no_raw_placeholder(admin, cancel
         text = _visible(response.content.decode())
         assert not ENGLISH.search(text), (path, ENGLISH.search(text).group())
         assert not PLACEHOLDER.search(text), (path, PLACEHOLDER.search(text).group())
+    # The pages did show what the words are checked on: a failed connection, an access type.
+    assert "no se pudo conectar con 127.0.0.1" in _visible(
+        browser.get(reverse("panel:router-edit", args=[down.pk])).content.decode()
+    )
+    history = _visible(browser.get(reverse("panel:client-edit", args=[pppoe.pk])).content.decode())
+    assert "IP estática" in history

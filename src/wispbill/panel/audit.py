@@ -87,6 +87,7 @@ CHOICES = {
     "state": Client,
     "billing_type": Client,
     "language": Client,
+    "access": Client,
     "enforcement": Router,
     "pppoe_cut": Router,
     "reactivation_billing": CompanySettings,

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import librouteros
+from django.utils.translation import gettext
 from librouteros.exceptions import ConnectionClosed, LibRouterosError, TrapError
 
 from wispbill.core.wire import has_control
@@ -605,5 +606,8 @@ def _describe(exc: Exception, router) -> str:
     few bytes or answered by something that is not RouterOS reads the same, so the
     connection test cannot scan ports. Only a RouterOS refusal (a wrong password) says so."""
     if isinstance(exc, TrapError):
-        return f"{_where(router)}: the router refused: {exc}"
-    return f"could not connect to {_where(router)}"
+        return gettext("%(where)s: the router refused: %(error)s") % {
+            "where": _where(router),
+            "error": exc,
+        }
+    return gettext("could not connect to %(where)s") % {"where": _where(router)}
