@@ -174,3 +174,27 @@ def test_the_spanish_panel_shows_no_english_and_no_raw_placeholder(admin, cancel
     )
     history = _visible(browser.get(reverse("panel:client-edit", args=[pppoe.pk])).content.decode())
     assert "IP estática" in history
+
+
+def test_a_promise_beyond_the_client_pages_limit_is_refused_there_and_named_in_the_panel(
+    admin, billed_client
+):
+    client, _invoice = billed_client
+    browser = _login(admin)
+    # The company lets clients promise up to 5 days ahead from their page (the default).
+    portal = Browser().post(f"/portal/{portal_token(client.pk)[0]}/", {"until": "2026-09-20"})
+    assert portal.status_code == 400 and "Elige un día" in portal.content.decode()
+    near = browser.post(
+        reverse("panel:client-action", args=[client.pk, "promise"]),
+        {"until": "04/09/2026"},
+        follow=True,
+    ).content.decode()
+    assert "Promesa registrada" in near and "límite de la empresa" not in near
+    far = browser.post(
+        reverse("panel:client-action", args=[client.pk, "promise"]),
+        {"until": "20/09/2026"},
+        follow=True,
+    ).content.decode()
+    assert "límite de la empresa de 5 días" in far
+    client.refresh_from_db()
+    assert client.promise_until.isoformat() == "2026-09-20"

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from wispbill.audit.selectors import audit_events_for
 from wispbill.billing import debt
+from wispbill.billing.promises import promise_limit_passed
 from wispbill.billing.selectors import client_balance, client_next_charge, client_rows
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.clients.models import BillingType, Client, ClientState, Plan
@@ -22,7 +23,7 @@ from wispbill.clients.selectors import (
 )
 from wispbill.clients.services import clients as services
 from wispbill.clients.services import plans
-from wispbill.core.clock import today
+from wispbill.core.clock import business_day, today
 from wispbill.core.db import to_id
 from wispbill.core.formatting import money, short_date
 from wispbill.core.models import CompanySettings
@@ -224,12 +225,13 @@ def client_action(request, pk, action):
             form = PromiseForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(form.errors["until"])
-            debt.client_promise(actor=request.user, client=client, until=form.cleaned_data["until"])
+            until = form.cleaned_data["until"]
+            debt.client_promise(actor=request.user, client=client, until=until)
             messages.success(
-                request,
-                _("Promise registered until %(date)s.")
-                % {"date": short_date(form.cleaned_data["until"])},
+                request, _("Promise registered until %(date)s.") % {"date": short_date(until)}
             )
+            if passed := promise_limit_passed(client=client, until=until, today=business_day()):
+                messages.warning(request, passed)
         elif action == "create-invoice":
             form = InvoiceDateForm(request.POST)
             if not form.is_valid():  # a day that does not exist is refused, never replaced
