@@ -15,20 +15,22 @@ def main() -> None:
     # are the owner's alone, and so is whatever the processes started from here create.
     restrict_umask()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wispbill.settings")
+    root = data_dir()
+    help_asked = command in commandline.HELP and not args[1:]
+    # A command that needs a data dir and finds none says where it looked instead of starting
+    # an empty one; any other makes it ready before the settings read it (the secret key).
+    missing = not help_asked and commandline.missing_data_dir(command, root)
+    if not (help_asked or missing):
+        prepare_data_dir()
     from django.conf import settings
 
     language = commandline.user_language(settings.LANGUAGE_CODE)
     commandline.use_language(language)
-    root = data_dir()
-    if command in commandline.HELP and not args[1:]:
+    if help_asked:
         sys.stdout.write(commandline.product_help(root))
         return
-    # The settings only read the data dir: a command that needs one and finds none says
-    # where it looked instead of starting an empty one.
-    if commandline.missing_data_dir(command, root):
+    if missing:
         commandline.fail(commandline.no_data_dir_message(root))
-    if command not in commandline.NEEDS_NO_DATA:
-        prepare_data_dir()
     import django
     from django.core.management import execute_from_command_line
     from django.db import DatabaseError

@@ -49,10 +49,9 @@ PRODUCT_COMMANDS = {
     "routeros-emulator": gettext_noop("Run the RouterOS API emulator on loopback."),
     "benchmark": gettext_noop("Time the product on a throwaway database of many clients."),
 }
-# Commands that may start a data dir where there is none: setting up, or restoring into it.
-STARTS_DATA = {"serve", "migrate", "demo", "restore"}
-# Commands that read no data at all.
-NEEDS_NO_DATA = {"help", "--help", "-h", "--version", "version", "routeros-emulator"}
+# Commands that may start a data dir where there is none: setting up, restoring into it, and
+# those that read no data but need Django running (whose task queue opens a file there).
+STARTS_DATA = {"serve", "migrate", "demo", "restore", "routeros-emulator", "help", "--version"}
 HELP = {"help", "--help", "-h"}
 
 
@@ -71,7 +70,7 @@ def missing_data_dir(command: str, root: Path) -> bool:
     """Whether `command` needs a data dir that is not there and may not make one: the
     default ./var of whatever folder the person happens to be in. A data dir named in
     WISPBILL_DATA_DIR (a server's units name theirs) is made where it was asked for."""
-    if command in NEEDS_NO_DATA | STARTS_DATA or os.environ.get("WISPBILL_DATA_DIR"):
+    if command in STARTS_DATA or os.environ.get("WISPBILL_DATA_DIR"):
         return False
     return not root.is_dir()
 
