@@ -38,8 +38,9 @@ def test_static_is_the_default_and_pppoe_needs_a_username_unique_per_router(admi
     assert _client(admin_api, zone).json()["access"] == "static"
     missing = _client(admin_api, zone, ip="172.16.5.2", access="pppoe")
     assert missing.status_code == 400 and "pppoe_username" in missing.json()
-    _client(admin_api, zone, ip="172.16.5.3", access="pppoe", pppoe_username="beto")
-    taken = _client(admin_api, zone, ip="172.16.5.4", access="pppoe", pppoe_username="beto")
+    first = {"access": "pppoe", "pppoe_username": "beto", "pppoe_password": "clave-1"}
+    assert _client(admin_api, zone, ip="172.16.5.3", **first).status_code == 201
+    taken = _client(admin_api, zone, ip="172.16.5.4", **first)
     assert taken.status_code == 400 and "beto" in taken.json()["pppoe_username"][0]
     bad = _client(admin_api, zone, ip="172.16.5.5", access="wifi")
     assert bad.status_code == 400 and "access" in bad.json()

@@ -269,7 +269,7 @@ def test_the_connection_test_cannot_tell_ports_apart(admin_api, monkeypatch):
     finally:
         for server in (closing, talking, silent):
             server.close()
-    assert details == {"could not connect to 127.0.0.1:PORT"}
+    assert details == {"no se pudo conectar con 127.0.0.1:PORT"}
 
 
 def test_a_sender_name_with_a_line_break_is_refused_and_never_retried(

@@ -116,7 +116,7 @@ def test_a_mass_update_names_the_clients_it_changed_and_the_undo_what_it_left(ad
     assert 'preview-clients">2</b><span>clientes con facturación propia cambiarán<' in preview
     done = browser.post("/mass-actions/periodic-tasks/", {**form, "confirm": "yes"}, follow=True)
     page = done.content.decode()
-    assert "se actualizaron 1 zona y 2 clientes con facturación propia" in page
+    assert "1 zona se actualizó; 2 clientes con facturación propia se actualizaron" in page
     assert f'href="/clients/{rosa.pk}/">Rosa Flores</a>' in page
     client_update(actor=admin, client=rosa, data={}, periodic_tasks={"cuts": True})
     mass_update = mass_updates.MassUpdate.objects.get()

@@ -218,7 +218,7 @@ def test_a_name_the_router_already_uses_is_reported_not_taken(admin, router, zon
     ana = _pppoe(admin, zone, plan)
     router.refresh_from_db()
     assert emulator.secrets()["ana"]["password"] == "del-router"
-    assert ana.ip in router.failed_addresses and "not wispbill's" in router.last_error
+    assert ana.ip in router.failed_addresses and "no es de wispbill" in router.last_error
     assert Client.objects.get(pk=ana.pk).state == "active"
 
 

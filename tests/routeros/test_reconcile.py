@@ -72,10 +72,10 @@ def test_moving_from_notice_to_cut_adds_before_it_removes(mikrotik, emulator):
 def test_a_router_that_is_down_is_marked_and_converges_when_back(mikrotik, emulator):
     clients = _clients(mikrotik)
     emulator.go_down()
-    with pytest.raises(DriverError, match="could not connect"):
+    with pytest.raises(DriverError, match="no se pudo conectar"):
         router_reconcile(mikrotik)
     mikrotik.refresh_from_db()
-    assert mikrotik.sync_status == "error" and "could not connect" in mikrotik.last_error
+    assert mikrotik.sync_status == "error" and "no se pudo conectar" in mikrotik.last_error
     assert mikrotik.needs_sync and mikrotik.sync_failures == 1
     cut = clients["cut"].__class__.objects.select_related("zone__router").get(pk=clients["cut"].pk)
     assert client_sync_status(cut) == "error"

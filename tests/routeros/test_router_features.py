@@ -136,7 +136,7 @@ def test_api_reconcile_and_test_connection(admin_api, mikrotik, emulator):
     down = admin_api.post(f"/api/v1/routers/{mikrotik.pk}/reconcile/")
     assert down.status_code == 502 and down.json()["sync_status"] == "error"
     listed = admin_api.get(f"/api/v1/routers/{mikrotik.pk}/").json()
-    assert listed["sync_status"] == "error" and "could not connect" in listed["last_error"]
+    assert listed["sync_status"] == "error" and "no se pudo conectar" in listed["last_error"]
 
 
 def test_panel_sync_and_test_buttons(admin, mikrotik, emulator):

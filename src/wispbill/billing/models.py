@@ -10,9 +10,10 @@ from wispbill.core.clock import today
 
 
 class InvoiceStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    PAID = "paid", _("Paid")
-    CANCELLED = "cancelled", _("Cancelled")
+    # "Factura" is feminine: its states say so ("Pagada", "Cancelada").
+    PENDING = "pending", pgettext_lazy("invoice", "Pending")
+    PAID = "paid", pgettext_lazy("invoice", "Paid")
+    CANCELLED = "cancelled", pgettext_lazy("invoice", "Cancelled")
 
 
 class InvoiceQuerySet(models.QuerySet):

@@ -16,7 +16,7 @@ from wispbill.network.models import Router
 from wispbill.network.provisioning import Queue, Secret, queue_name
 from wispbill.network.reconcile import Entry, client_comment
 from wispbill.network.speeds import format_max_limit
-from wispbill.network.sync import Desired, router_push, routers_mark_pending
+from wispbill.network.sync import Desired, Live, router_push, routers_mark_pending
 from wispbill.staff.permissions import MANAGE_ROUTERS, require_permission_of_person
 
 
@@ -61,6 +61,8 @@ ROW = (
     "plan__upload_kbps",
     "plan__download_kbps",
     "eff_throttle_kbps",
+    "zone__pppoe_pool",
+    "zone__router__pppoe_pool",
 )
 
 
@@ -74,45 +76,62 @@ def router_desired_state(router: Router) -> Desired:
     - the reduced speed list: its throttled clients;
     - with provisioning, a secret per PPPoE client (disabled while cut that way, and for a
       cancelled client, who has no service) and a simple queue per client not cancelled, at
-      its plan's speed or, throttled, at the reduced speed (never above the plan's)."""
+      its plan's speed or, throttled, at the reduced speed (never above the plan's);
+    - a PPPoE client without an IP has its zone's (or router's) pool as its secret's remote
+      address, and its list entries and queue follow its live address (`Desired.live`)."""
     clients = Client.objects.filter(zone__router=router)
     if not router.provisioning:
         clients = clients.filter(
             Q(state__in=(ClientState.SUSPENDED, ClientState.THROTTLED)) | Q(notice_active=True)
         )
-    entries, secrets, queues = set(), [], []
+    entries, secrets, queues, live = set(), [], [], []
     usernames = set()
     day = today()
     rows = clients_with_cut_action(clients).order_by("id").values_list(*ROW)
     for row in rows:
         cid, name, ip, state, notice, dismissed, access, username, password, up, down = row[:11]
-        throttle = row[11]
+        throttle, zone_pool, router_pool = row[11:]
         comment = client_comment(cid)
         pppoe = access == Access.PPPOE
         secret_off = state == ClientState.CANCELLED or (
             state == ClientState.SUSPENDED and router.disables_secrets
         )
+        lists = []
         if state == ClientState.SUSPENDED and not (pppoe and router.disables_secrets):
-            entries.add(Entry(router.cut_list, ip, comment))
+            lists.append(router.cut_list)
         elif state == ClientState.THROTTLED:
-            entries.add(Entry(router.throttle_list, ip, comment))
+            lists.append(router.throttle_list)
         if notice and dismissed != day and state in WITH_SERVICE:
-            entries.add(Entry(router.notice_list, ip, comment))
-        if not router.provisioning:
-            continue
-        # Usernames are unique per router (the client service sees to it); a duplicate that
-        # slipped in anyway is left to the first client rather than failing the router.
-        if pppoe and username not in usernames:
-            usernames.add(username)
-            secrets.append(
-                Secret(username, decrypt(password), ip, disabled=secret_off, comment=comment)
-            )
-        if state == ClientState.CANCELLED:
-            continue
-        if state == ClientState.THROTTLED:
-            up, down = min(up, throttle), min(down, throttle)
-        queues.append(Queue(queue_name(cid, name), f"{ip}/32", format_max_limit(up, down), comment))
-    return Desired(entries=frozenset(entries), secrets=tuple(secrets), queues=tuple(queues))
+            lists.append(router.notice_list)
+        # A pool client is where its session is: its entries wait for the router's answer.
+        pooled = ip is None and pppoe
+        if not pooled:
+            entries.update(Entry(list_name, ip, comment) for list_name in lists)
+        queue = None
+        if router.provisioning:
+            # Usernames are unique per router (the client service sees to it); a duplicate
+            # that slipped in anyway is left to the first client rather than failing it.
+            if pppoe and username not in usernames:
+                usernames.add(username)
+                remote = (zone_pool or router_pool) if pooled else ip
+                secrets.append(
+                    Secret(
+                        username, decrypt(password), remote, disabled=secret_off, comment=comment
+                    )
+                )
+            if state != ClientState.CANCELLED:
+                if state == ClientState.THROTTLED:
+                    up, down = min(up, throttle), min(down, throttle)
+                queue = Queue(
+                    queue_name(cid, name), f"{ip}/32", format_max_limit(up, down), comment
+                )
+        if pooled:
+            live.append(Live(username, comment, tuple(lists), queue))
+        elif queue is not None:
+            queues.append(queue)
+    return Desired(
+        entries=frozenset(entries), secrets=tuple(secrets), queues=tuple(queues), live=tuple(live)
+    )
 
 
 def router_reconcile(router: Router, *, claimed_only: bool = False, actor=None) -> dict:

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Func
-from django.db.models.functions import Cast
+from django.db.models import Func, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -143,8 +143,15 @@ class Client(ScheduleFields, SwitchFields):
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
+    # None only for a PPPoE client whose zone or router has a pool: its address is the one
+    # the router gives it from the pool, read live from /ppp/active.
     ip = models.GenericIPAddressField(
-        _("IP address"), protocol="IPv4", unique=True, validators=[validate_client_ip]
+        _("IP address"),
+        protocol="IPv4",
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_client_ip],
     )
     access = models.CharField(
         _("access"), max_length=6, choices=Access.choices, default=Access.STATIC
@@ -208,7 +215,7 @@ class Client(ScheduleFields, SwitchFields):
                 "email",
                 "phone",
                 "address",
-                Cast("ip", models.TextField()),
+                Coalesce(Cast("ip", models.TextField()), Value("")),
                 template="(%(expressions)s)",
                 arg_joiner=" || ' ' || ",
                 output_field=models.TextField(),
@@ -268,6 +275,26 @@ class Client(ScheduleFields, SwitchFields):
                 )
                 return ValidationError(text % {"name": other.name, "ip": self.ip}, code="unique")
         return super().unique_error_message(model_class, unique_check)
+
+    def clean(self) -> None:
+        """A client has an IP, unless it is a PPPoE client whose zone or router has a pool."""
+        super().clean()
+        self.ip = self.ip or None
+        if self.ip or self.zone_id is None:
+            return
+        if self.access != Access.PPPOE:
+            raise ValidationError({"ip": [gettext("A static client needs its IP address.")]})
+        if not self.zone.effective_pppoe_pool:
+            raise ValidationError(
+                {
+                    "ip": [
+                        gettext(
+                            "Give it an IP, or give its zone or router a PPPoE address pool "
+                            "for it to take one from."
+                        )
+                    ]
+                }
+            )
 
     @property
     def pppoe_password(self) -> str:

@@ -2,6 +2,7 @@
 client, and whether its router holds what its state asks."""
 
 from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.utils.translation import gettext
 
 from wispbill.clients.models import BillingType, Client
 from wispbill.clients.search import containing
@@ -94,6 +95,24 @@ def clients_governed_by(qs: QuerySet, task: str, enabled: bool = True) -> QueryS
     )
 
 
+def _failure_key(client: Client) -> str:
+    """How the router's failures name this client: its IP, or, taking one from a pool, its
+    PPPoE username (network.sync)."""
+    return client.ip or client.pppoe_username
+
+
+def client_sync_problem(client: Client) -> str:
+    """What its router could not do for this client at the last push ("" for nothing), in
+    the router's words: one client's problem, not the router's."""
+    router = client.zone.router
+    key = _failure_key(client)
+    if router.enforcement == Enforcement.NONE or not key or key not in router.failed_addresses:
+        return ""
+    prefix = f"{key}: "
+    found = [p[len(prefix) :] for p in router.last_error.split("; ") if p.startswith(prefix)]
+    return "; ".join(found) or gettext("Its router could not be set up for it at the last push.")
+
+
 def client_sync_status(client: Client) -> str:
     """ "ok" when its router holds what the client's state asks (always, without enforcement);
     "pending" while a change waits to be pushed; "error" when its entry failed or its router
@@ -101,7 +120,7 @@ def client_sync_status(client: Client) -> str:
     router = client.zone.router
     if router.enforcement == Enforcement.NONE:
         return SyncStatus.OK
-    if client.ip in router.failed_addresses:
+    if client_sync_problem(client):
         return SyncStatus.ERROR
     if router.needs_sync:
         # Changes wait for the router: unreachable ("error") or simply not pushed yet.

@@ -8,6 +8,7 @@ to inject. Written from the protocol, not from any client."""
 import contextlib
 import hashlib
 import heapq
+import ipaddress
 import itertools
 import re
 import socket
@@ -125,6 +126,14 @@ def _time_pair(key: str, text: str) -> str:
     if len(parts) > 2 or not all(re.fullmatch(r"[0-9]+[smhdw]?", p) for p in parts):
         raise Trap(f"invalid value for argument {key}")
     return "/".join(p if p[-1].isalpha() else f"{p}s" for p in (parts * 2)[:2])
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _target(key: str, text: str) -> str:
@@ -301,6 +310,9 @@ class RouterOSEmulator:
             self.ppp_profile.add({"name": profile})
         # Session ids look like a real router's (*80000001...), far from the secrets' ids.
         self.ppp_active = Table(first_id=0x80000001)
+        # Address pools (`ranges` as "10.80.0.2-10.80.0.254"): a secret whose remote-address
+        # names one gets the first free address of it when its client dials in.
+        self.ip_pool = Table(unique=("name",), duplicate="failure: already have such name")
         self.queue_simple = Table(
             unique=("name",),
             duplicate="failure: already have such name",
@@ -331,6 +343,7 @@ class RouterOSEmulator:
             "/ppp/secret": self.ppp_secret,
             "/ppp/profile": self.ppp_profile,
             "/ppp/active": self.ppp_active,
+            "/ip/pool": self.ip_pool,
             "/queue/simple": self.queue_simple,
             "/ip/dhcp-server/lease": self.dhcp_lease,
         }
@@ -718,10 +731,41 @@ class RouterOSEmulator:
                 if row["name"] == name:
                     return row[".id"]
             n = next(self._dialled)
-            address = address or secret.get("remote-address") or f"10.254.{n >> 8 & 255}.{n & 255}"
+            remote = secret.get("remote-address", "")
+            if remote and not _is_address(remote):
+                remote = self._from_pool(remote)
+            address = address or remote or f"10.254.{n >> 8 & 255}.{n & 255}"
             return self._open_session(
                 name, address, f"02:00:00:{n >> 16 & 255:02X}:{n >> 8 & 255:02X}:{n & 255:02X}"
             )
+
+    def _from_pool(self, name: str) -> str:
+        """The first address of the pool `name` no live session holds."""
+        pool = next((r for r in self.ip_pool.rows.values() if r.get("name") == name), None)
+        if pool is None:
+            raise ValueError(f"no IP pool is named {name!r}")
+        taken = {row.get("address") for row in self.ppp_active.rows.values()}
+        for part in pool.get("ranges", "").split(","):
+            first, _, last = part.strip().partition("-")
+            low = ipaddress.IPv4Address(first)
+            high = ipaddress.IPv4Address(last or first)
+            for number in range(int(low), int(high) + 1):
+                if str(ipaddress.IPv4Address(number)) not in taken:
+                    return str(ipaddress.IPv4Address(number))
+        raise ValueError(f"the IP pool {name!r} has no free address")
+
+    def add_pool(self, name: str, ranges: str) -> str:
+        """An IP pool (/ip pool), as "10.80.0.2-10.80.0.254"; its .id."""
+        with self.lock:
+            return self.ip_pool.add({"name": name, "ranges": ranges})
+
+    def disconnect(self, name: str) -> None:
+        """The client of `name` hangs up (it does not dial again by itself)."""
+        with self.lock:
+            gone = [sid for sid, row in self.ppp_active.rows.items() if row["name"] == name]
+            for sid in gone:
+                self._session_start.pop(sid, None)
+            self.ppp_active.remove(gone)
 
     def sessions(self) -> dict[str, dict]:
         """name → row of every live `/ppp/active` session, after any client redialled."""

@@ -1,3 +1,5 @@
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +27,35 @@ def validate_fingerprint(value: str) -> None:
             _("A SHA-256 fingerprint is 64 hexadecimal digits, with or without colons."),
             code="invalid",
         ) from None
+
+
+# What RouterOS takes as the name of an IP pool without quoting: letters, digits, ".", "_"
+# and "-", starting with a letter or a digit.
+ROUTEROS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+def validate_routeros_name(value: str) -> None:
+    if value and not ROUTEROS_NAME.match(value):
+        raise ValidationError(
+            _(
+                "A RouterOS name: up to 63 letters, digits, dots, dashes or underscores, "
+                "starting with a letter or a digit (as in /ip pool)."
+            ),
+            code="invalid",
+        )
+
+
+def pppoe_pool_field():
+    return models.CharField(
+        _("PPPoE address pool"),
+        max_length=63,
+        blank=True,
+        validators=[validate_routeros_name],
+        help_text=_(
+            "The name of the router's IP pool (/ip pool) its PPPoE clients without a fixed IP "
+            "take their address from. Empty: every PPPoE client needs its own IP."
+        ),
+    )
 
 
 class FingerprintField(models.CharField):
@@ -119,6 +150,7 @@ class Router(NameTakenMessage, models.Model):
             "clients are cut through the address list."
         ),
     )
+    pppoe_pool = pppoe_pool_field()
     sync_status = models.CharField(
         max_length=8, choices=SyncStatus.choices, default=SyncStatus.OK, editable=False
     )
@@ -188,6 +220,8 @@ class Zone(ScheduleFields, SwitchFields):
     throttle_kbps = models.PositiveIntegerField(
         _("reduced speed (kbps)"), default=OPTIONAL["throttle_kbps"]
     )
+    # Its router's pool unless it names one of its own.
+    pppoe_pool = pppoe_pool_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -200,3 +234,8 @@ class Zone(ScheduleFields, SwitchFields):
 
     def __str__(self) -> str:
         return f"{self.router.name} · {self.name}"
+
+    @property
+    def effective_pppoe_pool(self) -> str:
+        """The pool its PPPoE clients without an IP take their address from ("" for none)."""
+        return self.pppoe_pool or self.router.pppoe_pool

@@ -11,7 +11,13 @@ from wispbill.core.models import CutAction, SwitchFields
 from wispbill.core.schedule import BillingSchedule, schedule_changes, schedule_from
 from wispbill.core.switches import Switches
 from wispbill.core.wire import validate_one_line
-from wispbill.network.models import Enforcement, PppoeCut, Router, Zone
+from wispbill.network.models import (
+    Enforcement,
+    PppoeCut,
+    Router,
+    Zone,
+    validate_routeros_name,
+)
 from wispbill.network.signals import router_settings_changed
 from wispbill.network.tls import normalise_fingerprint
 from wispbill.staff.permissions import (
@@ -38,6 +44,7 @@ ROUTER_FIELDS = (
     "provisioning",
     "pppoe_cut",
     "allow_local_host",
+    "pppoe_pool",
 )
 # Where a router's stored password goes: changing one of these needs the password again, so
 # nobody can point it at another machine (a new pinned certificate is another machine too).
@@ -116,16 +123,20 @@ def router_create(
     password: str = "",
     use_tls: bool = False,
     tls_fingerprint: str = "",
-    enforcement: str = Enforcement.NONE,
+    enforcement: str | None = None,
     cut_list: str = "Moroso",
     notice_list: str = "Aviso",
     throttle_list: str = "Reducido",
     provisioning: bool = False,
     pppoe_cut: str = PppoeCut.ADDRESS_LIST,
     allow_local_host: bool = False,
+    pppoe_pool: str = "",
 ) -> Router:
-    """Add a router."""
+    """Add a router. Its control, when not given, is what an operator who typed the API
+    credentials expects: MikroTik with a user and password, none without."""
     require_permission_of_person(actor, MANAGE_ROUTERS)
+    if not enforcement:
+        enforcement = Enforcement.MIKROTIK if username and password else Enforcement.NONE
     _local_host_check(actor=actor, router=Router(), data={"allow_local_host": allow_local_host})
     _password_check(password)
     router = Router(
@@ -142,6 +153,7 @@ def router_create(
         provisioning=provisioning,
         pppoe_cut=pppoe_cut,
         allow_local_host=allow_local_host,
+        pppoe_pool=pppoe_pool,
     )
     router.password = password
     router.full_clean(exclude=["password_encrypted"])
@@ -200,6 +212,13 @@ def _values(schedule: BillingSchedule | dict) -> dict:
     return schedule if isinstance(schedule, dict) else schedule.as_dict()
 
 
+def _pool_check(pool: str) -> None:
+    try:
+        validate_routeros_name(pool)
+    except ValidationError as exc:
+        raise ValidationError({"pppoe_pool": exc.messages}) from None
+
+
 def _zone_check(zone: Zone, exclude_pk: int | None = None) -> None:
     name = (zone.name or "").strip()
     if not name:
@@ -227,11 +246,13 @@ def zone_create(
     name: str,
     schedule: BillingSchedule | dict,
     switches: Switches | None = None,
+    pppoe_pool: str = "",
 ) -> Zone:
     """Add a billing zone to a router; its switches start on, and its cut suspends, unless the
     actor may set them."""
     zone_fields_check(actor=actor)
-    zone = Zone(router=router, name=name)
+    _pool_check(pppoe_pool)
+    zone = Zone(router=router, name=name, pppoe_pool=pppoe_pool)
     zone.set_schedule(schedule_from(_values(schedule)))
     cut_action_check(actor=actor, before=CutAction.SUSPEND, after=zone.cut_action)
     _zone_check(zone)
@@ -244,6 +265,7 @@ def zone_create(
         changes={
             "name": [None, zone.name],
             "billing": [None, zone.schedule.as_dict()],
+            **({"pppoe_pool": [None, zone.pppoe_pool]} if zone.pppoe_pool else {}),
             **({"periodic_tasks": [None, zone.switches.as_dict()]} if switch_diff else {}),
         },
     )
@@ -258,6 +280,7 @@ def zone_update(
     name: str | None = None,
     schedule: BillingSchedule | dict | None = None,
     switches: dict[str, bool] | None = None,
+    pppoe_pool: str | None = None,
 ) -> Zone:
     """Change a zone; a schedule given without what the cut does keeps the zone's. Its
     own-billing clients are never touched: they have their own."""
@@ -272,6 +295,11 @@ def zone_update(
         changes["name"] = [zone.name, name.strip()]
         zone.name = name
         _zone_check(zone, exclude_pk=zone.pk)
+    if pppoe_pool is not None and pppoe_pool != zone.pppoe_pool:
+        zone_fields_check(actor=actor)
+        _pool_check(pppoe_pool)
+        changes["pppoe_pool"] = [zone.pppoe_pool, pppoe_pool]
+        zone.pppoe_pool = pppoe_pool
     if schedule is not None:
         schedule = schedule_from(_values(schedule), base=zone.schedule)
         cut_action_check(actor=actor, before=zone.cut_action, after=schedule.cut_action)
@@ -283,8 +311,8 @@ def zone_update(
     zone.save()
     if changes:
         audit_record(actor=actor, action="zone.changed", obj=zone, changes=changes)
-    if "billing.throttle_kbps" in changes:
-        # Its throttled clients' queues change speed.
+    if {"billing.throttle_kbps", "pppoe_pool"} & set(changes):
+        # Its throttled clients' queues change speed; its pool clients' secrets, their pool.
         _settings_changed(zone.router)
     if switch_diff:
         audit_record(actor=actor, action="periodic_tasks.changed", obj=zone, changes=switch_diff)

@@ -2,12 +2,14 @@
 must hold, in one connection, with its sync status, failures and retries recorded. What a
 router must hold is decided above this app (from its clients: `clients.enforcement`)."""
 
+import ipaddress
 import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from wispbill.network.drivers import DriverError, driver_for
 from wispbill.network.drivers.base import ProvisioningResult
@@ -33,20 +35,57 @@ SKIPPED = {
     "failed": [],
     "skipped": True,
 }
-NO_PASSWORD = "no PPPoE password in wispbill: set one so the secret can be created"
-NOT_OURS = "the router has a {kind} named {name!r} that is not wispbill's: import the router "
-NOT_OURS += "to take it over, or rename one of them"
+# In the language of whoever reads the router's last error (the product's, for a push).
+NO_PASSWORD = gettext_noop("no PPPoE password in wispbill: set one so the secret can be created")
+NOT_OURS = {
+    "secret": gettext_noop(
+        "the router has a PPPoE secret named «%(name)s» that is not wispbill's: import the "
+        "router to take it over, or rename one of them"
+    ),
+    "simple queue": gettext_noop(
+        "the router has a simple queue named «%(name)s» that is not wispbill's: import the "
+        "router to take it over, or rename one of them"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Live:
+    """A PPPoE client whose address comes from a pool: the lists and the queue it must be in
+    at whatever address its live session has (none while it is offline). The queue's target
+    is filled in from that address."""
+
+    username: str
+    comment: str
+    lists: tuple[str, ...] = ()
+    queue: Queue | None = None
 
 
 @dataclass(frozen=True)
 class Desired:
     """What a router must hold: its address-list entries and, where wispbill keeps them, its
-    PPPoE secrets and simple queues. A secret without a password leaves the router's as it
-    is (wispbill never sets an empty one)."""
+    PPPoE secrets and simple queues; and, for pool clients, what follows their live address.
+    A secret without a password leaves the router's as it is (wispbill never sets an empty
+    one)."""
 
     entries: frozenset[Entry] = frozenset()
     secrets: tuple[Secret, ...] = ()
     queues: tuple[Queue, ...] = ()
+    live: tuple[Live, ...] = ()
+
+
+def desired_at(desired: Desired, addresses: dict[str, str]) -> Desired:
+    """`desired` with each pool client's entries and queue at its live address (secret name →
+    address, from /ppp/active); a client offline has neither until it connects."""
+    entries, queues = set(desired.entries), list(desired.queues)
+    for live in desired.live:
+        address = addresses.get(live.username)
+        if not address:
+            continue
+        entries.update(Entry(name, address, live.comment) for name in live.lists)
+        if live.queue is not None:
+            queues.append(replace(live.queue, target=f"{address}/32"))
+    return replace(desired, entries=frozenset(entries), queues=tuple(queues), live=())
 
 
 def routers_mark_pending(router_ids: set[int]) -> list[int]:
@@ -81,7 +120,7 @@ def provisioning_plan(
     for secret in desired.secrets:
         if not secret.password:
             if secret.name not in held_secret:
-                problems.append((secret.remote_address, NO_PASSWORD))
+                problems.append((_secret_key(secret), gettext(NO_PASSWORD)))
                 continue
             secret = replace(secret, password=held_secret[secret.name].password)
         secrets.append(secret)
@@ -98,22 +137,33 @@ def provisioning_plan(
         problems.append(
             (
                 address.get((kind[0], conflict.name), ""),
-                NOT_OURS.format(kind=kind, name=conflict.name),
+                gettext(NOT_OURS[kind]) % {"name": conflict.name},
             )
         )
     return plan, problems, address
 
 
+def _secret_key(secret: Secret) -> str:
+    """How a secret's failure names its client: its address, or for a client that takes one
+    from a pool (its remote address is the pool's name), its username."""
+    try:
+        ipaddress.IPv4Address(secret.remote_address)
+    except ValueError:
+        return secret.name
+    return secret.remote_address
+
+
 def _addresses(secrets: list[Secret], queues: list[Queue]) -> dict[tuple[str, str], str]:
-    """("s"|"q", name) → the client address a secret or queue serves."""
-    found = {("s", s.name): s.remote_address for s in secrets}
+    """("s"|"q", name) → the client address (or pool client's username) a secret or queue
+    serves."""
+    found = {("s", s.name): _secret_key(s) for s in secrets}
     found.update((("q", q.name), q.target.split("/")[0]) for q in queues)
     return found
 
 
 def _failed_address(subject, address: dict) -> str:
     if isinstance(subject, Secret):
-        return subject.remote_address or address.get(("s", subject.name), "")
+        return address.get(("s", subject.name)) or _secret_key(subject)
     if isinstance(subject, Queue):
         return subject.target.split("/")[0]
     if isinstance(subject, Change):
@@ -140,6 +190,8 @@ def router_push(router: Router, *, desired: Desired, claimed_only: bool = False)
     provisioned, problems = ProvisioningResult(), []
     try:
         with driver_for(router) as driver:
+            if desired.live:
+                desired = desired_at(desired, driver.read_session_addresses())
             actual = driver.read_owned((router.cut_list, router.notice_list, router.throttle_list))
             plan = plan_changes(desired=desired.entries, actual=actual)
             result = driver.apply(plan) if not plan.empty else None

@@ -96,6 +96,7 @@ CHOICES = {
     "state": Client,
     "billing_type": Client,
     "language": Client,
+    "access": Client,
     "enforcement": Router,
     "pppoe_cut": Router,
     "reactivation_billing": CompanySettings,
@@ -305,10 +306,20 @@ def _reason(event: AuditEvent) -> str:
     if "id" in args and event.action in DOCUMENT_IN_REASON:
         args["id"] = DOCUMENT_IN_REASON[event.action](event.reason_args["id"])
     text = gettext(event.reason)
-    try:
-        return text % args if args else text
-    except (KeyError, TypeError, ValueError):
+    if "%" not in text:
         return text
+    try:
+        return text % _Args(args)
+    except (TypeError, ValueError):
+        return text.replace("%", "")
+
+
+class _Args(dict):
+    """A reason's arguments; one an older event did not store reads as a dash, never as
+    the raw placeholder."""
+
+    def __missing__(self, key: str) -> str:
+        return "—"
 
 
 def audit_rows(events: Iterable[AuditEvent]) -> list[Row]:

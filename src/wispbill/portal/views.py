@@ -5,13 +5,13 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods
 
-from wispbill.billing.models import Invoice, InvoiceStatus, Payment
+from wispbill.billing.models import Invoice, Payment
 from wispbill.billing.selectors import client_balance, pending_invoices
 from wispbill.clients.models import Client, ClientState
 from wispbill.core.models import CompanySettings
@@ -63,9 +63,9 @@ def _refused(request, language: str, *, revoked: bool) -> HttpResponse:
 
 def _page(request, token, client, language, *, error="", status=200) -> HttpResponse:
     company = CompanySettings.load()
-    invoices = list(
-        Invoice.objects.filter(client=client).exclude(status=InvoiceStatus.CANCELLED)[:12]
-    )
+    # A cancelled invoice stays in the list, saying so: an invoice the client saw yesterday
+    # does not vanish without a word.
+    invoices = list(Invoice.objects.filter(client=client)[:12])
     for invoice in invoices:
         invoice.number = invoice_number(invoice.pk)
     payments = list(Payment.objects.filter(client=client)[:6])
@@ -121,8 +121,6 @@ def invoice_document(request, token: str, pk: int):
     if client is None:
         return _refused(request, language, revoked=revoked)
     invoice = get_object_or_404(Invoice, pk=pk, client=client)
-    if invoice.status == InvoiceStatus.CANCELLED:
-        raise Http404
     pdf = invoice_pdf(invoice, language=language, request=request)
     return _private(pdf_response(pdf, f"{invoice_number(invoice.pk)}.pdf"))
 

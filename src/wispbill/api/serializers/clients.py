@@ -47,7 +47,11 @@ class ClientSerializer(StrictMixin, ModelSerializer):
         allow_blank=True,
         max_length=64,
         style={"input_type": "password"},
-        help_text="Write-only, stored encrypted; left out or empty keeps the current one.",
+        help_text=(
+            "Write-only, stored encrypted; left out or empty keeps the current one. Required "
+            'when a PPPoE client is created; "generate" makes one, answered once as '
+            "`pppoe_password_generated`."
+        ),
     )
     billing = ScheduleSerializer(source="schedule", required=False, allow_null=True)
     periodic_tasks = SwitchesSerializer(source="switches", required=False, allow_null=True)
@@ -79,6 +83,9 @@ class ClientSerializer(StrictMixin, ModelSerializer):
         if not instance.is_own_billing:
             data["billing"] = None
             data["periodic_tasks"] = None
+        generated = getattr(instance, "pppoe_password_generated", None)
+        if generated:
+            data["pppoe_password_generated"] = generated
         return data
 
     @extend_schema_field(SwitchesSerializer)

@@ -47,7 +47,7 @@ class ZoneSerializer(StrictMixin, ModelSerializer):
 
     class Meta:
         model = Zone
-        fields = ["id", "router", "name", "billing", "periodic_tasks"]
+        fields = ["id", "router", "name", "billing", "periodic_tasks", "pppoe_pool"]
         validators = []  # the service checks the name per router, with a clearer message
 
     def validate_router(self, router):
@@ -63,6 +63,7 @@ class ZoneSerializer(StrictMixin, ModelSerializer):
             name=validated_data["name"],
             schedule=validated_data["schedule"],
             switches=Switches().replace(**switches) if switches else None,
+            pppoe_pool=validated_data.get("pppoe_pool", ""),
         )
 
     def update(self, instance, validated_data):
@@ -73,6 +74,7 @@ class ZoneSerializer(StrictMixin, ModelSerializer):
             name=validated_data.get("name"),
             schedule=schedule,
             switches=validated_data.get("switches"),
+            pppoe_pool=validated_data.get("pppoe_pool"),
         )
 
 

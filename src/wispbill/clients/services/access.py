@@ -1,6 +1,8 @@
 """A client's access to the network: static IP, or PPPoE with a username unique on its
 router and a password kept encrypted."""
 
+import secrets
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -11,6 +13,23 @@ from wispbill.network.models import Router
 
 # RouterOS keeps text as bytes, one per character: a name outside Latin-1 cannot be stored.
 PPPOE_MAX = 64
+# What a PPPoE password field says to have wispbill make one.
+GENERATE = "generate"
+# Letters and digits a person reads aloud over the phone without confusion (no 0/O, 1/l/I).
+READABLE = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789"
+GENERATED_LENGTH = 12
+
+
+def pppoe_password_generate() -> str:
+    """A new PPPoE password: 12 readable characters from the system's secure random source."""
+    return "".join(secrets.choice(READABLE) for _n in range(GENERATED_LENGTH))
+
+
+def pppoe_password_resolve(password: str) -> tuple[str, bool]:
+    """The password to store for what was typed, and whether wispbill generated it."""
+    if password == GENERATE:
+        return pppoe_password_generate(), True
+    return password, False
 
 
 def _pppoe_text_error(value: str) -> str | None:
@@ -25,10 +44,13 @@ def _pppoe_text_error(value: str) -> str | None:
     return None
 
 
-def access_errors(client: Client, *, password: str = "") -> dict[str, list]:
+def access_errors(
+    client: Client, *, password: str = "", require_password: bool = False
+) -> dict[str, list]:
     """Hold a client's access to its rules without reading the database: a PPPoE client has
-    a username a router can store; a static client has neither username nor password.
-    `password` is a new password, if any. Returns the errors by field."""
+    a username a router can store (and, with `require_password`, a password); a static
+    client has neither username nor password. `password` is a new password, if any.
+    Returns the errors by field."""
     errors: dict[str, list] = {}
     if client.access != Access.PPPOE:
         client.pppoe_username = ""
@@ -41,6 +63,10 @@ def access_errors(client: Client, *, password: str = "") -> dict[str, list]:
         errors["pppoe_username"] = [problem]
     if password and (problem := _pppoe_text_error(password)):
         errors["pppoe_password"] = [problem]
+    elif require_password and not password and not client.pppoe_password_encrypted:
+        errors["pppoe_password"] = [
+            _("A PPPoE client needs its password: type one, or have wispbill generate it.")
+        ]
     return errors
 
 
@@ -54,10 +80,10 @@ def username_taken_message(*, client_name: str, username: str, router_name: str)
     }
 
 
-def access_check(client: Client, *, password: str = "") -> None:
+def access_check(client: Client, *, password: str = "", require_password: bool = False) -> None:
     """`access_errors`, and a PPPoE username no other client of the router uses (the router
     row is locked, so two requests cannot both take it)."""
-    errors = access_errors(client, password=password)
+    errors = access_errors(client, password=password, require_password=require_password)
     if client.access == Access.PPPOE and "pppoe_username" not in errors:
         router = locked(Router.objects.filter(pk=client.zone.router_id)).get()
         taken = (

@@ -21,7 +21,7 @@ from wispbill.clients.models import (
     SuspensionReason,
 )
 from wispbill.clients.selectors import client_cut_action, client_effective_switches
-from wispbill.clients.services.access import access_check, access_errors
+from wispbill.clients.services.access import access_check, access_errors, pppoe_password_resolve
 from wispbill.clients.signals import reactivated_by_hand
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import jsonable, locked
@@ -140,9 +140,9 @@ def client_new(
     *,
     actor: User | None,
     name: str,
-    ip: str,
     zone: Zone,
     plan: Plan,
+    ip: str | None = None,
     email: str = "",
     phone: str = "",
     address: str = "",
@@ -180,7 +180,10 @@ def client_new(
         auto_activate_on_payment=auto_activate_on_payment,
         **({"language": language} if language else {}),
     )
+    pppoe_password, generated = pppoe_password_resolve(pppoe_password)
     client.pppoe_password = pppoe_password
+    if generated and access == Access.PPPOE:
+        client.pppoe_password_generated = pppoe_password
     if state in RESTRICTED:
         client.suspension_reason = SuspensionReason.MANUAL
     if state == ClientState.SUSPENDED:
@@ -195,7 +198,9 @@ def client_new(
         billing_given=billing is not None,
     )
     if validate:
-        access_check(client, password=pppoe_password)
+        # One client added by a person: a PPPoE client without a password would be a secret
+        # its router refuses. (Imports keep what the file or the router gives.)
+        access_check(client, password=pppoe_password, require_password=True)
         client.full_clean()
         return client, switch_diff
     errors = access_errors(client, password=pppoe_password)
@@ -271,7 +276,7 @@ def client_update(
     for name in CLIENT_FIELDS:
         if name in data:
             setattr(client, name, data[name])
-    password = data.get("pppoe_password") or ""
+    password, generated = pppoe_password_resolve(data.get("pppoe_password") or "")
     if password:
         client.pppoe_password = password
     _mark_days(client, state_before)
@@ -291,7 +296,8 @@ def client_update(
         schedule=before_schedule,
         password=password,
     )
-    access_check(client, password=password)
+    # A client that becomes PPPoE needs a password as a new one does.
+    access_check(client, password=password, require_password=before["access"] != Access.PPPOE)
     client.full_clean()
     client.save()
     changes = {
@@ -312,6 +318,9 @@ def client_update(
         routers_changed({router_before, client.zone.router_id})
     if switch_diff:
         audit_record(actor=actor, action="periodic_tasks.changed", obj=client, changes=switch_diff)
+    if generated and client.access == Access.PPPOE:
+        # Answered once, to whoever asked for it; only its encrypted form is kept.
+        client.pppoe_password_generated = password
     return client
 
 

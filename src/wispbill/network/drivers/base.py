@@ -87,6 +87,10 @@ class Driver:
         """End the live PPPoE sessions of these secret names (`/ppp/active`)."""
         raise NotImplementedError
 
+    def read_session_addresses(self) -> dict[str, str]:
+        """Secret name → the address of its live PPPoE session (`/ppp/active`)."""
+        raise NotImplementedError
+
     def read_inventory(self, lists: tuple[str, ...]) -> Inventory:
         """Everything an import proposes from: secrets, profiles, static queues, static
         leases and the entries of `lists`, owned or not."""

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import librouteros
+from django.utils.translation import gettext
 from librouteros.exceptions import ConnectionClosed, LibRouterosError, TrapError
 
 from wispbill.core.wire import has_control
@@ -289,6 +290,12 @@ class MikrotikDriver(Driver):
             result,
         )
         return result
+
+    def read_session_addresses(self) -> dict[str, str]:
+        rows = self._one(f"{SESSIONS}/print", "=.proplist=name,address")
+        return {
+            row["name"]: row["address"] for row in rows if row.get("name") and row.get("address")
+        }
 
     # -- import ----------------------------------------------------------------------------
 
@@ -599,5 +606,8 @@ def _describe(exc: Exception, router) -> str:
     few bytes or answered by something that is not RouterOS reads the same, so the
     connection test cannot scan ports. Only a RouterOS refusal (a wrong password) says so."""
     if isinstance(exc, TrapError):
-        return f"{_where(router)}: the router refused: {exc}"
-    return f"could not connect to {_where(router)}"
+        return gettext("%(where)s: the router refused: %(error)s") % {
+            "where": _where(router),
+            "error": exc,
+        }
+    return gettext("could not connect to %(where)s") % {"where": _where(router)}

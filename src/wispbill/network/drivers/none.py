@@ -33,6 +33,9 @@ class NoDriver(Driver):
     def drop_sessions(self, names):
         return ProvisioningResult()
 
+    def read_session_addresses(self):
+        return {}
+
     def read_inventory(self, lists):
         return Inventory()
 

@@ -3,6 +3,7 @@ from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.clients.models import BillingType, Client, Plan
+from wispbill.clients.services.access import GENERATE
 from wispbill.clients.services.clients import CLIENT_FIELDS
 from wispbill.clients.services.plans import PLAN_FIELDS
 from wispbill.network.models import Zone
@@ -24,6 +25,7 @@ GENERAL = (
     "access",
     "pppoe_username",
     "pppoe_password",
+    "pppoe_password_generate",
     "email",
     "phone",
     "address",
@@ -66,13 +68,20 @@ class ClientForm(BillingFieldsMixin, forms.Form):
             label=_("PPPoE password"),
             required=False,
             max_length=64,
+            # What was typed comes back after a form error, never silently blank.
             widget=forms.PasswordInput(
-                render_value=False, attrs={"data-pppoe-field": "", "autocomplete": "new-password"}
+                render_value=True, attrs={"data-pppoe-field": "", "autocomplete": "new-password"}
             ),
             help_text=_(
-                "Stored encrypted. Leave it empty to keep the current one; without one, "
-                "wispbill leaves the secret's password as the router has it."
+                "Stored encrypted. A new PPPoE client needs one; on an edit, leave it empty "
+                "to keep the current one."
             ),
+        )
+        self.fields["pppoe_password_generate"] = forms.BooleanField(
+            label=_("Generate a password"),
+            required=False,
+            widget=forms.CheckboxInput(attrs={"data-pppoe-field": ""}),
+            help_text=_("wispbill makes one and shows it once, after saving."),
         )
         self.fields["pppoe_username"].help_text = _("Unique on its router.")
         self.fields.update(own)
@@ -84,7 +93,11 @@ class ClientForm(BillingFieldsMixin, forms.Form):
 
     def service_kwargs(self) -> dict:
         data = {name: self.cleaned_data[name] for name in CLIENT_FIELDS}
-        data["pppoe_password"] = self.cleaned_data.get("pppoe_password", "")
+        data["pppoe_password"] = (
+            GENERATE
+            if self.cleaned_data.get("pppoe_password_generate")
+            else self.cleaned_data.get("pppoe_password", "")
+        )
         own = data["billing_type"] == BillingType.OWN
         return {
             "data": data,

@@ -2,13 +2,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core.wire import validate_one_line
-from wispbill.network.models import Enforcement, Router
+from wispbill.network.models import Enforcement, Router, Zone
 from wispbill.network.services import ROUTER_FIELDS
 from wispbill.panel.forms.base import (
     BillingFieldsMixin,
     initial_schedule,
     initial_switches,
 )
+
+AUTOMATIC = _("Automatic: MikroTik when an API user and password are given, otherwise none")
 
 
 class RouterForm(forms.ModelForm):
@@ -35,10 +37,16 @@ class RouterForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Only an administrator may allow a host on this server: others see it, as it is.
         self.fields["allow_local_host"].disabled = not can_allow_local
-        self.fields["enforcement"].choices = [
+        choices = [
             (Enforcement.MIKROTIK, _("MikroTik (API)")),
             (Enforcement.NONE, _("None (database only)")),
         ]
+        if self.instance.pk is None:
+            # A new router: unless chosen, its control follows the credentials typed.
+            choices.insert(0, ("", AUTOMATIC))
+            self.fields["enforcement"].required = False
+            self.initial["enforcement"] = ""
+        self.fields["enforcement"].choices = choices
 
     def service_kwargs(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
@@ -48,7 +56,15 @@ class ZoneForm(BillingFieldsMixin, forms.Form):
     name = forms.CharField(
         label=_("Zone name"), max_length=100, help_text=_('For example "Zona día 1".')
     )
+    pppoe_pool = Zone._meta.get_field("pppoe_pool").formfield(
+        help_text=_("Empty: its router's pool, if it has one.")
+    )
 
 
 def zone_initial(zone) -> dict:
-    return {"name": zone.name, **initial_schedule(zone), **initial_switches(zone.switches)}
+    return {
+        "name": zone.name,
+        "pppoe_pool": zone.pppoe_pool,
+        **initial_schedule(zone),
+        **initial_switches(zone.switches),
+    }

@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from wispbill.automation.models import ManualRun, MassUpdate, ObjectKind
 from wispbill.automation.selectors import PeriodicTaskRows
@@ -72,16 +72,30 @@ def mass_periodic_tasks(request):
     )
     if result is None:
         return render(request, "automation/mass_form.html", {"form": form}, status=400)
+    # Each count agrees with its own verb ("1 zona se actualizó", "2 clientes … siguen").
+    zones, own, following = (
+        result.zones_changed,
+        result.clients_changed,
+        result.zone_billed_clients,
+    )
     messages.success(
         request,
-        _(
-            "Changes applied: %(zones)s and %(clients)s with own billing were updated "
-            "(%(following)s with zone billing follow the changed zones)."
-        )
+        _("Changes applied: %(zones)s; %(clients)s (%(following)s).")
         % {
-            "zones": n_zones(result.zones_changed),
-            "clients": n_clients(result.clients_changed),
-            "following": n_clients(result.zone_billed_clients),
+            "zones": ngettext("%(n)s zone was updated", "%(n)s zones were updated", zones)
+            % {"n": zones},
+            "clients": ngettext(
+                "%(n)s client with own billing was updated",
+                "%(n)s clients with own billing were updated",
+                own,
+            )
+            % {"n": own},
+            "following": ngettext(
+                "%(n)s client with zone billing follows the changed zones",
+                "%(n)s clients with zone billing follow the changed zones",
+                following,
+            )
+            % {"n": following},
         },
     )
     return redirect("panel:mass-update-detail", pk=result.pk)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from wispbill.audit.selectors import audit_events_for
 from wispbill.billing import debt
 from wispbill.billing.models import Charge, ChargeStatus
+from wispbill.billing.promises import promise_limit_passed
 from wispbill.billing.selectors import client_balance, client_next_charge, client_rows
 from wispbill.billing.services.charges import charge_create, charge_delete
 from wispbill.billing.services.invoices import (
@@ -23,6 +24,7 @@ from wispbill.clients.models import BillingType, Client, ClientState, Plan
 from wispbill.clients.selectors import (
     client_cut_action,
     client_effective_switches,
+    client_sync_problem,
     client_sync_status,
     clients_with_effective_switches,
 )
@@ -98,6 +100,7 @@ def _client_page(request, form, client, status=200):
             balance=balance,
             credit=-balance if balance < 0 else 0,
             sync_status=client_sync_status(client),
+            sync_problem=client_sync_problem(client),
             # The counter's usual case: the client pays what it owes, today, in cash.
             payment_form=PaymentForm(
                 initial={"amount": balance if balance > 0 else None, "paid_on": today()}
@@ -166,6 +169,15 @@ def client_edit(request, pk=None):
                 )
     if result is not None and result is not FORBIDDEN:
         messages.success(request, _("Client «%(name)s» saved.") % {"name": result.name})
+        if generated := getattr(result, "pppoe_password_generated", None):
+            messages.warning(
+                request,
+                _(
+                    "PPPoE password generated: %(password)s. Give it to the client now: it is "
+                    "shown only this once."
+                )
+                % {"password": generated},
+            )
         return redirect("panel:client-edit", pk=result.pk)
     return _client_page(request, form, client, status=status_for(result))
 
@@ -277,12 +289,13 @@ def client_action(request, pk, action):
             form = PromiseForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(form.errors["until"])
-            debt.client_promise(actor=request.user, client=client, until=form.cleaned_data["until"])
+            until = form.cleaned_data["until"]
+            debt.client_promise(actor=request.user, client=client, until=until)
             messages.success(
-                request,
-                _("Promise registered until %(date)s.")
-                % {"date": short_date(form.cleaned_data["until"])},
+                request, _("Promise registered until %(date)s.") % {"date": short_date(until)}
             )
+            if passed := promise_limit_passed(client=client, until=until, today=business_day()):
+                messages.warning(request, passed)
         elif action == "create-invoice":
             form = InvoiceDateForm(request.POST)
             if not form.is_valid():  # a day that does not exist is refused, never replaced

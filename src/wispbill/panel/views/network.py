@@ -134,8 +134,9 @@ def _zone_from_form(form: ZoneForm):
 
 
 def _zone_post(request, prefix: str, save):
-    """Validate a zone form and hand its values to `save(name, schedule, switches)`; the form
-    and the service's result (None when refused, FORBIDDEN without the permission)."""
+    """Validate a zone form and hand its values to `save(name, schedule, switches, pool)`;
+    the form and the service's result (None when refused, FORBIDDEN without the
+    permission)."""
     can_toggle = has_permission(request.user, TOGGLE_PERIODIC_TASKS)
     form = ZoneForm(request.POST, prefix=prefix, can_toggle=can_toggle)
     result = None
@@ -143,7 +144,11 @@ def _zone_post(request, prefix: str, save):
         schedule, switches = _zone_from_form(form)
         if schedule:
             result = run_service(
-                request, form, lambda: save(form.cleaned_data["name"], schedule, switches)
+                request,
+                form,
+                lambda: save(
+                    form.cleaned_data["name"], schedule, switches, form.cleaned_data["pppoe_pool"]
+                ),
             )
     return form, result
 
@@ -155,12 +160,13 @@ def zone_create(request, router_pk):
     form, result = _zone_post(
         request,
         "new",
-        lambda name, schedule, switches: services.zone_create(
+        lambda name, schedule, switches, pool: services.zone_create(
             actor=request.user,
             router=router,
             name=name,
             schedule=schedule,
             switches=Switches().replace(**switches) if switches else None,
+            pppoe_pool=pool,
         ),
     )
     if result is not None and result is not FORBIDDEN:
@@ -182,8 +188,13 @@ def zone_update(request, pk):
     form, result = _zone_post(
         request,
         f"zone-{zone.pk}",
-        lambda name, schedule, switches: services.zone_update(
-            actor=request.user, zone=zone, name=name, schedule=schedule, switches=switches
+        lambda name, schedule, switches, pool: services.zone_update(
+            actor=request.user,
+            zone=zone,
+            name=name,
+            schedule=schedule,
+            switches=switches,
+            pppoe_pool=pool,
         ),
     )
     if result is not None and result is not FORBIDDEN:

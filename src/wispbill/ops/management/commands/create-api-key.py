@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from wispbill.staff.services import api_key_create
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, username, name, **options):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"No user named {username!r}.")
+            raise CommandError(_("No user named «%(name)s».") % {"name": username})
         if not user.is_active:
             raise CommandError(f"The user {username!r} is inactive.")
         if not user.is_staff:

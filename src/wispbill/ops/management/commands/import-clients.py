@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from wispbill.clients.services.file_import import (
     MAX_BYTES,
@@ -26,12 +27,12 @@ class Command(BaseCommand):
     def handle(self, *args, file, zone, yes, **options):
         path = Path(file)
         if not path.is_file():
-            raise CommandError(f"There is no file {file}.")
+            raise CommandError(_("There is no file %(path)s.") % {"path": file})
         target = None
         if zone is not None:
             target = Zone.objects.filter(pk=zone).first()
             if target is None:
-                raise CommandError(f"There is no zone {zone}.")
+                raise CommandError(_("There is no zone %(id)s.") % {"id": zone})
         with path.open("rb") as source:
             data = source.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse
         preview = clients_file_preview(actor=None, data=data, filename=path.name, zone=target)

@@ -2,6 +2,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from wispbill.clients.services.router_import import router_import_confirm, router_import_preview
 from wispbill.network.drivers import DriverError
@@ -24,10 +25,10 @@ class Command(BaseCommand):
     def handle(self, *args, router, zone, yes, **options):
         found = Router.objects.filter(pk=router).first()
         if found is None:
-            raise CommandError(f"There is no router {router}.")
+            raise CommandError(_("There is no router %(id)s.") % {"id": router})
         target = Zone.objects.filter(pk=zone).first()
         if target is None:
-            raise CommandError(f"There is no zone {zone}.")
+            raise CommandError(_("There is no zone %(id)s.") % {"id": zone})
         call = router_import_confirm if yes else router_import_preview
         try:
             answer = call(actor=None, router=found, zone=target)

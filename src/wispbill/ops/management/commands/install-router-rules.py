@@ -2,6 +2,7 @@ import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from wispbill.network.baseline import baseline_install, baseline_plan
 from wispbill.network.drivers import DriverError
@@ -28,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         router = Router.objects.filter(pk=options["router"]).first()
         if router is None:
-            raise CommandError(f"There is no router {options['router']}.")
+            raise CommandError(_("There is no router %(id)s.") % {"id": options["router"]})
         if router.enforcement == Enforcement.NONE:
             raise CommandError(f"{router.name} has enforcement 'none': nothing to install.")
         try:

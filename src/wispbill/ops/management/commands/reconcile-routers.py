@@ -1,6 +1,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from wispbill.clients.enforcement import router_reconcile
 from wispbill.network.drivers import DriverError
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         if router is not None:
             routers = Router.objects.filter(pk=router)
             if not routers.exists():
-                raise CommandError(f"There is no router {router}.")
+                raise CommandError(_("There is no router %(id)s.") % {"id": router})
         failures = 0
         for item in routers:
             try:

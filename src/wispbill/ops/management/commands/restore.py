@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from wispbill.ops.backup import BackupError, check_restorable, has_clients, restore
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, file: str, force: bool, **options):
         source = Path(file)
         if not source.is_file():
-            raise CommandError(f"There is no file {source}.")
+            raise CommandError(_("There is no file %(path)s.") % {"path": source})
         try:
             check_restorable(source)
             if not force and has_clients():

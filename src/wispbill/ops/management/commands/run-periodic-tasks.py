@@ -4,6 +4,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.network.models import Zone
@@ -34,12 +35,15 @@ class Command(BaseCommand):
             try:
                 day = date.fromisoformat(options["date"])
             except ValueError:
-                raise CommandError(f"--date must be YYYY-MM-DD, not {options['date']!r}.") from None
+                raise CommandError(
+                    _("--date must be a day written YYYY-MM-DD, not «%(value)s».")
+                    % {"value": options["date"]}
+                ) from None
         zone = None
         if options["zone"] is not None:
             zone = Zone.objects.filter(pk=options["zone"]).first()
             if zone is None:
-                raise CommandError(f"There is no zone {options['zone']}.")
+                raise CommandError(_("There is no zone %(id)s.") % {"id": options["zone"]})
         started = time.perf_counter()
         try:
             summary = periodic_tasks_run(
