@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core import schedule as sched
+from wispbill.core.bank import validate_clabe
 from wispbill.core.switches import TASKS, Switches
 from wispbill.core.wire import validate_one_line
 
@@ -280,6 +281,17 @@ class CompanySettings(models.Model):
     # manual actions judge "overdue" as of this day, so they agree with the engine, also when
     # an operator replays or simulates days with run-periodic-tasks --date.
     business_day = models.DateField(null=True, blank=True, editable=False)
+    # Where clients send transfers (SPEI); shown with each client's payment reference.
+    bank_name = models.CharField(
+        _("bank"), max_length=100, blank=True, validators=[validate_one_line]
+    )
+    bank_account = models.CharField(
+        _("CLABE"),
+        max_length=18,
+        blank=True,
+        validators=[validate_clabe],
+        help_text=_("The 18-digit CLABE clients transfer to; its last digit is checked."),
+    )
 
     class Meta:
         # The table keeps the name it was created with, so existing databases move as they are.
