@@ -30,6 +30,7 @@ from wispbill.payments.models import BankLine, StatementFormat
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 50_000
+ENVELOPE = 64 * 1024
 MAX_ERRORS = 20  # the messages a refused file lists; the count covers them all
 GENERIC_COLUMNS = ("date", "amount", "reference", "description", "tracking_key")
 ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -103,6 +104,13 @@ def size_check(size: int) -> None:
                 ]
             }
         )
+
+
+def declared_size_check(content_length: str | None) -> None:
+    """Refuse an upload from the length its request declares, before a byte of it is read
+    (room is left for the form's other fields and the multipart boundaries)."""
+    length = content_length or "0"
+    size_check(int(length) - ENVELOPE if length.isdigit() else MAX_BYTES + 1)
 
 
 def statement_read(data: bytes, fmt: str) -> ReadStatement:

@@ -20,11 +20,8 @@ from wispbill.payments.services import (
     bank_statement_import,
     bank_statement_preview,
 )
-from wispbill.payments.statements import MAX_BYTES, size_check
+from wispbill.payments.statements import declared_size_check, size_check
 from wispbill.staff.permissions import REGISTER_PAYMENTS, require_permission
-
-# Room for the form's other fields and the multipart boundaries around the file.
-ENVELOPE = 64 * 1024
 
 
 class BankStatementView(APIView):
@@ -36,8 +33,7 @@ class BankStatementView(APIView):
         nothing; with it, every matched line becomes a payment and the unmatched are kept."""
         # Who may import, and how large the body is, are known before a byte of it is read.
         require_permission(request.user, REGISTER_PAYMENTS)
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        size_check(int(length) - ENVELOPE if length.isdigit() else MAX_BYTES + 1)
+        declared_size_check(request.META.get("CONTENT_LENGTH"))
         body = BankStatementSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         upload = body.validated_data["file"]

@@ -3,6 +3,7 @@ hand the lines that matched nobody."""
 
 import base64
 import binascii
+import zlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,7 +24,7 @@ from wispbill.payments.services import (
     bank_statement_import,
     bank_statement_preview,
 )
-from wispbill.payments.statements import MAX_BYTES, size_check
+from wispbill.payments.statements import MAX_BYTES, declared_size_check, size_check
 from wispbill.staff.permissions import REGISTER_PAYMENTS, PermissionRequired, has_permission
 
 PREVIEW_ROWS = 500  # lines a preview table shows; the counts cover them all
@@ -45,21 +46,24 @@ def bank_line_list(request):
 
 def _upload(request) -> tuple[bytes, str] | None:
     """The statement's bytes and name: uploaded, or carried back by the confirmation form
-    (encoded), so what is imported is exactly what was looked at. Bounded by its size before
-    it is read."""
+    (compressed and encoded: a form field's size is capped well below a statement's), so what
+    is imported is exactly what was looked at. Bounded by the request's size before a byte
+    of it is read."""
+    declared_size_check(request.META.get("CONTENT_LENGTH"))
     upload = request.FILES.get("file")
     if upload:
         size_check(upload.size)
         return upload.read(), upload.name or ""
     encoded = request.POST.get("encoded", "")
-    if encoded:
-        if len(encoded) > MAX_BYTES * 4 // 3 + 4:
-            size_check(MAX_BYTES + 1)
-        try:
-            return base64.b64decode(encoded, validate=True), request.POST.get("filename", "")
-        except (binascii.Error, ValueError):
-            raise ValidationError({"file": [_("Upload the file again.")]}) from None
-    return None
+    if not encoded:
+        return None
+    try:
+        unpacked = zlib.decompressobj()
+        data = unpacked.decompress(base64.b64decode(encoded, validate=True), MAX_BYTES + 1)
+    except (binascii.Error, ValueError, zlib.error):
+        raise ValidationError({"file": [_("Upload the file again.")]}) from None
+    size_check(len(data))
+    return data, request.POST.get("filename", "")
 
 
 @login_required
@@ -101,7 +105,7 @@ def bank_statement_upload(request):
         ],
         unmatched=preview.unmatched[:PREVIEW_ROWS],
         reasons=dict(BankLine._meta.get_field("reason").choices),
-        encoded=base64.b64encode(data).decode(),
+        encoded=base64.b64encode(zlib.compress(data)).decode(),
         filename=filename,
     )
     return render(request, "payments/bank_statement.html", context)
