@@ -2,6 +2,7 @@
 statements imported through the API, the panel and the CLI — looked at first, applied once
 through the counter's payment rule, the rest kept for a person to assign."""
 
+import importlib
 import io
 import json
 import os
@@ -486,3 +487,14 @@ def test_import_bank_command(tmp_path):
     refused = _wispbill(tmp_path, "import-bank", str(bad), "--yes", check=False)
     assert refused.returncode != 0 and "Line 2" in refused.stderr or "Línea 2" in refused.stderr
     assert _count(tmp_path, "Payment.objects.count()") == 1
+
+
+def test_the_migration_gives_existing_clients_their_reference(isp):
+    from django.apps import apps
+
+    migration = importlib.import_module("wispbill.clients.migrations.0015_client_payment_reference")
+    Client.objects.update(payment_reference=None)
+    migration.assign(apps, None)
+    assert {c.pk: c.payment_reference for c in Client.objects.all()} == {
+        c.pk: payment_reference_of(c.pk) for c in (isp["ana"], isp["beto"])
+    }
