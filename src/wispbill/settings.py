@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "wispbill.network",
     "wispbill.clients",
     "wispbill.billing",
+    "wispbill.payments",
     "wispbill.messaging",
     "wispbill.automation",
     "wispbill.api",

@@ -31,6 +31,7 @@ from wispbill.core.clock import today
 from wispbill.messaging.models import Message
 from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
 from wispbill.panel.forms.network import RouterForm, ZoneForm, zone_initial
+from wispbill.payments.models import BankLine
 from wispbill.staff.permissions import (
     CODENAMES,
     CUT_AND_REACTIVATE,
@@ -109,9 +110,10 @@ def build_isp(admin) -> Isp:
     )
     other = User.objects.create(username="otro", is_staff=True)
     key, _plain = api_key_create(user=other)
+    bank_line = BankLine.objects.create(line=2, date=today(), amount=Decimal("50.00"))
     return Isp(
         managed, unmanaged, zone, empty_zone, plan, active, suspended, own, noticed, invoice,
-        mass_update, message, other, key,
+        mass_update, message, other, key, extra={"bank_line": bank_line},
     )  # fmt: skip
 
 
@@ -245,6 +247,14 @@ API = {
         ("void", (MANAGE_INVOICES,), lambda i: i.noticed.payments.first().pk,
          lambda i: {"reason": "Duplicado"}),
     ],
+    ("POST", "/api/v1/bank-statements/"): [
+        # A JSON body carries no file: allowed users get a 400, the others a 403 first.
+        ("statement", (REGISTER_PAYMENTS,), None, lambda i: {"format": "generic"}),
+    ],
+    ("POST", "/api/v1/bank-lines/{id}/assign/"): [
+        ("assign", (REGISTER_PAYMENTS,), lambda i: i.extra["bank_line"].pk,
+         lambda i: {"client": i.active.pk}),
+    ],
     ("POST", "/api/v1/periodic-tasks/run/"): [
         ("run", (RUN_PERIODIC_TASKS,), None, lambda i: {"dry_run": True}),
     ],
@@ -344,6 +354,11 @@ PANEL = {
         ("pay", (REGISTER_PAYMENTS,), lambda i: {"client_pk": i.active.pk},
          lambda i: {"amount": "10.00", "method": "cash", "activate": "1"}),
     ],
+    "bank-statement": [("check a file", (REGISTER_PAYMENTS,), None, lambda i: {})],
+    "bank-line-assign": [
+        ("assign", (REGISTER_PAYMENTS,), lambda i: {"pk": i.extra["bank_line"].pk},
+         lambda i: {"client": i.active.pk, "confirm": "yes"}),
+    ],
     "invoice-cancel": [("cancel", (MANAGE_INVOICES,), lambda i: {"pk": i.invoice.pk}, None)],
     "payment-void": [
         ("void", (MANAGE_INVOICES,), lambda i: {"pk": i.noticed.payments.first().pk},
@@ -426,6 +441,7 @@ READ_ONLY = {
     "message-list": None,
     "payment-list": None,
     "cash-report": None,
+    "bank-lines": None,
     "periodic-tasks": None,
     "run-detail": lambda i: {"pk": i.extra["run"].pk},
     "run-status": lambda i: {"pk": i.extra["run"].pk},

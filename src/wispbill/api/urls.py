@@ -1,7 +1,16 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from wispbill.api.views import audit, automation, billing, clients, messaging, network, staff
+from wispbill.api.views import (
+    audit,
+    automation,
+    billing,
+    clients,
+    messaging,
+    network,
+    payments,
+    staff,
+)
 
 ID = r"(?P<pk>[0-9]{1,18})"
 
@@ -18,6 +27,7 @@ router.register("charges", billing.ChargeViewSet, basename="charge")
 router.register("staff", staff.StaffViewSet, basename="staff")
 router.register("audit-events", audit.AuditEventViewSet, basename="audit-event")
 router.register("messages", messaging.MessageViewSet, basename="message")
+router.register("bank-lines", payments.BankLineViewSet, basename="bank-line")
 
 urlpatterns = [
     path("periodic-tasks/", automation.PeriodicTaskListView.as_view(), name="periodic-tasks"),
@@ -26,6 +36,7 @@ urlpatterns = [
     ),
     path("periodic-tasks/mass-update/", automation.MassUpdateView.as_view(), name="mass-update"),
     path("company/", automation.CompanyView.as_view(), name="company"),
+    path("bank-statements/", payments.BankStatementView.as_view(), name="bank-statements"),
     re_path(rf"^invoices/{ID}/pdf/$", messaging.InvoicePdfView.as_view(), name="invoice-pdf"),
     re_path(
         rf"^payments/{ID}/receipt/$",

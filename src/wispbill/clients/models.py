@@ -205,6 +205,11 @@ class Client(ScheduleFields, SwitchFields):
     portal_links_revision = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the client writes in a bank transfer (SPEI's numeric reference) so the statement
+    # line finds it: 7 digits from its id, the last a check digit (core.bank); never changes.
+    payment_reference = models.CharField(
+        _("payment reference"), max_length=7, unique=True, null=True, editable=False
+    )
     # What the clients list searches: kept by the database itself, folded (see core.fold).
     search_text = models.GeneratedField(
         expression=folded(

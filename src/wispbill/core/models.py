@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core import schedule as sched
+from wispbill.core.bank import validate_clabe
 from wispbill.core.switches import TASKS, Switches
 from wispbill.core.wire import validate_one_line
 
@@ -326,6 +327,17 @@ class CompanySettings(models.Model):
             "Charged on the next invoice when a client whose service was cut gets it back "
             "(not after a payment promise); 0.00 for none."
         ),
+    )
+    # Where clients send transfers (SPEI); shown with each client's payment reference.
+    bank_name = models.CharField(
+        _("bank"), max_length=100, blank=True, validators=[validate_one_line]
+    )
+    bank_account = models.CharField(
+        _("CLABE"),
+        max_length=18,
+        blank=True,
+        validators=[validate_clabe],
+        help_text=_("The 18-digit CLABE clients transfer to; its last digit is checked."),
     )
 
     class Meta:

@@ -11,6 +11,7 @@ from wispbill.panel.views import imports as imports
 from wispbill.panel.views import messaging as messaging
 from wispbill.panel.views import network as network
 from wispbill.panel.views import notice as notice
+from wispbill.panel.views import payments as bank
 from wispbill.panel.views import staff as staff
 
 register_converter(IdConverter, "id")
@@ -25,6 +26,7 @@ SPANISH_ALIASES = [
     ("mensajes/", "panel:message-list"),
     ("pagos/", "panel:payment-list"),
     ("corte-de-caja/", "panel:cash-report"),
+    ("conciliacion-bancaria/", "panel:bank-lines"),
 ]
 
 urlpatterns = [
@@ -61,6 +63,9 @@ urlpatterns = [
     ),
     path("payments/", billing.payment_list, name="payment-list"),
     path("payments/cash-report/", billing.cash_report, name="cash-report"),
+    path("payments/bank/", bank.bank_line_list, name="bank-lines"),
+    path("payments/bank/import/", bank.bank_statement_upload, name="bank-statement"),
+    path("payments/bank/<id:pk>/assign/", bank.bank_line_assign_page, name="bank-line-assign"),
     path("periodic-tasks/", automation.periodic_tasks, name="periodic-tasks"),
     path("periodic-tasks/run/", automation.run_now, name="run-now"),
     path("periodic-tasks/runs/<id:pk>/", automation.run_detail, name="run-detail"),

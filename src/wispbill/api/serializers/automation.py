@@ -94,6 +94,12 @@ class RunSummarySerializer(serializers.Serializer):
 
 
 class CompanySerializer(StrictMixin, ModelSerializer):
+    # The digits as a bank prints them ("032 180 00011835971 9") are accepted; the service
+    # keeps the digits and checks the CLABE.
+    bank_account = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text="An 18-digit CLABE."
+    )
+
     class Meta:
         model = CompanySettings
         fields = list(COMPANY_FIELDS)

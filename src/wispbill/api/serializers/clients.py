@@ -73,8 +73,9 @@ class ClientSerializer(StrictMixin, ModelSerializer):
             "notice_active",
             "promise_until",
             "sync_status",
+            "payment_reference",
         ]
-        read_only_fields = ["notice_active", "promise_until"]
+        read_only_fields = ["notice_active", "promise_until", "payment_reference"]
         # An IP already taken is refused by the model, with a message naming who holds it.
         extra_kwargs = {"ip": {"validators": []}}
 

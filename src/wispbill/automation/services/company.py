@@ -1,6 +1,7 @@
 """The company's settings: the rules the periodic tasks follow, how to pay, messages."""
 
 import ipaddress
+import re
 from datetime import date
 
 from django.contrib.auth.models import User
@@ -38,6 +39,8 @@ COMPANY_FIELDS = (
     "portal_promises_per_cycle",
     "first_invoice",
     "reconnection_fee",
+    "bank_name",
+    "bank_account",
 )
 
 
@@ -80,6 +83,9 @@ def _checked(data: dict) -> dict:
                     "21:00-08:00, or leave them empty to send at any hour."
                 )
             ]
+    if isinstance(data.get("bank_account"), str):
+        # Banks print a CLABE in groups ("002 010 07777777777 1"); it is kept as digits.
+        data["bank_account"] = re.sub(r"[\s-]", "", data["bank_account"])
     if errors:
         raise ValidationError(errors)
     return data

@@ -13,6 +13,7 @@ from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record_many
 from wispbill.clients.enforcement import routers_changed
 from wispbill.clients.models import Access, Client
+from wispbill.clients.references import payment_references_assign
 from wispbill.clients.search import search_index_tidy
 from wispbill.clients.services.access import username_taken_message
 from wispbill.clients.services.clients import client_new, created_changes, needs_push
@@ -135,6 +136,7 @@ def clients_create_many(
     if errors:
         raise RowErrors(errors)
     clients = Client.objects.bulk_create(built, batch_size=CHUNK)
+    payment_references_assign(clients)
     if len(clients) > TIDY_AFTER:
         search_index_tidy()
     audit_record_many(

@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 from django import forms
@@ -171,7 +172,7 @@ COMPANY_GROUPS = [
         "how-to-pay",
         _("How to pay"),
         _("Shown on the notice page, the client's page and the invoices."),
-        ("payment_instructions",),
+        ("payment_instructions", "bank_name", "bank_account"),
     ),
     (
         "notice-page",
@@ -246,6 +247,12 @@ class CompanySettingsForm(forms.ModelForm):
         ),
     )
 
+    bank_account = forms.CharField(
+        label=capfirst(CompanySettings._meta.get_field("bank_account").verbose_name),
+        help_text=CompanySettings._meta.get_field("bank_account").help_text,
+        required=False,
+        max_length=40,  # the digits with the spaces a bank prints between groups
+    )
     public_url = forms.URLField(
         label=capfirst(CompanySettings._meta.get_field("public_url").verbose_name),
         help_text=CompanySettings._meta.get_field("public_url").help_text,
@@ -287,6 +294,10 @@ class CompanySettingsForm(forms.ModelForm):
             self.fields["notice_host"].help_text = _(
                 "WISPBILL_NOTICE_HOST=%(host)s is set on the server and is used instead."
             ) % {"host": settings.NOTICE_HOST}
+
+    def clean_bank_account(self):
+        # Banks print a CLABE in groups; the model's validator checks the digits.
+        return re.sub(r"[\s-]", "", self.cleaned_data["bank_account"])
 
     def clean_holidays(self):
         days = []

@@ -229,9 +229,11 @@ class Command(BaseCommand):
         company = CompanySettings.load()
         company.name = "WISP Demo"
         company.payment_instructions = (
-            "Deposita en BANCO DEMO, cuenta 0123456789, o paga en nuestra oficina "
+            "Transfiere por SPEI con tu referencia de pago, o paga en nuestra oficina "
             "(Av. Juárez 100) de lunes a sábado, 9:00 a 18:00."
         )
+        company.bank_name = "BANCO DEMO"
+        company.bank_account = "032180000118359719"  # a CLABE whose check digit holds
         # The demo's router is the emulator on this machine: its firewall rules send late
         # clients to this machine's notice port, so the rules can be installed and looked at.
         company.notice_host = "127.0.0.1"

@@ -1,0 +1,94 @@
+"""Bank statements and their lines: money that came into the ISP's account, matched to the
+client whose payment reference it carries, or kept for a person to assign."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StatementFormat(models.TextChoices):
+    GENERIC = "generic", _("Generic CSV")
+    BBVA = "bbva", _("BBVA México: account movements")
+
+
+class BankLineStatus(models.TextChoices):
+    UNMATCHED = "unmatched", _("Not matched")
+    APPLIED = "applied", _("Applied")
+
+
+class UnmatchedReason(models.TextChoices):
+    NO_REFERENCE = "no_reference", _("It carries no payment reference.")
+    UNKNOWN_REFERENCE = "unknown_reference", _("No client has the reference it carries.")
+    WRONG_CHECK_DIGIT = (
+        "wrong_check_digit",
+        _("It carries a 7-digit number whose check digit is wrong (a typo?)."),
+    )
+    AMBIGUOUS = "ambiguous", _("It carries the references of more than one client.")
+
+
+class BankStatement(models.Model):
+    """One imported file."""
+
+    format = models.CharField(_("format"), max_length=10, choices=StatementFormat.choices)
+    filename = models.CharField(_("file"), max_length=200)
+    imported_at = models.DateTimeField(_("imported at"))
+    actor_name = models.CharField(max_length=150)
+    lines = models.PositiveIntegerField(default=0)
+    applied = models.PositiveIntegerField(default=0)
+    unmatched = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        verbose_name = _("bank statement")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class BankLine(models.Model):
+    """Money in, as the bank wrote it. The same date, amount, reference and tracking key is
+    the same transfer, whichever file brings it again: the database keeps it once."""
+
+    statement = models.ForeignKey(
+        BankStatement, on_delete=models.PROTECT, related_name="bank_lines", null=True
+    )
+    line = models.PositiveIntegerField(_("line"))  # in its file, the header being line 1
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    tracking_key = models.CharField(_("tracking key"), max_length=50, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=BankLineStatus.choices,
+        default=BankLineStatus.UNMATCHED,
+    )
+    reason = models.CharField(max_length=20, choices=UnmatchedReason.choices, blank=True)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, null=True, related_name="bank_lines"
+    )
+    payment = models.OneToOneField(
+        "billing.Payment", on_delete=models.PROTECT, null=True, related_name="bank_line"
+    )
+    applied_at = models.DateTimeField(null=True)
+    applied_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("bank line")
+        indexes = [models.Index(fields=["status", "date"], name="bank_line_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "amount", "reference", "tracking_key"], name="bank_line_once"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="bank_line_positive"),
+            models.CheckConstraint(
+                condition=models.Q(status=BankLineStatus.UNMATCHED)
+                | models.Q(client__isnull=False, payment__isnull=False),
+                name="bank_line_applied_has_payment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount} {self.reference}"
