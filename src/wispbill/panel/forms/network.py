@@ -2,7 +2,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core.wire import validate_one_line
-from wispbill.network.models import Enforcement, Router
+from wispbill.network.models import (
+    RADIUS_SECRET_MAX,
+    Enforcement,
+    Router,
+    validate_radius_secret,
+)
 from wispbill.network.services import ROUTER_FIELDS
 from wispbill.panel.forms.base import (
     BillingFieldsMixin,
@@ -20,9 +25,19 @@ class RouterForm(forms.ModelForm):
         validators=[validate_one_line],
     )
 
+    radius_secret = forms.CharField(
+        label=_("RADIUS shared secret"),
+        required=False,
+        strip=False,
+        max_length=RADIUS_SECRET_MAX,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the current one. Stored encrypted."),
+        validators=[validate_radius_secret],
+    )
+
     class Meta:
         model = Router
-        fields = [*ROUTER_FIELDS[:4], "password", *ROUTER_FIELDS[4:]]
+        fields = [*ROUTER_FIELDS[:4], "password", *ROUTER_FIELDS[4:], "radius_secret"]
         labels = {"enforcement": _("Control on the router")}
         help_texts = {
             "enforcement": _(
