@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "wispbill.staff",
     "wispbill.network",
     "wispbill.clients",
+    "wispbill.radius",
     "wispbill.billing",
     "wispbill.messaging",
     "wispbill.automation",
