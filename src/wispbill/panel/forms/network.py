@@ -15,6 +15,8 @@ from wispbill.panel.forms.base import (
     initial_switches,
 )
 
+RADIUS_FIELDS = ("aaa", "coa_port", "radius_cut")
+
 
 class RouterForm(forms.ModelForm):
     password = forms.CharField(
@@ -50,10 +52,24 @@ class RouterForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Only an administrator may allow a host on this server: others see it, as it is.
         self.fields["allow_local_host"].disabled = not can_allow_local
+        for name in RADIUS_FIELDS:
+            self.fields[name].required = False
         self.fields["enforcement"].choices = [
             (Enforcement.MIKROTIK, _("MikroTik (API)")),
             (Enforcement.NONE, _("None (database only)")),
         ]
+
+    def clean(self):
+        cleaned = super().clean()
+        # A form sent without the RADIUS settings (from before they existed) keeps the
+        # router's own, the defaults for a new one.
+        for name in RADIUS_FIELDS:
+            if cleaned.get(name) in (None, ""):
+                cleaned[name] = getattr(self.instance, name)
+        # The model's own check (a RADIUS router needs its secret) sees the one just typed.
+        if cleaned.get("radius_secret"):
+            self.instance.radius_secret = cleaned["radius_secret"]
+        return cleaned
 
     def service_kwargs(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
