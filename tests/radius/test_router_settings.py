@@ -149,3 +149,32 @@ def test_radius_config_writes_the_routers_for_the_owner_only(db, tmp_path):
     for name in ("clients.conf", "radiusd.conf"):
         assert stat.S_IMODE((target / name).stat().st_mode) == 0o600
     assert Credential.objects.get().password == "pw-ana"
+
+
+def test_passwords_are_kept_in_clear_only_for_the_logins_radius_answers(admin_api):
+    router_id = _create(admin_api).json()["id"]
+    zone = ZoneFactory(router_id=router_id)
+    client = ClientFactory.build(zone=zone, access=Access.PPPOE, pppoe_username="ana")
+    client.plan.save()
+    client.pppoe_password = "pw-ana"
+    client.save()
+    assert not Credential.objects.exists()  # the router keeps its own secrets
+
+    response = admin_api.patch(
+        f"/api/v1/routers/{router_id}/", {"aaa": "radius", "radius_secret": GOOD}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert Credential.objects.get(client=client).password == "pw-ana"
+
+    client.access, client.pppoe_username = Access.STATIC, ""
+    client.pppoe_password = ""
+    client.save()
+    assert not Credential.objects.exists()
+    client.access, client.pppoe_username = Access.PPPOE, "ana2"
+    client.pppoe_password = "pw-2"
+    client.save()
+    assert Credential.objects.get(client=client).username == "ana2"
+
+    response = admin_api.patch(f"/api/v1/routers/{router_id}/", {"aaa": "api"}, format="json")
+    assert response.status_code == 200
+    assert not Credential.objects.exists()
