@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from wispbill.network.models import Aaa, Router
+from wispbill.radius.coa import coa_sweep
 from wispbill.radius.credentials import SAFE_CHARACTERS, credentials_refresh
 
 FREERADIUS = "/usr/sbin/freeradius"
@@ -289,12 +290,12 @@ def serve(
     process = None
     try:
         while True:
-            credentials_refresh()
+            _sweep(report)
             nas = _current(confdir, address, auth_port, acct_port, report)
             process = subprocess.Popen([FREERADIUS, "-f", "-l", "stdout", "-d", str(confdir)])
             while not stop and running() and process.poll() is None:
                 time.sleep(SWEEP_SECONDS)
-                credentials_refresh()
+                _sweep(report)
                 if nas_clients()[0] != nas:
                     report("RADIUS routers changed: restarting FreeRADIUS.")
                     break
@@ -305,6 +306,19 @@ def serve(
         if process is not None:
             _end(process)
     return process.returncode if process is not None else 0
+
+
+def _sweep(report: Callable[[str], None]) -> None:
+    """Credentials for what bulk imports made, then the live sessions told what changed. A
+    database that fails for a moment is tried again at the next sweep, FreeRADIUS running on."""
+    try:
+        credentials_refresh()
+        told = coa_sweep()
+    except DatabaseError as exc:
+        report(f"Sweep failed, trying again: {exc}")
+        return
+    if told:
+        report(f"Told {told} session(s) their new attributes.")
 
 
 def _current(confdir, address, auth_port, acct_port, report) -> list[Nas]:

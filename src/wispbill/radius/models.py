@@ -29,3 +29,24 @@ class Credential(models.Model):
 
     def __str__(self) -> str:
         return self.login
+
+
+class Sent(models.Model):
+    """What a RADIUS client's session was last given (by its login or a CoA): the next sweep
+    compares it with what the client should have now, and sends its router the difference."""
+
+    client = models.OneToOneField(
+        "clients.Client", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    router_id = models.IntegerField()
+    login = models.CharField(max_length=64)
+    allowed = models.BooleanField()
+    ip = models.CharField(max_length=45, blank=True)
+    rate_limit = models.CharField(max_length=40, blank=True)
+    address_list = models.CharField(max_length=63, blank=True)
+
+    class Meta:
+        db_table = "radius_sent"
+
+    def __str__(self) -> str:
+        return self.login
