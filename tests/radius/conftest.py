@@ -69,19 +69,21 @@ def _env(data_dir: Path) -> dict:
 @dataclass
 class Radius:
     auth_port: int
+    acct_port: int
     process: subprocess.Popen
 
     def nas(self, secret: str = SECRET, source: str = "127.0.0.1") -> "Nas":
-        return Nas(self.auth_port, secret, source)
+        return Nas(self.auth_port, self.acct_port, secret, source)
 
 
 class Nas:
-    """The router's side: sends an Access-Request and returns the answer, or None."""
+    """The router's side: sends Access-Requests and Accounting-Requests."""
 
-    def __init__(self, port: int, secret: str, source: str):
+    def __init__(self, port: int, acct_port: int, secret: str, source: str):
         self.client = RadiusClient(
             server="127.0.0.1",
             authport=port,
+            acctport=acct_port,
             secret=secret.encode(),
             dict=Dictionary(str(DICTIONARY)),
             retries=3,
@@ -103,6 +105,19 @@ class Nas:
             return self.client.SendPacket(request)
         except Timeout:
             return None
+
+    def account(self, status: str, username: str, session_id: str, **attributes) -> bool:
+        """Whether FreeRADIUS acknowledged the accounting (so it stored it)."""
+        request = self.client.CreateAcctPacket()
+        request["User-Name"] = username
+        request["Acct-Status-Type"] = status
+        request["Acct-Session-Id"] = session_id
+        for name, value in attributes.items():
+            request[name.replace("_", "-")] = value
+        try:
+            return self.client.SendPacket(request).code == packet.AccountingResponse
+        except Timeout:
+            return False
 
 
 def accepted(reply) -> dict | None:
@@ -156,7 +171,7 @@ def start_radius(radius_db):
             text=True,
         )
         started.append(process)
-        server = Radius(auth, process)
+        server = Radius(auth, acct, process)
         _wait_until_listening(server)
         return server
 

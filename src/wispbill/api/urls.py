@@ -1,7 +1,16 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from wispbill.api.views import audit, automation, billing, clients, messaging, network, staff
+from wispbill.api.views import (
+    audit,
+    automation,
+    billing,
+    clients,
+    messaging,
+    network,
+    radius,
+    staff,
+)
 
 ID = r"(?P<pk>[0-9]{1,18})"
 
@@ -17,6 +26,7 @@ router.register("payments", billing.PaymentViewSet, basename="payment")
 router.register("staff", staff.StaffViewSet, basename="staff")
 router.register("audit-events", audit.AuditEventViewSet, basename="audit-event")
 router.register("messages", messaging.MessageViewSet, basename="message")
+router.register("sessions", radius.SessionViewSet, basename="session")
 
 urlpatterns = [
     path("periodic-tasks/", automation.PeriodicTaskListView.as_view(), name="periodic-tasks"),

@@ -50,3 +50,43 @@ class Sent(models.Model):
 
     def __str__(self) -> str:
         return self.login
+
+
+class Session(models.Model):
+    """A PPPoE session as its router accounts for it (Start, Interim-Update, Stop), written by
+    FreeRADIUS itself (`wispbill.radius.freeradius`, accounting queries)."""
+
+    client = models.ForeignKey(
+        "clients.Client", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    router = models.ForeignKey(
+        "network.Router", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # As rlm_sql escaped it (the same as typed for letters, digits and `@.-_: /`).
+    username = models.CharField(max_length=255)
+    ip = models.CharField(max_length=45, blank=True, null=True)
+    session_id = models.CharField(max_length=255)
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    input_bytes = models.BigIntegerField(default=0)
+    output_bytes = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "radius_session"
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["router", "session_id"], name="radius_session_unique_per_router"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["router", "started_at"],
+                condition=models.Q(stopped_at__isnull=True),
+                name="radius_session_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.session_id}"
