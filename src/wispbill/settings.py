@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "wispbill.staff",
     "wispbill.network",
     "wispbill.clients",
+    "wispbill.radius",
     "wispbill.billing",
     "wispbill.payments",
     "wispbill.messaging",

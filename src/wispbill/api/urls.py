@@ -9,6 +9,7 @@ from wispbill.api.views import (
     messaging,
     network,
     payments,
+    radius,
     staff,
 )
 
@@ -28,6 +29,7 @@ router.register("staff", staff.StaffViewSet, basename="staff")
 router.register("audit-events", audit.AuditEventViewSet, basename="audit-event")
 router.register("messages", messaging.MessageViewSet, basename="message")
 router.register("bank-lines", payments.BankLineViewSet, basename="bank-line")
+router.register("sessions", radius.SessionViewSet, basename="session")
 
 urlpatterns = [
     path("periodic-tasks/", automation.PeriodicTaskListView.as_view(), name="periodic-tasks"),

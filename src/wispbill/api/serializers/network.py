@@ -11,7 +11,13 @@ from wispbill.api.serializers.common import (
 from wispbill.core.switches import Switches
 from wispbill.core.wire import validate_one_line
 from wispbill.network import services
-from wispbill.network.models import Router, SyncStatus, Zone
+from wispbill.network.models import (
+    RADIUS_SECRET_MAX,
+    Router,
+    SyncStatus,
+    Zone,
+    validate_radius_secret,
+)
 from wispbill.network.services import ROUTER_FIELDS
 
 
@@ -25,9 +31,27 @@ class RouterSerializer(StrictMixin, ModelSerializer):
         validators=[validate_one_line],
     )
 
+    radius_secret = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=RADIUS_SECRET_MAX,
+        style={"input_type": "password"},
+        validators=[validate_radius_secret],
+    )
+
     class Meta:
         model = Router
-        fields = ["id", *ROUTER_FIELDS, "password", "sync_status", "last_sync_at", "last_error"]
+        fields = [
+            "id",
+            *ROUTER_FIELDS,
+            "password",
+            "radius_secret",
+            "sync_status",
+            "last_sync_at",
+            "last_error",
+        ]
         read_only_fields = ["sync_status", "last_sync_at", "last_error"]
         # A name already taken is refused by the model, with a message that names it.
         extra_kwargs = {"name": {"validators": []}}
