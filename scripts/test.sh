@@ -24,6 +24,11 @@ if ! command -v systemd-analyze >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
 fi
+# libfaketime: the processes a test starts live at the test's instant (tests/clock.py).
+if [ ! -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
+fi
 # FreeRADIUS for the RADIUS routers (tests/radius/), with its PostgreSQL driver.
 if [ ! -x /usr/sbin/freeradius ] || ! dpkg -s freeradius-postgresql >/dev/null 2>&1; then
   apt-get update -qq
