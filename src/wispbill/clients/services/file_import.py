@@ -24,6 +24,7 @@ from django.utils.translation import gettext_noop
 
 from wispbill.clients.models import Access, BillingType, Client, Plan
 from wispbill.clients.services.bulk import clients_check_many, clients_create_many
+from wispbill.core.clock import first_day_check
 from wispbill.core.scratch import scratch_folder, scratch_tidy
 from wispbill.network.models import Zone
 from wispbill.staff.permissions import MANAGE_CLIENTS, require_permission_of_person
@@ -259,6 +260,19 @@ def _date(text: str) -> date:
         except ValueError:
             continue
     raise ValueError(text)
+
+
+def day_from(text: str, field: str = "paid_until") -> date | None:
+    """A day typed as dd/mm/aaaa or aaaa-mm-dd (None when empty), as the imports' options
+    take it; a ValidationError on `field` says how to write it, or that it is too early."""
+    if not (text or "").strip():
+        return None
+    try:
+        day = _date(text.strip())
+    except ValueError:
+        raise ValidationError({field: [_("Write the date as dd/mm/aaaa or aaaa-mm-dd.")]}) from None
+    first_day_check(day, field)
+    return day
 
 
 class _Lookup:
