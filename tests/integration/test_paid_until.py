@@ -279,3 +279,23 @@ def test_the_router_import_takes_paid_until_and_the_run_bills_what_the_preview_s
     assert _first_invoices() == {
         "Ana Díaz": (date(2026, 11, 1), date(2026, 11, 30), Decimal("399.00"), date(2026, 10, 25))
     }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.instant(OCT_20)
+def test_the_panel_router_import_previews_and_confirms_with_paid_until(admin, mikrotik, emulator):
+    zone = ZoneFactory(
+        router=mikrotik, pay_day=1, invoice_lead_days=7, notice_offset_days=2, grace_days=4
+    )
+    emulator.add_secret("ana", "pw-ana", remote_address="172.16.0.2", comment="Ana Díaz")
+    emulator.add_queue("Ana Díaz", "172.16.0.2/32", "2M/10M")
+    browser = Browser()
+    browser.force_login(admin)
+    url = f"/routers/{mikrotik.pk}/import/"
+    bad = browser.get(url, {"zone": zone.pk, "paid_until": "31/02/2026"})
+    assert bad.status_code == 400 and "no es una fecha" in bad.content.decode()
+    page = browser.get(url, {"zone": zone.pk, "paid_until": "31/10/2026"})
+    # A new plan's price is 0.00 until the operator sets it: the preview says so.
+    assert "Próxima factura: 01/11/2026–30/11/2026, $0.00, el 25/10/2026" in page.content.decode()
+    browser.post(url, {"zone": zone.pk, "paid_until": "2026-10-31", "confirm": "yes"})
+    assert Client.objects.get().paid_until == date(2026, 10, 31)
