@@ -4,21 +4,26 @@ automatically for a cycle that ends by then; the preview states each client's ne
 (period, amount, day), and the daily run then bills exactly that, never before."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import Client as Browser
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.factories import PlanFactory, RouterFactory, ZoneFactory
 from wispbill.automation.services.runs import periodic_tasks_run
+from wispbill.billing.charges import billing_start, cycle_charge
 from wispbill.billing.imports import file_preview_next_invoices
 from wispbill.billing.models import Invoice
-from wispbill.billing.selectors import client_next_charge
+from wispbill.billing.selectors import billed_since, client_next_charge, next_invoice_ahead
 from wispbill.clients.models import Client
 from wispbill.clients.services.file_import import clients_file_import, clients_file_preview
+from wispbill.core.models import CompanySettings
+from wispbill.core.schedule import BillingSchedule, current_cycle
 
 # 20 October 2026: October's cycle (1-31 Oct) is the current one; November's is invoiced on
 # 25 October (pay day 1, invoice 7 days before, prepaid).
@@ -62,6 +67,62 @@ def _run_october():
     """The daily runs of 20 October (October's cycle) and 25 October (November's)."""
     periodic_tasks_run(actor=None, day=date(2026, 10, 20))
     periodic_tasks_run(actor=None, day=date(2026, 10, 25), force=True)
+
+
+@given(
+    schedule=st.builds(
+        lambda mode, pay_day, lead, grace: BillingSchedule(mode, pay_day, lead, 0, grace),
+        st.sampled_from(["prepaid", "postpaid"]),
+        st.integers(1, 31),
+        st.integers(1, 28),
+        st.integers(0, 28),
+    ),
+    day=st.dates(min_value=date(2024, 1, 1), max_value=date(2035, 12, 31)),
+    started=st.integers(-400, 60),
+    paid=st.one_of(st.none(), st.integers(-400, 400)),
+    rule=st.sampled_from(["prorated", "full", "next_cycle"]),
+)
+def test_the_stated_next_invoice_is_the_first_the_daily_runs_would_issue(
+    schedule, day, started, paid, rule
+):
+    """Pure date math: run the invoice rule day after day from `day` on; the first cycle it
+    bills, its charge and its day are the ones stated, and it ends after `paid_until`."""
+    company = CompanySettings(first_invoice=rule)
+    start_date = day + timedelta(days=started)
+    paid_until = None if paid is None else day + timedelta(days=paid)
+    start = billing_start(start_date, paid_until)
+    stated = next_invoice_ahead(
+        schedule=schedule,
+        price=Decimal("399.00"),
+        start_date=start_date,
+        paid_until=paid_until,
+        company=company,
+        day=day,
+    )
+    run_day = day
+    while True:
+        cycle = current_cycle(schedule, run_day)
+        charge = (
+            cycle_charge(
+                price=Decimal("399.00"),
+                cycle=cycle,
+                start_date=start,
+                first_invoice=rule,
+                suspended_on=None,
+                reactivated_on=None,
+                policy=company.reactivation_billing,
+                invoice_suspended=False,
+            )
+            if start <= billed_since(cycle, company)
+            else None
+        )
+        if charge is not None:
+            break
+        run_day += timedelta(days=1)
+    assert (stated.cycle, stated.charge, stated.on) == (cycle, charge, run_day)
+    assert paid_until is None or cycle.period_end > paid_until
+    if rule != "full":  # nothing from before the billing start, unless billed in full
+        assert charge.start == max(start, cycle.period_start)
 
 
 @pytest.mark.django_db
