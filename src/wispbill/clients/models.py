@@ -170,6 +170,11 @@ class Client(ScheduleFields, SwitchFields):
     start_date = models.DateField(
         _("service start"), default=today, validators=[validate_first_day]
     )
+    # What the client paid for before wispbill (to the ISP or system it was imported from):
+    # no cycle whose period ends on or before this day is invoiced automatically.
+    paid_until = models.DateField(
+        _("paid until"), null=True, blank=True, validators=[validate_first_day]
+    )
     state = models.CharField(
         _("state"), max_length=10, choices=ClientState.choices, default=ClientState.ACTIVE
     )

@@ -8,6 +8,7 @@ from wispbill.api.serializers.common import (
     StrictMixin,
     SwitchesSerializer,
 )
+from wispbill.core.clock import validate_first_day
 from wispbill.core.switches import Switches
 from wispbill.core.wire import validate_one_line
 from wispbill.network import services
@@ -113,6 +114,17 @@ class ReconcileResultSerializer(serializers.Serializer):
 class RouterImportSerializer(StrictMixin, serializers.Serializer):
     zone = IdRelatedField(queryset=Zone.objects.all())
     confirm = serializers.BooleanField(required=False, default=False)
+    paid_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        input_formats=["iso-8601", "%d/%m/%Y"],
+        validators=[validate_first_day],
+        help_text=(
+            "The day the imported clients paid for until (YYYY-MM-DD or DD/MM/YYYY): no "
+            "cycle whose period ends on or before it is invoiced automatically."
+        ),
+    )
 
 
 class ImportPreviewSerializer(serializers.Serializer):

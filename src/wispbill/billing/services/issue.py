@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record_many
-from wispbill.billing.charges import cycle_charge
+from wispbill.billing.charges import billing_start, cycle_charge
 from wispbill.billing.debt import BatchHook, batch_hold
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from wispbill.billing.selectors import billed_since, billed_states, invoice_due
@@ -46,7 +46,16 @@ INVOICE_COLUMNS = (
 )
 # The plan by id: a run's clients share a few plans, read once per batch (a join and a money
 # conversion per row were 5% of the run).
-ROW = ("id", "name", "plan_id", "credit", "start_date", "suspended_on", "reactivated_on")
+ROW = (
+    "id",
+    "name",
+    "plan_id",
+    "credit",
+    "start_date",
+    "suspended_on",
+    "reactivated_on",
+    "paid_until",
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,7 @@ class DueRow(NamedTuple):
     start_date: date
     suspended_on: date | None
     reactivated_on: date | None
+    paid_until: date | None
     terms: Terms
 
 
@@ -131,9 +141,9 @@ def _not_invoiced(rows: list[DueRow]) -> list[DueRow]:
 
 def _still_due(rows: list[DueRow], company: CompanySettings) -> list[DueRow]:
     """The rows whose client, held and read again inside the batch's transaction, is still
-    billed by the task (its state, its switch, its start), with what it holds now (its credit,
-    plan, start, cut and reactivation days): a payment, a cancellation or a switch that
-    committed since the run read them wins."""
+    billed by the task (its state, its switch, its start, what it paid for before), with what
+    it holds now (its credit, plan, start, cut and reactivation days): a payment, a
+    cancellation or a switch that committed since the run read them wins."""
     batch_hold([row.client_id for row in rows])
     fresh = {
         values[0]: values
@@ -144,12 +154,13 @@ def _still_due(rows: list[DueRow], company: CompanySettings) -> list[DueRow]:
             "invoices",
         ).values_list(*ROW)
     }
-    start = ROW.index("start_date")
+    start, paid = ROW.index("start_date"), ROW.index("paid_until")
     return [
         DueRow(*fresh[row.client_id], row.terms)
         for row in rows
         if row.client_id in fresh
-        and fresh[row.client_id][start] <= billed_since(row.terms.cycle, company)
+        and billing_start(fresh[row.client_id][start], fresh[row.client_id][paid])
+        <= billed_since(row.terms.cycle, company)
     ]
 
 
@@ -174,7 +185,7 @@ def _issue_batch(
             charge = cycle_charge(
                 price=plan_of[row.plan_id][1],
                 cycle=row.terms.cycle,
-                start_date=row.start_date,
+                start_date=billing_start(row.start_date, row.paid_until),
                 first_invoice=company.first_invoice,
                 suspended_on=row.suspended_on,
                 reactivated_on=row.reactivated_on,

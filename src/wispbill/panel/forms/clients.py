@@ -32,6 +32,7 @@ GENERAL = (
     "zone",
     "plan",
     "start_date",
+    "paid_until",
     "state",
     "language",
 )
@@ -49,7 +50,7 @@ class ClientForm(BillingFieldsMixin, forms.Form):
         self.fields = fields_for_model(
             Client,
             fields=CLIENT_FIELDS,
-            field_classes={"start_date": DayField},
+            field_classes={"start_date": DayField, "paid_until": DayField},
             widgets={
                 "zone": LongSelect,
                 "billing_type": forms.Select(attrs={"data-billing-type": "own-billing"}),
