@@ -345,3 +345,56 @@ def test_parallel_deliveries_of_one_payment_pay_once(gateways):
     assert [(p.reference, p.amount) for p in Payment.objects.filter(client=ana)] == [
         ("pi_race", Decimal("400.00"))
     ]
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+
+def test_the_client_page_offers_the_gateways_that_are_on_and_goes_to_the_checkout(
+    gateways, isp, settings
+):
+    from wispbill.messaging.links import portal_token
+
+    ana = isp["ana"]
+    gateways.expect_request("/checkout/preferences", method="POST").respond_with_json(
+        {"init_point": "https://mp.example/checkout?pref_id=p2"}
+    )
+    token, _expires = portal_token(ana.pk, revision=ana.portal_links_revision)
+    page = Browser().get(f"/portal/{token}/?lang=es")
+    html = page.content.decode()
+    assert 'data-testid="pay-mercadopago"' in html and 'data-testid="pay-stripe"' in html
+    assert "Pagar en línea" in html
+    answer = Browser().post(f"/portal/{token}/pay/mercadopago/?lang=es", {"amount": "1.00"})
+    assert answer.status_code == 302
+    assert answer["Location"] == "https://mp.example/checkout?pref_id=p2"
+    body = json.loads(gateways.log[-1][0].data)
+    assert body["items"][0]["unit_price"] == float(isp["invoice"].total)
+    assert Browser().post(f"/portal/{token}/pay/paypal/").status_code == 400
+    assert Browser().post("/portal/not-a-token/pay/mercadopago/").status_code == 403
+
+    settings.WISPBILL_STRIPE_WEBHOOK_SECRET = ""
+    html = Browser().get(f"/portal/{token}/").content.decode()
+    assert 'data-testid="pay-stripe"' not in html and 'data-testid="pay-mercadopago"' in html
+
+
+def test_staff_see_the_gateways_and_make_a_link_on_the_client_page(gateways, isp, admin, staff):
+    gateways.expect_request("/v1/checkout/sessions", method="POST").respond_with_json(
+        {"url": "https://checkout.stripe.example/c/cs_9"}
+    )
+    browser = Browser()
+    browser.force_login(admin)
+    company = browser.get(_company_url()).content.decode()
+    assert "/webhooks/mercadopago/" in company and "/webhooks/stripe/" in company
+    assert MP_TOKEN not in company and STRIPE_SECRET not in company and STRIPE_KEY not in company
+    browser.force_login(staff)
+    ana = isp["ana"]
+    answer = browser.post(f"/clients/{ana.pk}/payment-link/", {"provider": "stripe"})
+    assert answer.status_code == 302
+    page = browser.get(answer["Location"]).content.decode()
+    assert "https://checkout.stripe.example/c/cs_9" in page
+
+
+def _company_url() -> str:
+    from django.urls import reverse
+
+    return reverse("panel:company-settings")

@@ -375,6 +375,11 @@ PANEL = {
     "client-portal-link": [
         ("link", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: {"pk": i.own.pk}, None),
     ],
+    # The gateways are off here: allowed users are told so, and nothing changes.
+    "client-payment-link": [
+        ("pay link", (REGISTER_PAYMENTS,), lambda i: {"pk": i.active.pk},
+         lambda i: {"provider": "stripe"}),
+    ],
     "client-portal-links-revoke": [
         ("revoke", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: {"pk": i.own.pk}, None),
     ],

@@ -47,6 +47,20 @@ def webhook_url(provider: str, site_url: str) -> str:
     return f"{site_url.rstrip('/')}{reverse(WEBHOOK_VIEWS[Provider(provider)])}"
 
 
+def gateway_settings(site_url: str) -> list[dict]:
+    """Each gateway, whether it is on (its secrets are in the environment) and the webhook
+    address to paste in its dashboard; never a secret."""
+    return [
+        {
+            "provider": provider.value,
+            "label": provider.label,
+            "on": gateway(provider) is not None,
+            "webhook_url": webhook_url(provider, site_url),
+        }
+        for provider in Provider
+    ]
+
+
 def payment_link_amount(*, client: Client, invoice: Invoice | None) -> Decimal:
     """What a pay link asks for: the invoice's pending amount, or what the client owes now;
     refused when that is nothing."""
