@@ -226,6 +226,10 @@ API = {
     ("POST", "/api/v1/clients/{id}/portal-link/"): [
         ("link", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: i.own.pk, None),
     ],
+    # The gateways are off here: allowed users get a 400 naming the provider, nothing more.
+    ("POST", "/api/v1/clients/{id}/payment-link/"): [
+        ("pay link", (REGISTER_PAYMENTS,), lambda i: i.active.pk, lambda i: {"provider": "stripe"}),
+    ],
     ("POST", "/api/v1/clients/{id}/portal-link/revoke/"): [
         ("revoke links", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: i.own.pk, None),
     ],
@@ -370,6 +374,11 @@ PANEL = {
     ],
     "client-portal-link": [
         ("link", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: {"pk": i.own.pk}, None),
+    ],
+    # The gateways are off here: allowed users are told so, and nothing changes.
+    "client-payment-link": [
+        ("pay link", (REGISTER_PAYMENTS,), lambda i: {"pk": i.active.pk},
+         lambda i: {"provider": "stripe"}),
     ],
     "client-portal-links-revoke": [
         ("revoke", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: {"pk": i.own.pk}, None),

@@ -49,6 +49,9 @@ urlpatterns = [
         rf"^clients/{ID}/portal-link/$", messaging.PortalLinkView.as_view(), name="portal-link"
     ),
     re_path(
+        rf"^clients/{ID}/payment-link/$", payments.PaymentLinkView.as_view(), name="payment-link"
+    ),
+    re_path(
         rf"^clients/{ID}/portal-link/revoke/$",
         messaging.PortalLinkRevokeView.as_view(),
         name="portal-link-revoke",
