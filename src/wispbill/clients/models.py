@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from wispbill.core.clock import today, validate_first_day
 from wispbill.core.fiscal import (
     CFDI_USE_CHOICES,
+    DEFAULT_CFDI_USE,
     REGIME_CHOICES,
     fiscal_data_errors,
     validate_postal_code,
@@ -244,7 +245,7 @@ class Client(ScheduleFields, SwitchFields):
         _("fiscal postal code"), max_length=5, blank=True, validators=[validate_postal_code]
     )
     cfdi_use = models.CharField(
-        _("CFDI use"), max_length=4, default="S01", choices=CFDI_USE_CHOICES
+        _("CFDI use"), max_length=4, default=DEFAULT_CFDI_USE, blank=True, choices=CFDI_USE_CHOICES
     )
     # What the clients list searches: kept by the database itself, folded (see core.fold).
     search_text = models.GeneratedField(
@@ -341,6 +342,7 @@ class Client(ScheduleFields, SwitchFields):
 
     def fiscal_clean(self) -> None:
         self.rfc = (self.rfc or "").strip().upper()
+        self.cfdi_use = self.cfdi_use or DEFAULT_CFDI_USE
         if not self.rfc:
             return
         errors = fiscal_data_errors(

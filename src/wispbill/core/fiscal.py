@@ -68,6 +68,7 @@ CFDI_USES: dict[str, tuple[str, frozenset[str]]] = {
     "S01": ("Sin efectos fiscales", frozenset({MORAL, FISICA})),
     "CP01": ("Pagos", frozenset({MORAL, FISICA})),
 }
+DEFAULT_CFDI_USE = "S01"
 CFDI_USE_CHOICES = [(code, f"{code} {name}") for code, (name, _kinds) in CFDI_USES.items()]
 
 

@@ -63,6 +63,12 @@ CLIENT_FIELDS = (
     "billing_type",
     "auto_activate_on_payment",
     "language",
+    # Fiscal data (an RFC needs the rest; Client.fiscal_clean).
+    "rfc",
+    "fiscal_name",
+    "fiscal_regime",
+    "fiscal_postal_code",
+    "cfdi_use",
 )
 # A change to one of these changes what the client's router must hold.
 ROUTER_FIELDS = {"ip", "zone", "state", "access", "pppoe_username", "plan"}

@@ -13,7 +13,14 @@ from wispbill.staff.permissions import MANAGE_PLANS, require_permission_of_perso
 
 # The one list of a plan's editable fields: the panel's form and the API's serializer
 # derive theirs from it.
-PLAN_FIELDS = ("name", "price", "download_kbps", "upload_kbps")
+PLAN_FIELDS = (
+    "name",
+    "price",
+    "download_kbps",
+    "upload_kbps",
+    "sat_product_key",
+    "sat_unit_key",
+)
 
 
 @transaction.atomic
