@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "wispbill.radius",
     "wispbill.billing",
     "wispbill.payments",
+    "wispbill.cfdi",
     "wispbill.messaging",
     "wispbill.automation",
     "wispbill.api",
@@ -313,3 +314,9 @@ WISPBILL_STRIPE_WEBHOOK_SECRET = os.environ.get("WISPBILL_STRIPE_WEBHOOK_SECRET"
 WISPBILL_STRIPE_API_URL = os.environ.get("WISPBILL_STRIPE_API_URL", "https://api.stripe.com")
 # How long a link to a client's own page works.
 PORTAL_LINK_DAYS = int(os.environ.get("WISPBILL_PORTAL_LINK_DAYS", "30"))
+
+# The PAC that stamps the CFDI (CONTRACT: taxes and CFDI 4.0); without it CFDI stays off.
+WISPBILL_PAC = os.environ.get("WISPBILL_PAC", "")
+WISPBILL_PAC_USER = os.environ.get("WISPBILL_PAC_USER", "")
+WISPBILL_PAC_PASSWORD = os.environ.get("WISPBILL_PAC_PASSWORD", "")
+WISPBILL_PAC_URL = os.environ.get("WISPBILL_PAC_URL", "")

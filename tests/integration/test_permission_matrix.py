@@ -272,6 +272,10 @@ API = {
     ("PATCH", "/api/v1/company/"): [
         ("company", ADMIN, None, lambda i: {"name": "Otra"}),
     ],
+    ("POST", "/api/v1/company/csd/"): [
+        # A JSON body carries no files: admins get a 400, the others a 403 first.
+        ("csd", ADMIN, None, lambda i: {"password": "x"}),
+    ],
     ("POST", "/api/v1/staff/"): [
         ("create", ADMIN, None,
          lambda i: {"username": "nueva", "password": "una-clave-larga-9"}),

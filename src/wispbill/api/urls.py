@@ -5,6 +5,7 @@ from wispbill.api.views import (
     audit,
     automation,
     billing,
+    cfdi,
     clients,
     messaging,
     network,
@@ -38,6 +39,7 @@ urlpatterns = [
     ),
     path("periodic-tasks/mass-update/", automation.MassUpdateView.as_view(), name="mass-update"),
     path("company/", automation.CompanyView.as_view(), name="company"),
+    path("company/csd/", cfdi.CsdView.as_view(), name="company-csd"),
     path("bank-statements/", payments.BankStatementView.as_view(), name="bank-statements"),
     re_path(rf"^invoices/{ID}/pdf/$", messaging.InvoicePdfView.as_view(), name="invoice-pdf"),
     re_path(

@@ -46,6 +46,14 @@ class Invoice(models.Model):
     notice_date = models.DateField(_("notice date"))
     due_date = models.DateField(_("due date"))
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    # subtotal + tax == total to the cent: the sums of the lines' bases and taxes
+    # (billing.taxes).
+    subtotal = models.DecimalField(
+        _("subtotal"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    tax = models.DecimalField(
+        pgettext_lazy("IVA", "tax"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
     paid_amount = models.DecimalField(
         _("paid"), max_digits=12, decimal_places=2, default=Decimal("0.00")
     )
@@ -118,7 +126,14 @@ class Invoice(models.Model):
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     description = models.CharField(_("description"), max_length=300)
+    # What the line adds to the invoice's total: its tax base + its tax (billing.taxes).
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    tax_base = models.DecimalField(
+        _("tax base"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    tax = models.DecimalField(
+        pgettext_lazy("IVA", "tax"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
 
     class Meta:
         ordering = ["id"]

@@ -28,6 +28,7 @@ from wispbill.billing.charges import (
     cycle_charge,
 )
 from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
+from wispbill.billing.taxes import line_tax
 from wispbill.clients.models import WITH_SERVICE, Client, ClientState
 from wispbill.clients.selectors import (
     client_effective_switches,
@@ -388,10 +389,18 @@ class CashReport:
     start: date
     end: date
     rows: list[CashRow]
+    tax_rate: Decimal = ZERO
 
     @property
     def total(self) -> Decimal:
         return sum((row.total for row in self.rows), ZERO)
+
+    @property
+    def tax(self) -> Decimal:
+        """The IVA in what was received: every invoice's total includes its tax (billing.taxes),
+        so the money received holds tax at the company's rate."""
+        total = self.total
+        return total - line_tax(total, rate=self.tax_rate, included=True).base
 
     @property
     def count(self) -> int:
@@ -441,7 +450,7 @@ def cash_report(*, start: date, end: date) -> CashReport:
     ]
     rows.sort(key=lambda row: (row.actor_name, row.voided, row.method))
     rows.sort(key=lambda row: row.day, reverse=True)
-    return CashReport(start=start, end=end, rows=rows)
+    return CashReport(start=start, end=end, rows=rows, tax_rate=CompanySettings.load().tax_rate)
 
 
 def _net(received: Q, voided: Q):

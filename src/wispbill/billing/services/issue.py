@@ -21,6 +21,7 @@ from wispbill.billing.selectors import billed_since, billed_states, invoice_due
 from wispbill.billing.services.charges import charges_invoiced, charges_to_invoice
 from wispbill.billing.services.invoices import charge_description
 from wispbill.billing.signals import run_batch_starting
+from wispbill.billing.taxes import lines_tax
 from wispbill.clients.models import Client, Plan
 from wispbill.clients.selectors import clients_governed_by
 from wispbill.core.db import JSONText, among, bulk_insert
@@ -38,6 +39,8 @@ INVOICE_COLUMNS = (
     "notice_date",
     "due_date",
     "total",
+    "subtotal",
+    "tax",
     "paid_amount",
     "status",
     "automatic",
@@ -196,13 +199,22 @@ def _issue_batch(
                 billed.append((row, charge))
         if not billed:
             return []
-        # The clients' pending one-off charges join their invoices.
+        # The clients' pending one-off charges join their invoices; each line is taxed (the
+        # same function as the manual writer's), and the invoice is the sum of its lines.
         taken = charges_to_invoice({row.client_id: charge.total for row, charge in billed})
+        rate, included = company.tax_rate, company.prices_include_tax
         with_totals = []
         for row, charge in billed:
-            total = charge.total + sum(amount for *_, amount in taken.get(row.client_id, ()))
+            lines, subtotal, tax = lines_tax(
+                [charge.total, *(amount for *_, amount in taken.get(row.client_id, ()))],
+                rate=rate,
+                included=included,
+            )
+            total = subtotal + tax
             credit = row.credit
-            with_totals.append((row, charge, total, credit, min(credit, total)))
+            with_totals.append(
+                (row, charge, total, credit, min(credit, total), lines, subtotal, tax)
+            )
         billed = with_totals
         bulk_insert(
             Invoice,
@@ -217,13 +229,15 @@ def _issue_batch(
                     row.terms.notice,
                     row.terms.due,
                     total,
+                    subtotal,
+                    tax,
                     paid,
                     InvoiceStatus.PAID if paid == total else InvoiceStatus.PENDING,
                     True,
                     False,
                     now,
                 )
-                for row, _charge, total, _c, paid in billed
+                for row, _charge, total, _c, paid, _lines, subtotal, tax in billed
             ),
         )
         # One invoice per client and period (a constraint): the pair finds the new ones.
@@ -242,26 +256,23 @@ def _issue_batch(
         describe = functools.cache(charge_description)  # most rows share plan and period
         bulk_insert(
             InvoiceLine,
-            ("invoice", "description", "amount"),
+            ("invoice", "description", "amount", "tax_base", "tax"),
             (
-                line
-                for row, charge, *_ in billed
-                for line in (
+                (invoice_of[row.client_id], description, line.amount, line.base, line.tax)
+                for row, charge, _t, _c, _p, lines, *_ in billed
+                for description, line in zip(
                     (
-                        invoice_of[row.client_id],
                         describe(plan_of[row.plan_id][0], charge),
-                        charge.total,
+                        *(description for _id, description, _a in taken.get(row.client_id, ())),
                     ),
-                    *(
-                        (invoice_of[row.client_id], description, amount)
-                        for _id, description, amount in taken.get(row.client_id, ())
-                    ),
+                    lines,
+                    strict=True,
                 )
             ),
         )
         charges_invoiced(invoice_of, taken)
         credit_left = [
-            (credit - paid, row.client_id) for row, _ch, _t, credit, paid in billed if paid
+            (credit - paid, row.client_id) for row, _ch, _t, credit, paid, *_ in billed if paid
         ]
         if credit_left:
             with connection.cursor() as cursor:
@@ -282,7 +293,7 @@ def _issue_batch(
                     ),
                     row.terms.reason_args,
                 )
-                for row, _charge, total, _c, _p in billed
+                for row, _charge, total, *_ in billed
             ),
             reason=AUTOMATIC_REASON,
         )

@@ -43,8 +43,28 @@ COLUMNS = (
     "billing_type",
     "start_date",
     "paid_until",
+    "rfc",
+    "fiscal_name",
+    "fiscal_regime",
+    "fiscal_postal_code",
+    "cfdi_use",
 )
 REQUIRED = ("name", "ip", "plan")
+# The columns taken as written (the model checks them).
+TEXT_COLUMNS = (
+    "name",
+    "ip",
+    "email",
+    "phone",
+    "address",
+    "pppoe_username",
+    "pppoe_password",
+    "rfc",
+    "fiscal_name",
+    "fiscal_regime",
+    "fiscal_postal_code",
+    "cfdi_use",
+)
 # Headings a Spanish-speaking operator may have written instead.
 ALIASES = {
     "nombre": "name",
@@ -61,6 +81,14 @@ ALIASES = {
     "tipo_facturación": "billing_type",
     "fecha_inicio": "start_date",
     "pagado_hasta": "paid_until",
+    "razon_social": "fiscal_name",
+    "razón_social": "fiscal_name",
+    "nombre_fiscal": "fiscal_name",
+    "regimen_fiscal": "fiscal_regime",
+    "régimen_fiscal": "fiscal_regime",
+    "codigo_postal_fiscal": "fiscal_postal_code",
+    "código_postal_fiscal": "fiscal_postal_code",
+    "uso_cfdi": "cfdi_use",
 }
 VALUES = {
     "access": {
@@ -138,11 +166,12 @@ def template_dataset() -> tablib.Dataset:
     data.append(
         ["Ana Díaz", "172.16.0.10", "Zona día 1", "Hogar 10 Mbps", "ana@example.com",
          "5512345678", "Av. Juárez 12", "pppoe", "ana.diaz", "cambiar-esto", "zone",
-         "01/09/2025", "31/10/2025"]
+         "01/09/2025", "31/10/2025", "", "", "", "", ""]
     )  # fmt: skip
     data.append(
         ["Casa Pérez", "172.16.0.11", "Zona día 1", "Hogar 10 Mbps", "", "", "", "static", "",
-         "", "zone", "2025-09-15", ""]
+         "", "zone", "2025-09-15", "", "PEPJ8001019QA", "JUAN PEREZ PEREZ", "612", "06000",
+         "G03"]
     )  # fmt: skip
     return data
 
@@ -318,7 +347,7 @@ def _row_fields(
     for name in REQUIRED:
         if not values.get(name):
             errors[name] = [_("This field is required.")]
-    for name in ("name", "ip", "email", "phone", "address", "pppoe_username", "pppoe_password"):
+    for name in TEXT_COLUMNS:
         if values.get(name):
             fields[name] = values[name]
     try:

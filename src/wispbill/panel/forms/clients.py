@@ -36,6 +36,8 @@ GENERAL = (
     "state",
     "language",
 )
+# For a client that asks for its own CFDI (factura).
+FISCAL = ("rfc", "fiscal_name", "fiscal_regime", "fiscal_postal_code", "cfdi_use")
 
 
 class ClientForm(BillingFieldsMixin, forms.Form):
@@ -109,6 +111,10 @@ class ClientForm(BillingFieldsMixin, forms.Form):
     @property
     def general_fields(self):
         return [self[n] for n in GENERAL]
+
+    @property
+    def fiscal_fields(self):
+        return [self[n] for n in FISCAL]
 
 
 def client_initial(client: Client, effective) -> dict:
