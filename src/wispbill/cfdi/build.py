@@ -2,20 +2,40 @@
 Anexo 20 are satcfdi's job; the amounts are the invoice's own (billing.taxes), so the CFDI's
 total is the invoice's to the cent. Every document is checked against SAT's schema."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from satcfdi.cfdi import CFDI
 from satcfdi.create.cfd import cfdi40
 from satcfdi.models import Signer
 
-from wispbill.billing.models import Invoice
+from wispbill.billing.models import Invoice, Payment
 from wispbill.core.models import CompanySettings
 
 IVA = "002"
 # c_FormaPago: 99 "por definir" for a PPD invoice; 01 cash, 03 transfer, 04 card otherwise.
-FORMA_PAGO = {"cash": "01", "transfer": "03", "card": "04", "deposit": "01", "other": "99"}
+FORMA_PAGO = {
+    "cash": "01",
+    "transfer": "03",
+    "card": "04",
+    "deposit": "01",
+    "other": "99",
+    "mercadopago": "04",
+    "stripe": "04",
+}
+
+
+@dataclass(frozen=True)
+class PaidInvoice:
+    """One invoice a payment complement covers: its stamped PPD CFDI and the part paid."""
+
+    stamped_xml: str
+    installment: int  # NumParcialidad: 1 for the first payment of the invoice
+    balance_before: Decimal
+    paid: Decimal
 
 
 def _now() -> datetime:
@@ -78,6 +98,36 @@ def invoice_document(
         folio=folio,
         forma_pago=forma_pago,
         metodo_pago=method,
+        fecha=_now(),
+    )
+    document.sign(signer)
+    return document.xml_bytes(validate=True)
+
+
+def payment_document(
+    *,
+    payment: Payment,
+    paid: list[PaidInvoice],
+    signer: Signer,
+    folio: str,
+    series: str,
+) -> bytes:
+    """The signed CFDI of type P (Pagos 2.0) of `payment` for the PPD invoices it paid."""
+    day = datetime.combine(payment.paid_on, time(12))  # SAT's rule when the hour is unknown
+    document = cfdi40.Comprobante.pago_comprobantes(
+        comprobantes=[
+            cfdi40.PagoComprobante(
+                comprobante=CFDI.from_string(item.stamped_xml.encode()),
+                num_parcialidad=item.installment,
+                imp_saldo_ant=item.balance_before,
+                imp_pagado=item.paid,
+            )
+            for item in paid
+        ],
+        fecha_pago=day,
+        forma_pago=FORMA_PAGO.get(payment.method, "99"),
+        serie=series,
+        folio=folio,
         fecha=_now(),
     )
     document.sign(signer)
