@@ -22,8 +22,15 @@ from wispbill.billing.models import (
     PaymentStatus,
 )
 from wispbill.cfdi import pac
-from wispbill.cfdi.build import FORMA_PAGO, PaidInvoice, invoice_document, payment_document
+from wispbill.cfdi.build import (
+    FORMA_PAGO,
+    PaidInvoice,
+    global_document,
+    invoice_document,
+    payment_document,
+)
 from wispbill.cfdi.csd import company_csd
+from wispbill.cfdi.globals import periodicity_of
 from wispbill.cfdi.models import CancelReason, CfdiDocument, CfdiKind, CfdiStatus
 from wispbill.core.db import locked
 from wispbill.core.fiscal import fiscal_data_errors
@@ -45,7 +52,7 @@ def _backoff(attempts: int) -> timedelta:
     return BACKOFF[min(attempts, len(BACKOFF)) - 1]
 
 
-def _queue_stamping() -> None:
+def queue_stamping() -> None:
     from wispbill.cfdi import tasks
 
     transaction.on_commit(tasks.stamp_cfdi_task)
@@ -101,7 +108,7 @@ def documents_for_payment(payment: Payment) -> list[CfdiDocument]:
     else:
         created = _complement(payment, company)
     if created:
-        _queue_stamping()
+        queue_stamping()
     return created
 
 
@@ -241,6 +248,16 @@ def _build_complement(document: CfdiDocument, company: CompanySettings, signer: 
 def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> bytes:
     if document.kind == CfdiKind.PAYMENT:
         return _build_complement(document, company, signer)
+    if document.kind == CfdiKind.GLOBAL:
+        return global_document(
+            payments=list(document.payments.order_by("id")),
+            company=company,
+            signer=signer,
+            periodicity=periodicity_of(document.period_start, document.period_end),
+            start=document.period_start,
+            folio=document.folio,
+            series=document.series,
+        )
     invoice = Invoice.objects.select_related("client__plan").get(pk=document.invoice_id)
     client = invoice.client
     errors = fiscal_data_errors(
@@ -330,7 +347,7 @@ def document_retry(*, actor: User | None, document: CfdiDocument) -> CfdiDocumen
         attempts=0,
         next_attempt_at=timezone.now(),
     )
-    _queue_stamping()
+    queue_stamping()
     return document
 
 
