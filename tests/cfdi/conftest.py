@@ -11,7 +11,8 @@ import re
 import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from cryptography import x509
@@ -26,7 +27,16 @@ from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
 from satcfdi.models import Certificate, Signer
 from werkzeug import Response
 
+from tests.factories import ClientFactory, PlanFactory, UserFactory, ZoneFactory
+from wispbill.billing.services.invoices import invoice_create_for_cycle
+from wispbill.billing.services.payments import payment_register
+from wispbill.cfdi.csd import csd_install
+from wispbill.cfdi.models import CfdiDocument
+from wispbill.core.models import CompanySettings
+
 COMPANY_RFC = "EKU9003173C9"
+PERSON_RFC = "PEPJ8001019QA"
+SEPT_6 = "2026-09-06 10:00"
 PASSWORD = "12345678a"
 CFDI_NS = "http://www.sat.gob.mx/cfd/4"
 
@@ -198,3 +208,51 @@ def pac(httpserver):
         WISPBILL_PAC_URL=stand_in.url,
     ):
         yield stand_in
+
+
+# --- a company that stamps, and a client with an RFC ---------------------------------------
+
+
+def _company(**values) -> CompanySettings:
+    defaults = {
+        "rfc": COMPANY_RFC,
+        "legal_name": "Escuela Kemper Urgate",
+        "tax_regime": "601",
+        "postal_code": "42501",
+        "cfdi": "on_payment",
+    }
+    CompanySettings.objects.update_or_create(pk=1, defaults={**defaults, **values})
+    return CompanySettings.load()
+
+
+def _good() -> dict:
+    return {
+        "rfc": PERSON_RFC,
+        "fiscal_name": "Juan Pérez Pérez",
+        "fiscal_regime": "612",
+        "fiscal_postal_code": "06000",
+    }
+
+
+@pytest.fixture
+def ready(csd):
+    """A company with its fiscal data and CSD, stamping on payment, and a client with an
+    RFC whose September invoice is issued."""
+    _company()
+    admin = UserFactory(is_superuser=True)
+    csd_install(actor=admin, certificate=csd.certificate, private_key=csd.key, password=PASSWORD)
+    zone = ZoneFactory(pay_day=1, invoice_lead_days=7, notice_offset_days=2, grace_days=4)
+    client = ClientFactory(
+        zone=zone,
+        plan=PlanFactory(price=Decimal("399.00")),
+        start_date=date(2026, 1, 1),
+        task_invoices=False,
+        **_good(),
+    )
+    invoice = invoice_create_for_cycle(actor=admin, client=client, day=date(2026, 9, 6))
+    return admin, client, invoice
+
+
+def _pay(admin, client, invoice) -> CfdiDocument:
+    payment_register(actor=admin, client=client, amount=invoice.total)
+    return CfdiDocument.objects.get(invoice=invoice)

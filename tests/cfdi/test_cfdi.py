@@ -2,7 +2,7 @@
 paid in full stamped as PUE by a PAC stand-in that checks its seal, once, whatever the PAC does
 (refuses, answers 500 or garbage, answers too late), and cancelled only with SAT's reason."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,19 +11,24 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from satcfdi.cfdi import CFDI
 
-from tests.cfdi.conftest import COMPANY_RFC, PASSWORD, _verify_seal, make_csd
-from tests.factories import ClientFactory, PlanFactory, UserFactory, ZoneFactory
-from wispbill.billing.services.invoices import invoice_create_for_cycle
-from wispbill.billing.services.payments import payment_register
+from tests.cfdi.conftest import (
+    COMPANY_RFC,
+    PASSWORD,
+    PERSON_RFC,
+    SEPT_6,
+    _company,
+    _good,
+    _pay,
+    _verify_seal,
+    make_csd,
+)
+from tests.factories import ClientFactory
 from wispbill.cfdi import pac as pac_adapter
-from wispbill.cfdi.csd import csd_install
 from wispbill.cfdi.models import CfdiDocument, CfdiStatus
 from wispbill.cfdi.services import cfdi_stamp_due, document_retry, invoice_cfdi_cancel
 from wispbill.core.models import CompanySettings
 
 pytestmark = pytest.mark.django_db
-SEPT_6 = "2026-09-06 10:00"
-PERSON_RFC = "PEPJ8001019QA"
 
 
 def _upload(api, csd, **changes):
@@ -40,18 +45,6 @@ def _upload(api, csd, **changes):
         for name, value in files.items()
     }
     return api.post("/api/v1/company/csd/", data, format="multipart", HTTP_ACCEPT_LANGUAGE="es")
-
-
-def _company(**values) -> CompanySettings:
-    defaults = {
-        "rfc": COMPANY_RFC,
-        "legal_name": "Escuela Kemper Urgate",
-        "tax_regime": "601",
-        "postal_code": "42501",
-        "cfdi": "on_payment",
-    }
-    CompanySettings.objects.update_or_create(pk=1, defaults={**defaults, **values})
-    return CompanySettings.load()
 
 
 @pytest.mark.instant(SEPT_6)
@@ -128,39 +121,6 @@ def test_a_client_fiscal_data_is_checked_where_it_enters(admin_api, changes, fie
     )
     assert good.status_code == 200, good.content
     assert good.json()["rfc"] == PERSON_RFC and good.json()["cfdi_use"] == "S01"
-
-
-def _good() -> dict:
-    return {
-        "rfc": PERSON_RFC,
-        "fiscal_name": "Juan Pérez Pérez",
-        "fiscal_regime": "612",
-        "fiscal_postal_code": "06000",
-    }
-
-
-@pytest.fixture
-def ready(csd):
-    """A company with its fiscal data and CSD, stamping on payment, and a client with an
-    RFC whose September invoice is issued."""
-    _company()
-    admin = UserFactory(is_superuser=True)
-    csd_install(actor=admin, certificate=csd.certificate, private_key=csd.key, password=PASSWORD)
-    zone = ZoneFactory(pay_day=1, invoice_lead_days=7, notice_offset_days=2, grace_days=4)
-    client = ClientFactory(
-        zone=zone,
-        plan=PlanFactory(price=Decimal("399.00")),
-        start_date=date(2026, 1, 1),
-        task_invoices=False,
-        **_good(),
-    )
-    invoice = invoice_create_for_cycle(actor=admin, client=client, day=date(2026, 9, 6))
-    return admin, client, invoice
-
-
-def _pay(admin, client, invoice) -> CfdiDocument:
-    payment_register(actor=admin, client=client, amount=invoice.total)
-    return CfdiDocument.objects.get(invoice=invoice)
 
 
 @pytest.mark.instant(SEPT_6)

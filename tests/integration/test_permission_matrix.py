@@ -26,6 +26,7 @@ from wispbill.automation.services.mass_updates import mass_update_apply
 from wispbill.billing.models import Charge
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.billing.services.payments import payment_register
+from wispbill.cfdi.models import CfdiDocument
 from wispbill.clients.selectors import client_effective_switches
 from wispbill.core.clock import today
 from wispbill.messaging.models import Message
@@ -243,6 +244,9 @@ API = {
     ("POST", "/api/v1/invoices/{id}/cancel/"): [
         ("cancel", (MANAGE_INVOICES,), lambda i: i.invoice.pk, None),
     ],
+    ("POST", "/api/v1/cfdi/{id}/retry/"): [
+        ("retry", (MANAGE_INVOICES,), lambda i: _cfdi_in_error(i).pk, None),
+    ],
     ("POST", "/api/v1/payments/"): [
         ("pay", (REGISTER_PAYMENTS,), None, lambda i: {"client": i.active.pk, "amount": "10.00"}),
     ],
@@ -321,6 +325,12 @@ def _plan_form(plan, **changes) -> dict:
 def _charge(isp):
     return Charge.objects.create(
         client=isp.active, description="Antena", amount=Decimal("100.00"), actor_name="boss"
+    )
+
+
+def _cfdi_in_error(isp):
+    return CfdiDocument.objects.create(
+        kind="invoice", status="error", invoice=isp.invoice, error_code="CFDI40147"
     )
 
 

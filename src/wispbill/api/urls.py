@@ -31,6 +31,7 @@ router.register("audit-events", audit.AuditEventViewSet, basename="audit-event")
 router.register("messages", messaging.MessageViewSet, basename="message")
 router.register("bank-lines", payments.BankLineViewSet, basename="bank-line")
 router.register("sessions", radius.SessionViewSet, basename="session")
+router.register("cfdi", cfdi.CfdiViewSet, basename="cfdi")
 
 urlpatterns = [
     path("periodic-tasks/", automation.PeriodicTaskListView.as_view(), name="periodic-tasks"),
@@ -42,6 +43,8 @@ urlpatterns = [
     path("company/csd/", cfdi.CsdView.as_view(), name="company-csd"),
     path("bank-statements/", payments.BankStatementView.as_view(), name="bank-statements"),
     re_path(rf"^invoices/{ID}/pdf/$", messaging.InvoicePdfView.as_view(), name="invoice-pdf"),
+    re_path(rf"^invoices/{ID}/cfdi/$", cfdi.InvoiceCfdiView.as_view(), name="invoice-cfdi"),
+    re_path(rf"^payments/{ID}/cfdi/$", cfdi.PaymentCfdiView.as_view(), name="payment-cfdi"),
     re_path(
         rf"^payments/{ID}/receipt/$",
         messaging.PaymentReceiptView.as_view(),

@@ -4,6 +4,7 @@ back-off, stamped at most once; a refusal waits for a person (`document_retry`).
 
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -13,10 +14,23 @@ from django.utils.translation import gettext as _
 from satcfdi.exceptions import CFDIError, SchemaValidationError
 from satcfdi.models import Signer
 
-from wispbill.billing.models import Invoice, InvoiceStatus, Payment
+from wispbill.billing.models import (
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentStatus,
+)
 from wispbill.cfdi import pac
-from wispbill.cfdi.build import FORMA_PAGO, invoice_document
+from wispbill.cfdi.build import (
+    FORMA_PAGO,
+    PaidInvoice,
+    global_document,
+    invoice_document,
+    payment_document,
+)
 from wispbill.cfdi.csd import company_csd
+from wispbill.cfdi.globals import periodicity_of
 from wispbill.cfdi.models import CancelReason, CfdiDocument, CfdiKind, CfdiStatus
 from wispbill.core.db import locked
 from wispbill.core.fiscal import fiscal_data_errors
@@ -38,46 +52,107 @@ def _backoff(attempts: int) -> timedelta:
     return BACKOFF[min(attempts, len(BACKOFF)) - 1]
 
 
-def _queue_stamping() -> None:
+def queue_stamping() -> None:
     from wispbill.cfdi import tasks
 
     transaction.on_commit(tasks.stamp_cfdi_task)
 
 
+# SAT stamps a CFDI at most 72 hours after its date: an invoice older than that when the
+# company starts stamping on issue is not stamped on its own.
+ISSUE_WINDOW = timedelta(hours=72)
+
+
+def _invoice_document(invoice: Invoice, company: CompanySettings, method: str):
+    """The invoice's live CFDI of its own, made now (as `method`) unless it has one:
+    (document, made)."""
+    live = (
+        CfdiDocument.objects.filter(invoice=invoice, kind=CfdiKind.INVOICE)
+        .exclude(status=CfdiStatus.CANCELLED)
+        .first()
+    )
+    if live is not None:
+        return live, False
+    try:
+        with transaction.atomic():
+            document = CfdiDocument.objects.create(
+                kind=CfdiKind.INVOICE,
+                method=method,
+                invoice=invoice,
+                series=company.invoice_series,
+                total=invoice.total,
+                next_attempt_at=timezone.now(),
+            )
+    except IntegrityError:
+        return None, False  # another transaction made it
+    return document, True
+
+
 def documents_for_payment(payment: Payment) -> list[CfdiDocument]:
-    """Inside the payment's transaction: a PUE CFDI for each invoice it paid in full, of a
-    client with an RFC, when the company stamps on payment."""
+    """Inside the payment's transaction, for a client with an RFC: stamping on payment, a PUE
+    CFDI for each invoice it paid in full; stamping on issue, the PPD CFDI of each invoice it
+    paid (if the sweep has not made it yet) and the payment's complement."""
     company = CompanySettings.load()
-    if company.cfdi != CfdiMode.ON_PAYMENT or not payment.client.rfc:
+    if not payment.client.rfc or company.cfdi == CfdiMode.OFF:
         return []
-    paid = Invoice.objects.filter(
-        allocations__payment=payment, status=InvoiceStatus.PAID
-    ).distinct()
-    created = []
-    for invoice in paid:
-        if (
-            CfdiDocument.objects.filter(invoice=invoice, kind=CfdiKind.INVOICE)
-            .exclude(status=CfdiStatus.CANCELLED)
-            .exists()
-        ):
-            continue
-        try:
-            with transaction.atomic():
-                document = CfdiDocument.objects.create(
-                    kind=CfdiKind.INVOICE,
-                    method="PUE",
-                    invoice=invoice,
-                    series=company.invoice_series,
-                    total=invoice.total,
-                    next_attempt_at=timezone.now(),
-                )
-        except IntegrityError:
-            continue  # another transaction made it
-        document.payments.add(payment)
-        created.append(document)
+    if company.cfdi == CfdiMode.ON_PAYMENT:
+        created = []
+        paid = Invoice.objects.filter(
+            allocations__payment=payment, status=InvoiceStatus.PAID
+        ).distinct()
+        for invoice in paid:
+            document, made = _invoice_document(invoice, company, "PUE")
+            if made:
+                document.payments.add(payment)
+                created.append(document)
+    else:
+        created = _complement(payment, company)
     if created:
-        _queue_stamping()
+        queue_stamping()
     return created
+
+
+def _complement(payment: Payment, company: CompanySettings) -> list[CfdiDocument]:
+    allocations = list(
+        payment.allocations.exclude(invoice__status=InvoiceStatus.CANCELLED).select_related(
+            "invoice"
+        )
+    )
+    if (
+        not allocations
+        or CfdiDocument.objects.filter(kind=CfdiKind.PAYMENT, payments=payment).exists()
+    ):
+        return []
+    created = []
+    for allocation in allocations:
+        document, made = _invoice_document(allocation.invoice, company, "PPD")
+        if made:
+            created.append(document)
+    complement = CfdiDocument.objects.create(
+        kind=CfdiKind.PAYMENT,
+        series=company.invoice_series,
+        total=sum((a.amount for a in allocations), Decimal("0.00")),
+        next_attempt_at=timezone.now(),
+    )
+    complement.payments.add(payment)
+    return [*created, complement]
+
+
+def documents_for_issued_invoices() -> int:
+    """Stamping on issue: a PPD CFDI for each invoice issued lately to a client with an RFC
+    that has none yet (the run, the API and the panel issue invoices; this finds them all)."""
+    company = CompanySettings.load()
+    if company.cfdi != CfdiMode.ON_ISSUE:
+        return 0
+    issued = (
+        Invoice.objects.filter(created_at__gte=timezone.now() - ISSUE_WINDOW)
+        .exclude(client__rfc="")
+        .exclude(status=InvoiceStatus.CANCELLED)
+        .exclude(cfdis__kind=CfdiKind.INVOICE)
+        .order_by("id")
+    )
+    # The caller stamps next: nothing to queue.
+    return sum(_invoice_document(invoice, company, "PPD")[1] for invoice in issued)
 
 
 @dataclass(frozen=True)
@@ -88,6 +163,7 @@ class StampOutcome:
 
 def cfdi_stamp_due() -> StampOutcome:
     """Stamp every pending document whose time has come, one at a time."""
+    documents_for_issued_invoices()
     stamped = failed = 0
     while (document := _claim()) is not None:
         if _stamp(document):
@@ -130,7 +206,58 @@ def _signer(company: CompanySettings) -> Signer | None:
     return Signer.load(certificate=certificate, key=key, password=password)
 
 
+class _Waiting(Exception):
+    """A complement waits for the CFDI of an invoice it pays to be stamped first."""
+
+
+def _build_complement(document: CfdiDocument, company: CompanySettings, signer: Signer) -> bytes:
+    payment = document.payments.get()
+    paid = []
+    for allocation in payment.allocations.select_related("invoice").order_by("invoice_id"):
+        ppd = (
+            CfdiDocument.objects.filter(
+                invoice=allocation.invoice_id, kind=CfdiKind.INVOICE, method="PPD"
+            )
+            .exclude(status=CfdiStatus.CANCELLED)
+            .first()
+        )
+        if ppd is None:
+            continue
+        if ppd.status != CfdiStatus.STAMPED:
+            raise _Waiting
+        earlier = PaymentAllocation.objects.filter(
+            invoice=allocation.invoice_id,
+            payment_id__lt=payment.pk,
+            payment__status=PaymentStatus.APPLIED,
+        ).values_list("amount", flat=True)
+        paid.append(
+            PaidInvoice(
+                stamped_xml=ppd.xml,
+                installment=len(earlier) + 1,
+                balance_before=allocation.invoice.total - sum(earlier, Decimal("0.00")),
+                paid=allocation.amount,
+            )
+        )
+    if not paid:
+        raise ValidationError(_("The payment paid no invoice with a PPD CFDI."))
+    return payment_document(
+        payment=payment, paid=paid, signer=signer, folio=document.folio, series=document.series
+    )
+
+
 def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> bytes:
+    if document.kind == CfdiKind.PAYMENT:
+        return _build_complement(document, company, signer)
+    if document.kind == CfdiKind.GLOBAL:
+        return global_document(
+            payments=list(document.payments.order_by("id")),
+            company=company,
+            signer=signer,
+            periodicity=periodicity_of(document.period_start, document.period_end),
+            start=document.period_start,
+            folio=document.folio,
+            series=document.series,
+        )
     invoice = Invoice.objects.select_related("client__plan").get(pk=document.invoice_id)
     client = invoice.client
     errors = fiscal_data_errors(
@@ -170,6 +297,13 @@ def _stamp(document: CfdiDocument) -> bool:
             return False
         try:
             xml = _build(document, company, signer)
+        except _Waiting:
+            _save(
+                document,
+                error_code="waiting",
+                error_message=_("Waiting for the CFDI of the invoice it pays to be stamped."),
+            )
+            return False
         except (ValidationError, SchemaValidationError, CFDIError, ValueError) as error:
             text = " ".join(getattr(error, "messages", None) or [str(error)])
             _save(document, status=CfdiStatus.ERROR, error_code="data", error_message=text)
@@ -213,7 +347,7 @@ def document_retry(*, actor: User | None, document: CfdiDocument) -> CfdiDocumen
         attempts=0,
         next_attempt_at=timezone.now(),
     )
-    _queue_stamping()
+    queue_stamping()
     return document
 
 

@@ -11,6 +11,7 @@
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -58,3 +59,16 @@ def advance_business_day(day: date) -> None:
     CompanySettings.objects.filter(pk=1).filter(
         Q(business_day__isnull=True) | Q(business_day__lt=day)
     ).update(business_day=day)
+
+
+def date_option(value: str | None) -> date | None:
+    """A command's `--date YYYY-MM-DD` (None when not given); a CommandError saying how to
+    write it otherwise."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(
+            _("--date must be a day written YYYY-MM-DD, not «%(value)s».") % {"value": value}
+        ) from None

@@ -3,10 +3,12 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from wispbill.api.serializers.cfdi import CFDI_SUMMARY
 from wispbill.api.serializers.common import ModelSerializer, MoneyField, StrictMixin
 from wispbill.billing.models import Charge, Invoice, InvoiceLine, Payment
 from wispbill.billing.services.charges import charge_create
 from wispbill.billing.services.payments import payment_register
+from wispbill.cfdi.selectors import cfdi_summary, invoice_cfdi, payment_cfdi
 from wispbill.core.models import MAX_MONEY
 
 
@@ -18,6 +20,7 @@ class InvoiceLineSerializer(ModelSerializer):
 
 class InvoiceSerializer(ModelSerializer):
     lines = InvoiceLineSerializer(many=True, read_only=True)
+    cfdi = serializers.SerializerMethodField()
 
     class Meta:
         model = Invoice
@@ -37,8 +40,13 @@ class InvoiceSerializer(ModelSerializer):
             "status",
             "lines",
             "automatic",
+            "cfdi",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(CFDI_SUMMARY)
+    def get_cfdi(self, invoice) -> dict | None:
+        return cfdi_summary(invoice_cfdi(invoice))
 
 
 class PaymentSerializer(StrictMixin, ModelSerializer):
@@ -55,6 +63,7 @@ class PaymentSerializer(StrictMixin, ModelSerializer):
     )
     voided_by = serializers.CharField(source="voided_by_name", read_only=True)
     allocations = serializers.SerializerMethodField()
+    cfdi = serializers.SerializerMethodField()
 
     class Meta:
         model = Payment
@@ -75,6 +84,7 @@ class PaymentSerializer(StrictMixin, ModelSerializer):
             "void_reason",
             "voided_by",
             "confirm_large",
+            "cfdi",
         ]
         read_only_fields = ["received_at", "credit_added", "status", "voided_at", "void_reason"]
 
@@ -84,6 +94,10 @@ class PaymentSerializer(StrictMixin, ModelSerializer):
             {"invoice": a.invoice_id, "amount": f"{a.amount:.2f}"}
             for a in payment.allocations.all()
         ]
+
+    @extend_schema_field(CFDI_SUMMARY)
+    def get_cfdi(self, payment) -> dict | None:
+        return cfdi_summary(payment_cfdi(payment))
 
     def create(self, validated_data):
         return payment_register(actor=self.context["request"].user, **validated_data)

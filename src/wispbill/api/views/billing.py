@@ -27,6 +27,7 @@ from wispbill.billing.services.payment_keys import (
     request_fingerprint,
 )
 from wispbill.billing.services.payments import payment_void
+from wispbill.cfdi.selectors import with_invoice_cfdis, with_payment_cfdis
 from wispbill.cfdi.services import invoice_cfdi_cancel
 
 
@@ -41,7 +42,9 @@ class InvoiceViewSet(ReadOnlyViewSet):
     serializer_class = InvoiceSerializer
 
     def get_queryset(self):
-        qs = Invoice.objects.prefetch_related("lines").order_by("-pay_date", "-id")
+        qs = with_invoice_cfdis(Invoice.objects.prefetch_related("lines")).order_by(
+            "-pay_date", "-id"
+        )
         if (client := int_param(self.request, "client")) is not None:
             qs = qs.filter(client_id=client)
         if (zone := int_param(self.request, "zone")) is not None:
@@ -84,7 +87,9 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     serializer_class = PaymentSerializer
 
     def get_queryset(self):
-        qs = Payment.objects.prefetch_related("allocations").order_by("-received_at", "-id")
+        qs = with_payment_cfdis(Payment.objects.prefetch_related("allocations")).order_by(
+            "-received_at", "-id"
+        )
         if (client := int_param(self.request, "client")) is not None:
             qs = qs.filter(client_id=client)
         if status_ := choice_param(self.request, "status", PaymentStatus.values):

@@ -1,10 +1,27 @@
-from drf_spectacular.utils import extend_schema
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import parsers, serializers
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from wispbill.api.parsers import JSONParser
+from wispbill.api.serializers.cfdi import CfdiSerializer
+from wispbill.api.views.common import FileView, ReadOnlyViewSet, choice_param
+from wispbill.billing.models import Invoice, Payment
 from wispbill.cfdi.csd import MAX_BYTES, csd_install
+from wispbill.cfdi.models import CfdiDocument, CfdiKind, CfdiStatus
+from wispbill.cfdi.selectors import (
+    cfdi_list,
+    invoice_cfdi,
+    payment_cfdi,
+    stamped_xml,
+    with_invoice_cfdis,
+    with_payment_cfdis,
+)
+from wispbill.cfdi.services import document_retry
 from wispbill.staff.permissions import require_admin
 
 
@@ -35,3 +52,53 @@ class CsdView(APIView):
             password=body.validated_data["password"],
         )
         return Response(info.as_dict())
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("status", str, enum=CfdiStatus.values),
+        OpenApiParameter("kind", str, enum=CfdiKind.values),
+    ]
+)
+class CfdiViewSet(ReadOnlyViewSet):
+    """The CFDI documents: invoices' own, global ones and payment complements."""
+
+    serializer_class = CfdiSerializer
+
+    def get_queryset(self):
+        return cfdi_list(
+            status=choice_param(self.request, "status", CfdiStatus.values),
+            kind=choice_param(self.request, "kind", CfdiKind.values),
+        )
+
+    @extend_schema(request=None, responses=CfdiSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Send a document in `error` again, built from the data as it is now."""
+        document = document_retry(actor=request.user, document=self.get_object())
+        return Response(CfdiSerializer(cfdi_list().get(pk=document.pk)).data)
+
+
+def xml_response(document: CfdiDocument | None, name: str) -> HttpResponse:
+    xml = stamped_xml(document)
+    if xml is None:
+        raise Http404
+    response = HttpResponse(xml.encode(), content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{document.uuid}.xml"'
+    return response
+
+
+class InvoiceCfdiView(FileView):
+    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.STR})
+    def get(self, request, pk):
+        """The invoice's stamped CFDI; 404 until there is one."""
+        invoice = get_object_or_404(with_invoice_cfdis(Invoice.objects.all()), pk=pk)
+        return xml_response(invoice_cfdi(invoice), "factura")
+
+
+class PaymentCfdiView(FileView):
+    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.STR})
+    def get(self, request, pk):
+        """The payment's stamped complement; 404 until there is one."""
+        payment = get_object_or_404(with_payment_cfdis(Payment.objects.all()), pk=pk)
+        return xml_response(payment_cfdi(payment), "pago")

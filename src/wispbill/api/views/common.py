@@ -1,5 +1,6 @@
 from django.utils.translation import gettext as _
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.views import APIView
 
 from wispbill.core.db import to_id
 
@@ -42,3 +43,10 @@ def choice_param(request, name: str, choices: list[str]) -> str:
             {name: [_("Must be one of: %(values)s.") % {"values": ", ".join(choices)}]}
         )
     return value
+
+
+class FileView(APIView):
+    """A file download (PDF, XML); errors stay JSON whatever the client accepts."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)

@@ -8,6 +8,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from wispbill.api.views.common import FileView
 from wispbill.billing.models import Invoice, Payment
 from wispbill.clients.models import Client
 from wispbill.core.db import to_id
@@ -71,14 +72,7 @@ class MessageViewSet(viewsets.ReadOnlyModelViewSet):
         return message_list(client=client, status=status)
 
 
-class PdfView(APIView):
-    """A document as application/pdf; errors stay JSON whatever the client accepts."""
-
-    def perform_content_negotiation(self, request, force=False):
-        return super().perform_content_negotiation(request, force=True)
-
-
-class InvoicePdfView(PdfView):
+class InvoicePdfView(FileView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, pk):
         """The invoice as a PDF, in its client's language."""
@@ -88,7 +82,7 @@ class InvoicePdfView(PdfView):
         )
 
 
-class PaymentReceiptView(PdfView):
+class PaymentReceiptView(FileView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, pk):
         """The payment's receipt as a PDF, in its client's language."""

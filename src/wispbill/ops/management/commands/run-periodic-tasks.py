@@ -1,12 +1,12 @@
 import json
 import time
-from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from wispbill.automation.services.runs import periodic_tasks_run
+from wispbill.core.clock import date_option
 from wispbill.network.models import Zone
 
 
@@ -30,15 +30,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        day = None
-        if options["date"]:
-            try:
-                day = date.fromisoformat(options["date"])
-            except ValueError:
-                raise CommandError(
-                    _("--date must be a day written YYYY-MM-DD, not «%(value)s».")
-                    % {"value": options["date"]}
-                ) from None
+        day = date_option(options["date"])
         zone = None
         if options["zone"] is not None:
             zone = Zone.objects.filter(pk=options["zone"]).first()
