@@ -2,7 +2,10 @@
 
 from django.dispatch import Signal
 
-# Sent inside the transaction that registers a payment, with `payment` and `actor`.
+# Sent inside the transaction that registers payments: once with `payments` (the list) and
+# `actor`, for receivers that act on many at once (the receipts); then per payment with
+# `payment` and `actor`.
+payments_registered = Signal()
 payment_registered = Signal()
 
 # Sent before each batch of the daily run's bulk rules acts, outside its transaction, with

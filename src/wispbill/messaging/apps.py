@@ -6,7 +6,7 @@ class MessagingConfig(AppConfig):
     label = "messaging"
 
     def ready(self) -> None:
-        from wispbill.billing.signals import payment_registered
-        from wispbill.messaging.receivers import payment_receipt
+        from wispbill.billing.signals import payments_registered
+        from wispbill.messaging.receivers import payment_receipts
 
-        payment_registered.connect(payment_receipt, dispatch_uid="messaging.payment_receipt")
+        payments_registered.connect(payment_receipts, dispatch_uid="messaging.payment_receipts")

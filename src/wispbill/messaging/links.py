@@ -80,9 +80,9 @@ def base_url(company, request=None) -> str:
 
 
 def portal_link(
-    client: Client, *, company, request=None, now: datetime | None = None
+    client: Client, *, company, request=None, now: datetime | None = None, page: str = "page"
 ) -> PortalLink:
-    """An absolute, signed link to the client's page."""
+    """An absolute, signed link to the client's page (`page` "pay-page": to its pay buttons)."""
     token, expires = portal_token(client.pk, revision=client.portal_links_revision, now=now)
-    path = reverse("portal:page", args=[token])
+    path = reverse(f"portal:{page}", args=[token])
     return PortalLink(url=f"{base_url(company, request)}{path}", expires_at=expires)

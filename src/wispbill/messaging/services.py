@@ -23,6 +23,7 @@ from wispbill.messaging.contacts import e164, valid_email
 from wispbill.messaging.links import portal_link
 from wispbill.messaging.models import Channel, Kind, Message, MessageStatus, OptOut, Problem
 from wispbill.messaging.texts import message_text
+from wispbill.payments.gateways import gateways_on
 from wispbill.staff.permissions import (
     MANAGE_CLIENTS,
     REGISTER_PAYMENTS,
@@ -67,6 +68,7 @@ def client_targets(client: Client, *, country: str, opted_out: set, off: dict) -
     return targets
 
 
+PAY_LINK_KINDS = (Kind.INVOICE, Kind.REMINDER)
 # What `_about` reads of a payment (True) or an invoice (False).
 ABOUT_FIELDS = {True: ("amount", "paid_on"), False: ("total", "due_date", "paid_amount")}
 
@@ -111,6 +113,8 @@ def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> 
         OptOut.objects.filter(client_id__in=among(client_ids)).values_list("client_id", "channel")
     )
     off = {channel: off_reason(channel) for channel in Channel.values}
+    # A message that asks for money carries a pay link when some gateway is on.
+    gateways = gateways_on() if kind in PAY_LINK_KINDS else []
     rows = []
     for client_id, doc_id in pairs:
         client, document = clients.get(client_id), documents.get(doc_id)
@@ -135,6 +139,10 @@ def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> 
                 instructions=company.payment_instructions,
                 # Queued in the batch that cut: the state says what the cut did.
                 throttled=kind == Kind.CUT and client.state == ClientState.THROTTLED,
+                pay_link=portal_link(client, company=company, page="pay-page").url
+                if gateways
+                else "",
+                gateways=", ".join(str(provider.label) for provider in gateways),
             )
         for target in targets:
             rows.append(

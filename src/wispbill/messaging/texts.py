@@ -26,12 +26,16 @@ def message_text(
     link: str,
     instructions: str,
     throttled: bool = False,
+    pay_link: str = "",
+    gateways: str = "",
 ) -> Text:
     """The subject, e-mail body and template parameters of one message.
 
     amount and day: the invoice's total and due date (invoice), what is left to pay and the
     due date (reminder, cut), or the amount received and its day (receipt). throttled: the
-    cut reduced the client's speed instead of suspending the service."""
+    cut reduced the client's speed instead of suspending the service. pay_link: the client's
+    pay page, given for an invoice or a reminder when `gateways` (their names) are on; it is
+    then the WhatsApp template's link too, since that page is the client's page as well."""
     values = {
         "name": client_name,
         "company": company_name,
@@ -82,6 +86,8 @@ def message_text(
             )
             % values,
         ]
+    if pay_link:
+        lines += ["", _("Pay online now (%(gateways)s):") % {"gateways": gateways}, pay_link]
     if instructions and kind != Kind.RECEIPT:
         lines += ["", _("How to pay:"), instructions]
     lines += [
@@ -94,5 +100,5 @@ def message_text(
     return Text(
         subject=subject[:200],
         body="\n".join(lines),
-        params=[client_name, values["amount"], values["date"], link],
+        params=[client_name, values["amount"], values["date"], pay_link or link],
     )

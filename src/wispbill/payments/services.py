@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from wispbill.audit.services import actor_name_of
 from wispbill.billing.models import Payment, PaymentMethod
-from wispbill.billing.services.payments import payment_register
+from wispbill.billing.services.payments import PaymentRow, payment_register, payments_apply
 from wispbill.clients.models import Client
 from wispbill.core.db import locked
 from wispbill.payments.models import BankLine, BankLineStatus, BankStatement
@@ -85,8 +85,9 @@ def bank_statement_import(
     *, actor: User | None, data: bytes, fmt: str, filename: str = ""
 ) -> StatementPreview:
     """Import the statement: each matched line becomes a payment (method transfer, paid on the
-    line's date, reference its tracking key) by the counter's rule; the unmatched lines are
-    kept for a person to assign; a line imported before is never applied again."""
+    line's date, reference its tracking key) by the counter's rule, all of them at once
+    (`payments_apply`, in the statement's order); the unmatched lines are kept for a person to
+    assign; a line imported before is never applied again."""
     preview = bank_statement_preview(actor=actor, data=data, fmt=fmt, filename=filename)
     statement = BankStatement.objects.create(
         format=fmt,
@@ -116,8 +117,7 @@ def bank_statement_import(
         ignore_conflicts=True,
     )
     stored = {row.line: row for row in BankLine.objects.filter(statement=statement)}
-    clients = Client.objects.in_bulk({client for _l, client, _r in wanted if client})
-    now, name, applied = timezone.now(), actor_name_of(actor), []
+    now, name, applied, rows = timezone.now(), actor_name_of(actor), [], []
     for line, client, _reason in wanted:
         row = stored.get(line.line)
         if row is None:
@@ -125,19 +125,22 @@ def bank_statement_import(
             continue
         if client is None:
             continue
-        row.payment = payment_register(
-            actor=actor,
-            client=clients[client],
-            amount=line.amount,
-            method=PaymentMethod.TRANSFER,
-            paid_on=line.date,
-            reference=line.tracking_key,
-        )
         row.client_id, row.status, row.applied_at, row.applied_by = (
             client, BankLineStatus.APPLIED, now, name
         )  # fmt: skip
         applied.append(row)
-        preview.payments.append(row.payment)
+        rows.append(
+            PaymentRow(
+                client_id=client,
+                amount=line.amount,
+                method=PaymentMethod.TRANSFER,
+                paid_on=line.date,
+                reference=line.tracking_key,
+            )
+        )
+    preview.payments = payments_apply(actor=actor, rows=rows)
+    for row, payment in zip(applied, preview.payments, strict=True):
+        row.payment = payment
     BankLine.objects.bulk_update(
         applied, ["payment", "client", "status", "applied_at", "applied_by"], batch_size=2_000
     )

@@ -139,6 +139,17 @@ def receipt_document(request, token: str, pk: int):
     return _private(pdf_response(pdf, f"{receipt_number(payment.pk)}.pdf"))
 
 
+@require_GET
+def pay_page(request, token: str):
+    """Where the messages' pay links lead: the client's page, which offers each gateway on for
+    what is owed now. Opening it creates no checkout: mail scanners and chat previews open
+    links, and a checkout is made only when the client presses a button."""
+    client, language, revoked = _open(request, token)
+    if client is None:
+        return _refused(request, language, revoked=revoked)
+    return _page(request, token, client, language)
+
+
 @require_POST
 def pay_online(request, token: str, provider: str):
     """To the gateway's checkout for what the client owes now (the amount is the database's,

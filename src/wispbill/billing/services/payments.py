@@ -1,5 +1,8 @@
 """Payments: what a payment pays, the credit it leaves, and what it sets in motion."""
 
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -11,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from wispbill.audit.models import AuditAction
-from wispbill.audit.services import actor_name_of, audit_record
+from wispbill.audit.services import actor_name_of, audit_record, audit_record_many
 from wispbill.billing.debt import debt_changed
 from wispbill.billing.models import (
     Invoice,
@@ -22,10 +25,10 @@ from wispbill.billing.models import (
 )
 from wispbill.billing.models import PaymentAllocation as Allocation
 from wispbill.billing.selectors import ZERO, client_balance
-from wispbill.billing.signals import payment_registered
+from wispbill.billing.signals import payment_registered, payments_registered
 from wispbill.clients.models import Client
 from wispbill.core.clock import first_day_check, today
-from wispbill.core.db import locked
+from wispbill.core.db import among, locked
 from wispbill.core.formatting import money
 from wispbill.core.models import MAX_MONEY
 from wispbill.staff.permissions import (
@@ -36,6 +39,7 @@ from wispbill.staff.permissions import (
     require_permission_of_person,
 )
 
+BULK = 1_000
 CREDIT_LIMIT = Decimal(10) ** (Client._meta.get_field("credit").max_digits - 2) - Decimal("0.01")
 
 
@@ -73,6 +77,144 @@ def payment_large_question(*, client: Client, amount: Decimal) -> str | None:
     }
 
 
+@dataclass(frozen=True)
+class PaymentRow:
+    """One payment to apply: who paid, how much, how, and on which day."""
+
+    client_id: int
+    amount: Decimal
+    method: str = PaymentMethod.CASH
+    paid_on: date | None = None
+    reference: str = ""
+    activate_service: bool | None = None  # None: the client's auto_activate_on_payment
+    note: str = ""
+
+
+def _row_check(row: PaymentRow, day: date) -> date:
+    """A row's amount and day checked as a person typing them is; returns its day."""
+    if row.amount is None or row.amount <= ZERO:
+        raise ValidationError({"amount": [_("The amount must be greater than zero.")]})
+    if row.amount > MAX_MONEY:
+        raise ValidationError(
+            {"amount": [_("The amount can be at most %(max)s.") % {"max": money(MAX_MONEY)}]}
+        )
+    paid_on = row.paid_on or day
+    first_day_check(paid_on, "paid_on")
+    if paid_on > day:
+        raise ValidationError({"paid_on": [_("The payment date cannot be in the future.")]})
+    return paid_on
+
+
+@transaction.atomic
+def payments_apply(*, actor: User | None, rows: Sequence[PaymentRow]) -> list[Payment]:
+    """The payment rule, for one payment or ten thousand, in a few queries per thousand: each
+    row, in order, pays its client's oldest pending invoices first and leaves the rest as
+    credit; then each client's debt changes once (notice, promise, reactivation per the rows'
+    `activate_service`), every payment is audited and its receipt queued, and the routers
+    follow after the commit. Returns the payments, in the rows' order."""
+    require_permission_of_person(actor, REGISTER_PAYMENTS)
+    day = today()
+    days = [_row_check(row, day) for row in rows]
+    ids = sorted({row.client_id for row in rows})
+    clients = {
+        client.pk: client
+        for client in locked(
+            Client.objects.select_related("zone").filter(pk__in=among(ids))
+        ).order_by("id")
+    }
+    pending: dict[int, list[Invoice]] = defaultdict(list)
+    for invoice in locked(
+        Invoice.objects.pending().filter(client_id__in=among(ids)).oldest_first()
+    ):
+        pending[invoice.client_id].append(invoice)
+    now, name = timezone.now(), actor_name_of(actor)
+    payments, parts, changed, activate = [], [], {}, defaultdict(list)
+    for row, paid_on in zip(rows, days, strict=True):
+        client = clients[row.client_id]
+        wants = (
+            client.auto_activate_on_payment
+            if row.activate_service is None
+            else row.activate_service
+        )
+        activate[client.pk].append(wants)
+        left, paid_invoices, mine = row.amount, [], []
+        for invoice in pending[client.pk]:
+            if left <= ZERO:
+                break
+            if invoice.status != InvoiceStatus.PENDING:
+                continue
+            part = min(left, invoice.outstanding)
+            invoice.paid_amount += part
+            if invoice.paid_amount == invoice.total:
+                invoice.status = InvoiceStatus.PAID
+            changed[invoice.pk] = invoice
+            mine.append((invoice, part))
+            paid_invoices.append(invoice.pk)
+            left -= part
+        if left > ZERO:
+            credit_room_check(client, left, field="amount")
+            client.credit += left
+        payments.append(
+            Payment(
+                client=client,
+                amount=row.amount,
+                method=row.method,
+                received_at=now,
+                paid_on=paid_on,
+                reference=row.reference.strip(),
+                activate_service=wants,
+                actor_name=name,
+                registered_by=actor,
+                note=row.note,
+                credit_added=max(left, ZERO),
+            )
+        )
+        parts.append((mine, paid_invoices, client.credit))
+    Payment.objects.bulk_create(payments, batch_size=BULK)
+    Invoice.objects.bulk_update(changed.values(), ["paid_amount", "status"], batch_size=BULK)
+    Allocation.objects.bulk_create(
+        [
+            Allocation(payment=payment, invoice=invoice, amount=part)
+            for payment, (mine, _ids, _credit) in zip(payments, parts, strict=True)
+            for invoice, part in mine
+        ],
+        batch_size=BULK,
+    )
+    credited = [clients[i] for i in {p.client_id for p in payments if p.credit_added}]
+    Client.objects.bulk_update(credited, ["credit"], batch_size=BULK)
+    audit_record_many(
+        actor=actor,
+        action=AuditAction.PAYMENT_REGISTERED,
+        object_type="client",
+        rows=(
+            (
+                payment.client_id,
+                str(payment.client),
+                {
+                    "payment": [None, str(payment.amount)],
+                    "method": [None, payment.method],
+                    "paid_on": [None, payment.paid_on.isoformat()],
+                    **({"reference": [None, payment.reference]} if payment.reference else {}),
+                    "invoices": [None, paid_invoices],
+                    "credit": [None, str(credit)],
+                },
+                {"id": payment.pk},
+            )
+            for payment, (_mine, paid_invoices, credit) in zip(payments, parts, strict=True)
+        ),
+        reason=gettext_noop("payment %(id)s"),
+    )
+    for client_id, wanted in activate.items():
+        # Rows in order, as one payment after another: any that reactivates gives the service
+        # back; otherwise one that only registers keeps the client cut.
+        wants = True if True in wanted else (False if False in wanted else None)
+        debt_changed(actor=actor, client=clients[client_id], activate_service=wants)
+    payments_registered.send(sender=Payment, payments=payments, actor=actor)
+    for payment in payments:
+        payment_registered.send(sender=Payment, payment=payment, actor=actor)
+    return payments
+
+
 @transaction.atomic
 def payment_register(
     *,
@@ -86,75 +228,27 @@ def payment_register(
     reference: str = "",
     confirm_large: bool = True,
 ) -> Payment:
-    """Register a payment received on `paid_on` (default today; never a day to come): it pays
-    the oldest pending invoices first, the rest is credit. `activate_service` (default: the
-    client's `auto_activate_on_payment`) gives a suspended client the service back at once;
-    False keeps it cut until someone reactivates it. A person typing the amount (the panel,
-    the API) passes `confirm_large` False until asked `payment_large_question`."""
+    """Register a payment received on `paid_on` (default today; never a day to come) by the
+    payment rule (`payments_apply`): it pays the oldest pending invoices first, the rest is
+    credit. `activate_service` (default: the client's `auto_activate_on_payment`) gives a
+    suspended client the service back at once; False keeps it cut until someone reactivates
+    it. A person typing the amount (the panel, the API) passes `confirm_large` False until
+    asked `payment_large_question`."""
     require_permission_of_person(actor, REGISTER_PAYMENTS)
-    if amount is None or amount <= ZERO:
-        raise ValidationError({"amount": [_("The amount must be greater than zero.")]})
-    if amount > MAX_MONEY:
-        raise ValidationError(
-            {"amount": [_("The amount can be at most %(max)s.") % {"max": money(MAX_MONEY)}]}
-        )
-    paid_on = paid_on or today()
-    first_day_check(paid_on, "paid_on")
-    if paid_on > today():
-        raise ValidationError({"paid_on": [_("The payment date cannot be in the future.")]})
-    client = locked(Client.objects.select_related("zone")).get(pk=client.pk)
-    if activate_service is None:
-        activate_service = client.auto_activate_on_payment
-    if not confirm_large and (question := payment_large_question(client=client, amount=amount)):
-        raise ValidationError({"confirm_large": [question]}, code="confirm_large")
-    payment = Payment.objects.create(
-        client=client,
+    row = PaymentRow(
+        client_id=client.pk,
         amount=amount,
         method=method,
-        received_at=timezone.now(),
         paid_on=paid_on,
-        reference=reference.strip(),
+        reference=reference,
         activate_service=activate_service,
-        actor_name=actor_name_of(actor),
-        registered_by=actor,
         note=note,
     )
-    left = amount
-    paid_invoices = []
-    for invoice in locked(Invoice.objects.pending().filter(client=client).oldest_first()):
-        if left <= ZERO:
-            break
-        part = min(left, invoice.outstanding)
-        invoice.paid_amount += part
-        if invoice.paid_amount == invoice.total:
-            invoice.status = InvoiceStatus.PAID
-        invoice.save(update_fields=["paid_amount", "status"])
-        Allocation.objects.create(payment=payment, invoice=invoice, amount=part)
-        paid_invoices.append(invoice.pk)
-        left -= part
-    if left > ZERO:
-        credit_room_check(client, left, field="amount")
-        client.credit += left
-        payment.credit_added = left
-        payment.save(update_fields=["credit_added"])
-        client.save(update_fields=["credit"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.PAYMENT_REGISTERED,
-        obj=client,
-        changes={
-            "payment": [None, str(amount)],
-            "method": [None, method],
-            "paid_on": [None, paid_on.isoformat()],
-            **({"reference": [None, payment.reference]} if payment.reference else {}),
-            "invoices": [None, paid_invoices],
-            "credit": [None, str(client.credit)],
-        },
-        reason=gettext_noop("payment %(id)s"),
-        reason_args={"id": payment.pk},
-    )
-    debt_changed(actor=actor, client=client, activate_service=activate_service)
-    payment_registered.send(sender=Payment, payment=payment, actor=actor)
+    _row_check(row, today())
+    client = locked(Client.objects.select_related("zone")).get(pk=client.pk)
+    if not confirm_large and (question := payment_large_question(client=client, amount=amount)):
+        raise ValidationError({"confirm_large": [question]}, code="confirm_large")
+    [payment] = payments_apply(actor=actor, rows=[row])
     return payment
 
 

@@ -9,9 +9,18 @@ from django.db import connection
 
 from wispbill.clients.models import Client
 from wispbill.network.models import Router
-from wispbill.ops.benchmarks import common, daily, fanout, lists, mass, provisioning, routers
+from wispbill.ops.benchmarks import (
+    common,
+    daily,
+    fanout,
+    lists,
+    mass,
+    payments,
+    provisioning,
+    routers,
+)
 
-PARTS = ["lists", "mass", "daily", "fanout", "growth", "reconcile", "provisioning"]
+PARTS = ["lists", "mass", "daily", "fanout", "growth", "reconcile", "provisioning", "statement"]
 # Parts that bring their own data: they need no large ISP built first.
 SELF_CONTAINED = {"growth", "provisioning"}
 
@@ -51,6 +60,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--router-clients", type=int, default=10_000)
         parser.add_argument("--router-changes", type=int, default=2_000)
+        parser.add_argument(
+            "--statement-lines",
+            type=int,
+            default=10_000,
+            help="Lines of the bank statement previewed and confirmed (default 10,000).",
+        )
         parser.add_argument(
             "--provisioning-clients",
             type=int,
@@ -94,6 +109,10 @@ class Command(BaseCommand):
             size, rtt = options["provisioning_clients"], options["rtt_ms"] / 1000
             results.update(provisioning.time_provisioning(clients=size, rtt=rtt, repeat=few))
             results.update(provisioning.time_import(clients=size, rtt=rtt, repeat=few))
+        if "statement" in parts:
+            results.update(
+                payments.time_statement(admin, lines=options["statement_lines"], repeat=few)
+            )
         if "growth" in parts:
             results.update(daily.time_growth(_sizes(options["growth"]), zones, few))
         if options["json"]:
