@@ -18,6 +18,7 @@ from pyrad.client import Timeout
 from pyrad.dictionary import Dictionary
 
 from wispbill.clients.models import Access, Client
+from wispbill.network.hosts import resolve_for_router
 from wispbill.network.models import Aaa, Router
 from wispbill.radius.models import Sent
 
@@ -75,15 +76,22 @@ class Nas:
     """One router's CoA port."""
 
     def __init__(self, router: Router):
+        # Checked again where it leaves: a host name may have come to point at this server.
+        try:
+            server = resolve_for_router(
+                router.host, router.coa_port, allow_local=router.allow_local_host, coa=True
+            )
+        except ValueError:
+            server = None
         self.client = PyradClient(
-            server=router.host,
+            server=server or "",
             coaport=router.coa_port,
             secret=router.radius_secret.encode(),
             dict=Dictionary(io.StringIO(DICTIONARY)),
             retries=TRIES,
             timeout=TIMEOUT_SECONDS,
         )
-        self.reachable = True
+        self.reachable = server is not None
 
     def send(self, code: int, session: Session) -> bool | None:
         """True for an ACK, False for a NAK, None for no answer."""
