@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from wispbill.network.models import Aaa, Router
+from wispbill.radius.accounting import sessions_close_stale
 from wispbill.radius.coa import coa_sweep
 from wispbill.radius.credentials import SAFE_CHARACTERS, credentials_refresh
 
@@ -418,11 +419,13 @@ def serve(
 
 
 def _sweep(report: Callable[[str], None]) -> None:
-    """Credentials for what bulk imports made, then the live sessions told what changed. A
-    database that fails for a moment is tried again at the next sweep, FreeRADIUS running on."""
+    """Credentials for what bulk imports made, the live sessions told what changed, and the
+    sessions whose router went silent closed. A database that fails for a moment is tried
+    again at the next sweep, FreeRADIUS running on."""
     try:
         credentials_refresh()
         told = coa_sweep()
+        sessions_close_stale()
     except DatabaseError as exc:
         report(f"Sweep failed, trying again: {exc}")
         return
