@@ -104,3 +104,17 @@ def test_a_router_freeradius_refuses_keeps_its_secrets(
     assert "Beto" in str(response.json()["aaa"])
     router_reconcile(router)
     assert set(emulator.secrets()) == {"ana", "beto"}
+
+
+def test_the_panel_page_says_what_a_switch_changes_in_spanish(admin, db):
+    from django.test import Client as WebClient
+
+    router = router_create(actor=None, name="Torre", host="192.0.2.9", provisioning=True)
+    web = WebClient()
+    web.force_login(admin)
+    page = web.get(f"/routers/{router.pk}/radius/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "/ppp aaa set use-radius=yes" in page
+    assert "Cambiar a RADIUS cambia esto" in page and "0 clientes en línea" in page
+    # Nothing to finish on a router in API mode: a clear message, nothing changed.
+    response = web.post(f"/routers/{router.pk}/radius/", HTTP_ACCEPT_LANGUAGE="es", follow=True)
+    assert "no está esperando terminar un cambio a RADIUS" in response.content.decode()
