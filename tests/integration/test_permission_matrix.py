@@ -170,6 +170,9 @@ API = {
     ("POST", "/api/v1/routers/{id}/test-connection/"): [
         ("test", (MANAGE_ROUTERS,), lambda i: i.managed.pk, None),
     ],
+    ("POST", "/api/v1/routers/{id}/radius-confirm/"): [
+        ("radius confirm", (MANAGE_ROUTERS,), lambda i: i.managed.pk, None),
+    ],
     ("POST", "/api/v1/zones/"): [
         ("create", (MANAGE_ROUTERS,), None,
          lambda i: {"router": i.unmanaged.pk, "name": "Nueva", "billing": _schedule()}),
@@ -417,6 +420,7 @@ PANEL = {
     ],
     "router-sync": [("sync", (MANAGE_ROUTERS,), lambda i: {"pk": i.managed.pk}, None)],
     "router-test": [("test", (MANAGE_ROUTERS,), lambda i: {"pk": i.managed.pk}, None)],
+    "router-radius": [("radius confirm", (MANAGE_ROUTERS,), lambda i: {"pk": i.managed.pk}, None)],
     "router-rules": [("install", (MANAGE_ROUTERS,), lambda i: {"pk": i.managed.pk}, None)],
     "router-import": [
         ("preview", (MANAGE_ROUTERS,), lambda i: {"pk": i.managed.pk},

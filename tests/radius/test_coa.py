@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from django.test import Client as WebClient
 from pyrad import packet
 from pyrad.dictionary import Dictionary
 
@@ -72,7 +73,13 @@ def coa_port():
     port.close()
 
 
-def test_sessions_get_their_new_attributes_after_the_change(start_radius, coa_port):
+def _last_coa(api, client) -> str | None:
+    return api.get(f"/api/v1/clients/{client.pk}/").json()["radius"]["last_coa_result"]
+
+
+def test_sessions_get_their_new_attributes_after_the_change(
+    start_radius, admin_api, admin, coa_port
+):
     router = _radius_router(coa_port=coa_port.port)
     zone = ZoneFactory(router=router, throttle_kbps=512)
     plan = PlanFactory(upload_kbps=2_000, download_kbps=10_000)
@@ -88,6 +95,16 @@ def test_sessions_get_their_new_attributes_after_the_change(start_radius, coa_po
     assert attributes["User-Name"] == "ana"
     assert attributes["Mikrotik-Rate-Limit"] == "512k/512k"
     assert attributes["Framed-IP-Address"] == "10.30.0.5"
+    # What came of it shows on the client, in the API and on its page.
+    deadline = time.monotonic() + WAIT_SECONDS
+    while _last_coa(admin_api, ana) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _last_coa(admin_api, ana) == "acknowledged"
+    assert _last_coa(admin_api, beto) is None
+    web = WebClient()
+    web.force_login(admin)
+    page = web.get(f"/clients/{ana.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Última CoA" in page and "aceptada" in page
 
     # The router refuses the CoA: the session is ended, to come back with the new speed.
     coa_port.coa_answer = packet.CoANAK
@@ -98,6 +115,10 @@ def test_sessions_get_their_new_attributes_after_the_change(start_radius, coa_po
         packet.DisconnectRequest,
     ]
     assert received[2][1]["User-Name"] == "ana"
+    deadline = time.monotonic() + WAIT_SECONDS
+    while _last_coa(admin_api, ana) != "disconnected" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _last_coa(admin_api, ana) == "disconnected"
 
     # Cancelled: no CoA can say that; the session is ended.
     Client.objects.filter(pk=beto.pk).update(state=ClientState.CANCELLED)

@@ -65,6 +65,10 @@ def test_a_radius_router_keeps_its_secret_encrypted_and_never_shows_it(admin_api
         ({"coa_port": 0}, "coa_port"),
         ({"coa_port": 70000}, "coa_port"),
         ({"radius_cut": "drop"}, "radius_cut"),
+        # A CoA would reach this server's services, FreeRADIUS's own login port among them.
+        ({"aaa": "radius", "radius_secret": GOOD, "coa_port": 1812}, "coa_port"),
+        ({"aaa": "radius", "radius_secret": GOOD, "coa_port": 6379}, "coa_port"),
+        ({"aaa": "radius", "radius_secret": GOOD, "coa_port": 53}, "coa_port"),
     ],
 )
 def test_bad_radius_settings_are_400_on_their_field_and_create_nothing(admin_api, fields, field):
@@ -72,6 +76,37 @@ def test_bad_radius_settings_are_400_on_their_field_and_create_nothing(admin_api
     assert response.status_code == 400
     assert field in response.json(), response.json()
     assert not Router.objects.exists()
+
+
+def test_a_coa_port_on_a_service_is_refused_only_in_radius_mode_and_until_an_admin_allows(
+    admin_api,
+):
+    router_id = _create(admin_api, coa_port=1812).json()["id"]  # unused in API mode
+    response = admin_api.patch(
+        f"/api/v1/routers/{router_id}/",
+        {"aaa": "radius", "radius_secret": GOOD},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    assert response.status_code == 400
+    assert "no el puerto CoA de un router" in str(response.json()["coa_port"])
+    assert Router.objects.get(pk=router_id).aaa == "api"
+    response = admin_api.patch(
+        f"/api/v1/routers/{router_id}/",
+        {"aaa": "radius", "radius_secret": GOOD, "coa_port": 3799},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+
+
+def test_a_coa_never_leaves_for_a_host_or_port_that_is_not_allowed():
+    from wispbill.network.hosts import resolve_for_router
+
+    assert resolve_for_router("192.0.2.20", 3799, allow_local=False, coa=True) == "192.0.2.20"
+    for host, port in (("127.0.0.1", 3799), ("192.0.2.20", 1813), ("169.254.169.254", 3799)):
+        with pytest.raises(ValueError):
+            resolve_for_router(host, port, allow_local=False, coa=True)
+    assert resolve_for_router("127.0.0.1", 3799, allow_local=True, coa=True) == "127.0.0.1"
 
 
 def test_bad_secret_on_an_existing_router_changes_nothing(admin_api):

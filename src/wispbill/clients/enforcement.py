@@ -75,7 +75,8 @@ def router_desired_state(router: Router) -> Desired:
       for the rest of a day the client dismissed it on ("Understood, keep browsing");
     - the reduced speed list: its throttled clients;
     - with provisioning, a secret per PPPoE client (disabled while cut that way, and for a
-      cancelled client, who has no service) and a simple queue per client not cancelled, at
+      cancelled client, who has no service), but none on a RADIUS router once FreeRADIUS
+      answers for its clients and a simple queue per client not cancelled, at
       its plan's speed or, throttled, at the reduced speed (never above the plan's);
     - a PPPoE client without an IP has its zone's (or router's) pool as its secret's remote
       address, and its list entries and queue follow its live address (`Desired.live`)."""
@@ -111,7 +112,7 @@ def router_desired_state(router: Router) -> Desired:
         if router.provisioning:
             # Usernames are unique per router (the client service sees to it); a duplicate
             # that slipped in anyway is left to the first client rather than failing it.
-            if pppoe and username not in usernames:
+            if pppoe and router.pushes_secrets and username not in usernames:
                 usernames.add(username)
                 remote = (zone_pool or router_pool) if pooled else ip
                 secrets.append(

@@ -29,6 +29,16 @@ SERVICE_PORTS = {
     443: "HTTPS",
     8000: _("wispbill panel"),
 }
+# A CoA goes over UDP: with the ports above, the UDP services of this server or beside it,
+# FreeRADIUS's own among them (a CoA sent to its auth port would be read as a login).
+UDP_SERVICE_PORTS = {
+    53: "DNS",
+    123: "NTP",
+    161: "SNMP",
+    514: "syslog",
+    1812: "RADIUS",
+    1813: _("RADIUS accounting"),
+}
 
 
 def service_ports() -> dict[int, str]:
@@ -109,6 +119,15 @@ def address_problem(address: ipaddress.IPv4Address | ipaddress.IPv6Address):
     return None
 
 
+PORT_REFUSAL = _(
+    "Port %(port)s is the %(service)s port, not a router's API. Only an administrator can allow it."
+)
+COA_PORT_REFUSAL = _(
+    "Port %(port)s is the %(service)s port, not a router's CoA port. Only an administrator "
+    "can allow it."
+)
+
+
 def _refusal(host: str, why) -> ValidationError:
     return ValidationError(
         _(
@@ -120,8 +139,11 @@ def _refusal(host: str, why) -> ValidationError:
     )
 
 
-def host_errors(host: str, port: int | None, *, allow_local: bool) -> dict[str, list]:
-    """The errors, by field, of a router at `host`:`port`; empty when it may be there."""
+def host_errors(
+    host: str, port: int | None, *, allow_local: bool, coa_port: int | None = None
+) -> dict[str, list]:
+    """The errors, by field, of a router at `host`:`port` (and taking CoAs at `coa_port`, for
+    a RADIUS router); empty when it may be there."""
     if not host or has_control(host):
         return {}  # the field's own validator says what is wrong with control characters
     try:
@@ -136,24 +158,29 @@ def host_errors(host: str, port: int | None, *, allow_local: bool) -> dict[str, 
             errors["host"] = [_refusal(host, _("it is this server itself"))]
     elif why := address_problem(parsed):
         errors["host"] = [_refusal(host, why)]
-    if port and (service := service_ports().get(port)):
-        errors["api_port"] = [
-            ValidationError(
-                _(
-                    "Port %(port)s is the %(service)s port, not a router's API. Only an "
-                    "administrator can allow it."
-                ),
-                code="port_not_allowed",
-                params={"port": port, "service": service},
-            )
-        ]
+    tcp = service_ports()
+    checks = (
+        ("api_port", port, tcp, PORT_REFUSAL),
+        ("coa_port", coa_port, tcp | UDP_SERVICE_PORTS, COA_PORT_REFUSAL),
+    )
+    for field, number, services, message in checks:
+        if number and (service := services.get(number)):
+            errors[field] = [
+                ValidationError(
+                    message,
+                    code="port_not_allowed",
+                    params={"port": number, "service": service},
+                )
+            ]
     return errors
 
 
-def resolve_for_router(host: str, port: int, *, allow_local: bool) -> str:
+def resolve_for_router(host: str, port: int, *, allow_local: bool, coa: bool = False) -> str:
     """The address to connect to for a router's host, checked after the name is resolved (a
-    name may point at 127.0.0.1). Raises ValueError, without saying what was found."""
-    if not host or has_control(host) or host_errors(host, port, allow_local=allow_local):
+    name may point at 127.0.0.1); `coa`: `port` is its CoA port. Raises ValueError, without
+    saying what was found."""
+    ports = {"port": None, "coa_port": port} if coa else {"port": port}
+    if not host or has_control(host) or host_errors(host, allow_local=allow_local, **ports):
         raise ValueError("the router's host or port is not allowed")
     parsed = parse_host(host)
     if not isinstance(parsed, str):

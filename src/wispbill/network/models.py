@@ -215,6 +215,10 @@ class Router(NameTakenMessage, models.Model):
         choices=RadiusCut.choices,
         default=RadiusCut.ADDRESS_LIST,
     )
+    # Set when a router that holds wispbill's PPPoE secrets turns to RADIUS: they stay until
+    # FreeRADIUS is seen accepting its clients (wispbill.radius.switch), so no client is left
+    # without a way to log in while the router is being pointed at it.
+    radius_secrets_kept = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -249,11 +253,20 @@ class Router(NameTakenMessage, models.Model):
             if not self.radius_secret_encrypted:
                 errors["radius_secret"] = [_("A RADIUS router needs its shared secret.")]
         for field, messages in host_errors(
-            self.host, self.api_port, allow_local=self.allow_local_host
+            self.host,
+            self.api_port,
+            allow_local=self.allow_local_host,
+            coa_port=self.coa_port if self.aaa == Aaa.RADIUS else None,
         ).items():
             errors.setdefault(field, []).extend(messages)
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def pushes_secrets(self) -> bool:
+        """Whether the router gets wispbill's PPPoE secrets: with provisioning, unless RADIUS
+        answers its logins (once the switch to it is confirmed)."""
+        return self.provisioning and (self.aaa == Aaa.API or self.radius_secrets_kept)
 
     @property
     def password(self) -> str:
@@ -263,7 +276,7 @@ class Router(NameTakenMessage, models.Model):
     def disables_secrets(self) -> bool:
         """Whether cut PPPoE clients lose their secret instead of being listed: only where
         wispbill keeps the secrets, so a cut never goes nowhere."""
-        return self.provisioning and self.pppoe_cut == PppoeCut.DISABLE_SECRET
+        return self.pushes_secrets and self.pppoe_cut == PppoeCut.DISABLE_SECRET
 
     @password.setter
     def password(self, value: str) -> None:

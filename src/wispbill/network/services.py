@@ -221,6 +221,7 @@ def router_update(*, actor: User | None, router: Router, data: dict) -> Router:
         )
     if data.get("radius_secret"):
         router.radius_secret = data["radius_secret"]
+    aaa_before = router.aaa
     changes = model_update(
         instance=router,
         fields=ROUTER_FIELDS,
@@ -234,6 +235,11 @@ def router_update(*, actor: User | None, router: Router, data: dict) -> Router:
     if data.get("radius_secret"):
         router.save(update_fields=["radius_secret_encrypted", "updated_at"])
         changes["radius_secret"] = ["***", "***"]
+    if router.aaa != aaa_before:
+        # Its secrets stay until FreeRADIUS answers for them (wispbill.radius.switch); back
+        # in API mode, they are pushed again at once.
+        router.radius_secrets_kept = router.aaa == Aaa.RADIUS
+        router.save(update_fields=["radius_secrets_kept", "updated_at"])
     if changes:
         audit_record(actor=actor, action="router.changed", obj=router, changes=changes)
         _settings_changed(router)

@@ -82,6 +82,7 @@ urlpatterns = [
     path("routers/<id:pk>/sync/", network.router_sync_now, name="router-sync"),
     path("routers/<id:pk>/test/", network.router_test, name="router-test"),
     path("routers/<id:pk>/rules/", network.router_rules, name="router-rules"),
+    path("routers/<id:pk>/radius/", network.router_radius, name="router-radius"),
     path("routers/<id:pk>/import/", imports.router_import, name="router-import"),
     path("routers/<id:router_pk>/zones/new/", network.zone_create, name="zone-new"),
     path("zones/<id:pk>/", network.zone_update, name="zone-update"),

@@ -9,9 +9,12 @@ database reaches the configuration only as single-quoted strings, which FreeRADI
 literally (no `${…}` expansion): a secret or a path holding quotes cannot add configuration.
 """
 
+import json
 import os
+import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -22,12 +25,17 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from wispbill.network.models import Aaa, Router
+from wispbill.radius.accounting import sessions_close_stale
 from wispbill.radius.coa import coa_sweep
 from wispbill.radius.credentials import SAFE_CHARACTERS, credentials_refresh
 
 FREERADIUS = "/usr/sbin/freeradius"
 LIBDIR = "/usr/lib/freeradius"
 DICTDIR = "/usr/share/freeradius"
+# Where `wispbill radius` says how to reach its probe: a listener on loopback for wispbill's
+# own Access-Requests, asking as one router or another (NAS-Identifier: the router's id), so a
+# router's switch to RADIUS can see FreeRADIUS accept its clients (wispbill.radius.switch).
+PROBE_FILE = "probe.json"
 # How often `wispbill radius` writes the credentials bulk imports made without signals, and
 # looks for routers added, removed or changed (FreeRADIUS reads its clients only at start).
 SWEEP_SECONDS = 5
@@ -120,21 +128,30 @@ def _sql_connection() -> str:
     raise RadiusError(f"FreeRADIUS cannot read a {connection.vendor} database.")
 
 
-_WHERE = "username = '%{SQL-User-Name}' AND router_id = CAST('%{client:shortname}' AS INTEGER)"
-CHECK_QUERY = (
-    "SELECT id, username, 'Cleartext-Password', password, ':=' FROM radius_user WHERE " + _WHERE
-)
-REPLY_QUERY = (
-    f"SELECT id, username, 'Framed-IP-Address', ip, '=' FROM radius_user WHERE {_WHERE} "
-    "AND ip IS NOT NULL "
-    f"UNION ALL SELECT id, username, 'Mikrotik-Rate-Limit', rate_limit, '=' FROM radius_user "
-    f"WHERE {_WHERE} "
-    f"UNION ALL SELECT id, username, 'Mikrotik-Address-List', address_list, '=' "
-    f"FROM radius_user WHERE {_WHERE} AND address_list <> ''"
-)
-
-
 _ROUTER = "CAST('%{client:shortname}' AS INTEGER)"
+# The probe's router: the NAS-Identifier it sends (escaped by rlm_sql like any value).
+_PROBE_ROUTER = "CAST('%{NAS-Identifier}' AS INTEGER)"
+
+
+def _authorize_queries(router: str) -> tuple[str, str]:
+    where = f"username = '%{{SQL-User-Name}}' AND router_id = {router}"
+    check = (
+        "SELECT id, username, 'Cleartext-Password', password, ':=' FROM radius_user WHERE " + where
+    )
+    reply = (
+        f"SELECT id, username, 'Framed-IP-Address', ip, '=' FROM radius_user WHERE {where} "
+        "AND ip IS NOT NULL "
+        f"UNION ALL SELECT id, username, 'Mikrotik-Rate-Limit', rate_limit, '=' "
+        f"FROM radius_user WHERE {where} "
+        f"UNION ALL SELECT id, username, 'Mikrotik-Address-List', address_list, '=' "
+        f"FROM radius_user WHERE {where} AND address_list <> ''"
+    )
+    return check, reply
+
+
+CHECK_QUERY, REPLY_QUERY = _authorize_queries(_ROUTER)
+
+
 _CLIENT = (
     "(SELECT k.client_id FROM radius_credential k JOIN clients_client c ON c.id = k.client_id "
     f"JOIN network_zone z ON z.id = c.zone_id WHERE k.username = '%{{SQL-User-Name}}' "
@@ -182,7 +199,60 @@ def _accounting(vendor: str) -> str:
     )
 
 
-def radiusd_conf(confdir: Path, *, address: str, auth_port: int, acct_port: int) -> str:
+def _sql_module(name: str, check: str, reply: str, accounting: str = "") -> str:
+    return f"""\t{name} {{
+{_sql_connection()}\
+\tread_clients = no
+\tread_groups = no
+\tdelete_stale_sessions = no
+\tsafe_characters = {quoted(SAFE_CHARACTERS)}
+\tsql_user_name = "%{{User-Name}}"
+\tpool {{
+\t\tstart = 0
+\t\tmin = 0
+\t\tmax = 32
+\t\tspare = 4
+\t\tuses = 0
+\t\tretry_delay = 1
+\t\tlifetime = 0
+\t\tidle_timeout = 60
+\t}}
+\tauthorize_check_query = "{check}"
+\tauthorize_reply_query = "{reply}"
+{accounting}\t}}
+"""
+
+
+@dataclass(frozen=True)
+class Probe:
+    port: int
+    secret: str
+
+
+def _probe_conf(probe: Probe | None) -> tuple[str, str, str]:
+    """The probe's client list, its SQL module and its server (nothing without a probe)."""
+    if probe is None:
+        return "", "", ""
+    clients = (
+        "clients probe {\n\tclient wispbill {\n\t\tipaddr = '127.0.0.1'\n"
+        f"\t\tsecret = {quoted(probe.secret)}\n\t\tshortname = 'probe'\n\t}}\n}}\n"
+    )
+    module = _sql_module("sql sql_probe", *_authorize_queries(_PROBE_ROUTER))
+    server = (
+        "server probe {\n\tlisten {\n\t\ttype = auth\n\t\tipaddr = '127.0.0.1'\n"
+        f"\t\tport = {probe.port}\n\t\tclients = probe\n\t}}\n"
+        "\tauthorize {\n\t\tsql_probe\n\t\tchap\n\t\tpap\n\t}\n"
+        "\tauthenticate {\n\t\tAuth-Type PAP {\n\t\t\tpap\n\t\t}\n"
+        "\t\tAuth-Type CHAP {\n\t\t\tchap\n\t\t}\n\t}\n"
+        "\tpost-auth {\n\t\tok\n\t}\n}\n"
+    )
+    return clients, module, server
+
+
+def radiusd_conf(
+    confdir: Path, *, address: str, auth_port: int, acct_port: int, probe: Probe | None = None
+) -> str:
+    probe_clients, probe_module, probe_server = _probe_conf(probe)
     return f"""# Generated by wispbill: edits are lost.
 prefix = /usr
 confdir = {quoted(confdir)}
@@ -221,6 +291,7 @@ thread pool {{
 \tauto_limit_acct = no
 }}
 $INCLUDE clients.conf
+{probe_clients}\
 modules {{
 \tpap {{
 \t\tnormalise = no
@@ -230,28 +301,10 @@ modules {{
 \talways ok {{
 \t\trcode = ok
 \t}}
-\tsql {{
-{_sql_connection()}\
-\tread_clients = no
-\tread_groups = no
-\tdelete_stale_sessions = no
-\tsafe_characters = {quoted(SAFE_CHARACTERS)}
-\tsql_user_name = "%{{User-Name}}"
-\tpool {{
-\t\tstart = 0
-\t\tmin = 0
-\t\tmax = 32
-\t\tspare = 4
-\t\tuses = 0
-\t\tretry_delay = 1
-\t\tlifetime = 0
-\t\tidle_timeout = 60
-\t}}
-\tauthorize_check_query = "{CHECK_QUERY}"
-\tauthorize_reply_query = "{REPLY_QUERY}"
-{_accounting(connection.vendor)}\
-\t}}
+{_sql_module("sql", CHECK_QUERY, REPLY_QUERY, _accounting(connection.vendor))}\
+{probe_module}\
 }}
+{probe_server}\
 server wispbill {{
 \tlisten {{
 \t\ttype = auth
@@ -288,11 +341,16 @@ server wispbill {{
 
 
 def write_config(
-    confdir: Path, *, address: str = "127.0.0.1", auth_port: int = 1812, acct_port: int = 1813
+    confdir: Path,
+    *,
+    address: str = "127.0.0.1",
+    auth_port: int = 1812,
+    acct_port: int = 1813,
+    probe: Probe | None = None,
 ) -> tuple[list[Nas], list[str]]:
     """Write FreeRADIUS's configuration into `confdir` (folders 0700, files 0600: it holds the
-    routers' secrets and the database's password). Returns the routers it answers, and the
-    ones it leaves out and why."""
+    routers' secrets and the database's password), with wispbill's probe when given. Returns
+    the routers it answers, and the ones it leaves out and why."""
     confdir = Path(confdir).resolve()
     for folder in (confdir, confdir / "log", confdir / "run"):
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -301,9 +359,11 @@ def write_config(
     files = {
         "clients.conf": clients_conf(nas),
         "radiusd.conf": radiusd_conf(
-            confdir, address=address, auth_port=auth_port, acct_port=acct_port
+            confdir, address=address, auth_port=auth_port, acct_port=acct_port, probe=probe
         ),
     }
+    if probe is not None:
+        files[PROBE_FILE] = json.dumps({"port": probe.port, "secret": probe.secret})
     for name, text in files.items():
         path = confdir / name
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -359,11 +419,13 @@ def serve(
 
 
 def _sweep(report: Callable[[str], None]) -> None:
-    """Credentials for what bulk imports made, then the live sessions told what changed. A
-    database that fails for a moment is tried again at the next sweep, FreeRADIUS running on."""
+    """Credentials for what bulk imports made, the live sessions told what changed, and the
+    sessions whose router went silent closed. A database that fails for a moment is tried
+    again at the next sweep, FreeRADIUS running on."""
     try:
         credentials_refresh()
         told = coa_sweep()
+        sessions_close_stale()
     except DatabaseError as exc:
         report(f"Sweep failed, trying again: {exc}")
         return
@@ -371,8 +433,31 @@ def _sweep(report: Callable[[str], None]) -> None:
         report(f"Told {told} session(s) their new attributes.")
 
 
+def _probe() -> Probe:
+    """A free loopback port and a new secret for wispbill's probe."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind(("127.0.0.1", 0))
+        port = udp.getsockname()[1]
+    return Probe(port, secrets.token_urlsafe(24))
+
+
+def read_probe(confdir: Path) -> Probe | None:
+    """How to reach the probe of the `wispbill radius` writing into `confdir`, if one ran."""
+    try:
+        values = json.loads((Path(confdir) / PROBE_FILE).read_text())
+        return Probe(int(values["port"]), str(values["secret"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _current(confdir, address, auth_port, acct_port, report) -> list[Nas]:
-    nas, skipped = write_config(confdir, address=address, auth_port=auth_port, acct_port=acct_port)
+    nas, skipped = write_config(
+        confdir,
+        address=address,
+        auth_port=auth_port,
+        acct_port=acct_port,
+        probe=_probe(),
+    )
     for why in skipped:
         report(f"Left out: {why}")
     report(f"FreeRADIUS answers {len(nas)} router(s) on {address}:{auth_port}/{acct_port}.")

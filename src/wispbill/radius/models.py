@@ -9,6 +9,15 @@ view (migration 0001), so a cut or a plan change needs no second write.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CoaResult(models.TextChoices):
+    """How a client's router took the last change sent to its session."""
+
+    ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    DISCONNECTED = "disconnected", _("disconnected, to log in again")
+    NO_ANSWER = "no_answer", _("no answer, to be tried again")
 
 
 class Credential(models.Model):
@@ -44,6 +53,9 @@ class Sent(models.Model):
     ip = models.CharField(max_length=45, blank=True)
     rate_limit = models.CharField(max_length=40, blank=True)
     address_list = models.CharField(max_length=63, blank=True)
+    # The last CoA or Disconnect sent for the client, and what came of it.
+    coa_at = models.DateTimeField(null=True, blank=True)
+    coa_result = models.CharField(max_length=12, choices=CoaResult.choices, blank=True)
 
     class Meta:
         db_table = "radius_sent"

@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from wispbill.radius.models import Session
+from wispbill.radius.models import Sent, Session
 
 
 def session_list(
@@ -15,3 +15,17 @@ def session_list(
     if active is not None:
         qs = qs.filter(stopped_at__isnull=active)
     return qs
+
+
+def client_radius_status(client_id: int) -> dict:
+    """Whether the client is online (an open session), and the last change of authorization
+    sent to its session with what came of it (CONTRACT.md, "RADIUS routers")."""
+    session = session_list(client=client_id, active=True).first()
+    sent = Sent.objects.filter(pk=client_id).values("coa_at", "coa_result").first() or {}
+    return {
+        "online": session is not None,
+        "online_since": session.started_at if session else None,
+        "online_ip": session.ip if session else None,
+        "last_coa_at": sent.get("coa_at"),
+        "last_coa_result": sent.get("coa_result") or None,
+    }

@@ -52,8 +52,9 @@ class RouterSerializer(StrictMixin, ModelSerializer):
             "sync_status",
             "last_sync_at",
             "last_error",
+            "radius_secrets_kept",
         ]
-        read_only_fields = ["sync_status", "last_sync_at", "last_error"]
+        read_only_fields = ["sync_status", "last_sync_at", "last_error", "radius_secrets_kept"]
         # A name already taken is refused by the model, with a message that names it.
         extra_kwargs = {"name": {"validators": []}}
 

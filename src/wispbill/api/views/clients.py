@@ -12,6 +12,7 @@ from wispbill.billing.selectors import client_rows
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.clients.models import BillingType, ClientState, Plan
 from wispbill.core.switches import TASKS
+from wispbill.radius.selectors import client_radius_status
 
 
 class PlanViewSet(EditableViewSet):
@@ -39,6 +40,12 @@ def _flag(request, name: str) -> bool:
 )
 class ClientViewSet(EditableViewSet):
     serializer_class = ClientSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        """One client, with its RADIUS session: online or not, and the last CoA sent to it."""
+        response = super().retrieve(request, *args, **kwargs)
+        response.data["radius"] = client_radius_status(int(response.data["id"]))
+        return response
 
     def get_queryset(self):
         params, request = self.request.query_params, self.request

@@ -1,3 +1,5 @@
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -16,8 +18,9 @@ from wispbill.billing.imports import proposal_next_invoices
 from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.services.router_import import router_import_confirm, router_import_preview
 from wispbill.network.drivers import DriverError
-from wispbill.network.models import Router, Zone
+from wispbill.network.models import Aaa, Router, Zone
 from wispbill.network.sync import router_test_connection
+from wispbill.radius.switch import router_radius_confirm, switch_preview
 
 
 class RouterViewSet(EditableViewSet):
@@ -80,6 +83,24 @@ class RouterViewSet(EditableViewSet):
             )
         except DriverError as exc:
             return Response({"ok": False, "detail": str(exc)}, status=status.HTTP_502_BAD_GATEWAY)
+
+    @extend_schema(parameters=[OpenApiParameter("to", str, enum=Aaa.values)], responses={200: dict})
+    @action(detail=True, methods=["get"], url_path="radius-switch")
+    def radius_switch(self, request, pk=None):
+        """What switching this router's PPPoE logins to `to` (radius or api) changes."""
+        to = request.query_params.get("to", Aaa.RADIUS)
+        if to not in Aaa.values:
+            raise ValidationError({"to": [_("Choose radius or api.")]})
+        preview = switch_preview(router=self.get_object(), to=to)
+        return Response(preview.as_dict())
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=True, methods=["post"], url_path="radius-confirm")
+    def radius_confirm(self, request, pk=None):
+        """Finish a switch to RADIUS: once FreeRADIUS accepts a sample of the router's
+        clients, wispbill's PPPoE secrets leave the router; 400, changing nothing, if not."""
+        check = router_radius_confirm(actor=request.user, router=self.get_object())
+        return Response({"tried": check.tried, "refused": check.refused})
 
 
 @extend_schema(parameters=[OpenApiParameter("router", int)])

@@ -36,11 +36,14 @@ from wispbill.core.formatting import money, short_date
 from wispbill.core.models import CompanySettings
 from wispbill.core.switches import TASK_LABELS, TASKS
 from wispbill.messaging.documents import invoice_number
+from wispbill.network.models import Aaa
 from wispbill.panel.audit import audit_rows
 from wispbill.panel.forms.billing import ChargeForm, InvoiceDateForm, PaymentForm, PromiseForm
 from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
 from wispbill.panel.views.base import FORBIDDEN, paginate, run_service, status_for
 from wispbill.panel.views.messaging import client_messages_context
+from wispbill.radius.models import CoaResult
+from wispbill.radius.selectors import client_radius_status, session_list
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission
 
 
@@ -113,6 +116,11 @@ def _client_page(request, form, client, status=200):
             company=company,
             next=client_next_charge(client, company=company),
         )
+        if client.zone.router.aaa == Aaa.RADIUS:
+            radius = client_radius_status(client.pk)
+            result = radius["last_coa_result"]
+            radius["last_coa_result_display"] = CoaResult(result).label if result else ""
+            context.update(radius=radius, sessions=session_list(client=client.pk)[:10])
     return render(request, "clients/client_form.html", context, status=status)
 
 

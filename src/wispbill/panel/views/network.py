@@ -16,12 +16,14 @@ from wispbill.core.switches import Switches
 from wispbill.network import services
 from wispbill.network.baseline import baseline_install, baseline_plan
 from wispbill.network.drivers import DriverError
-from wispbill.network.models import Enforcement, Router, Zone
+from wispbill.network.models import Aaa, Enforcement, Router, Zone
 from wispbill.network.sync import router_test_connection
 from wispbill.panel.audit import audit_rows
 from wispbill.panel.forms.base import SCHEDULE_KEYS, schedule_values, switch_values
 from wispbill.panel.forms.network import RouterForm, ZoneForm, zone_initial
 from wispbill.panel.views.base import FORBIDDEN, forbidden, run_service, status_for
+from wispbill.radius.selectors import session_list
+from wispbill.radius.switch import router_radius_confirm, switch_preview
 from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission
 
 
@@ -338,3 +340,27 @@ def router_rules(request, pk):
             )
         return redirect(f"{router_url(router)}#sync")
     return render(request, "network/router_rules.html", {"router": router, "plan": plan})
+
+
+@login_required
+def router_radius(request, pk):
+    """The guided switch between API and RADIUS mode: what changes, the last step once
+    FreeRADIUS accepts the router's clients, and who is online through RADIUS."""
+    router = get_object_or_404(Router, pk=pk)
+    if request.method == "POST":
+        try:
+            router_radius_confirm(actor=request.user, router=router)
+        except PermissionDenied as exc:
+            return forbidden(request, exc)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("FreeRADIUS accepts its clients: the secrets leave it."))
+        return redirect("panel:router-radius", pk=router.pk)
+    to = Aaa.API if router.aaa == Aaa.RADIUS and not router.radius_secrets_kept else Aaa.RADIUS
+    context = {
+        "router": router,
+        "preview": switch_preview(router=router, to=to),
+        "online": session_list(router=router.pk, active=True).select_related("client")[:200],
+    }
+    return render(request, "network/router_radius.html", context)
