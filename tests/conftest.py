@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, grant
-from wispbill.network.emulator import RouterOSEmulator
+from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.staff.permissions import CODENAMES, RUN_PERIODIC_TASKS, TOGGLE_PERIODIC_TASKS
 from wispbill.staff.services import api_key_create
 

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client as Browser
 
 from tests.isp import build_isp
-from wispbill.network.emulator import RouterOSEmulator
+from wispbill.devtools.emulator import RouterOSEmulator
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

@@ -17,7 +17,7 @@ from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.models import Client
 from wispbill.clients.services.clients import client_create, client_update
 from wispbill.clients.services.plans import plan_update
-from wispbill.network.emulator import RouterOSEmulator
+from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.network.services import router_update
 
 # Real commits: routers are pushed after the commit, as in production.

@@ -3,7 +3,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -12,6 +11,7 @@ from wispbill.automation.selectors import PeriodicTaskRows
 from wispbill.automation.services import mass_updates, runs
 from wispbill.automation.services.company import company_settings_update
 from wispbill.clients.models import Client
+from wispbill.core.clock import today
 from wispbill.core.db import to_id
 from wispbill.core.models import CompanySettings
 from wispbill.core.switches import TASK_LABELS
@@ -215,9 +215,7 @@ def _forecast(request, *, days: int, zone=None, client=None) -> list[dict] | Non
     if in_scope.count() > FORECAST_MAX_CLIENTS:
         return None
     try:
-        return runs.forecast(
-            start=timezone.localdate(), days=days, zone=zone, client=client, actor=request.user
-        )
+        return runs.forecast(start=today(), days=days, zone=zone, client=client, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return []
@@ -262,7 +260,7 @@ def run_now(request):
         except PermissionDenied as exc:
             return forbidden(request, exc)
         return redirect("panel:run-detail", pk=run.pk)
-    day = timezone.localdate()
+    day = today()
     days = _forecast(request, days=1, zone=zone, client=client)
     forecast_day = days[0] if days else None
     return render(
