@@ -1,4 +1,4 @@
-"""CONTRACT.md "Access types, speeds and reduced speed", end to end: clients made through the
+"""Access types, speeds and reduced speed (docs/routers.md), end to end: clients made through the
 services, the routers pushed through the real driver and librouteros to the emulator, and the
 router looked at as an operator would in Winbox."""
 

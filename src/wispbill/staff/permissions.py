@@ -1,4 +1,4 @@
-"""The product's permissions (CONTRACT.md's table), checked by the services so every entry
+"""The product's permissions (docs/contract.md's table), checked by the services so every entry
 point agrees: the panel, the API and the CLI."""
 
 from django.core.exceptions import PermissionDenied
