@@ -73,6 +73,15 @@ def default_language():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def forget_cached_forecasts():
+    """Each test starts with no forecast made: a test's database, rolled back, may give its
+    audit events and messages the same ids as the last test's, on other data."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def admin(db):
     return UserFactory(username="boss", is_superuser=True)

@@ -107,15 +107,22 @@ class _Outcome:
 
 
 def run_day(
-    *, day: date, scope: Scope, progress: Callable[[int, int], None] | None = None
+    *,
+    day: date,
+    scope: Scope,
+    progress: Callable[[int, int], None] | None = None,
+    record: bool = True,
 ) -> RunSummary:
     """Run the three tasks as of `day` over `scope`, as the system; record each zone's and
-    own-billing client's last run."""
+    own-billing client's last run (unless `record` is False: a forecast, which no rule reads
+    back and which is rolled back anyway)."""
     with bulk_work():
-        return _run_day(day, scope, progress)
+        return _run_day(day, scope, progress, record)
 
 
-def _run_day(day: date, scope: Scope, progress: Callable[[int, int], None] | None) -> RunSummary:
+def _run_day(
+    day: date, scope: Scope, progress: Callable[[int, int], None] | None, record: bool
+) -> RunSummary:
     company = CompanySettings.load()
     summary = RunSummary(day=day)
     outcome = _Outcome()
@@ -141,7 +148,8 @@ def _run_day(day: date, scope: Scope, progress: Callable[[int, int], None] | Non
     summary.clients_throttled = len(outcome.acted[THROTTLES])
     summary.clients_reactivated = len(outcome.acted[REACTIVATIONS])
     summary.acted = outcome.acted
-    _record_task_states(day, scope, outcome)
+    if record:
+        _record_task_states(day, scope, outcome)
     return summary
 
 

@@ -5,12 +5,21 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from wispbill.clients.models import Client
-from wispbill.devtools.benchmarks import common, daily, fanout, lists, mass, provisioning, routers
+from wispbill.devtools.benchmarks import (
+    common,
+    daily,
+    fanout,
+    lists,
+    mass,
+    pages,
+    provisioning,
+    routers,
+)
 from wispbill.network.models import Router
 
-PARTS = ["lists", "mass", "daily", "fanout", "growth", "reconcile", "provisioning"]
+PARTS = ["lists", "mass", "daily", "fanout", "growth", "reconcile", "provisioning", "pages"]
 # Parts that bring their own data: they need no large ISP built first.
-SELF_CONTAINED = {"growth", "provisioning"}
+SELF_CONTAINED = {"growth", "provisioning", "pages"}
 
 
 def sizes(text: str) -> list[int]:
@@ -58,4 +67,7 @@ def run(*, parts: list[str], clients: int, zones: int, repeat: int, options: dic
         results.update(provisioning.time_import(clients=size, rtt=rtt, repeat=few))
     if "growth" in parts:
         results.update(daily.time_growth(sizes(options["growth"]), zones, few))
+    if "pages" in parts:
+        # Last: it replaces the large ISP with the demo, and takes the demo away after.
+        results.update(pages.time_pages(clients=options["pages_clients"]))
     return results

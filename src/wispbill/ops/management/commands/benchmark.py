@@ -37,6 +37,12 @@ class Command(BaseCommand):
         parser.add_argument("--router-clients", type=int, default=10_000)
         parser.add_argument("--router-changes", type=int, default=2_000)
         parser.add_argument(
+            "--pages-clients",
+            type=int,
+            default=300,
+            help="Clients of the demo whose pages the pages part times (default 300, the demo's).",
+        )
+        parser.add_argument(
             "--provisioning-clients",
             type=int,
             default=5_000,
