@@ -374,6 +374,6 @@ def manual_run_execute(run_id: int) -> None:
         finished_at=timezone.now(),
         summary={
             **summary.as_dict(),
-            "acted": {task: ids[:ACTED_KEPT] for task, ids in summary.acted.items()},
+            "acted": {task: ids[:ACTED_KEPT] for task, ids in summary.acted.as_dict().items()},
         },
     )

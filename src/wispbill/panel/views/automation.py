@@ -14,7 +14,7 @@ from wispbill.clients.models import Client
 from wispbill.core.clock import today
 from wispbill.core.db import to_id
 from wispbill.core.models import CompanySettings
-from wispbill.core.switches import TASK_LABELS
+from wispbill.core.switches import TASK_LABELS, Task
 from wispbill.messaging.models import Channel, Kind, MessageStatus
 from wispbill.network.models import Zone
 from wispbill.panel.forms.automation import CompanySettingsForm, MassUpdateForm, RunScopeForm
@@ -29,9 +29,9 @@ from wispbill.staff.permissions import (
 
 FORECAST_MAX_CLIENTS = 5_000
 FORECAST_LABELS = [
-    ("invoices", gettext_lazy("Invoiced")),
-    ("notices", gettext_lazy("Warned")),
-    ("cuts", gettext_lazy("Cut")),
+    (Task.INVOICES, gettext_lazy("Invoiced")),
+    (Task.NOTICES, gettext_lazy("Warned")),
+    (Task.CUTS, gettext_lazy("Cut")),
     ("throttles", gettext_lazy("Speed reduced")),
     ("reactivations", gettext_lazy("Reactivated")),
 ]
@@ -226,7 +226,7 @@ def _named_lists(acted: dict, limit: int | None = None) -> list[tuple]:
     The cut task's clients come apart: those it suspended and those it slowed down."""
     acted = dict(acted)
     slow = set(acted.get("throttles", []))
-    acted["cuts"] = [i for i in acted.get("cuts", []) if i not in slow]
+    acted[Task.CUTS] = [i for i in acted.get(Task.CUTS, []) if i not in slow]
     ids = {i for key, _label in FORECAST_LABELS for i in acted.get(key, [])[:limit]}
     names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))
     return [

@@ -24,7 +24,7 @@ from wispbill.clients.services.plans import plan_create
 from wispbill.core import clock
 from wispbill.core.models import BillingMode, CompanySettings, CutAction
 from wispbill.core.schedule import BillingSchedule
-from wispbill.core.switches import Switches
+from wispbill.core.switches import Switches, Task
 from wispbill.messaging.models import Message
 from wispbill.network.models import Enforcement, PppoeCut
 from wispbill.network.services import router_create, zone_create, zone_update
@@ -188,7 +188,7 @@ class Command(BaseCommand):
                     )
                 )
         # One zone with automatic cuts off, as an operator would during a holiday season.
-        zone_update(actor=admin, zone=zones[1], switches={"cuts": False})
+        zone_update(actor=admin, zone=zones[1], switches={Task.CUTS: False})
         addresses = self._addresses()
         today = clock.today()
         for n in range(count):
