@@ -24,6 +24,17 @@ if ! command -v systemd-analyze >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
 fi
+# libfaketime: the processes a test starts live at the test's instant (tests/clock.py).
+if [ ! -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
+fi
+# FreeRADIUS for the RADIUS routers (tests/radius/), with its PostgreSQL driver.
+if [ ! -x /usr/sbin/freeradius ] || ! dpkg -s freeradius-postgresql >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    freeradius freeradius-utils freeradius-postgresql >/dev/null
+fi
 
 # WeasyPrint (the PDF invoices and receipts) needs Pango and a font.
 if ! dpkg -s libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \

@@ -144,3 +144,16 @@ def emulator():
     router = RouterOSEmulator(username="wispbill", password="s3cret").start()
     yield router
     router.stop()
+
+
+@pytest.fixture
+def mikrotik(db, emulator):
+    """A router record pointed at the emulator."""
+    from tests.factories import RouterFactory
+
+    router = RouterFactory(
+        host="127.0.0.1", api_port=emulator.port, username="wispbill", enforcement="mikrotik"
+    )
+    router.password = "s3cret"
+    router.save()
+    return router

@@ -67,8 +67,10 @@ INSTALLED_APPS = [
     "wispbill.staff",
     "wispbill.network",
     "wispbill.clients",
+    "wispbill.radius",
     "wispbill.billing",
     "wispbill.payments",
+    "wispbill.cfdi",
     "wispbill.messaging",
     "wispbill.automation",
     "wispbill.api",
@@ -300,5 +302,21 @@ WISPBILL_WHATSAPP_PHONE_ID = os.environ.get("WISPBILL_WHATSAPP_PHONE_ID", "")
 WISPBILL_WHATSAPP_API_URL = os.environ.get(
     "WISPBILL_WHATSAPP_API_URL", "https://graph.facebook.com/v23.0"
 )
+# Online payments: Mercado Pago's Checkout Pro and Stripe's Checkout. A gateway without its
+# access token (secret key) and webhook secret is off, and nobody is offered it.
+WISPBILL_MERCADOPAGO_ACCESS_TOKEN = os.environ.get("WISPBILL_MERCADOPAGO_ACCESS_TOKEN", "")
+WISPBILL_MERCADOPAGO_WEBHOOK_SECRET = os.environ.get("WISPBILL_MERCADOPAGO_WEBHOOK_SECRET", "")
+WISPBILL_MERCADOPAGO_API_URL = os.environ.get(
+    "WISPBILL_MERCADOPAGO_API_URL", "https://api.mercadopago.com"
+)
+WISPBILL_STRIPE_SECRET_KEY = os.environ.get("WISPBILL_STRIPE_SECRET_KEY", "")
+WISPBILL_STRIPE_WEBHOOK_SECRET = os.environ.get("WISPBILL_STRIPE_WEBHOOK_SECRET", "")
+WISPBILL_STRIPE_API_URL = os.environ.get("WISPBILL_STRIPE_API_URL", "https://api.stripe.com")
 # How long a link to a client's own page works.
 PORTAL_LINK_DAYS = int(os.environ.get("WISPBILL_PORTAL_LINK_DAYS", "30"))
+
+# The PAC that stamps the CFDI (CONTRACT: taxes and CFDI 4.0); without it CFDI stays off.
+WISPBILL_PAC = os.environ.get("WISPBILL_PAC", "")
+WISPBILL_PAC_USER = os.environ.get("WISPBILL_PAC_USER", "")
+WISPBILL_PAC_PASSWORD = os.environ.get("WISPBILL_PAC_PASSWORD", "")
+WISPBILL_PAC_URL = os.environ.get("WISPBILL_PAC_URL", "")

@@ -21,6 +21,8 @@ urlpatterns = [
     ),
     path("api/v1/", include("wispbill.api.urls")),
     path("portal/", include("wispbill.portal.urls")),
+    # The gateways' notifications: signed by them, no session, no CSRF token.
+    path("webhooks/", include("wispbill.payments.urls")),
     path("", include("wispbill.panel.urls")),
 ]
 

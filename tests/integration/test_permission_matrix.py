@@ -226,6 +226,10 @@ API = {
     ("POST", "/api/v1/clients/{id}/portal-link/"): [
         ("link", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: i.own.pk, None),
     ],
+    # The gateways are off here: allowed users get a 400 naming the provider, nothing more.
+    ("POST", "/api/v1/clients/{id}/payment-link/"): [
+        ("pay link", (REGISTER_PAYMENTS,), lambda i: i.active.pk, lambda i: {"provider": "stripe"}),
+    ],
     ("POST", "/api/v1/clients/{id}/portal-link/revoke/"): [
         ("revoke links", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: i.own.pk, None),
     ],
@@ -267,6 +271,10 @@ API = {
     ],
     ("PATCH", "/api/v1/company/"): [
         ("company", ADMIN, None, lambda i: {"name": "Otra"}),
+    ],
+    ("POST", "/api/v1/company/csd/"): [
+        # A JSON body carries no files: admins get a 400, the others a 403 first.
+        ("csd", ADMIN, None, lambda i: {"password": "x"}),
     ],
     ("POST", "/api/v1/staff/"): [
         ("create", ADMIN, None,
@@ -370,6 +378,11 @@ PANEL = {
     ],
     "client-portal-link": [
         ("link", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: {"pk": i.own.pk}, None),
+    ],
+    # The gateways are off here: allowed users are told so, and nothing changes.
+    "client-payment-link": [
+        ("pay link", (REGISTER_PAYMENTS,), lambda i: {"pk": i.active.pk},
+         lambda i: {"provider": "stripe"}),
     ],
     "client-portal-links-revoke": [
         ("revoke", (ANY, MANAGE_CLIENTS, REGISTER_PAYMENTS), lambda i: {"pk": i.own.pk}, None),

@@ -104,10 +104,10 @@ def test_the_minimum_debt_to_cut_has_the_same_bounds(admin_api):
 def test_payments_never_overflow_a_clients_credit(admin_api):
     client = ClientFactory(plan=PlanFactory(price=Decimal("10.00")))
     for _ in range(2):
-        body = {"client": client.pk, "amount": "99999999.99"}
+        body = {"client": client.pk, "amount": "99999999.99", "confirm_large": True}
         assert admin_api.post("/api/v1/payments/", body, format="json").status_code == 201
     Client.objects.filter(pk=client.pk).update(credit=Decimal("9999999990.00"))
-    body = {"client": client.pk, "amount": "99999999.99"}
+    body = {"client": client.pk, "amount": "99999999.99", "confirm_large": True}
     response = admin_api.post("/api/v1/payments/", body, format="json")
     assert response.status_code == 400 and "amount" in response.json()
     client.refresh_from_db()

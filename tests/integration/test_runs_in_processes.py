@@ -86,7 +86,7 @@ def test_cli_reports_json_and_refuses_a_future_day(tmp_path):
     assert future.returncode != 0 and "2999-01-01" in future.stderr
     assert summary("run-periodic-tasks", "--date", "2999-01-01", "--dry-run")["dry_run"] is True
     bad = cli("run-periodic-tasks", "--date", "25/08/2026")
-    assert bad.returncode != 0 and "YYYY-MM-DD" in bad.stderr
+    assert bad.returncode != 0 and "25/08/2026" in bad.stderr
     assert cli("run-periodic-tasks", "--zone", "999999").returncode != 0
 
 

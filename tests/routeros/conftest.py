@@ -2,19 +2,6 @@ import pytest
 
 
 @pytest.fixture
-def mikrotik(db, emulator):
-    """A router record pointed at the emulator."""
-    from tests.factories import RouterFactory
-
-    router = RouterFactory(
-        host="127.0.0.1", api_port=emulator.port, username="wispbill", enforcement="mikrotik"
-    )
-    router.password = "s3cret"
-    router.save()
-    return router
-
-
-@pytest.fixture
 def device(emulator):
     """An unsaved router record pointed at the emulator: driver tests need no database."""
     from wispbill.network.models import Router

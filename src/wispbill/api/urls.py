@@ -5,10 +5,12 @@ from wispbill.api.views import (
     audit,
     automation,
     billing,
+    cfdi,
     clients,
     messaging,
     network,
     payments,
+    radius,
     staff,
 )
 
@@ -28,6 +30,7 @@ router.register("staff", staff.StaffViewSet, basename="staff")
 router.register("audit-events", audit.AuditEventViewSet, basename="audit-event")
 router.register("messages", messaging.MessageViewSet, basename="message")
 router.register("bank-lines", payments.BankLineViewSet, basename="bank-line")
+router.register("sessions", radius.SessionViewSet, basename="session")
 
 urlpatterns = [
     path("periodic-tasks/", automation.PeriodicTaskListView.as_view(), name="periodic-tasks"),
@@ -36,6 +39,7 @@ urlpatterns = [
     ),
     path("periodic-tasks/mass-update/", automation.MassUpdateView.as_view(), name="mass-update"),
     path("company/", automation.CompanyView.as_view(), name="company"),
+    path("company/csd/", cfdi.CsdView.as_view(), name="company-csd"),
     path("bank-statements/", payments.BankStatementView.as_view(), name="bank-statements"),
     re_path(rf"^invoices/{ID}/pdf/$", messaging.InvoicePdfView.as_view(), name="invoice-pdf"),
     re_path(
@@ -45,6 +49,9 @@ urlpatterns = [
     ),
     re_path(
         rf"^clients/{ID}/portal-link/$", messaging.PortalLinkView.as_view(), name="portal-link"
+    ),
+    re_path(
+        rf"^clients/{ID}/payment-link/$", payments.PaymentLinkView.as_view(), name="payment-link"
     ),
     re_path(
         rf"^clients/{ID}/portal-link/revoke/$",

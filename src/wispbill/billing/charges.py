@@ -5,7 +5,7 @@ back (the company's rule for billing after a cut) — at the plan price × days 
 period, or nothing."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from wispbill.core.models import FirstInvoice, ReactivationBilling
@@ -32,6 +32,14 @@ class CycleCharge:
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
+
+
+def billing_start(start_date: date, paid_until: date | None) -> date:
+    """The first day a client's cycles bill: the service's start, or the day after what it
+    had paid for before wispbill (`paid_until`), whichever is later."""
+    if paid_until is None or paid_until < start_date:
+        return start_date
+    return paid_until + timedelta(days=1) if paid_until < date.max else date.max
 
 
 def cut_at_invoice_date(

@@ -46,6 +46,14 @@ class Invoice(models.Model):
     notice_date = models.DateField(_("notice date"))
     due_date = models.DateField(_("due date"))
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    # subtotal + tax == total to the cent: the sums of the lines' bases and taxes
+    # (billing.taxes).
+    subtotal = models.DecimalField(
+        _("subtotal"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    tax = models.DecimalField(
+        pgettext_lazy("IVA", "tax"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
     paid_amount = models.DecimalField(
         _("paid"), max_digits=12, decimal_places=2, default=Decimal("0.00")
     )
@@ -118,7 +126,14 @@ class Invoice(models.Model):
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     description = models.CharField(_("description"), max_length=300)
+    # What the line adds to the invoice's total: its tax base + its tax (billing.taxes).
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    tax_base = models.DecimalField(
+        _("tax base"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    tax = models.DecimalField(
+        pgettext_lazy("IVA", "tax"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
 
     class Meta:
         ordering = ["id"]
@@ -190,12 +205,15 @@ class PaymentMethod(models.TextChoices):
     CARD = "card", _("Card")
     DEPOSIT = "deposit", _("Deposit")
     OTHER = "other", _("Other")
+    # Paid online through a gateway (wispbill.payments.gateways); reference = its payment id.
+    MERCADOPAGO = "mercadopago", _("Mercado Pago")
+    STRIPE = "stripe", _("Stripe")
 
 
 class PaymentStatus(models.TextChoices):
     APPLIED = "applied", pgettext_lazy("payment", "Applied")
     VOIDED = "voided", pgettext_lazy("payment", "Voided")
-    # Reserved for a gateway's refund or chargeback.
+    # A gateway's refund or chargeback took the money back.
     REVERSED = "reversed", pgettext_lazy("payment", "Reversed")
 
 
@@ -203,7 +221,7 @@ class Payment(models.Model):
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     method = models.CharField(
-        _("method"), max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.CASH
+        _("method"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.CASH
     )
     # When it was registered; `paid_on` is the day the money was received (a transfer seen
     # today may have arrived yesterday), the day the cash report counts it on.
@@ -246,7 +264,13 @@ class Payment(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive")
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive"),
+            # A gateway's payment id pays once, whoever delivers its notification again.
+            models.UniqueConstraint(
+                fields=["method", "reference"],
+                condition=models.Q(method__in=["mercadopago", "stripe"]),
+                name="payment_gateway_once",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from wispbill.billing.selectors import MONEY, ZERO
+from wispbill.billing.taxes import line_tax
+from wispbill.core.models import CompanySettings
 
 
 def payment_list(
@@ -82,10 +84,18 @@ class CashReport:
     start: date
     end: date
     rows: list[CashRow]
+    tax_rate: Decimal = ZERO
 
     @property
     def total(self) -> Decimal:
         return sum((row.total for row in self.rows), ZERO)
+
+    @property
+    def tax(self) -> Decimal:
+        """The IVA in what was received: every invoice's total includes its tax (billing.taxes),
+        so the money received holds tax at the company's rate."""
+        total = self.total
+        return total - line_tax(total, rate=self.tax_rate, included=True).base
 
     @property
     def count(self) -> int:
@@ -135,7 +145,7 @@ def cash_report(*, start: date, end: date) -> CashReport:
     ]
     rows.sort(key=lambda row: (row.actor_name, row.voided, row.method))
     rows.sort(key=lambda row: row.day, reverse=True)
-    return CashReport(start=start, end=end, rows=rows)
+    return CashReport(start=start, end=end, rows=rows, tax_rate=CompanySettings.load().tax_rate)
 
 
 def _net(received: Q, voided: Q):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from wispbill.billing.charges import (
     FROM_START,
     CycleCharge,
+    billing_start,
     cut_at_invoice_date,
     cycle_charge,
 )
@@ -34,7 +35,7 @@ from wispbill.clients.selectors import (
 )
 from wispbill.core.clock import business_day, today
 from wispbill.core.models import CompanySettings, FirstInvoice, ReactivationBilling
-from wispbill.core.schedule import Cycle, current_cycle, next_cycle
+from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, next_cycle
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -83,14 +84,20 @@ def billed_since(cycle: Cycle, company: CompanySettings) -> date:
 
 
 def not_yet_invoiced(clients: QuerySet, cycle: Cycle, company: CompanySettings) -> QuerySet:
-    """The clients of `clients` whose service started in time for the cycle to be billed
-    (by its first day, or — unless the company starts with the next cycle — by its last)
+    """The clients of `clients` whose billing started in time for the cycle to be billed
+    (by its first day, or — unless the company starts with the next cycle — by its last: the
+    service's start, and the day after what it paid for before wispbill, `billing_start`)
     and without an invoice for it (a cancelled one included: a cycle is billed
     automatically once)."""
-    return clients.filter(start_date__lte=billed_since(cycle, company)).exclude(
-        Exists(
-            Invoice.objects.filter(
-                client=OuterRef("pk"), period_start=cycle.period_start, charges_only=False
+    since = billed_since(cycle, company)
+    return (
+        clients.filter(start_date__lte=since)
+        .exclude(paid_until__gte=since)
+        .exclude(
+            Exists(
+                Invoice.objects.filter(
+                    client=OuterRef("pk"), period_start=cycle.period_start, charges_only=False
+                )
             )
         )
     )
@@ -112,8 +119,74 @@ class ChargeKind(models.TextChoices):
     SKIPPED = "skipped", _("Not billed: it was cut then")
     INVOICED = "invoiced", _("Already invoiced")
     NOT_STARTED = "not_started", _("Not billed: the service starts later")
+    PAID_BEFORE = "paid_before", _("Not billed: paid for before wispbill")
     TASK_OFF = "task_off", _("Not billed: automatic invoices are off")
     STATE = "state", _("Not billed in its state")
+
+
+@dataclass(frozen=True)
+class NextInvoice:
+    """The next invoice the daily run issues a client: its cycle, what it charges, and the
+    day of the run that issues it."""
+
+    cycle: Cycle
+    charge: CycleCharge
+    on: date
+
+    @property
+    def amount(self) -> Decimal:
+        return self.charge.total
+
+    def as_dict(self) -> dict:
+        return {
+            "period_start": self.cycle.period_start.isoformat(),
+            "period_end": self.cycle.period_end.isoformat(),
+            "amount": f"{self.charge.total:.2f}",
+            "date": self.on.isoformat(),
+            "prorated_from": self.charge.start.isoformat() if self.charge.prorated else None,
+        }
+
+
+# Past this, "the next invoice" of a client is too far ahead to state (a paid_until typo).
+AHEAD = timedelta(days=366 * 20)
+
+
+def next_invoice_ahead(
+    *,
+    schedule: BillingSchedule,
+    price: Decimal,
+    start_date: date,
+    paid_until: date | None,
+    company: CompanySettings,
+    day: date,
+) -> NextInvoice | None:
+    """The first invoice the daily run issues, from the run of `day` on, to a client billed
+    with `schedule` at `price` that has no invoice yet: the first cycle its billing start
+    (`billing_start`) lets the run bill, by the company's rule for a first invoice, on the
+    cycle's invoice date (or on `day`, for the current cycle). None when that is more than
+    twenty years ahead."""
+    start = billing_start(start_date, paid_until)
+    if start > day + AHEAD:
+        return None
+    cycle = current_cycle(schedule, day)
+    if start > cycle.period_end + timedelta(days=62):
+        cycle = current_cycle(schedule, start - timedelta(days=62))  # skip the paid cycles
+    for _step in range(6):
+        if start <= billed_since(cycle, company):
+            charge = cycle_charge(
+                price=price,
+                cycle=cycle,
+                start_date=start,
+                first_invoice=company.first_invoice,
+                suspended_on=None,
+                reactivated_on=None,
+                policy=company.reactivation_billing,
+                invoice_suspended=company.invoice_suspended,
+            )
+            if charge is not None:
+                return NextInvoice(cycle, charge, max(cycle.invoice_date, day))
+        cycle = next_cycle(schedule, cycle)
+    raise AssertionError("unreachable: a cycle within three months of the start bills it")
 
 
 @dataclass(frozen=True)
@@ -128,6 +201,8 @@ class NextCharge:
     charge: CycleCharge | None
     invoice_id: int | None = None
     reactivated_on: date | None = None
+    # For a cycle paid for before wispbill: the first invoice after what was paid.
+    ahead: NextInvoice | None = None
 
     @property
     def days(self) -> int:
@@ -172,13 +247,23 @@ def client_next_charge(client: Client, *, company: CompanySettings | None = None
         invoice = Invoice.objects.filter(
             client=client, period_start=cycle.period_start, charges_only=False
         ).first()
-        if invoice is None:
-            return result(ChargeKind.NOT_STARTED)
-        return result(ChargeKind.INVOICED, invoice_id=invoice.pk)
+        if invoice is not None:
+            return result(ChargeKind.INVOICED, invoice_id=invoice.pk)
+        if client.start_date <= billed_since(cycle, company):
+            ahead = next_invoice_ahead(
+                schedule=schedule,
+                price=client.plan.price,
+                start_date=client.start_date,
+                paid_until=client.paid_until,
+                company=company,
+                day=day,
+            )
+            return result(ChargeKind.PAID_BEFORE, ahead=ahead)
+        return result(ChargeKind.NOT_STARTED)
     charge = cycle_charge(
         price=client.plan.price,
         cycle=cycle,
-        start_date=client.start_date,
+        start_date=billing_start(client.start_date, client.paid_until),
         first_invoice=company.first_invoice,
         suspended_on=client.suspended_on,
         reactivated_on=reactivated_on,

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Func, Value
 from django.db.models.functions import Cast, Coalesce
@@ -11,6 +11,14 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core.clock import today, validate_first_day
+from wispbill.core.fiscal import (
+    CFDI_USE_CHOICES,
+    DEFAULT_CFDI_USE,
+    REGIME_CHOICES,
+    fiscal_data_errors,
+    validate_postal_code,
+    validate_rfc,
+)
 from wispbill.core.models import (
     NameTakenMessage,
     ScheduleFields,
@@ -69,6 +77,20 @@ class Plan(NameTakenMessage, models.Model):
     )
     download_kbps = models.PositiveIntegerField(_("download (kbps)"))
     upload_kbps = models.PositiveIntegerField(_("upload (kbps)"))
+    # What a CFDI says the plan is: SAT's c_ClaveProdServ (81112100: internet services) and
+    # c_ClaveUnidad (E48: a unit of service).
+    sat_product_key = models.CharField(
+        _("SAT product key"),
+        max_length=8,
+        default="81112100",
+        validators=[RegexValidator(r"^\d{8}$", _("SAT's product key has 8 digits."))],
+    )
+    sat_unit_key = models.CharField(
+        _("SAT unit key"),
+        max_length=3,
+        default="E48",
+        validators=[RegexValidator(r"^[A-Z0-9]{2,3}$", _("SAT's unit key: 2 or 3 capitals."))],
+    )
 
     class Meta:
         ordering = ["price", "name"]
@@ -170,6 +192,11 @@ class Client(ScheduleFields, SwitchFields):
     start_date = models.DateField(
         _("service start"), default=today, validators=[validate_first_day]
     )
+    # What the client paid for before wispbill (to the ISP or system it was imported from):
+    # no cycle whose period ends on or before this day is invoiced automatically.
+    paid_until = models.DateField(
+        _("paid until"), null=True, blank=True, validators=[validate_first_day]
+    )
     state = models.CharField(
         _("state"), max_length=10, choices=ClientState.choices, default=ClientState.ACTIVE
     )
@@ -209,6 +236,21 @@ class Client(ScheduleFields, SwitchFields):
     # line finds it: 7 digits from its id, the last a check digit (core.bank); never changes.
     payment_reference = models.CharField(
         _("payment reference"), max_length=7, unique=True, null=True, editable=False
+    )
+    # Fiscal data, for a client that asks for its own CFDI (factura): with an RFC, the other
+    # fiscal fields are needed; without one, its payments go into the global CFDI.
+    rfc = models.CharField(_("RFC"), max_length=13, blank=True, validators=[validate_rfc])
+    fiscal_name = models.CharField(
+        _("fiscal name"), max_length=300, blank=True, validators=[validate_one_line]
+    )
+    fiscal_regime = models.CharField(
+        _("tax regime"), max_length=3, blank=True, choices=REGIME_CHOICES
+    )
+    fiscal_postal_code = models.CharField(
+        _("fiscal postal code"), max_length=5, blank=True, validators=[validate_postal_code]
+    )
+    cfdi_use = models.CharField(
+        _("CFDI use"), max_length=4, default=DEFAULT_CFDI_USE, blank=True, choices=CFDI_USE_CHOICES
     )
     # What the clients list searches: kept by the database itself, folded (see core.fold).
     search_text = models.GeneratedField(
@@ -282,8 +324,10 @@ class Client(ScheduleFields, SwitchFields):
         return super().unique_error_message(model_class, unique_check)
 
     def clean(self) -> None:
-        """A client has an IP, unless it is a PPPoE client whose zone or router has a pool."""
+        """A client has an IP, unless it is a PPPoE client whose zone or router has a pool;
+        a client with an RFC has all its fiscal data, and they fit together."""
         super().clean()
+        self.fiscal_clean()
         self.ip = self.ip or None
         if self.ip or self.zone_id is None:
             return
@@ -300,6 +344,28 @@ class Client(ScheduleFields, SwitchFields):
                     ]
                 }
             )
+
+    def fiscal_clean(self) -> None:
+        self.rfc = (self.rfc or "").strip().upper()
+        self.cfdi_use = self.cfdi_use or DEFAULT_CFDI_USE
+        if not self.rfc:
+            return
+        errors = fiscal_data_errors(
+            rfc=self.rfc,
+            name=self.fiscal_name,
+            regime=self.fiscal_regime,
+            postal_code=self.fiscal_postal_code,
+            use=self.cfdi_use,
+        )
+        fields = {
+            "rfc": "rfc",
+            "name": "fiscal_name",
+            "regime": "fiscal_regime",
+            "postal_code": "fiscal_postal_code",
+            "use": "cfdi_use",
+        }
+        if errors:
+            raise ValidationError({fields[key]: [message] for key, message in errors.items()})
 
     @property
     def pppoe_password(self) -> str:

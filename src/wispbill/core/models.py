@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wispbill.core import schedule as sched
 from wispbill.core.bank import validate_clabe
+from wispbill.core.fiscal import REGIME_CHOICES, validate_postal_code, validate_rfc
 from wispbill.core.switches import TASKS, Switches
 from wispbill.core.wire import validate_one_line
 
@@ -188,6 +189,23 @@ class ReactivationBilling(models.TextChoices):
     SKIP = "skip", _("Do not invoice that cycle")
 
 
+class CfdiMode(models.TextChoices):
+    """When an invoice of a client with an RFC is stamped (CONTRACT: taxes and CFDI 4.0)."""
+
+    OFF = "off", _("Off: no CFDI")
+    ON_PAYMENT = "on_payment", _("When it is fully paid (PUE)")
+    ON_ISSUE = "on_issue", _("When it is issued (PPD), with a payment complement per payment")
+
+
+class GlobalPeriodicity(models.TextChoices):
+    """SAT's c_Periodicidad, for the global CFDI of the public in general."""
+
+    DAILY = "01", _("Daily")
+    WEEKLY = "02", _("Weekly")
+    MONTHLY = "04", _("Monthly")
+    BIMONTHLY = "05", _("Every two months")
+
+
 class FirstInvoice(models.TextChoices):
     """What the invoice task bills for the cycle a client's service starts in."""
 
@@ -339,6 +357,59 @@ class CompanySettings(models.Model):
         validators=[validate_clabe],
         help_text=_("The 18-digit CLABE clients transfer to; its last digit is checked."),
     )
+
+    # Taxes: the rate of IVA (0.16 is 16 %) and whether the plans' prices include it.
+    tax_rate = models.DecimalField(
+        _("tax rate (IVA)"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("0.16"),
+        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(Decimal("0.99"))],
+        help_text=_("As a fraction: 0.16 for 16 %; 0.00 for none."),
+    )
+    prices_include_tax = models.BooleanField(
+        _("prices include tax"),
+        default=True,
+        help_text=_("Checked: a plan's price is what the client pays. Unchecked: tax is added."),
+    )
+    # The issuer of the CFDI (Emisor) and where it is issued (LugarExpedicion).
+    rfc = models.CharField(_("RFC"), max_length=13, blank=True, validators=[validate_rfc])
+    legal_name = models.CharField(
+        _("legal name"),
+        max_length=300,
+        blank=True,
+        validators=[validate_one_line],
+        help_text=_("As it appears in the tax certificate (constancia de situación fiscal)."),
+    )
+    tax_regime = models.CharField(_("tax regime"), max_length=3, blank=True, choices=REGIME_CHOICES)
+    postal_code = models.CharField(
+        _("postal code of issue"), max_length=5, blank=True, validators=[validate_postal_code]
+    )
+    invoice_series = models.CharField(
+        _("invoice series"),
+        max_length=25,
+        default="F",
+        validators=[validate_one_line],
+    )
+    cfdi = models.CharField(
+        _("electronic invoicing (CFDI)"),
+        max_length=10,
+        choices=CfdiMode.choices,
+        default=CfdiMode.OFF,
+    )
+    cfdi_global_periodicity = models.CharField(
+        _("global CFDI periodicity"),
+        max_length=2,
+        choices=GlobalPeriodicity.choices,
+        default=GlobalPeriodicity.MONTHLY,
+    )
+    # The CSD (certificado de sello digital): the certificate as it came (DER, base64) and
+    # the key and its password encrypted (core.secrets); never shown again.
+    csd_certificate = models.TextField(blank=True, editable=False)
+    csd_key = models.TextField(blank=True, editable=False)
+    csd_password = models.TextField(blank=True, editable=False)
+    csd_serial = models.CharField(max_length=40, blank=True, editable=False)
+    csd_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         # The table keeps the name it was created with, so existing databases move as they are.

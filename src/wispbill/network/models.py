@@ -81,6 +81,42 @@ class PppoeCut(models.TextChoices):
     DISABLE_SECRET = "disable_secret", _("Disable the PPPoE secret and end the session")
 
 
+class Aaa(models.TextChoices):
+    """Who answers a PPPoE login on the router: the secrets wispbill keeps there (its API), or
+    FreeRADIUS reading wispbill's data."""
+
+    API = "api", _("The router (secrets through its API)")
+    RADIUS = "radius", _("RADIUS (FreeRADIUS configured by wispbill)")
+
+
+class RadiusCut(models.TextChoices):
+    ADDRESS_LIST = "address_list", _("Accept them into the cut address list")
+    REJECT = "reject", _("Reject their login")
+
+
+# What a RADIUS shared secret may hold: printable ASCII but the backslash (FreeRADIUS's
+# configuration cannot hold every backslash literally), long enough not to be guessed from
+# one captured packet.
+RADIUS_SECRET_MIN, RADIUS_SECRET_MAX = 8, 128
+
+
+def validate_radius_secret(value: str) -> None:
+    if not all(" " <= ch <= "~" and ch != "\\" for ch in value):
+        raise ValidationError(
+            _(
+                "Use only printable ASCII characters (letters, digits, spaces, punctuation "
+                "other than the backslash)."
+            ),
+            code="radius_secret_characters",
+        )
+    if not RADIUS_SECRET_MIN <= len(value) <= RADIUS_SECRET_MAX:
+        raise ValidationError(
+            _("Between %(low)s and %(high)s characters.")
+            % {"low": RADIUS_SECRET_MIN, "high": RADIUS_SECRET_MAX},
+            code="radius_secret_length",
+        )
+
+
 class SyncStatus(models.TextChoices):
     OK = "ok", _("In sync")
     PENDING = "pending", _("Pending")
@@ -164,6 +200,21 @@ class Router(NameTakenMessage, models.Model):
     retry_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    aaa = models.CharField(
+        _("PPPoE logins answered by"), max_length=6, choices=Aaa.choices, default=Aaa.API
+    )
+    radius_secret_encrypted = models.TextField(blank=True, editable=False)
+    coa_port = models.PositiveIntegerField(
+        _("CoA port"),
+        default=3799,
+        help_text=_("Where the router takes RADIUS changes of authorization (RouterOS: 3799)."),
+    )
+    radius_cut = models.CharField(
+        _("how RADIUS clients are cut"),
+        max_length=12,
+        choices=RadiusCut.choices,
+        default=RadiusCut.ADDRESS_LIST,
+    )
 
     class Meta:
         ordering = ["name"]
@@ -186,6 +237,17 @@ class Router(NameTakenMessage, models.Model):
             errors["throttle_list"] = [
                 _("The reduced speed list must differ from the cut and notice lists.")
             ]
+        if not 1 <= (self.coa_port or 0) <= 65535:
+            errors["coa_port"] = [
+                _("Must be between %(low)s and %(high)s.") % {"low": 1, "high": 65535}
+            ]
+        if self.aaa == Aaa.RADIUS:
+            if not self.host:
+                errors["host"] = [
+                    _("A RADIUS router needs its address: its requests come from it.")
+                ]
+            if not self.radius_secret_encrypted:
+                errors["radius_secret"] = [_("A RADIUS router needs its shared secret.")]
         for field, messages in host_errors(
             self.host, self.api_port, allow_local=self.allow_local_host
         ).items():
@@ -206,6 +268,14 @@ class Router(NameTakenMessage, models.Model):
     @password.setter
     def password(self, value: str) -> None:
         self.password_encrypted = encrypt(value) if value else ""
+
+    @property
+    def radius_secret(self) -> str:
+        return decrypt(self.radius_secret_encrypted)
+
+    @radius_secret.setter
+    def radius_secret(self, value: str) -> None:
+        self.radius_secret_encrypted = encrypt(value) if value else ""
 
 
 class Zone(ScheduleFields, SwitchFields):

@@ -12,10 +12,13 @@ from wispbill.core.schedule import BillingSchedule, schedule_changes, schedule_f
 from wispbill.core.switches import Switches
 from wispbill.core.wire import validate_one_line
 from wispbill.network.models import (
+    Aaa,
     Enforcement,
     PppoeCut,
+    RadiusCut,
     Router,
     Zone,
+    validate_radius_secret,
     validate_routeros_name,
 )
 from wispbill.network.signals import router_settings_changed
@@ -45,6 +48,9 @@ ROUTER_FIELDS = (
     "pppoe_cut",
     "allow_local_host",
     "pppoe_pool",
+    "aaa",
+    "coa_port",
+    "radius_cut",
 )
 # Where a router's stored password goes: changing one of these needs the password again, so
 # nobody can point it at another machine (a new pinned certificate is another machine too).
@@ -81,6 +87,14 @@ def _password_check(password: str) -> None:
         validate_one_line(password)
     except ValidationError as exc:
         raise ValidationError({"password": exc.error_list}) from None
+
+
+def _radius_secret_check(secret: str) -> None:
+    if secret:
+        try:
+            validate_radius_secret(secret)
+        except ValidationError as exc:
+            raise ValidationError({"radius_secret": exc.error_list}) from None
 
 
 def _local_host_check(*, actor: User | None, router: Router, data: dict) -> None:
@@ -131,6 +145,10 @@ def router_create(
     pppoe_cut: str = PppoeCut.ADDRESS_LIST,
     allow_local_host: bool = False,
     pppoe_pool: str = "",
+    aaa: str = Aaa.API,
+    radius_secret: str = "",
+    coa_port: int = 3799,
+    radius_cut: str = RadiusCut.ADDRESS_LIST,
 ) -> Router:
     """Add a router. Its control, when not given, is what an operator who typed the API
     credentials expects: MikroTik with a user and password, none without."""
@@ -139,6 +157,7 @@ def router_create(
         enforcement = Enforcement.MIKROTIK if username and password else Enforcement.NONE
     _local_host_check(actor=actor, router=Router(), data={"allow_local_host": allow_local_host})
     _password_check(password)
+    _radius_secret_check(radius_secret)
     router = Router(
         name=name,
         host=host,
@@ -154,9 +173,13 @@ def router_create(
         pppoe_cut=pppoe_cut,
         allow_local_host=allow_local_host,
         pppoe_pool=pppoe_pool,
+        aaa=aaa,
+        coa_port=coa_port,
+        radius_cut=radius_cut,
     )
     router.password = password
-    router.full_clean(exclude=["password_encrypted"])
+    router.radius_secret = radius_secret
+    router.full_clean(exclude=["password_encrypted", "radius_secret_encrypted"])
     router.save()
     audit_record(
         actor=actor,
@@ -183,6 +206,7 @@ def router_update(*, actor: User | None, router: Router, data: dict) -> Router:
         require_permission_of_person(actor, TOGGLE_PERIODIC_TASKS)
     _local_host_check(actor=actor, router=router, data=data)
     _password_check(data.get("password") or "")
+    _radius_secret_check(data.get("radius_secret") or "")
     moved = [f for f in CONNECTION_FIELDS if f in data and _differs(router, f, data[f])]
     if moved and not data.get("password"):
         raise ValidationError(
@@ -195,13 +219,21 @@ def router_update(*, actor: User | None, router: Router, data: dict) -> Router:
                 ]
             }
         )
+    if data.get("radius_secret"):
+        router.radius_secret = data["radius_secret"]
     changes = model_update(
-        instance=router, fields=ROUTER_FIELDS, data=data, exclude_clean=["password_encrypted"]
+        instance=router,
+        fields=ROUTER_FIELDS,
+        data=data,
+        exclude_clean=["password_encrypted", "radius_secret_encrypted"],
     )
     if data.get("password"):
         router.password = data["password"]
         router.save(update_fields=["password_encrypted", "updated_at"])
         changes["password"] = ["***", "***"]
+    if data.get("radius_secret"):
+        router.save(update_fields=["radius_secret_encrypted", "updated_at"])
+        changes["radius_secret"] = ["***", "***"]
     if changes:
         audit_record(actor=actor, action="router.changed", obj=router, changes=changes)
         _settings_changed(router)

@@ -56,6 +56,7 @@ urlpatterns = [
     path("messages/<id:pk>/resend/", messaging.message_resend_view, name="message-resend"),
     path("clients/<id:pk>/channels/", messaging.client_channels, name="client-channels"),
     path("clients/<id:pk>/portal-link/", messaging.client_portal_link, name="client-portal-link"),
+    path("clients/<id:pk>/payment-link/", bank.client_payment_link, name="client-payment-link"),
     path(
         "clients/<id:pk>/portal-link/revoke/",
         messaging.client_portal_links_revoke,

@@ -4,6 +4,8 @@ client whose payment reference it carries, or kept for a person to assign."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from wispbill.billing.models import PaymentMethod
+
 
 class StatementFormat(models.TextChoices):
     GENERIC = "generic", _("Generic CSV")
@@ -23,6 +25,7 @@ class UnmatchedReason(models.TextChoices):
         _("It carries a 7-digit number whose check digit is wrong (a typo?)."),
     )
     AMBIGUOUS = "ambiguous", _("It carries the references of more than one client.")
+    NO_CLIENT = "no_client", _("The online payment names no client of this ISP.")
 
 
 class BankStatement(models.Model):
@@ -58,6 +61,10 @@ class BankLine(models.Model):
     reference = models.CharField(_("reference"), max_length=200, blank=True)
     description = models.CharField(_("description"), max_length=300, blank=True)
     tracking_key = models.CharField(_("tracking key"), max_length=50, blank=True)
+    # How the money came: a transfer, or an online payment that named no client.
+    method = models.CharField(
+        _("method"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER
+    )
     status = models.CharField(
         _("status"),
         max_length=10,
@@ -92,3 +99,55 @@ class BankLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.amount} {self.reference}"
+
+
+class Provider(models.TextChoices):
+    """The online gateways; each value is also the payment method its payments carry."""
+
+    MERCADOPAGO = PaymentMethod.MERCADOPAGO.value, _("Mercado Pago")
+    STRIPE = PaymentMethod.STRIPE.value, _("Stripe")
+
+
+class GatewayPaymentStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    APPLIED = "applied", _("Applied")
+    UNMATCHED = "unmatched", _("Names no client")
+    REVERSED = "reversed", _("Reversed")
+
+
+class GatewayPayment(models.Model):
+    """One payment of a gateway, as wispbill has seen it. Unique per gateway id, so however
+    often, in parallel or out of order its notifications come, it pays at most once, and a
+    refund seen first keeps it from ever paying."""
+
+    provider = models.CharField(_("gateway"), max_length=20, choices=Provider.choices)
+    gateway_id = models.CharField(_("gateway's payment id"), max_length=100)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=GatewayPaymentStatus.choices,
+        default=GatewayPaymentStatus.RECEIVED,
+    )
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, null=True, related_name="gateway_payments"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, null=True)
+    paid_on = models.DateField(_("payment date"), null=True)
+    payment = models.OneToOneField(
+        "billing.Payment", on_delete=models.PROTECT, null=True, related_name="gateway_payment"
+    )
+    bank_line = models.OneToOneField(
+        BankLine, on_delete=models.SET_NULL, null=True, related_name="gateway_payment"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("online payment")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "gateway_id"], name="gateway_payment_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.gateway_id}"

@@ -172,7 +172,7 @@ def bank_line_assign(*, actor: User | None, line: BankLine, client: Client) -> B
         actor=actor,
         client=client,
         amount=line.amount,
-        method=PaymentMethod.TRANSFER,
+        method=line.method,
         paid_on=line.date,
         reference=line.tracking_key,
     )

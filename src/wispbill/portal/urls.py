@@ -9,6 +9,7 @@ register_converter(IdConverter, "portal_id")
 
 urlpatterns = [
     path("<str:token>/", views.page, name="page"),
+    path("<str:token>/pay/<str:provider>/", views.pay_online, name="pay"),
     path("<str:token>/invoices/<portal_id:pk>/pdf/", views.invoice_document, name="invoice-pdf"),
     path(
         "<str:token>/payments/<portal_id:pk>/receipt/", views.receipt_document, name="receipt-pdf"

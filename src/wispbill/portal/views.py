@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wispbill.billing.models import Invoice, Payment
 from wispbill.billing.selectors import client_balance, pending_invoices
@@ -22,7 +22,9 @@ from wispbill.messaging.documents import (
     receipt_number,
     receipt_pdf,
 )
-from wispbill.messaging.links import portal_access
+from wispbill.messaging.links import base_url, portal_access
+from wispbill.payments.gateway_services import payment_link_create
+from wispbill.payments.gateways import GatewayError, gateways_on
 from wispbill.portal.services import portal_promise_make, portal_promise_rules
 
 LANGUAGES = dict(settings.LANGUAGES)
@@ -61,7 +63,7 @@ def _refused(request, language: str, *, revoked: bool) -> HttpResponse:
     return _private(render(request, "portal/refused.html", context, status=403))
 
 
-def _page(request, token, client, language, *, error="", status=200) -> HttpResponse:
+def _page(request, token, client, language, *, error="", pay_error="", status=200) -> HttpResponse:
     company = CompanySettings.load()
     # A cancelled invoice stays in the list, saying so: an invoice the client saw yesterday
     # does not vanish without a word.
@@ -86,6 +88,8 @@ def _page(request, token, client, language, *, error="", status=200) -> HttpResp
         "payments": payments,
         "rules": portal_promise_rules(client),
         "error": error,
+        "pay_error": pay_error,
+        "gateways": gateways_on(),
         "promised": request.GET.get("promised") == "1",
         "suspended": client.state == ClientState.SUSPENDED,
         "throttled": client.state == ClientState.THROTTLED,
@@ -133,3 +137,26 @@ def receipt_document(request, token: str, pk: int):
     payment = get_object_or_404(Payment, pk=pk, client=client)
     pdf = receipt_pdf(payment, language=language, request=request)
     return _private(pdf_response(pdf, f"{receipt_number(payment.pk)}.pdf"))
+
+
+@require_POST
+def pay_online(request, token: str, provider: str):
+    """To the gateway's checkout for what the client owes now (the amount is the database's,
+    never the browser's)."""
+    client, language, revoked = _open(request, token)
+    if client is None:
+        return _refused(request, language, revoked=revoked)
+    # Never the request's host: on the notice port it is the site the client asked for.
+    site = base_url(CompanySettings.load(), request)
+    try:
+        url = payment_link_create(
+            actor=None,
+            client=client,
+            provider=provider,
+            site_url=site,
+            return_url=f"{site}{reverse('portal:page', args=[token])}?lang={language}",
+        )
+    except (ValidationError, GatewayError) as exc:
+        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        return _page(request, token, client, language, pay_error=message, status=400)
+    return _private(redirect(url))

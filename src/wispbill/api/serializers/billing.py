@@ -30,6 +30,8 @@ class InvoiceSerializer(ModelSerializer):
             "pay_date",
             "notice_date",
             "due_date",
+            "subtotal",
+            "tax",
             "total",
             "paid_amount",
             "status",

@@ -8,10 +8,17 @@ from wispbill.api.serializers.common import (
     StrictMixin,
     SwitchesSerializer,
 )
+from wispbill.core.clock import validate_first_day
 from wispbill.core.switches import Switches
 from wispbill.core.wire import validate_one_line
 from wispbill.network import services
-from wispbill.network.models import Router, SyncStatus, Zone
+from wispbill.network.models import (
+    RADIUS_SECRET_MAX,
+    Router,
+    SyncStatus,
+    Zone,
+    validate_radius_secret,
+)
 from wispbill.network.services import ROUTER_FIELDS
 
 
@@ -25,9 +32,27 @@ class RouterSerializer(StrictMixin, ModelSerializer):
         validators=[validate_one_line],
     )
 
+    radius_secret = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=RADIUS_SECRET_MAX,
+        style={"input_type": "password"},
+        validators=[validate_radius_secret],
+    )
+
     class Meta:
         model = Router
-        fields = ["id", *ROUTER_FIELDS, "password", "sync_status", "last_sync_at", "last_error"]
+        fields = [
+            "id",
+            *ROUTER_FIELDS,
+            "password",
+            "radius_secret",
+            "sync_status",
+            "last_sync_at",
+            "last_error",
+        ]
         read_only_fields = ["sync_status", "last_sync_at", "last_error"]
         # A name already taken is refused by the model, with a message that names it.
         extra_kwargs = {"name": {"validators": []}}
@@ -89,6 +114,17 @@ class ReconcileResultSerializer(serializers.Serializer):
 class RouterImportSerializer(StrictMixin, serializers.Serializer):
     zone = IdRelatedField(queryset=Zone.objects.all())
     confirm = serializers.BooleanField(required=False, default=False)
+    paid_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        input_formats=["iso-8601", "%d/%m/%Y"],
+        validators=[validate_first_day],
+        help_text=(
+            "The day the imported clients paid for until (YYYY-MM-DD or DD/MM/YYYY): no "
+            "cycle whose period ends on or before it is invoiced automatically."
+        ),
+    )
 
 
 class ImportPreviewSerializer(serializers.Serializer):

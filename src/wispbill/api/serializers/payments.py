@@ -2,8 +2,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from wispbill.api.serializers.common import IdRelatedField, ModelSerializer, StrictMixin
+from wispbill.billing.models import Invoice
 from wispbill.clients.models import Client
-from wispbill.payments.models import BankLine, StatementFormat
+from wispbill.payments.models import BankLine, Provider, StatementFormat
 
 
 class BankStatementSerializer(serializers.Serializer):
@@ -48,3 +49,11 @@ class BankLineSerializer(ModelSerializer):
 
 class BankLineAssignSerializer(StrictMixin, serializers.Serializer):
     client = IdRelatedField(queryset=Client.objects.all())
+
+
+class PaymentLinkSerializer(StrictMixin, serializers.Serializer):
+    """Which gateway, and optionally which invoice; the amount always comes from the
+    database."""
+
+    provider = serializers.ChoiceField(choices=Provider.values)
+    invoice = IdRelatedField(queryset=Invoice.objects.all(), required=False, allow_null=True)

@@ -1,3 +1,4 @@
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -26,6 +27,7 @@ from wispbill.billing.services.payment_keys import (
     request_fingerprint,
 )
 from wispbill.billing.services.payments import payment_void
+from wispbill.cfdi.services import invoice_cfdi_cancel
 
 
 @extend_schema(
@@ -51,7 +53,15 @@ class InvoiceViewSet(ReadOnlyViewSet):
     @extend_schema(request=None, responses=InvoiceSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        invoice = invoice_cancel(actor=request.user, invoice=self.get_object())
+        reason = str(request.data.get("reason") or "") if isinstance(request.data, dict) else ""
+        substitution = (
+            str(request.data.get("substitution") or "") if isinstance(request.data, dict) else ""
+        )
+        with transaction.atomic():
+            # The invoice first (its rules, its permission), then its stamped CFDI at the
+            # PAC with SAT's reason: a PAC that refuses undoes the cancellation.
+            invoice = invoice_cancel(actor=request.user, invoice=self.get_object())
+            invoice_cfdi_cancel(invoice=invoice, reason=reason, substitution=substitution)
         return Response(InvoiceSerializer(Invoice.objects.get(pk=invoice.pk)).data)
 
 

@@ -12,6 +12,7 @@ from wispbill.api.serializers.network import (
     ZoneSerializer,
 )
 from wispbill.api.views.common import EditableViewSet, int_param
+from wispbill.billing.imports import proposal_next_invoices
 from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.services.router_import import router_import_confirm, router_import_preview
 from wispbill.network.drivers import DriverError
@@ -59,12 +60,15 @@ class RouterViewSet(EditableViewSet):
         router = self.get_object()
         body = RouterImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        zone, paid_until = body.validated_data["zone"], body.validated_data["paid_until"]
         call = router_import_confirm if body.validated_data["confirm"] else router_import_preview
         try:
-            answer = call(actor=request.user, router=router, zone=body.validated_data["zone"])
+            answer = call(actor=request.user, router=router, zone=zone, paid_until=paid_until)
         except DriverError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_502_BAD_GATEWAY)
-        return Response(answer if isinstance(answer, dict) else answer.as_dict())
+        if isinstance(answer, dict):
+            return Response(answer)
+        return Response(proposal_next_invoices(answer, zone=zone, paid_until=paid_until).as_dict())
 
     @extend_schema(request=None, responses={200: dict})
     @action(detail=True, methods=["post"], url_path="test-connection")

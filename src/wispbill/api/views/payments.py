@@ -1,7 +1,8 @@
 """Bank statements and their lines: thin adapters over wispbill.payments."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import parsers, status
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import parsers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,8 +12,14 @@ from wispbill.api.serializers.payments import (
     BankLineAssignSerializer,
     BankLineSerializer,
     BankStatementSerializer,
+    PaymentLinkSerializer,
 )
 from wispbill.api.views.common import ReadOnlyViewSet, choice_param
+from wispbill.clients.models import Client
+from wispbill.messaging.company import company_settings
+from wispbill.messaging.links import base_url, portal_link
+from wispbill.payments.gateway_services import payment_link_create
+from wispbill.payments.gateways import GatewayError
 from wispbill.payments.models import BankLineStatus
 from wispbill.payments.selectors import bank_lines
 from wispbill.payments.services import (
@@ -64,3 +71,30 @@ class BankLineViewSet(ReadOnlyViewSet):
         body.is_valid(raise_exception=True)
         line = bank_line_assign(actor=request.user, line=line, client=body.validated_data["client"])
         return Response(BankLineSerializer(line).data, status=status.HTTP_200_OK)
+
+
+class PaymentLinkView(APIView):
+    @extend_schema(
+        request=PaymentLinkSerializer,
+        responses=inline_serializer("PaymentLink", {"url": serializers.URLField()}),
+    )
+    def post(self, request, pk):
+        """A link to Mercado Pago's or Stripe's checkout for the invoice's pending amount, or
+        for what the client owes now."""
+        require_permission(request.user, REGISTER_PAYMENTS)
+        client = get_object_or_404(Client, pk=pk)
+        body = PaymentLinkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        company = company_settings()
+        try:
+            url = payment_link_create(
+                actor=request.user,
+                client=client,
+                provider=body.validated_data["provider"],
+                invoice=body.validated_data.get("invoice"),
+                site_url=base_url(company, request),
+                return_url=portal_link(client, company=company, request=request).url,
+            )
+        except GatewayError as exc:
+            return Response({"non_field_errors": [str(exc)]}, status=status.HTTP_502_BAD_GATEWAY)
+        return Response({"url": url})

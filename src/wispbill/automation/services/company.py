@@ -41,6 +41,16 @@ COMPANY_FIELDS = (
     "reconnection_fee",
     "bank_name",
     "bank_account",
+    # Taxes and the CFDI's issuer (CONTRACT: taxes and CFDI 4.0).
+    "tax_rate",
+    "prices_include_tax",
+    "rfc",
+    "legal_name",
+    "tax_regime",
+    "postal_code",
+    "invoice_series",
+    "cfdi",
+    "cfdi_global_periodicity",
 )
 
 

@@ -33,6 +33,7 @@ from wispbill.billing.services.charges import (
     pending_charges_total,
 )
 from wispbill.billing.services.payments import credit_room_check
+from wispbill.billing.taxes import TaxedLine, lines_tax
 from wispbill.clients.models import Client, ClientState
 from wispbill.clients.selectors import client_governing_schedule
 from wispbill.core.clock import FIRST_DAY, business_day
@@ -102,10 +103,31 @@ class InvoiceDraft:
     lines: list[tuple[str, Decimal]]
     charges: dict[int, list[tuple[int, str, Decimal]]]  # as `charges_to_invoice` takes them
     charges_only: bool = False
+    # The company's tax as of the draft: the writer writes the lines taxed with it.
+    tax_rate: Decimal = ZERO
+    prices_include_tax: bool = True
+
+    @property
+    def taxed(self) -> tuple[list[TaxedLine], Decimal, Decimal]:
+        """The lines taxed (billing.taxes), the subtotal and the tax."""
+        return lines_tax(
+            [amount for _description, amount in self.lines],
+            rate=self.tax_rate,
+            included=self.prices_include_tax,
+        )
+
+    @property
+    def subtotal(self) -> Decimal:
+        return self.taxed[1]
+
+    @property
+    def tax(self) -> Decimal:
+        return self.taxed[2]
 
     @property
     def total(self) -> Decimal:
-        return sum((amount for _description, amount in self.lines), ZERO)
+        _lines, subtotal, tax = self.taxed
+        return subtotal + tax
 
 
 def invoice_draft(
@@ -173,6 +195,7 @@ def invoice_draft(
             )
         )
     notice, due = late_dates(schedule, cycle, day)
+    company = CompanySettings.load()
     return InvoiceDraft(
         period_start=cycle.period_start,
         period_end=cycle.period_end,
@@ -182,6 +205,8 @@ def invoice_draft(
         lines=lines + [(description, amount) for _id, description, amount in taken],
         charges={client.pk: taken} if taken else {},
         charges_only=billed,
+        tax_rate=company.tax_rate,
+        prices_include_tax=company.prices_include_tax,
     )
 
 
@@ -205,12 +230,20 @@ def invoice_create_for_cycle(
         notice_date=draft.notice_date,
         due_date=draft.due_date,
         total=draft.total,
+        subtotal=draft.subtotal,
+        tax=draft.tax,
         automatic=False,
         charges_only=draft.charges_only,
     )
     InvoiceLine.objects.bulk_create(
-        InvoiceLine(invoice=invoice, description=description, amount=amount)
-        for description, amount in draft.lines
+        InvoiceLine(
+            invoice=invoice,
+            description=description,
+            amount=line.amount,
+            tax_base=line.base,
+            tax=line.tax,
+        )
+        for (description, _price), line in zip(draft.lines, draft.taxed[0], strict=True)
     )
     charges_invoiced({client.pk: invoice.pk}, draft.charges)
     credit_apply(client=client, invoices=[invoice])

@@ -14,13 +14,14 @@ from django.utils.translation import gettext_noop
 
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record_many
-from wispbill.billing.charges import cycle_charge
+from wispbill.billing.charges import billing_start, cycle_charge
 from wispbill.billing.debt import BatchHook, batch_hold
 from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
 from wispbill.billing.selectors import billed_since, billed_states, invoice_due
 from wispbill.billing.services.charges import charges_invoiced, charges_to_invoice
 from wispbill.billing.services.invoices import charge_description
 from wispbill.billing.signals import run_batch_starting
+from wispbill.billing.taxes import lines_tax
 from wispbill.clients.models import Client, Plan
 from wispbill.clients.selectors import clients_governed_by
 from wispbill.core.db import JSONText, among, bulk_insert
@@ -39,6 +40,8 @@ INVOICE_COLUMNS = (
     "notice_date",
     "due_date",
     "total",
+    "subtotal",
+    "tax",
     "paid_amount",
     "status",
     "automatic",
@@ -47,7 +50,16 @@ INVOICE_COLUMNS = (
 )
 # The plan by id: a run's clients share a few plans, read once per batch (a join and a money
 # conversion per row were 5% of the run).
-ROW = ("id", "name", "plan_id", "credit", "start_date", "suspended_on", "reactivated_on")
+ROW = (
+    "id",
+    "name",
+    "plan_id",
+    "credit",
+    "start_date",
+    "suspended_on",
+    "reactivated_on",
+    "paid_until",
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,7 @@ class DueRow(NamedTuple):
     start_date: date
     suspended_on: date | None
     reactivated_on: date | None
+    paid_until: date | None
     terms: Terms
 
 
@@ -132,9 +145,9 @@ def _not_invoiced(rows: list[DueRow]) -> list[DueRow]:
 
 def _still_due(rows: list[DueRow], company: CompanySettings) -> list[DueRow]:
     """The rows whose client, held and read again inside the batch's transaction, is still
-    billed by the task (its state, its switch, its start), with what it holds now (its credit,
-    plan, start, cut and reactivation days): a payment, a cancellation or a switch that
-    committed since the run read them wins."""
+    billed by the task (its state, its switch, its start, what it paid for before), with what
+    it holds now (its credit, plan, start, cut and reactivation days): a payment, a
+    cancellation or a switch that committed since the run read them wins."""
     batch_hold([row.client_id for row in rows])
     fresh = {
         values[0]: values
@@ -145,12 +158,13 @@ def _still_due(rows: list[DueRow], company: CompanySettings) -> list[DueRow]:
             Task.INVOICES,
         ).values_list(*ROW)
     }
-    start = ROW.index("start_date")
+    start, paid = ROW.index("start_date"), ROW.index("paid_until")
     return [
         DueRow(*fresh[row.client_id], row.terms)
         for row in rows
         if row.client_id in fresh
-        and fresh[row.client_id][start] <= billed_since(row.terms.cycle, company)
+        and billing_start(fresh[row.client_id][start], fresh[row.client_id][paid])
+        <= billed_since(row.terms.cycle, company)
     ]
 
 
@@ -175,7 +189,7 @@ def _issue_batch(
             charge = cycle_charge(
                 price=plan_of[row.plan_id][1],
                 cycle=row.terms.cycle,
-                start_date=row.start_date,
+                start_date=billing_start(row.start_date, row.paid_until),
                 first_invoice=company.first_invoice,
                 suspended_on=row.suspended_on,
                 reactivated_on=row.reactivated_on,
@@ -186,13 +200,22 @@ def _issue_batch(
                 billed.append((row, charge))
         if not billed:
             return []
-        # The clients' pending one-off charges join their invoices.
+        # The clients' pending one-off charges join their invoices; each line is taxed (the
+        # same function as the manual writer's), and the invoice is the sum of its lines.
         taken = charges_to_invoice({row.client_id: charge.total for row, charge in billed})
+        rate, included = company.tax_rate, company.prices_include_tax
         with_totals = []
         for row, charge in billed:
-            total = charge.total + sum(amount for *_, amount in taken.get(row.client_id, ()))
+            lines, subtotal, tax = lines_tax(
+                [charge.total, *(amount for *_, amount in taken.get(row.client_id, ()))],
+                rate=rate,
+                included=included,
+            )
+            total = subtotal + tax
             credit = row.credit
-            with_totals.append((row, charge, total, credit, min(credit, total)))
+            with_totals.append(
+                (row, charge, total, credit, min(credit, total), lines, subtotal, tax)
+            )
         billed = with_totals
         bulk_insert(
             Invoice,
@@ -207,13 +230,15 @@ def _issue_batch(
                     row.terms.notice,
                     row.terms.due,
                     total,
+                    subtotal,
+                    tax,
                     paid,
                     InvoiceStatus.PAID if paid == total else InvoiceStatus.PENDING,
                     True,
                     False,
                     now,
                 )
-                for row, _charge, total, _c, paid in billed
+                for row, _charge, total, _c, paid, _lines, subtotal, tax in billed
             ),
         )
         # One invoice per client and period (a constraint): the pair finds the new ones.
@@ -232,26 +257,23 @@ def _issue_batch(
         describe = functools.cache(charge_description)  # most rows share plan and period
         bulk_insert(
             InvoiceLine,
-            ("invoice", "description", "amount"),
+            ("invoice", "description", "amount", "tax_base", "tax"),
             (
-                line
-                for row, charge, *_ in billed
-                for line in (
+                (invoice_of[row.client_id], description, line.amount, line.base, line.tax)
+                for row, charge, _t, _c, _p, lines, *_ in billed
+                for description, line in zip(
                     (
-                        invoice_of[row.client_id],
                         describe(plan_of[row.plan_id][0], charge),
-                        charge.total,
+                        *(description for _id, description, _a in taken.get(row.client_id, ())),
                     ),
-                    *(
-                        (invoice_of[row.client_id], description, amount)
-                        for _id, description, amount in taken.get(row.client_id, ())
-                    ),
+                    lines,
+                    strict=True,
                 )
             ),
         )
         charges_invoiced(invoice_of, taken)
         credit_left = [
-            (credit - paid, row.client_id) for row, _ch, _t, credit, paid in billed if paid
+            (credit - paid, row.client_id) for row, _ch, _t, credit, paid, *_ in billed if paid
         ]
         if credit_left:
             with connection.cursor() as cursor:
@@ -272,7 +294,7 @@ def _issue_batch(
                     ),
                     row.terms.reason_args,
                 )
-                for row, _charge, total, _c, _p in billed
+                for row, _charge, total, *_ in billed
             ),
             reason=AUTOMATIC_REASON,
         )

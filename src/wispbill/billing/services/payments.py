@@ -199,6 +199,36 @@ def _take_back(invoice: Invoice, amount: Decimal, reopened: list[int]) -> Decima
     return part
 
 
+def _money_back(payment: Payment) -> tuple[Client, Decimal, list[int]]:
+    """The money rule of a void and a reversal: the payment's money goes back off the invoices
+    it paid (pending again) and off the credit it made (credit already spent on later invoices
+    comes off those). Returns the client (locked), its credit before, the invoices reopened."""
+    client = locked(Client.objects.select_related("zone")).get(pk=payment.client_id)
+    credit_before = client.credit
+    allocations = {a.invoice_id: a.amount for a in payment.allocations.all()}
+    from_credit = payment.credit_added
+    reopened: list[int] = []
+    for invoice in locked(Invoice.objects.filter(pk__in=allocations)).order_by("id"):
+        back = allocations[invoice.pk]
+        # A cancelled invoice already gave what it was paid back as credit.
+        if invoice.status != InvoiceStatus.CANCELLED:
+            back -= _take_back(invoice, back, reopened)
+        from_credit += back
+    kept = min(client.credit, from_credit)
+    client.credit -= kept
+    client.save(update_fields=["credit"])
+    spent = from_credit - kept
+    # Credit already spent paid the newest invoices: they owe that money again.
+    paid = Invoice.objects.filter(client=client, paid_amount__gt=0).exclude(
+        status=InvoiceStatus.CANCELLED
+    )
+    for invoice in locked(paid).order_by("-due_date", "-pay_date", "-id"):
+        if spent <= ZERO:
+            break
+        spent -= _take_back(invoice, spent, reopened)
+    return client, credit_before, reopened
+
+
 @transaction.atomic
 def payment_void(*, actor: User | None, payment: Payment, reason: str) -> Payment:
     """Void a payment: its money goes back off the invoices it paid (pending again) and off
@@ -218,29 +248,7 @@ def payment_void(*, actor: User | None, payment: Payment, reason: str) -> Paymen
         raise ValidationError(
             {"reason": [_("At most %(max)s characters.") % {"max": VOID_REASON_MAX}]}
         )
-    client = locked(Client.objects.select_related("zone")).get(pk=payment.client_id)
-    credit_before = client.credit
-    allocations = {a.invoice_id: a.amount for a in payment.allocations.all()}
-    from_credit = payment.credit_added
-    reopened = []
-    for invoice in locked(Invoice.objects.filter(pk__in=allocations)).order_by("id"):
-        back = allocations[invoice.pk]
-        # A cancelled invoice already gave what it was paid back as credit.
-        if invoice.status != InvoiceStatus.CANCELLED:
-            back -= _take_back(invoice, back, reopened)
-        from_credit += back
-    kept = min(client.credit, from_credit)
-    client.credit -= kept
-    client.save(update_fields=["credit"])
-    spent = from_credit - kept
-    # Credit already spent paid the newest invoices: they owe that money again.
-    paid = Invoice.objects.filter(client=client, paid_amount__gt=0).exclude(
-        status=InvoiceStatus.CANCELLED
-    )
-    for invoice in locked(paid).order_by("-due_date", "-pay_date", "-id"):
-        if spent <= ZERO:
-            break
-        spent -= _take_back(invoice, spent, reopened)
+    client, credit_before, reopened = _money_back(payment)
     payment.status = PaymentStatus.VOIDED
     payment.voided_at = timezone.now()
     payment.voided_on = today()
@@ -260,6 +268,40 @@ def payment_void(*, actor: User | None, payment: Payment, reason: str) -> Paymen
             "credit": [str(credit_before), str(client.credit)],
         },
         reason=reason,
+    )
+    debt_changed(actor=actor, client=client, activate_service=None)
+    return payment
+
+
+@transaction.atomic
+def payment_reverse(*, actor: User | None, payment: Payment, reason: str) -> Payment:
+    """A gateway took a payment's money back (a refund, a chargeback): the void's money rule,
+    status reversed, its own audit event. Nothing is cut by it; the next run decides. A payment
+    already reversed or voided stays as it is."""
+    payment = locked(Payment.objects).get(pk=payment.pk)
+    if payment.status != PaymentStatus.APPLIED:
+        return payment
+    client, credit_before, reopened = _money_back(payment)
+    payment.status = PaymentStatus.REVERSED
+    payment.voided_at = timezone.now()
+    payment.voided_on = today()
+    payment.void_reason = reason[:VOID_REASON_MAX]
+    payment.voided_by_name = actor_name_of(actor)
+    payment.save(
+        update_fields=["status", "voided_at", "voided_on", "void_reason", "voided_by_name"]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.PAYMENT_REVERSED,
+        obj=client,
+        changes={
+            "payment": [str(payment.amount), None],
+            "reversed_payment": [payment.pk, None],
+            "reference": [payment.reference, None],
+            "invoices_reopened": [None, sorted(set(reopened))],
+            "credit": [str(credit_before), str(client.credit)],
+        },
+        reason=payment.void_reason,
     )
     debt_changed(actor=actor, client=client, activate_service=None)
     return payment

@@ -59,10 +59,17 @@ CLIENT_FIELDS = (
     "zone",
     "plan",
     "start_date",
+    "paid_until",
     "state",
     "billing_type",
     "auto_activate_on_payment",
     "language",
+    # Fiscal data (an RFC needs the rest; Client.fiscal_clean).
+    "rfc",
+    "fiscal_name",
+    "fiscal_regime",
+    "fiscal_postal_code",
+    "cfdi_use",
 )
 # A change to one of these changes what the client's router must hold.
 ROUTER_FIELDS = {"ip", "zone", "state", "access", "pppoe_username", "plan"}
@@ -150,10 +157,16 @@ def client_new(
     pppoe_username: str = "",
     pppoe_password: str = "",
     start_date: date | None = None,
+    paid_until: date | None = None,
     state: str = ClientState.ACTIVE,
     billing_type: str = BillingType.ZONE,
     auto_activate_on_payment: bool = True,
     language: str = "",
+    rfc: str = "",
+    fiscal_name: str = "",
+    fiscal_regime: str = "",
+    fiscal_postal_code: str = "",
+    cfdi_use: str = "",
     billing: dict | None = None,
     periodic_tasks: dict | None = None,
     validate: bool = True,
@@ -175,10 +188,16 @@ def client_new(
         zone=zone,
         plan=plan,
         start_date=start_date or today(),
+        paid_until=paid_until,
         state=state,
         billing_type=billing_type,
         auto_activate_on_payment=auto_activate_on_payment,
         **({"language": language} if language else {}),
+        rfc=rfc or "",
+        fiscal_name=fiscal_name or "",
+        fiscal_regime=fiscal_regime or "",
+        fiscal_postal_code=fiscal_postal_code or "",
+        cfdi_use=cfdi_use or "",
     )
     pppoe_password, generated = pppoe_password_resolve(pppoe_password)
     client.pppoe_password = pppoe_password

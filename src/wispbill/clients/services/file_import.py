@@ -24,6 +24,7 @@ from django.utils.translation import gettext_noop
 
 from wispbill.clients.models import Access, BillingType, Client, Plan
 from wispbill.clients.services.bulk import clients_check_many, clients_create_many
+from wispbill.core.clock import first_day_check
 from wispbill.core.scratch import scratch_folder, scratch_tidy
 from wispbill.network.models import Zone
 from wispbill.staff.permissions import MANAGE_CLIENTS, require_permission_of_person
@@ -41,8 +42,29 @@ COLUMNS = (
     "pppoe_password",
     "billing_type",
     "start_date",
+    "paid_until",
+    "rfc",
+    "fiscal_name",
+    "fiscal_regime",
+    "fiscal_postal_code",
+    "cfdi_use",
 )
 REQUIRED = ("name", "ip", "plan")
+# The columns taken as written (the model checks them).
+TEXT_COLUMNS = (
+    "name",
+    "ip",
+    "email",
+    "phone",
+    "address",
+    "pppoe_username",
+    "pppoe_password",
+    "rfc",
+    "fiscal_name",
+    "fiscal_regime",
+    "fiscal_postal_code",
+    "cfdi_use",
+)
 # Headings a Spanish-speaking operator may have written instead.
 ALIASES = {
     "nombre": "name",
@@ -58,6 +80,15 @@ ALIASES = {
     "tipo_facturacion": "billing_type",
     "tipo_facturación": "billing_type",
     "fecha_inicio": "start_date",
+    "pagado_hasta": "paid_until",
+    "razon_social": "fiscal_name",
+    "razón_social": "fiscal_name",
+    "nombre_fiscal": "fiscal_name",
+    "regimen_fiscal": "fiscal_regime",
+    "régimen_fiscal": "fiscal_regime",
+    "codigo_postal_fiscal": "fiscal_postal_code",
+    "código_postal_fiscal": "fiscal_postal_code",
+    "uso_cfdi": "cfdi_use",
 }
 VALUES = {
     "access": {
@@ -96,6 +127,8 @@ class FileRow:
     values: dict[str, str]
     fields: dict | None = None  # the client's fields, when the row could be read
     errors: dict[str, list[str]] = field(default_factory=dict)
+    # The first invoice the daily run would issue the client (billing.imports sets it).
+    next_invoice: object | None = None
 
 
 @dataclass
@@ -115,7 +148,15 @@ class FilePreview:
         return {
             "ok": self.ok,
             "errors": self.errors,
-            "rows": [{"line": r.line, "values": r.values, "errors": r.errors} for r in self.rows],
+            "rows": [
+                {
+                    "line": r.line,
+                    "values": r.values,
+                    "errors": r.errors,
+                    "next_invoice": r.next_invoice.as_dict() if r.next_invoice else None,
+                }
+                for r in self.rows
+            ],
         }
 
 
@@ -125,11 +166,12 @@ def template_dataset() -> tablib.Dataset:
     data.append(
         ["Ana Díaz", "172.16.0.10", "Zona día 1", "Hogar 10 Mbps", "ana@example.com",
          "5512345678", "Av. Juárez 12", "pppoe", "ana.diaz", "cambiar-esto", "zone",
-         "01/09/2025"]
+         "01/09/2025", "31/10/2025", "", "", "", "", ""]
     )  # fmt: skip
     data.append(
         ["Casa Pérez", "172.16.0.11", "Zona día 1", "Hogar 10 Mbps", "", "", "", "static", "",
-         "", "zone", "2025-09-15"]
+         "", "zone", "2025-09-15", "", "PEPJ8001019QA", "JUAN PEREZ PEREZ", "612", "06000",
+         "G03"]
     )  # fmt: skip
     return data
 
@@ -249,6 +291,19 @@ def _date(text: str) -> date:
     raise ValueError(text)
 
 
+def day_from(text: str, field: str = "paid_until") -> date | None:
+    """A day typed as dd/mm/aaaa or aaaa-mm-dd (None when empty), as the imports' options
+    take it; a ValidationError on `field` says how to write it, or that it is too early."""
+    if not (text or "").strip():
+        return None
+    try:
+        day = _date(text.strip())
+    except ValueError:
+        raise ValidationError({field: [_("Write the date as dd/mm/aaaa or aaaa-mm-dd.")]}) from None
+    first_day_check(day, field)
+    return day
+
+
 class _Lookup:
     """Zones and plans by id or name, read once."""
 
@@ -278,8 +333,11 @@ class _Lookup:
         raise ValueError(_("There is no plan %(plan)s.") % {"plan": text})
 
 
-def _row_fields(values: dict[str, str], lookup: _Lookup, zone: Zone | None) -> tuple[dict, dict]:
-    """The fields of `client_new` a row asks for, and what could not be read."""
+def _row_fields(
+    values: dict[str, str], lookup: _Lookup, zone: Zone | None, paid_until: date | None
+) -> tuple[dict, dict]:
+    """The fields of `client_new` a row asks for, and what could not be read; a row without
+    a `paid_until` of its own takes the import's."""
     fields: dict = {}
     errors: dict[str, list[str]] = {
         name: [_("This cell holds a NUL character (\\x00), which cannot be stored.")]
@@ -289,7 +347,7 @@ def _row_fields(values: dict[str, str], lookup: _Lookup, zone: Zone | None) -> t
     for name in REQUIRED:
         if not values.get(name):
             errors[name] = [_("This field is required.")]
-    for name in ("name", "ip", "email", "phone", "address", "pppoe_username", "pppoe_password"):
+    for name in TEXT_COLUMNS:
         if values.get(name):
             fields[name] = values[name]
     try:
@@ -315,11 +373,14 @@ def _row_fields(values: dict[str, str], lookup: _Lookup, zone: Zone | None) -> t
                 ]
             else:
                 fields[name] = chosen
-    if values.get("start_date"):
-        try:
-            fields["start_date"] = _date(values["start_date"])
-        except ValueError:
-            errors["start_date"] = [_("Write the date as dd/mm/aaaa or aaaa-mm-dd.")]
+    for name in ("start_date", "paid_until"):
+        if values.get(name):
+            try:
+                fields[name] = _date(values[name])
+            except ValueError:
+                errors[name] = [_("Write the date as dd/mm/aaaa or aaaa-mm-dd.")]
+    if "paid_until" not in fields and "paid_until" not in errors and paid_until is not None:
+        fields["paid_until"] = paid_until
     if fields.get("billing_type") == BillingType.OWN and "zone" in fields:
         # Own billing starts from its zone's schedule; the client page can change it later.
         fields["billing"] = fields["zone"].schedule.as_dict()
@@ -327,9 +388,15 @@ def _row_fields(values: dict[str, str], lookup: _Lookup, zone: Zone | None) -> t
 
 
 def clients_file_preview(
-    *, actor: User | None, data: bytes, filename: str, zone: Zone | None = None
+    *,
+    actor: User | None,
+    data: bytes,
+    filename: str,
+    zone: Zone | None = None,
+    paid_until: date | None = None,
 ) -> FilePreview:
-    """Read a file of clients and check every row as an import would; writes nothing."""
+    """Read a file of clients and check every row as an import would (`paid_until`: the day
+    the rows without one paid for until); writes nothing."""
     require_permission_of_person(actor, MANAGE_CLIENTS)
     try:
         headings, table = read_table(data, filename)
@@ -357,7 +424,7 @@ def clients_file_preview(
         extra = [v for v in raw[len(headers) :] if _text(v)]
         if not any(values.values()) and not extra:
             continue  # a blank line between rows
-        fields, row_errors = _row_fields(values, lookup, zone)
+        fields, row_errors = _row_fields(values, lookup, zone, paid_until)
         if extra:
             row_errors["__all__"] = [_("This row has more cells than there are columns.")]
         rows.append(FileRow(number, values, None if row_errors else fields, row_errors))
@@ -374,11 +441,18 @@ def clients_file_preview(
 
 
 def clients_file_import(
-    *, actor: User | None, data: bytes, filename: str, zone: Zone | None = None
+    *,
+    actor: User | None,
+    data: bytes,
+    filename: str,
+    zone: Zone | None = None,
+    paid_until: date | None = None,
 ) -> list[Client]:
     """Import every row of a file of clients, or none: a ValidationError carries the preview's
     errors when any row is bad."""
-    preview = clients_file_preview(actor=actor, data=data, filename=filename, zone=zone)
+    preview = clients_file_preview(
+        actor=actor, data=data, filename=filename, zone=zone, paid_until=paid_until
+    )
     if not preview.ok:
         messages = list(preview.errors) + [
             _("Row %(line)s, %(field)s: %(message)s")

@@ -13,16 +13,39 @@ from wispbill.staff.permissions import MANAGE_PLANS, require_permission_of_perso
 
 # The one list of a plan's editable fields: the panel's form and the API's serializer
 # derive theirs from it.
-PLAN_FIELDS = ("name", "price", "download_kbps", "upload_kbps")
+PLAN_FIELDS = (
+    "name",
+    "price",
+    "download_kbps",
+    "upload_kbps",
+    "sat_product_key",
+    "sat_unit_key",
+)
 
 
 @transaction.atomic
 def plan_create(
-    *, actor: User | None, name: str, price: Decimal, download_kbps: int, upload_kbps: int
+    *,
+    actor: User | None,
+    name: str,
+    price: Decimal,
+    download_kbps: int,
+    upload_kbps: int,
+    **sat_keys: str,
 ) -> Plan:
-    """Add an internet plan."""
+    """Add an internet plan (`sat_keys`: its SAT product and unit keys, when not the
+    defaults)."""
     require_permission_of_person(actor, MANAGE_PLANS)
-    plan = Plan(name=name, price=price, download_kbps=download_kbps, upload_kbps=upload_kbps)
+    unknown = set(sat_keys) - {"sat_product_key", "sat_unit_key"}
+    if unknown:
+        raise TypeError(f"unexpected fields: {sorted(unknown)}")
+    plan = Plan(
+        name=name,
+        price=price,
+        download_kbps=download_kbps,
+        upload_kbps=upload_kbps,
+        **{key: value for key, value in sat_keys.items() if value},
+    )
     plan.full_clean()
     plan.save()
     audit_record(

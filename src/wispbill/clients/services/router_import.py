@@ -9,6 +9,7 @@ import contextlib
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -23,6 +24,7 @@ from wispbill.clients.enforcement import routers_changed
 from wispbill.clients.models import Access, Client, ClientState, Plan
 from wispbill.clients.services.bulk import clients_create_many
 from wispbill.clients.services.plans import plan_create
+from wispbill.core.clock import first_day_check
 from wispbill.network.drivers import DriverError, driver_for
 from wispbill.network.inventory import Adoption, Inventory, readable
 from wispbill.network.models import Enforcement, Router, Zone
@@ -64,6 +66,8 @@ class ProposedClient:
     plan: str = ""  # the proposed plan's name
     # (menu, .id, comment before) of the router objects it takes over.
     objects: list[tuple[str, str, str]] = field(default_factory=list)
+    # The first invoice the daily run would issue the client (billing.imports sets it).
+    next_invoice: object | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,14 @@ class Proposal:
         return {
             "plans": [asdict(p) for p in self.plans],
             "clients": [
-                {k: v for k, v in asdict(c).items() if k not in ("pppoe_password", "objects")}
+                {
+                    **{
+                        k: v
+                        for k, v in asdict(c).items()
+                        if k not in ("pppoe_password", "objects", "next_invoice")
+                    },
+                    "next_invoice": c.next_invoice.as_dict() if c.next_invoice else None,
+                }
                 for c in self.clients
             ],
             "conflicts": [asdict(c) for c in self.conflicts],
@@ -357,9 +368,11 @@ def _plans(clients: list[ProposedClient], existing: list[Plan]) -> list[Proposed
 # --- the services ----------------------------------------------------------------------------
 
 
-def _check(*, actor: User | None, router: Router, zone: Zone) -> None:
+def _check(*, actor: User | None, router: Router, zone: Zone, paid_until: date | None) -> None:
     """A person needs the permission; the CLI's operator (actor None) owns the machine."""
     require_permission_of_person(actor, MANAGE_ROUTERS)
+    if paid_until is not None:
+        first_day_check(paid_until, "paid_until")
     if zone.router_id != router.pk:
         raise ValidationError({"zone": [_("Choose a zone of this router.")]})
     if router.enforcement != Enforcement.MIKROTIK:
@@ -413,18 +426,23 @@ def _proposal(router: Router) -> Proposal:
     )
 
 
-def router_import_preview(*, actor: User | None, router: Router, zone: Zone) -> Proposal:
+def router_import_preview(
+    *, actor: User | None, router: Router, zone: Zone, paid_until: date | None = None
+) -> Proposal:
     """What an import would create and take over; writes nothing, to the database or to the
     router. Raises DriverError when the router cannot be read."""
-    _check(actor=actor, router=router, zone=zone)
+    _check(actor=actor, router=router, zone=zone, paid_until=paid_until)
     return _proposal(router)
 
 
-def router_import_confirm(*, actor: User | None, router: Router, zone: Zone) -> dict:
+def router_import_confirm(
+    *, actor: User | None, router: Router, zone: Zone, paid_until: date | None = None
+) -> dict:
     """Import: read the router again, create the proposal's plans and clients in one
-    transaction, then take the router's objects over (their comments become the clients'),
-    and push the router. Returns what it did; run twice, it creates nothing."""
-    _check(actor=actor, router=router, zone=zone)
+    transaction (paid for until `paid_until`, if given: no cycle ending by then is invoiced
+    automatically), then take the router's objects over (their comments become the
+    clients'), and push the router. Returns what it did; run twice, it creates nothing."""
+    _check(actor=actor, router=router, zone=zone, paid_until=paid_until)
     proposal = _proposal(router)
     with transaction.atomic():
         plans = {p.name: Plan.objects.get(pk=p.existing) for p in proposal.plans if p.existing}
@@ -449,6 +467,7 @@ def router_import_confirm(*, actor: User | None, router: Router, zone: Zone) -> 
                     "pppoe_username": c.pppoe_username,
                     "pppoe_password": c.pppoe_password,
                     "state": c.state,
+                    "paid_until": paid_until,
                 }
                 for c in proposal.clients
             ],

@@ -19,20 +19,23 @@ from wispbill.billing.models import (
     PaymentAllocation,
     PaymentKey,
 )
+from wispbill.cfdi.models import CfdiDocument
 from wispbill.clients.models import BillingType, Client, Plan, Promise
 from wispbill.clients.search import search_index_tidy
 from wispbill.core import schedule
 from wispbill.core.models import BillingMode
 from wispbill.messaging.models import Message
 from wispbill.network.models import Enforcement, Router, Zone
-from wispbill.payments.models import BankLine, BankStatement
+from wispbill.payments.models import BankLine, BankStatement, GatewayPayment
 
 PREFIX = "bench-"
 # What hangs from clients (and from each other), in an order that deletes referrers first.
 HANGING = (
+    GatewayPayment,
     BankLine,
     BankStatement,
     Message,
+    CfdiDocument,
     PaymentKey,
     PaymentAllocation,
     Payment,

@@ -175,6 +175,25 @@ COMPANY_GROUPS = [
         ("payment_instructions", "bank_name", "bank_account"),
     ),
     (
+        "taxes",
+        _("Taxes and electronic invoicing (CFDI)"),
+        _(
+            "The IVA on every invoice, and the company's fiscal data for its CFDI: the "
+            "certificate (CSD) is uploaded below, once."
+        ),
+        (
+            "tax_rate",
+            "prices_include_tax",
+            "rfc",
+            "legal_name",
+            "tax_regime",
+            "postal_code",
+            "invoice_series",
+            "cfdi",
+            "cfdi_global_periodicity",
+        ),
+    ),
+    (
         "notice-page",
         _("Notice page"),
         _("Where the routers send the web traffic of the clients on the cut and notice lists."),

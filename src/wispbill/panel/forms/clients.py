@@ -32,9 +32,12 @@ GENERAL = (
     "zone",
     "plan",
     "start_date",
+    "paid_until",
     "state",
     "language",
 )
+# For a client that asks for its own CFDI (factura).
+FISCAL = ("rfc", "fiscal_name", "fiscal_regime", "fiscal_postal_code", "cfdi_use")
 
 
 class ClientForm(BillingFieldsMixin, forms.Form):
@@ -49,7 +52,7 @@ class ClientForm(BillingFieldsMixin, forms.Form):
         self.fields = fields_for_model(
             Client,
             fields=CLIENT_FIELDS,
-            field_classes={"start_date": DayField},
+            field_classes={"start_date": DayField, "paid_until": DayField},
             widgets={
                 "zone": LongSelect,
                 "billing_type": forms.Select(attrs={"data-billing-type": "own-billing"}),
@@ -108,6 +111,10 @@ class ClientForm(BillingFieldsMixin, forms.Form):
     @property
     def general_fields(self):
         return [self[n] for n in GENERAL]
+
+    @property
+    def fiscal_fields(self):
+        return [self[n] for n in FISCAL]
 
 
 def client_initial(client: Client, effective) -> dict:

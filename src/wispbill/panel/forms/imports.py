@@ -2,8 +2,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.clients.services.file_import import MAX_BYTES
+from wispbill.core.clock import validate_first_day
 from wispbill.network.models import Zone
-from wispbill.panel.forms.base import LongSelect
+from wispbill.panel.forms.base import DayField, LongSelect
+
+
+class PaidUntilForm(forms.Form):
+    """The day a router's clients paid for until before wispbill, optional."""
+
+    paid_until = DayField(required=False, validators=[validate_first_day])
 
 
 class ClientFileForm(forms.Form):
@@ -21,6 +28,12 @@ class ClientFileForm(forms.Form):
         queryset=Zone.objects.select_related("router"),
         required=False,
         widget=LongSelect,
+    )
+    paid_until = DayField(
+        label=_("Paid until (rows without their own)"),
+        required=False,
+        validators=[validate_first_day],
+        help_text=_("Cycles that end on or before this day are never invoiced automatically."),
     )
     token = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 

@@ -2,7 +2,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.core.wire import validate_one_line
-from wispbill.network.models import Enforcement, Router, Zone
+from wispbill.network.models import (
+    RADIUS_SECRET_MAX,
+    Enforcement,
+    Router,
+    Zone,
+    validate_radius_secret,
+)
 from wispbill.network.services import ROUTER_FIELDS
 from wispbill.panel.forms.base import (
     BillingFieldsMixin,
@@ -11,6 +17,7 @@ from wispbill.panel.forms.base import (
 )
 
 AUTOMATIC = _("Automatic: MikroTik when an API user and password are given, otherwise none")
+RADIUS_FIELDS = ("aaa", "coa_port", "radius_cut")
 
 
 class RouterForm(forms.ModelForm):
@@ -22,9 +29,19 @@ class RouterForm(forms.ModelForm):
         validators=[validate_one_line],
     )
 
+    radius_secret = forms.CharField(
+        label=_("RADIUS shared secret"),
+        required=False,
+        strip=False,
+        max_length=RADIUS_SECRET_MAX,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the current one. Stored encrypted."),
+        validators=[validate_radius_secret],
+    )
+
     class Meta:
         model = Router
-        fields = [*ROUTER_FIELDS[:4], "password", *ROUTER_FIELDS[4:]]
+        fields = [*ROUTER_FIELDS[:4], "password", *ROUTER_FIELDS[4:], "radius_secret"]
         labels = {"enforcement": _("Control on the router")}
         help_texts = {
             "enforcement": _(
@@ -37,6 +54,8 @@ class RouterForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Only an administrator may allow a host on this server: others see it, as it is.
         self.fields["allow_local_host"].disabled = not can_allow_local
+        for name in RADIUS_FIELDS:
+            self.fields[name].required = False
         choices = [
             (Enforcement.MIKROTIK, _("MikroTik (API)")),
             (Enforcement.NONE, _("None (database only)")),
@@ -47,6 +66,18 @@ class RouterForm(forms.ModelForm):
             self.fields["enforcement"].required = False
             self.initial["enforcement"] = ""
         self.fields["enforcement"].choices = choices
+
+    def clean(self):
+        cleaned = super().clean()
+        # A form sent without the RADIUS settings (from before they existed) keeps the
+        # router's own, the defaults for a new one.
+        for name in RADIUS_FIELDS:
+            if cleaned.get(name) in (None, ""):
+                cleaned[name] = getattr(self.instance, name)
+        # The model's own check (a RADIUS router needs its secret) sees the one just typed.
+        if cleaned.get("radius_secret"):
+            self.instance.radius_secret = cleaned["radius_secret"]
+        return cleaned
 
     def service_kwargs(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -15,10 +15,12 @@ from wispbill.core.clock import today
 from wispbill.core.db import to_id
 from wispbill.core.models import CompanySettings
 from wispbill.core.switches import TASK_LABELS, Task
+from wispbill.messaging.links import base_url
 from wispbill.messaging.models import Channel, Kind, MessageStatus
 from wispbill.network.models import Zone
 from wispbill.panel.forms.automation import CompanySettingsForm, MassUpdateForm, RunScopeForm
 from wispbill.panel.views.base import forbidden, n_clients, n_zones, paginate, run_service
+from wispbill.payments.gateway_services import gateway_settings
 from wispbill.staff.permissions import (
     RUN_PERIODIC_TASKS,
     TOGGLE_PERIODIC_TASKS,
@@ -369,6 +371,6 @@ def company_settings(request):
     return render(
         request,
         "automation/company_settings.html",
-        {"form": form},
+        {"form": form, "gateways": gateway_settings(base_url(company, request))},
         status=400 if form.errors else 200,
     )

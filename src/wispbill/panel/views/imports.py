@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from wispbill.billing.imports import file_preview_next_invoices, proposal_next_invoices
 from wispbill.clients.services.file_import import (
     COLUMNS,
     clients_file_forget,
@@ -21,9 +22,10 @@ from wispbill.clients.services.file_import import (
 )
 from wispbill.clients.services.router_import import router_import_confirm, router_import_preview
 from wispbill.core.db import to_id
+from wispbill.core.models import CompanySettings
 from wispbill.network.drivers import DriverError
 from wispbill.network.models import Router
-from wispbill.panel.forms.imports import ClientFileForm
+from wispbill.panel.forms.imports import ClientFileForm, PaidUntilForm
 from wispbill.panel.views.base import forbidden
 from wispbill.staff.permissions import (
     MANAGE_CLIENTS,
@@ -48,15 +50,32 @@ def router_import(request, pk):
     zone = None
     if (zone_id := to_id(request.POST.get("zone") or request.GET.get("zone"))) is not None:
         zone = next((z for z in zones if z.pk == zone_id), None)
-    context = {"router": router, "zones": zones, "zone": zone}
+    paid = PaidUntilForm(request.POST if request.method == "POST" else request.GET)
+    context = {
+        "router": router,
+        "zones": zones,
+        "zone": zone,
+        "company": CompanySettings.load(),
+        "paid_until_text": (paid.data.get("paid_until") or "")[:30],
+    }
     if zone is None:
         return render(request, "network/router_import.html", context)
+    if not paid.is_valid():
+        for text in paid.errors["paid_until"]:
+            messages.error(request, text)
+        return render(request, "network/router_import.html", context, status=400)
+    paid_until = context["paid_until"] = paid.cleaned_data["paid_until"]
     try:
         if request.method == "POST" and request.POST.get("confirm") == "yes":
-            result = router_import_confirm(actor=request.user, router=router, zone=zone)
+            result = router_import_confirm(
+                actor=request.user, router=router, zone=zone, paid_until=paid_until
+            )
             _imported(request, router, result)
             return redirect(f"{reverse('panel:client-list')}?zone={zone.pk}")
-        proposal = router_import_preview(actor=request.user, router=router, zone=zone)
+        proposal = router_import_preview(
+            actor=request.user, router=router, zone=zone, paid_until=paid_until
+        )
+        proposal_next_invoices(proposal, zone=zone, paid_until=paid_until)
     except PermissionDenied as exc:
         return forbidden(request, exc)
     except (DriverError, ValidationError) as exc:
@@ -107,6 +126,8 @@ def clients_import(request):
             request, "clients/client_import.html", context, status=400 if form.errors else 200
         )
     zone, token = form.cleaned_data["zone"], form.cleaned_data["token"]
+    paid_until = form.cleaned_data["paid_until"]
+    given = {"zone": zone, "paid_until": paid_until}
     try:
         if "data" in form.cleaned_data:
             data, filename = form.cleaned_data["data"], form.cleaned_data["filename"]
@@ -118,9 +139,7 @@ def clients_import(request):
         return render(request, "clients/client_import.html", context, status=400)
     try:
         if request.POST.get("confirm") == "yes":
-            clients = clients_file_import(
-                actor=request.user, data=data, filename=filename, zone=zone
-            )
+            clients = clients_file_import(actor=request.user, data=data, filename=filename, **given)
             clients_file_forget(actor=request.user, token=token)
             count = len(clients)
             messages.success(
@@ -128,14 +147,16 @@ def clients_import(request):
                 ngettext("%(n)s client imported.", "%(n)s clients imported.", count) % {"n": count},
             )
             return redirect("panel:client-list")
-        preview = clients_file_preview(actor=request.user, data=data, filename=filename, zone=zone)
+        preview = clients_file_preview(actor=request.user, data=data, filename=filename, **given)
     except PermissionDenied as exc:
         return forbidden(request, exc)
     except ValidationError:
         # Another request changed the data since the preview: check the file again.
-        preview = clients_file_preview(actor=request.user, data=data, filename=filename, zone=zone)
+        preview = clients_file_preview(actor=request.user, data=data, filename=filename, **given)
     context.update(
-        preview=preview,
+        preview=file_preview_next_invoices(preview),
+        paid_until=paid_until,
+        company=CompanySettings.load(),
         shown=preview.rows[:PREVIEW_ROWS],
         token=token,
         zone=zone,

@@ -28,6 +28,7 @@ from wispbill.messaging.services import (
     portal_links_revoke,
 )
 from wispbill.panel.views.base import forbidden, paginate
+from wispbill.panel.views.payments import client_payment_links_context
 from wispbill.staff.permissions import MANAGE_CLIENTS, REGISTER_PAYMENTS, has_permission
 
 # The fresh client-page link waits here between its POST and the page that shows it.
@@ -195,6 +196,7 @@ def client_messages_context(request, client: Client) -> dict:
             for value, label, off in states
         ],
         "portal_link": link,
+        **client_payment_links_context(request, client),
         "can_manage_clients": has_permission(request.user, MANAGE_CLIENTS),
         "can_create_link": has_permission(request.user, MANAGE_CLIENTS)
         or has_permission(request.user, REGISTER_PAYMENTS),

@@ -9,14 +9,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from wispbill.clients.models import Client
 from wispbill.clients.selectors import client_list
 from wispbill.core.db import to_id
 from wispbill.core.formatting import money
+from wispbill.messaging.company import company_settings
+from wispbill.messaging.links import base_url, portal_link
 from wispbill.panel.views.base import forbidden, paginate
+from wispbill.payments.gateway_services import payment_link_create
+from wispbill.payments.gateways import GatewayError, gateways_on
 from wispbill.payments.models import BankLine, BankLineStatus, StatementFormat
 from wispbill.payments.selectors import bank_lines
 from wispbill.payments.services import (
@@ -167,3 +173,41 @@ def bank_line_assign_page(request, pk):
         by_reference = Client.objects.filter(payment_reference=q)
         context["found"] = list(by_reference) + list(found[:FOUND_CLIENTS])
     return render(request, "payments/bank_line_assign.html", context)
+
+
+PAYMENT_LINK_SESSION_KEY = "panel.payment_link"
+
+
+@login_required
+@require_POST
+def client_payment_link(request, pk):
+    """A link to a gateway's checkout for what the client owes now, shown once on the client's
+    messages tab for staff to copy and send."""
+    client = get_object_or_404(Client, pk=pk)
+    company = company_settings()
+    try:
+        url = payment_link_create(
+            actor=request.user,
+            client=client,
+            provider=request.POST.get("provider", ""),
+            site_url=base_url(company, request),
+            return_url=portal_link(client, company=company, request=request).url,
+        )
+    except PermissionDenied as exc:
+        return forbidden(request, exc)
+    except (ValidationError, GatewayError) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, text)
+    else:
+        request.session[PAYMENT_LINK_SESSION_KEY] = {"client": client.pk, "url": url}
+    return redirect(f"{reverse('panel:client-edit', args=[pk])}#messages")
+
+
+def client_payment_links_context(request, client: Client) -> dict:
+    """What the client page's messages tab shows of the online payments."""
+    link = request.session.pop(PAYMENT_LINK_SESSION_KEY, None)
+    return {
+        "payment_link": link if link and link.get("client") == client.pk else None,
+        "gateways": gateways_on(),
+        "can_register_payments": has_permission(request.user, REGISTER_PAYMENTS),
+    }

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from wispbill.billing.imports import proposal_next_invoices
+from wispbill.clients.services.file_import import day_from
 from wispbill.clients.services.router_import import router_import_confirm, router_import_preview
 from wispbill.network.drivers import DriverError
 from wispbill.network.models import Router, Zone
@@ -19,6 +21,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--router", type=int, required=True)
         parser.add_argument("--zone", type=int, required=True, help="A zone of that router.")
+        parser.add_argument(
+            "--paid-until",
+            help="The day the clients paid for until before wispbill (DD/MM/YYYY or "
+            "YYYY-MM-DD): no cycle ending by then is invoiced automatically.",
+        )
         parser.add_argument("--yes", action="store_true", help="Create and take over.")
         parser.add_argument("--json", action="store_true", help="Print the answer as JSON.")
 
@@ -31,13 +38,14 @@ class Command(BaseCommand):
             raise CommandError(_("There is no zone %(id)s.") % {"id": zone})
         call = router_import_confirm if yes else router_import_preview
         try:
-            answer = call(actor=None, router=found, zone=target)
+            paid_until = day_from(options.get("paid_until") or "")
+            answer = call(actor=None, router=found, zone=target, paid_until=paid_until)
         except DriverError as exc:
             raise CommandError(f"{found.name}: {exc}") from exc
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         if not yes:
-            answer = answer.as_dict()
+            answer = proposal_next_invoices(answer, zone=target, paid_until=paid_until).as_dict()
         if options["json"]:
             self.stdout.write(json.dumps(answer, ensure_ascii=False))
         elif yes:
@@ -57,9 +65,16 @@ class Command(BaseCommand):
         for client in proposal["clients"]:
             user = f" {client['pppoe_username']}" if client["pppoe_username"] else ""
             notice = " notice" if client["notice"] else ""
+            invoice = client["next_invoice"]
+            billed = (
+                f" · next invoice {invoice['period_start']}–{invoice['period_end']}, "
+                f"{invoice['amount']}, on {invoice['date']}"
+                if invoice
+                else ""
+            )
             self.stdout.write(
                 f"  {client['ip']:15} {client['access']}{user} · {client['name']} · "
-                f"{client['plan']} · {client['state']}{notice}"
+                f"{client['plan']} · {client['state']}{notice}{billed}"
             )
         self.stdout.write(f"Conflicts ({len(proposal['conflicts'])}), left as they are:")
         for conflict in proposal["conflicts"]:

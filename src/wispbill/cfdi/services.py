@@ -1,0 +1,258 @@
+"""The CFDI queue: documents created in the transaction that causes them, stamped after the
+commit (`cfdi_stamp_due`, by the task consumer and `wispbill stamp-cfdi`), retried with
+back-off, stamped at most once; a refusal waits for a person (`document_retry`)."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from satcfdi.exceptions import CFDIError, SchemaValidationError
+from satcfdi.models import Signer
+
+from wispbill.billing.models import Invoice, InvoiceStatus, Payment
+from wispbill.cfdi import pac
+from wispbill.cfdi.build import FORMA_PAGO, invoice_document
+from wispbill.cfdi.csd import company_csd
+from wispbill.cfdi.models import CancelReason, CfdiDocument, CfdiKind, CfdiStatus
+from wispbill.core.db import locked
+from wispbill.core.fiscal import fiscal_data_errors
+from wispbill.core.models import CfdiMode, CompanySettings
+from wispbill.staff.permissions import MANAGE_INVOICES, require_permission_of_person
+
+# After the n-th attempt without an answer, the next one comes this much later.
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+)
+MAX_ATTEMPTS = 12  # then the document waits for a person (about two days of a silent PAC)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return BACKOFF[min(attempts, len(BACKOFF)) - 1]
+
+
+def _queue_stamping() -> None:
+    from wispbill.cfdi import tasks
+
+    transaction.on_commit(tasks.stamp_cfdi_task)
+
+
+def documents_for_payment(payment: Payment) -> list[CfdiDocument]:
+    """Inside the payment's transaction: a PUE CFDI for each invoice it paid in full, of a
+    client with an RFC, when the company stamps on payment."""
+    company = CompanySettings.load()
+    if company.cfdi != CfdiMode.ON_PAYMENT or not payment.client.rfc:
+        return []
+    paid = Invoice.objects.filter(
+        allocations__payment=payment, status=InvoiceStatus.PAID
+    ).distinct()
+    created = []
+    for invoice in paid:
+        if (
+            CfdiDocument.objects.filter(invoice=invoice, kind=CfdiKind.INVOICE)
+            .exclude(status=CfdiStatus.CANCELLED)
+            .exists()
+        ):
+            continue
+        try:
+            with transaction.atomic():
+                document = CfdiDocument.objects.create(
+                    kind=CfdiKind.INVOICE,
+                    method="PUE",
+                    invoice=invoice,
+                    series=company.invoice_series,
+                    total=invoice.total,
+                    next_attempt_at=timezone.now(),
+                )
+        except IntegrityError:
+            continue  # another transaction made it
+        document.payments.add(payment)
+        created.append(document)
+    if created:
+        _queue_stamping()
+    return created
+
+
+@dataclass(frozen=True)
+class StampOutcome:
+    stamped: int
+    failed: int
+
+
+def cfdi_stamp_due() -> StampOutcome:
+    """Stamp every pending document whose time has come, one at a time."""
+    stamped = failed = 0
+    while (document := _claim()) is not None:
+        if _stamp(document):
+            stamped += 1
+        else:
+            failed += 1
+    return StampOutcome(stamped, failed)
+
+
+def _claim() -> CfdiDocument | None:
+    """The next due document, its attempt counted and its next one set, committed before
+    the PAC is called: a parallel worker skips it, a crash leaves it for its next turn."""
+    now = timezone.now()
+    with transaction.atomic():
+        document = (
+            locked(CfdiDocument.objects)
+            .filter(status=CfdiStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .first()
+        )
+        if document is None:
+            return None
+        document.attempts += 1
+        document.next_attempt_at = now + _backoff(document.attempts)
+        document.save(update_fields=["attempts", "next_attempt_at"])
+    return document
+
+
+def _save(document: CfdiDocument, **values) -> None:
+    for name, value in values.items():
+        setattr(document, name, value)
+    document.save(update_fields=list(values))
+
+
+def _signer(company: CompanySettings) -> Signer | None:
+    csd = company_csd(company)
+    if csd is None:
+        return None
+    certificate, key, password = csd
+    return Signer.load(certificate=certificate, key=key, password=password)
+
+
+def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> bytes:
+    invoice = Invoice.objects.select_related("client__plan").get(pk=document.invoice_id)
+    client = invoice.client
+    errors = fiscal_data_errors(
+        rfc=client.rfc,
+        name=client.fiscal_name,
+        regime=client.fiscal_regime,
+        postal_code=client.fiscal_postal_code,
+        use=client.cfdi_use,
+    )
+    if errors:
+        raise ValidationError(" ".join(errors.values()))
+    first = document.payments.order_by("id").first()
+    forma = (
+        "99" if document.method == "PPD" else FORMA_PAGO.get(first.method if first else "", "99")
+    )
+    return invoice_document(
+        invoice=invoice,
+        company=company,
+        signer=signer,
+        method=document.method,
+        folio=document.folio,
+        forma_pago=forma,
+    )
+
+
+def _stamp(document: CfdiDocument) -> bool:
+    company = CompanySettings.load()
+    if not pac.configured():
+        _save(document, error_code="off", error_message=_("No PAC is configured."))
+        return False
+    if not document.xml:
+        # Built and signed once: every retry sends the same document, which the PAC
+        # recognizes (its seal, its customid) instead of stamping it twice.
+        signer = _signer(company)
+        if signer is None:
+            _save(document, error_code="off", error_message=_("The company has no CSD."))
+            return False
+        try:
+            xml = _build(document, company, signer)
+        except (ValidationError, SchemaValidationError, CFDIError, ValueError) as error:
+            text = " ".join(getattr(error, "messages", None) or [str(error)])
+            _save(document, status=CfdiStatus.ERROR, error_code="data", error_message=text)
+            return False
+        _save(document, xml=xml.decode())
+    try:
+        result = pac.stamp(document.xml.encode(), document.customid)
+    except pac.PacRefused as error:
+        _save(document, status=CfdiStatus.ERROR, error_code=error.code, error_message=error.message)
+        return False
+    except pac.PacUnavailable as error:
+        values = {"error_code": error.code, "error_message": error.message}
+        if document.attempts >= MAX_ATTEMPTS:
+            values["status"] = CfdiStatus.ERROR
+        _save(document, **values)
+        return False
+    _save(
+        document,
+        status=CfdiStatus.STAMPED,
+        uuid=result.uuid,
+        xml=result.xml.decode(),
+        stamped_at=timezone.now(),
+        error_code="",
+        error_message="",
+        next_attempt_at=None,
+    )
+    return True
+
+
+@transaction.atomic
+def document_retry(*, actor: User | None, document: CfdiDocument) -> CfdiDocument:
+    """Send a refused document again, built anew from the data as it is now."""
+    require_permission_of_person(actor, MANAGE_INVOICES)
+    document = locked(CfdiDocument.objects).get(pk=document.pk)
+    if document.status != CfdiStatus.ERROR:
+        raise ValidationError(_("Only a CFDI in error can be sent again."))
+    _save(
+        document,
+        status=CfdiStatus.PENDING,
+        xml="",
+        attempts=0,
+        next_attempt_at=timezone.now(),
+    )
+    _queue_stamping()
+    return document
+
+
+def cancel_check(document: CfdiDocument | None, reason: str, substitution: str) -> None:
+    """SAT's rules for a cancellation's reason, before anything is written."""
+    if document is None:
+        return
+    if reason not in CancelReason.values:
+        raise ValidationError(
+            {"reason": [_("This invoice has a stamped CFDI: give SAT's reason (01 to 04).")]}
+        )
+    if reason == CancelReason.WITH_RELATION and not substitution:
+        raise ValidationError(
+            {"substitution": [_("Reason 01 needs the UUID of the CFDI that replaces it.")]}
+        )
+
+
+def invoice_cfdi_cancel(*, invoice: Invoice, reason: str, substitution: str = "") -> None:
+    """Cancel at the PAC the stamped CFDI of `invoice` (if any), then mark it cancelled; a
+    PAC that refuses or does not answer leaves everything as it was (a ValidationError)."""
+    document = (
+        CfdiDocument.objects.filter(invoice=invoice, status=CfdiStatus.STAMPED)
+        .order_by("-id")
+        .first()
+    )
+    cancel_check(document, reason, substitution)
+    if document is None:
+        return
+    try:
+        pac.cancel(document.xml.encode(), reason, substitution)
+    except pac.PacError as error:
+        raise ValidationError(
+            _("The PAC did not cancel the CFDI (%(code)s: %(message)s); nothing changed.")
+            % {"code": error.code, "message": error.message}
+        ) from None
+    _save(
+        document,
+        status=CfdiStatus.CANCELLED,
+        cancelled_at=timezone.now(),
+        cancel_reason=reason,
+        substitution=substitution,
+    )

@@ -1,0 +1,200 @@
+"""Real parts for the CFDI tests: CSD-shaped certificates made here with `cryptography` (valid
+around the test's instant, the RFC where SAT puts it, the key as SAT's .key: PKCS#8 DER
+encrypted with the password), and a PAC stand-in on loopback speaking the SW Sapien paths that
+satcfdi's driver uses, which checks each seal against the certificate in the XML and adds a
+TimbreFiscalDigital signed with its own certificate."""
+
+import base64
+import binascii
+import json
+import re
+import time
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from django.test import override_settings
+from django.utils import timezone
+from lxml import etree
+from satcfdi.cfdi import CFDI
+from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
+from satcfdi.models import Certificate, Signer
+from werkzeug import Response
+
+COMPANY_RFC = "EKU9003173C9"
+PASSWORD = "12345678a"
+CFDI_NS = "http://www.sat.gob.mx/cfd/4"
+
+
+@dataclass
+class Csd:
+    certificate: bytes
+    key: bytes
+    password: str
+
+
+def make_csd(
+    *,
+    rfc: str = COMPANY_RFC,
+    password: str = PASSWORD,
+    days_from: int = -30,
+    days_to: int = 365 * 4,
+    unit: str = "Matriz",
+    serial: bytes = b"30001000000500003416",
+) -> Csd:
+    """A CSD-shaped certificate and key, valid from `days_from` to `days_to` around now."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "ESCUELA KEMPER URGATE"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ESCUELA KEMPER URGATE"),
+            x509.NameAttribute(x509.ObjectIdentifier("2.5.4.45"), f"{rfc} / VADA800927DJ3"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, " / VADA800927HSRSRL05"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
+        ]
+    )
+    now = timezone.now()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "AC UAT")]))
+        .public_key(key.public_key())
+        .serial_number(int(binascii.hexlify(serial), 16))
+        .not_valid_before(now + timedelta(days=days_from))
+        .not_valid_after(now + timedelta(days=days_to))
+        .sign(key, hashes.SHA256())
+    )
+    return Csd(
+        certificate.public_bytes(serialization.Encoding.DER),
+        key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(password.encode()),
+        ),
+        password,
+    )
+
+
+@pytest.fixture
+def csd() -> Csd:
+    """Made at the test's instant: valid around it."""
+    return make_csd()
+
+
+@dataclass
+class PacStandIn:
+    """What the stand-in is told to do, and what it saw."""
+
+    url: str
+    mode: str = "ok"  # ok, refuse, error500, garbage, slow, lost
+    stamped: dict = field(default_factory=dict)  # customid -> (uuid, xml)
+    stamp_calls: int = 0
+    cancelled: list = field(default_factory=list)
+    seals_checked: int = 0
+
+
+def _verify_seal(cfdi: CFDI) -> bool:
+    certificate = Certificate.load_certificate(base64.b64decode(cfdi["Certificado"]))
+    return certificate.verify_sha256(
+        cfdi.cadena_original().encode(), base64.b64decode(cfdi["Sello"])
+    )
+
+
+def _with_stamp(xml: bytes, pac_signer: Signer, cfdi: CFDI) -> tuple[str, str]:
+    uuid = str(uuidlib.uuid4()).upper()
+    tfd = TimbreFiscalDigital(
+        proveedor=pac_signer,
+        uuid=uuid,
+        fecha_timbrado=None,
+        sello_cfd=cfdi["Sello"],
+    )
+    root = etree.fromstring(xml)
+    complemento = root.find(f"{{{CFDI_NS}}}Complemento")
+    if complemento is None:
+        complemento = etree.SubElement(root, f"{{{CFDI_NS}}}Complemento")
+    complemento.append(tfd.to_xml())
+    return uuid, etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode()
+
+
+@pytest.fixture
+def pac(httpserver):
+    """The PAC stand-in, and the settings that point wispbill at it."""
+    pac_csd = make_csd(rfc="LSO1306189R5", unit="PACLSO1306189R5", serial=b"00001000000504465028")
+    pac_signer = Signer.load(pac_csd.certificate, pac_csd.key, pac_csd.password)
+    stand_in = PacStandIn(url=httpserver.url_for("/"))
+
+    def fail(status: int, code: str, message: str) -> Response:
+        body = {"status": "error", "message": code, "messageDetail": message}
+        return Response(json.dumps(body), status=status, content_type="application/json")
+
+    def authenticate(request):
+        if (request.headers.get("user"), request.headers.get("password")) != ("isp", "secreto"):
+            return fail(401, "AU4101", "usuario o contraseña inválidos")
+        body = {"status": "success", "data": {"token": "T0KEN", "expires_in": 0}}
+        return Response(json.dumps(body), content_type="application/json")
+
+    def stamp(request):
+        stand_in.stamp_calls += 1
+        if request.headers.get("Authorization") != "Bearer T0KEN":
+            return fail(401, "AU2000", "token inválido")
+        if stand_in.mode == "error500":
+            return Response("Internal Server Error", status=500)
+        if stand_in.mode == "garbage":
+            return Response("<html>proxy</html>", status=200, content_type="text/html")
+        if stand_in.mode == "slow":
+            time.sleep(2)
+        xml = request.files["xml"].read()
+        cfdi = CFDI.from_string(xml)
+        if not _verify_seal(cfdi):
+            return fail(400, "CFDI40102", "El resultado de la digestión debe ser igual al sello")
+        stand_in.seals_checked += 1
+        if stand_in.mode == "refuse":
+            return fail(
+                400,
+                "CFDI40147",
+                "El campo RegimenFiscalReceptor no corresponde con el RFC del receptor.",
+            )
+        customid = request.headers.get("customid", "")
+        if customid in stand_in.stamped:
+            uuid, stamped = stand_in.stamped[customid]
+            body = {
+                "status": "error",
+                "message": "307. El comprobante contiene un timbre previo.",
+                "data": {"uuid": uuid, "cfdi": stamped},
+            }
+            return Response(json.dumps(body), status=400, content_type="application/json")
+        uuid, stamped = _with_stamp(xml, pac_signer, cfdi)
+        stand_in.stamped[customid] = (uuid, stamped)
+        if stand_in.mode == "lost":
+            time.sleep(2)  # stamped, but the answer does not arrive in time
+        body = {"status": "success", "data": {"uuid": uuid, "cfdi": stamped}}
+        return Response(json.dumps(body), content_type="application/json")
+
+    def cancel(request):
+        parts = request.path.strip("/").split("/")  # cfdi33 cancel rfc uuid reason [subst]
+        stand_in.cancelled.append(parts[2:])
+        body = {
+            "status": "success",
+            "data": {"uuid": {parts[3]: "201"}, "acuse": "<Acuse/>"},
+        }
+        return Response(json.dumps(body), content_type="application/json")
+
+    httpserver.expect_request("/security/authenticate", method="POST").respond_with_handler(
+        authenticate
+    )
+    httpserver.expect_request("/v4/cfdi33/stamp/v4", method="POST").respond_with_handler(stamp)
+    httpserver.expect_request(
+        re.compile(r"^/cfdi33/cancel/.*"), method="POST"
+    ).respond_with_handler(cancel)
+    with override_settings(
+        WISPBILL_PAC="swsapien",
+        WISPBILL_PAC_USER="isp",
+        WISPBILL_PAC_PASSWORD="secreto",
+        WISPBILL_PAC_URL=stand_in.url,
+    ):
+        yield stand_in
