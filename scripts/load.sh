@@ -25,8 +25,8 @@ echo "== building an ISP of $CLIENTS clients (kept between runs) =="
 API_KEY=$(.venv/bin/wispbill shell --no-imports -c "
 from django.contrib.auth.models import User
 from wispbill.clients.models import Client
-from wispbill.ops.benchmarks import common
-from wispbill.ops.benchmarks.daily import forget_runs
+from wispbill.devtools.benchmarks import common
+from wispbill.devtools.benchmarks.daily import forget_runs
 from wispbill.staff.services import api_key_create
 from wispbill.core.clock import today
 from wispbill.core.models import CompanySettings

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, grant
-from wispbill.network.emulator import RouterOSEmulator
+from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.staff.permissions import CODENAMES, RUN_PERIODIC_TASKS, TOGGLE_PERIODIC_TASKS
 from wispbill.staff.services import api_key_create
 
@@ -71,6 +71,15 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def forget_cached_forecasts():
+    """Each test starts with no forecast made: a test's database, rolled back, may give its
+    audit events and messages the same ids as the last test's, on other data."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from wispbill.api.schema import SchemaView
 from wispbill.panel.views.notice import notice_page
 from wispbill.panel.views.staff import PasswordChange
 
@@ -11,7 +12,7 @@ urlpatterns = [
     path("password/", PasswordChange.as_view(), name="password-change"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("aviso/", notice_page, name="notice"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the CSP allows no inline script.
     path(
         "api/docs/",

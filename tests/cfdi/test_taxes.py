@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.factories import ClientFactory, PlanFactory, UserFactory, ZoneFactory, grant
 from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice
-from wispbill.billing.selectors import cash_report
+from wispbill.billing.reports import cash_report
 from wispbill.billing.services.charges import charge_create
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.billing.services.payments import payment_register

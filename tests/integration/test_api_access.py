@@ -1,4 +1,4 @@
-"""The API side of access types and router options (CONTRACT.md): PPPoE clients with a
+"""The API side of access types and router options (docs/routers.md): PPPoE clients with a
 write-only password, the router's new fields, and the contract's refusals."""
 
 import pytest

@@ -25,9 +25,13 @@ def test_every_part_of_the_benchmark_runs_and_reports(tmp_path):
         *(sys.executable, "-m", "wispbill.cli", "benchmark", "--json"),
         *("--clients", "600", "--zones", "12", "--repeat", "1", "--rtt-ms", "1"),
         *("--router-clients", "150", "--router-changes", "30", "--provisioning-clients", "60"),
-        *("--growth", "300,600"),
+        *("--growth", "300,600", "--pages-clients", "40"),
         *[arg for part in ("lists", "mass", "daily", "fanout") for arg in ("--only", part)],
-        *[arg for part in ("reconcile", "provisioning", "growth") for arg in ("--only", part)],
+        *[
+            arg
+            for part in ("reconcile", "provisioning", "growth", "pages")
+            for arg in ("--only", part)
+        ],
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -54,8 +58,16 @@ def test_every_part_of_the_benchmark_runs_and_reports(tmp_path):
         "router_sync_s",
         "provisioning_first_s",
         "import_confirm_s",
+        "pages_slowest_s",
+        "page /periodic-tasks/forecast/",
+        "page /api/schema/",
+        "page /clients/{id}/",
     ):
         assert results[key] > 0, key
+    # Every page of the demo was opened, each kind named once, no client's link printed.
+    assert results["pages_count"] > 60
+    assert "page /portal/{token}/" in results
+    assert "/portal/" not in done.stdout.replace("/portal/{token}/", "")
     # The second reconcile of a provisioned router has nothing left to write.
     assert results["provisioning_first_writes"] > 0
     assert results["provisioning_second_reconcile_writes"] == 0

@@ -1,4 +1,4 @@
-"""Import from a file (CONTRACT.md): CSV and XLSX, zone and plan by name or id, a preview with
+"""Import from a file (docs/contract.md): CSV and XLSX, zone and plan by name or id, a preview with
 an error per bad row in the reader's language, then all rows or none."""
 
 import io

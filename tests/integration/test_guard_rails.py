@@ -203,7 +203,7 @@ def test_the_every_router_pass_reconciles_each_enforced_router(emulator_router):
 
 @pytest.fixture
 def emulator_router(db):
-    from wispbill.network.emulator import RouterOSEmulator
+    from wispbill.devtools.emulator import RouterOSEmulator
 
     emulator = RouterOSEmulator(username="wispbill", password="s3cret").start()
     router = RouterFactory(

@@ -18,7 +18,7 @@ from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.enforcement import router_desired_state, router_reconcile
 from wispbill.clients.models import Client
-from wispbill.network.emulator import RouterOSEmulator
+from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.network.services import zone_update
 
 pytestmark = pytest.mark.django_db

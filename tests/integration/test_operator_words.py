@@ -15,8 +15,8 @@ from tests.factories import ClientFactory, PlanFactory, RouterFactory, ZoneFacto
 from wispbill.automation.services.company import COMPANY_FIELDS
 from wispbill.clients.models import Client
 from wispbill.core.models import CompanySettings
+from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.network.baseline import baseline_plan
-from wispbill.network.emulator import RouterOSEmulator
 from wispbill.panel.forms.automation import COMPANY_GROUPS
 from wispbill.panel.views.errors import server_error
 

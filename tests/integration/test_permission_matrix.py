@@ -1,4 +1,4 @@
-"""CONTRACT.md's permission table, tried on every write: each write operation of the API's
+"""docs/contract.md's permission table, tried on every write: each write operation of the API's
 OpenAPI schema and each panel URL, as an admin, as staff holding exactly what the request
 needs, as staff holding every permission but one it needs, with an invalid API key and
 logged out. A refused request changes nothing: the whole database is compared before and

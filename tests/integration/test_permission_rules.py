@@ -1,6 +1,6 @@
 """The rules around the permission table that the matrix does not show: who holds what from
 the start, a router's password that must come with its new address, and money that stays
-within its limits (CONTRACT.md: "Permissions" and the money limits)."""
+within its limits (docs/contract.md: "Permissions" and the money limits)."""
 
 import importlib
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""Reduced speed instead of a cut (CONTRACT.md): what the cut does is part of the schedule of
+"""Reduced speed instead of a cut (docs/routers.md): what the cut does is part of the schedule of
 zones and own-billing clients, guarded like the switches, set and undone by mass updates
 field by field; the throttle is ended by whatever ends a cut."""
 

@@ -1,4 +1,4 @@
-"""CONTRACT.md "Access types, speeds and reduced speed", end to end: clients made through the
+"""Access types, speeds and reduced speed (docs/routers.md), end to end: clients made through the
 services, the routers pushed through the real driver and librouteros to the emulator, and the
 router looked at as an operator would in Winbox."""
 
@@ -17,7 +17,7 @@ from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.models import Client
 from wispbill.clients.services.clients import client_create, client_update
 from wispbill.clients.services.plans import plan_update
-from wispbill.network.emulator import RouterOSEmulator
+from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.network.services import router_update
 
 # Real commits: routers are pushed after the commit, as in production.

@@ -7,7 +7,7 @@ import pytest
 from librouteros.exceptions import TrapError
 from librouteros.query import Key, Or
 
-from wispbill.network.emulator import RouterOSEmulator
+from wispbill.devtools.emulator import RouterOSEmulator
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.network.drivers import DriverError
 from wispbill.network.drivers.mikrotik import MikrotikDriver
-from wispbill.network.emulator import RouterOSEmulator
 from wispbill.network.provisioning import Queue, Secret, plan_provisioning
 from wispbill.network.speeds import format_max_limit
 

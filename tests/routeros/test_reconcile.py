@@ -10,8 +10,8 @@ from tests.factories import ClientFactory, PlanFactory, ZoneFactory
 from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.selectors import client_sync_status
 from wispbill.core.clock import business_day
+from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.network.drivers import DriverError
-from wispbill.network.emulator import RouterOSEmulator
 from wispbill.network.models import Router
 from wispbill.network.reconcile import Entry, client_comment, plan_changes
 from wispbill.network.sync import router_test_connection

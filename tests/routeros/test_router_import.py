@@ -1,4 +1,4 @@
-"""Import from a router (CONTRACT.md): a network built by hand becomes plans and clients; the
+"""Import from a router (docs/contract.md): a network built by hand becomes plans and clients; the
 preview writes nothing anywhere, the import takes the router's objects over instead of
 duplicating them, and a second import creates nothing."""
 

@@ -4,9 +4,9 @@ certificate and never sends the password to another; without a pin it works as b
 import pytest
 from django.core.exceptions import ValidationError
 
+from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.network.drivers import DriverError
 from wispbill.network.drivers.mikrotik import MikrotikDriver
-from wispbill.network.emulator import RouterOSEmulator
 from wispbill.network.models import Router
 from wispbill.network.tls import normalise_fingerprint
 

@@ -26,15 +26,32 @@ from wispbill.core.bulk import bulk_work
 from wispbill.core.db import among
 from wispbill.core.models import SCHEDULE_COLUMNS, CompanySettings
 from wispbill.core.schedule import BillingSchedule
-from wispbill.core.switches import TASKS
+from wispbill.core.switches import TASKS, Task
 from wispbill.messaging.models import Kind
 from wispbill.messaging.services import messages_enqueue_bulk
 from wispbill.network.models import Zone
 
 log = logging.getLogger(__name__)
-REACTIVATIONS = "reactivations"
-# The clients the cut task slowed down instead of cutting (also among its "cuts").
-THROTTLES = "throttles"
+
+
+@dataclass
+class Acted:
+    """The clients each task acted on in a run (the forecast and the run's page name them)."""
+
+    invoices: list[int] = field(default_factory=list)
+    notices: list[int] = field(default_factory=list)
+    cuts: list[int] = field(default_factory=list)  # suspended or throttled
+    throttles: list[int] = field(default_factory=list)  # of the cuts, slowed down instead
+    reactivations: list[int] = field(default_factory=list)
+
+    def of(self, task: Task) -> list[int]:
+        return getattr(self, task)
+
+    def any(self) -> bool:
+        return any(asdict(self).values())
+
+    def as_dict(self) -> dict[str, list[int]]:
+        return asdict(self)
 
 
 @dataclass
@@ -50,7 +67,7 @@ class RunSummary:
     no_cut_day: bool = False
     # The clients each task acted on (for the forecast and the run's result page); not part
     # of the reported summary.
-    acted: dict = field(default_factory=dict, repr=False)
+    acted: Acted = field(default_factory=Acted, repr=False)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -100,22 +117,27 @@ class Scope:
 class _Outcome:
     """What each task did, and where it failed: by zone, by own client, or everywhere ("*")."""
 
-    acted: dict[str, list[int]] = field(
-        default_factory=lambda: {task: [] for task in (*TASKS, THROTTLES, REACTIVATIONS)}
-    )
+    acted: Acted = field(default_factory=Acted)
     failed: dict[str, dict] = field(default_factory=lambda: {task: {} for task in TASKS})
 
 
 def run_day(
-    *, day: date, scope: Scope, progress: Callable[[int, int], None] | None = None
+    *,
+    day: date,
+    scope: Scope,
+    progress: Callable[[int, int], None] | None = None,
+    record: bool = True,
 ) -> RunSummary:
     """Run the three tasks as of `day` over `scope`, as the system; record each zone's and
-    own-billing client's last run."""
+    own-billing client's last run (unless `record` is False: a forecast, which no rule reads
+    back and which is rolled back anyway)."""
     with bulk_work():
-        return _run_day(day, scope, progress)
+        return _run_day(day, scope, progress, record)
 
 
-def _run_day(day: date, scope: Scope, progress: Callable[[int, int], None] | None) -> RunSummary:
+def _run_day(
+    day: date, scope: Scope, progress: Callable[[int, int], None] | None, record: bool
+) -> RunSummary:
     company = CompanySettings.load()
     summary = RunSummary(day=day)
     outcome = _Outcome()
@@ -135,13 +157,14 @@ def _run_day(day: date, scope: Scope, progress: Callable[[int, int], None] | Non
     summary.no_cut_day = company.is_no_cut_day(day)
     _step_cuts(outcome, summary, clients, day, company)
     step()
-    summary.invoices_created = len(outcome.acted["invoices"])
-    summary.notices_shown = len(outcome.acted["notices"])
-    summary.clients_cut = len(outcome.acted["cuts"])
-    summary.clients_throttled = len(outcome.acted[THROTTLES])
-    summary.clients_reactivated = len(outcome.acted[REACTIVATIONS])
+    summary.invoices_created = len(outcome.acted.invoices)
+    summary.notices_shown = len(outcome.acted.notices)
+    summary.clients_cut = len(outcome.acted.cuts)
+    summary.clients_throttled = len(outcome.acted.throttles)
+    summary.clients_reactivated = len(outcome.acted.reactivations)
     summary.acted = outcome.acted
-    _record_task_states(day, scope, outcome)
+    if record:
+        _record_task_states(day, scope, outcome)
     return summary
 
 
@@ -232,7 +255,7 @@ def _write_invoices(
     pieces = [batch] if len(batch) == 1 else [batch, *([piece] for piece in batch)]
     for attempt in pieces:
         try:
-            outcome.acted["invoices"] += invoices_write(
+            outcome.acted.invoices += invoices_write(
                 [row for _group, rows in attempt for row in rows],
                 day=day,
                 company=company,
@@ -250,9 +273,9 @@ def _invoices_failed(outcome, summary, group: _InvoiceGroup, exc: Exception) -> 
     log.exception("invoices for %s with %s", group.kind, group.schedule)
     ids = list(group.rows.values_list("id", flat=True))
     for object_id in ids:
-        outcome.failed["invoices"][(group.kind, object_id)] = str(exc)
+        outcome.failed[Task.INVOICES][(group.kind, object_id)] = str(exc)
     summary.errors.append(
-        {"scope": f"{group.kind}s:{len(ids)}", "task": "invoices", "error": str(exc)}
+        {"scope": f"{group.kind}s:{len(ids)}", "task": Task.INVOICES, "error": str(exc)}
     )
 
 
@@ -277,32 +300,32 @@ def _step_notices(outcome, summary, clients, day) -> None:
     try:
         # A notice a client dismissed yesterday comes back today, if it is still on.
         debt.notice_dismissals_expire(clients, day)
-        outcome.acted["notices"] = debt.notices_show(
+        outcome.acted.notices = debt.notices_show(
             clients,
             day,
             on_batch=_messages(Kind.REMINDER),
-            on_error=_batch_failed(outcome, summary, "notices"),
+            on_error=_batch_failed(outcome, summary, Task.NOTICES),
         )
     except Exception as exc:
-        log.exception("notices")
-        summary.errors.append({"scope": "all", "task": "notices", "error": str(exc)})
-        outcome.failed["notices"]["*"] = str(exc)
+        log.exception(Task.NOTICES)
+        summary.errors.append({"scope": "all", "task": Task.NOTICES, "error": str(exc)})
+        outcome.failed[Task.NOTICES]["*"] = str(exc)
 
 
 def _step_cuts(outcome, summary, clients, day, company) -> None:
-    on_error = _batch_failed(outcome, summary, "cuts")
+    on_error = _batch_failed(outcome, summary, Task.CUTS)
     try:
         if not summary.no_cut_day:
             suspended, throttled = debt.clients_cut(
                 clients, day, company, on_batch=_messages(Kind.CUT), on_error=on_error
             )
-            outcome.acted["cuts"] = suspended + throttled
-            outcome.acted[THROTTLES] = throttled
-        outcome.acted[REACTIVATIONS] = debt.clients_come_back(clients, day, on_error=on_error)
+            outcome.acted.cuts = suspended + throttled
+            outcome.acted.throttles = throttled
+        outcome.acted.reactivations = debt.clients_come_back(clients, day, on_error=on_error)
     except Exception as exc:
-        log.exception("cuts")
-        summary.errors.append({"scope": "all", "task": "cuts", "error": str(exc)})
-        outcome.failed["cuts"]["*"] = str(exc)
+        log.exception(Task.CUTS)
+        summary.errors.append({"scope": "all", "task": Task.CUTS, "error": str(exc)})
+        outcome.failed[Task.CUTS]["*"] = str(exc)
 
 
 # --- the bookkeeping -------------------------------------------------------------------------
@@ -337,10 +360,12 @@ def _record_task_states(day: date, scope: Scope, outcome: _Outcome) -> None:
         counts = {
             (ObjectKind.ZONE, zone_id): n
             for zone_id, n in Counter(
-                zone_of[i] for i in outcome.acted[task] if i in zone_of
+                zone_of[i] for i in outcome.acted.of(task) if i in zone_of
             ).items()
         }
-        counts.update(((ObjectKind.CLIENT, i), 1) for i in outcome.acted[task] if i not in zone_of)
+        counts.update(
+            ((ObjectKind.CLIENT, i), 1) for i in outcome.acted.of(task) if i not in zone_of
+        )
         _set_counts(task, {key: n for key, n in counts.items() if key not in failed})
         for (kind, object_id), error in failed.items():
             TaskState.objects.filter(kind=kind, task=task, object_id=object_id).update(
@@ -350,7 +375,7 @@ def _record_task_states(day: date, scope: Scope, outcome: _Outcome) -> None:
 
 def _zones_of_acted(scope: Scope, outcome: _Outcome) -> dict[int, int]:
     """client id → zone id for the zone-billed clients of the scope, when any task acted."""
-    if not any(outcome.acted.values()):
+    if not outcome.acted.any():
         return {}
     return dict(scope.clients().filter(billing_type=BillingType.ZONE).values_list("id", "zone_id"))
 

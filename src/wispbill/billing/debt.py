@@ -44,6 +44,7 @@ from wispbill.clients.signals import reactivated_by_hand
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import among, locked
 from wispbill.core.models import CompanySettings, CutAction
+from wispbill.core.switches import Task
 from wispbill.network.models import Zone
 from wispbill.staff.permissions import (
     CUT_AND_REACTIVATE,
@@ -96,7 +97,7 @@ def _notice_calling(day: date) -> QuerySet:
 
 def _noticeable(clients: QuerySet) -> QuerySet:
     """The clients of `clients` a notice can be shown to: active, governed by the task."""
-    return clients_governed_by(clients, "notices").filter(state=ClientState.ACTIVE)
+    return clients_governed_by(clients, Task.NOTICES).filter(state=ClientState.ACTIVE)
 
 
 def notice_due(clients: QuerySet, day: date) -> QuerySet:
@@ -115,7 +116,7 @@ def _cuttable(clients: QuerySet, day: date) -> QuerySet:
     """The clients of `clients` the cut can take: active, governed by the task, without a
     running promise."""
     return (
-        clients_governed_by(clients, "cuts")
+        clients_governed_by(clients, Task.CUTS)
         .filter(state=ClientState.ACTIVE)
         .filter(Q(promise_until__isnull=True) | Q(promise_until__lt=day))
     )
@@ -241,7 +242,7 @@ def notices_show(
             on_batch([(row[0], row[3]) for row in newly])
         return newly_ids
 
-    return batches_act("notices", eligible, act, on_error)
+    return batches_act(Task.NOTICES, eligible, act, on_error)
 
 
 def clients_cut(
@@ -320,7 +321,7 @@ def clients_cut(
             on_batch([(row[0], row[3]) for row in rows])
         return [(row[0], row[2]) for row in rows]
 
-    acted = batches_act("cuts", eligible, act, on_error)
+    acted = batches_act(Task.CUTS, eligible, act, on_error)
     return (
         [i for i, how in acted if how != CutAction.THROTTLE],
         [i for i, how in acted if how == CutAction.THROTTLE],

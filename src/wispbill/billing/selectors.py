@@ -1,4 +1,5 @@
-"""Reads about money: what a client owes, its invoices, the payments and the cash report."""
+"""Reads about money that the rules use: what a client owes, its invoices, its next charge
+and who is due an invoice. The reports (payments, cash, the dashboard) are in `reports`."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -6,12 +7,10 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import (
-    Count,
     DecimalField,
     Exists,
     F,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -27,8 +26,7 @@ from wispbill.billing.charges import (
     cut_at_invoice_date,
     cycle_charge,
 )
-from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
-from wispbill.billing.taxes import line_tax
+from wispbill.billing.models import Invoice
 from wispbill.clients.models import WITH_SERVICE, Client, ClientState
 from wispbill.clients.selectors import (
     client_effective_switches,
@@ -315,181 +313,3 @@ def client_rows(*, overdue: bool = False, owing: bool = False, **filters) -> Que
         # Only clients with a pending invoice can owe: the balance is computed for those.
         qs = qs.filter(pk__in=Invoice.objects.pending().values("client_id"), balance_due__gt=0)
     return qs
-
-
-# --- payments and the cash report ----------------------------------------------------------
-
-
-def payment_list(
-    *,
-    start: date | None = None,
-    end: date | None = None,
-    method: str = "",
-    actor_name: str = "",
-    search: str = "",
-    status: str = "",
-) -> QuerySet[Payment]:
-    """Payments received between two days (`paid_on`), newest first, with their client."""
-    qs = Payment.objects.select_related("client")
-    if status:
-        qs = qs.filter(status=status)
-    if start:
-        qs = qs.filter(paid_on__gte=start)
-    if end:
-        qs = qs.filter(paid_on__lte=end)
-    if method:
-        qs = qs.filter(method=method)
-    if actor_name:
-        qs = qs.filter(actor_name=actor_name)
-    if search := search.strip():
-        qs = qs.filter(Q(client__name__icontains=search) | Q(reference__icontains=search))
-    return qs.order_by("-paid_on", "-received_at", "-id")
-
-
-def payment_totals(qs: QuerySet[Payment]) -> dict:
-    """How many payments a payment list holds and the money they keep (`total`: voids
-    excluded, as the cash report counts them over the same days), and what was voided."""
-    voided = ~Q(status=PaymentStatus.APPLIED)
-    return qs.aggregate(
-        count=Count("id"),
-        total=Coalesce(Sum("amount", filter=~voided), Value(ZERO), output_field=MONEY),
-        voided_count=Count("id", filter=voided),
-        voided_total=Coalesce(Sum("amount", filter=voided), Value(ZERO), output_field=MONEY),
-    )
-
-
-@dataclass(frozen=True)
-class CashRow:
-    """Payments received on a day, by one person, one method; or, `voided`, the payments that
-    person voided that day: a negative line (count and total), the original kept on its day."""
-
-    day: date
-    actor_name: str
-    method: str
-    count: int
-    total: Decimal
-    voided: bool = False
-
-    @property
-    def method_label(self) -> str:
-        if self.voided:
-            return _("Voided: %(method)s") % {"method": _method_label(self.method)}
-        return _method_label(self.method)
-
-
-def _method_label(method: str) -> str:
-    return str(PaymentMethod(method).label) if method in PaymentMethod.values else method
-
-
-@dataclass
-class CashReport:
-    """The cash report ("corte de caja"): the money received each day, by who registered it
-    and how it was paid, with the totals a cashier closes the day with."""
-
-    start: date
-    end: date
-    rows: list[CashRow]
-    tax_rate: Decimal = ZERO
-
-    @property
-    def total(self) -> Decimal:
-        return sum((row.total for row in self.rows), ZERO)
-
-    @property
-    def tax(self) -> Decimal:
-        """The IVA in what was received: every invoice's total includes its tax (billing.taxes),
-        so the money received holds tax at the company's rate."""
-        total = self.total
-        return total - line_tax(total, rate=self.tax_rate, included=True).base
-
-    @property
-    def count(self) -> int:
-        return sum(row.count for row in self.rows)
-
-    def _by(self, key) -> list[tuple]:
-        sums: dict = {}
-        for row in self.rows:
-            count, total = sums.get(key(row), (0, ZERO))
-            sums[key(row)] = (count + row.count, total + row.total)
-        return [(k, count, total) for k, (count, total) in sums.items()]
-
-    @property
-    def by_method(self) -> list[tuple[str, int, Decimal]]:
-        """(method label, count, total), largest total first."""
-        rows = self._by(lambda row: row.method)
-        return [(_method_label(m), n, t) for m, n, t in sorted(rows, key=lambda r: -r[2])]
-
-    @property
-    def by_actor(self) -> list[tuple[str, int, Decimal]]:
-        return sorted(self._by(lambda row: row.actor_name))
-
-    @property
-    def by_day(self) -> list[tuple[date, int, Decimal]]:
-        return sorted(self._by(lambda row: row.day), reverse=True)
-
-
-def cash_report(*, start: date, end: date) -> CashReport:
-    """The payments received from `start` to `end`, summed per day, staff user and method, and
-    the voids made on those days as negative lines (by who voided), in two queries."""
-    received = (
-        Payment.objects.filter(paid_on__gte=start, paid_on__lte=end)
-        .values("paid_on", "actor_name", "method")
-        .annotate(count=Count("id"), total=Sum("amount"))
-    )
-    voids = (
-        Payment.objects.filter(voided_on__gte=start, voided_on__lte=end)
-        .values("voided_on", "voided_by_name", "method")
-        .annotate(count=Count("id"), total=Sum("amount"))
-    )
-    rows = [
-        CashRow(r["paid_on"], r["actor_name"], r["method"], r["count"], r["total"])
-        for r in received
-    ] + [
-        CashRow(r["voided_on"], r["voided_by_name"], r["method"], -r["count"], -r["total"], True)
-        for r in voids
-    ]
-    rows.sort(key=lambda row: (row.actor_name, row.voided, row.method))
-    rows.sort(key=lambda row: row.day, reverse=True)
-    return CashReport(start=start, end=end, rows=rows, tax_rate=CompanySettings.load().tax_rate)
-
-
-def _net(received: Q, voided: Q):
-    """The money received under `received` less the money voided under `voided`."""
-    return Coalesce(Sum("amount", filter=received), Value(ZERO), output_field=MONEY) - Coalesce(
-        Sum("amount", filter=voided), Value(ZERO), output_field=MONEY
-    )
-
-
-def money_overview(*, day: date, overdue_on: date) -> dict:
-    """What the owner looks at first: billed this month (invoices issued, not cancelled),
-    collected on `day` and this month, and what is overdue as of `overdue_on` (and from how
-    many clients), in three queries."""
-    month_start = day.replace(day=1)
-    billed = (
-        Invoice.objects.exclude(status=InvoiceStatus.CANCELLED)
-        .filter(issued_on__gte=month_start, issued_on__lte=day)
-        .aggregate(total=Coalesce(Sum("total"), Value(ZERO), output_field=MONEY))["total"]
-    )
-    # Collected as the cash report counts it: money received, less the voids of those days.
-    collected = Payment.objects.filter(
-        Q(paid_on__gte=month_start, paid_on__lte=day)
-        | Q(voided_on__gte=month_start, voided_on__lte=day)
-    ).aggregate(
-        today=_net(Q(paid_on=day), Q(voided_on=day)),
-        month=_net(
-            Q(paid_on__gte=month_start, paid_on__lte=day),
-            Q(voided_on__gte=month_start, voided_on__lte=day),
-        ),
-    )
-    overdue = Invoice.objects.overdue_on(overdue_on).aggregate(
-        total=Coalesce(Sum(F("total") - F("paid_amount")), Value(ZERO), output_field=MONEY),
-        clients=Count("client", distinct=True),
-    )
-    return {
-        "month_start": month_start,
-        "billed_month": billed,
-        "collected_today": collected["today"],
-        "collected_month": collected["month"],
-        "overdue": overdue["total"],
-        "overdue_clients": overdue["clients"],
-    }

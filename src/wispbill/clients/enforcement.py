@@ -67,7 +67,7 @@ ROW = (
 
 
 def router_desired_state(router: Router) -> Desired:
-    """What the router must hold for its clients (CONTRACT.md, "Routers" and "Access types"):
+    """What the router must hold for its clients (docs/routers.md, "What a router must hold"):
     - the cut list: its suspended clients, but for PPPoE clients whose secret is disabled
       instead (on a router that keeps the secrets and cuts that way);
     - the notice list: its clients with an active notice who still have service (active, or

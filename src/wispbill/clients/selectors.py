@@ -8,7 +8,7 @@ from wispbill.clients.models import BillingType, Client
 from wispbill.clients.search import containing
 from wispbill.core.models import fold
 from wispbill.core.schedule import BillingSchedule
-from wispbill.core.switches import TASKS, Switches
+from wispbill.core.switches import TASKS, Switches, Task
 from wispbill.network.models import Enforcement, SyncStatus
 
 
@@ -87,7 +87,7 @@ def clients_with_effective_switches(qs: QuerySet) -> QuerySet:
     )
 
 
-def clients_governed_by(qs: QuerySet, task: str, enabled: bool = True) -> QuerySet:
+def clients_governed_by(qs: QuerySet, task: Task, enabled: bool = True) -> QuerySet:
     """The clients of `qs` whose governing switch for `task` is `enabled`."""
     return qs.filter(
         Q(billing_type=BillingType.OWN, **{f"task_{task}": enabled})

@@ -1,14 +1,24 @@
 """The three periodic-task switches as plain values."""
 
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
-TASKS = ("invoices", "notices", "cuts")
+
+class Task(StrEnum):
+    """A periodic task: the name of its switch, of its state rows and of its runs' counts."""
+
+    INVOICES = "invoices"
+    NOTICES = "notices"
+    CUTS = "cuts"
+
+
+TASKS = tuple(task.value for task in Task)  # plain strings: for choices, schemas, JSON
 TASK_LABELS = {
-    "invoices": _("Automatic invoices"),
-    "notices": _("Automatic on-screen notices"),
-    "cuts": _("Automatic cuts"),
+    Task.INVOICES: _("Automatic invoices"),
+    Task.NOTICES: _("Automatic on-screen notices"),
+    Task.CUTS: _("Automatic cuts"),
 }
 
 

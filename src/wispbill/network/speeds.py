@@ -75,7 +75,7 @@ def parse_max_limit(text: str) -> tuple[int, int]:
 
 
 def format_max_limit(upload_kbps: int, download_kbps: int) -> str:
-    """The `max-limit` wispbill writes for a plan: `UPLOADk/DOWNLOADk` (docs/contract.md)."""
+    """The `max-limit` wispbill writes for a plan: `UPLOADk/DOWNLOADk` (docs/routers.md)."""
     _check_kbps(upload_kbps)
     _check_kbps(download_kbps)
     return f"{upload_kbps}k/{download_kbps}k"

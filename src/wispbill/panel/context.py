@@ -1,4 +1,4 @@
-from wispbill.staff.permissions import CODENAMES, has_permission
+from wispbill.staff.permissions import CODENAMES, Permission, has_permission
 
 
 def panel(request) -> dict:
@@ -11,7 +11,7 @@ def panel(request) -> dict:
     return {
         "can": can,
         "permission_labels": CODENAMES,
-        "can_toggle": can["toggle_periodic_tasks"],
-        "can_run": can["run_periodic_tasks"],
+        "can_toggle": can[Permission.TOGGLE_PERIODIC_TASKS],
+        "can_run": can[Permission.RUN_PERIODIC_TASKS],
         "is_admin": user.is_superuser,
     }

@@ -1,29 +1,47 @@
-"""The product's permissions (CONTRACT.md's table), checked by the services so every entry
+"""The product's permissions (docs/contract.md's table), checked by the services so every entry
 point agrees: the panel, the API and the CLI."""
+
+from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-TOGGLE_PERIODIC_TASKS = "toggle_periodic_tasks"
-RUN_PERIODIC_TASKS = "run_periodic_tasks"
-MANAGE_ROUTERS = "manage_routers"
-MANAGE_PLANS = "manage_plans"
-MANAGE_CLIENTS = "manage_clients"
-REGISTER_PAYMENTS = "register_payments"
-MANAGE_INVOICES = "manage_invoices"
-CUT_AND_REACTIVATE = "cut_and_reactivate"
 
-# The labels staff read on the staff page; in the order of the contract's table.
+class Permission(StrEnum):
+    """A permission's codename, as stored and as the API and the contract name it."""
+
+    TOGGLE_PERIODIC_TASKS = "toggle_periodic_tasks"
+    RUN_PERIODIC_TASKS = "run_periodic_tasks"
+    MANAGE_ROUTERS = "manage_routers"
+    MANAGE_PLANS = "manage_plans"
+    MANAGE_CLIENTS = "manage_clients"
+    REGISTER_PAYMENTS = "register_payments"
+    MANAGE_INVOICES = "manage_invoices"
+    CUT_AND_REACTIVATE = "cut_and_reactivate"
+
+
+# The names every service imports.
+TOGGLE_PERIODIC_TASKS = Permission.TOGGLE_PERIODIC_TASKS
+RUN_PERIODIC_TASKS = Permission.RUN_PERIODIC_TASKS
+MANAGE_ROUTERS = Permission.MANAGE_ROUTERS
+MANAGE_PLANS = Permission.MANAGE_PLANS
+MANAGE_CLIENTS = Permission.MANAGE_CLIENTS
+REGISTER_PAYMENTS = Permission.REGISTER_PAYMENTS
+MANAGE_INVOICES = Permission.MANAGE_INVOICES
+CUT_AND_REACTIVATE = Permission.CUT_AND_REACTIVATE
+
+# The labels staff read on the staff page; in the order of the contract's table. Keyed by
+# the plain strings (choices, schemas and JSON take them as they are).
 CODENAMES = {
-    TOGGLE_PERIODIC_TASKS: pgettext_lazy("permission", "Turn periodic tasks on and off"),
-    RUN_PERIODIC_TASKS: pgettext_lazy("permission", "Run periodic tasks by hand"),
-    MANAGE_ROUTERS: pgettext_lazy("permission", "Manage routers and zones"),
-    MANAGE_PLANS: pgettext_lazy("permission", "Manage plans and prices"),
-    MANAGE_CLIENTS: pgettext_lazy("permission", "Manage clients"),
-    REGISTER_PAYMENTS: pgettext_lazy("permission", "Register payments and promises"),
-    MANAGE_INVOICES: pgettext_lazy("permission", "Create and cancel invoices"),
-    CUT_AND_REACTIVATE: pgettext_lazy("permission", "Cut, reactivate and manual notices"),
+    TOGGLE_PERIODIC_TASKS.value: pgettext_lazy("permission", "Turn periodic tasks on and off"),
+    RUN_PERIODIC_TASKS.value: pgettext_lazy("permission", "Run periodic tasks by hand"),
+    MANAGE_ROUTERS.value: pgettext_lazy("permission", "Manage routers and zones"),
+    MANAGE_PLANS.value: pgettext_lazy("permission", "Manage plans and prices"),
+    MANAGE_CLIENTS.value: pgettext_lazy("permission", "Manage clients"),
+    REGISTER_PAYMENTS.value: pgettext_lazy("permission", "Register payments and promises"),
+    MANAGE_INVOICES.value: pgettext_lazy("permission", "Create and cancel invoices"),
+    CUT_AND_REACTIVATE.value: pgettext_lazy("permission", "Cut, reactivate and manual notices"),
 }
 # What a new staff user holds unless told otherwise, and what a staff user made before the
 # table existed keeps (the migration that created the table granted it).

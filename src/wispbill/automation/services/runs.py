@@ -13,13 +13,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wispbill.audit.models import AuditAction
+from wispbill.audit.models import AuditAction, AuditEvent
 from wispbill.audit.services import actor_name_of, audit_record
 from wispbill.automation.engine import RunSummary, Scope, run_day
 from wispbill.automation.models import DailyRunPart, ManualRun, RunStatus
@@ -38,6 +39,7 @@ from wispbill.staff.permissions import RUN_PERIODIC_TASKS, require_permission
 PART_CLIENTS = settings.WISPBILL_RUN_PART_CLIENTS
 PART_LOST_AFTER = timedelta(minutes=15)
 SNAPSHOT_LEFT_AFTER = 3600  # seconds
+FORECAST_KEPT = 600  # seconds a forecast is given again while its data has not changed
 ACTED_KEPT = 200  # the clients a run's page names, per task
 SUMMARY_AUDITED = (
     "date",
@@ -127,21 +129,42 @@ def forecast(
     every zone, one zone, or one own-billing client), if nobody paid, and the messages they
     would queue: the real runs, one day after another, rolled back at the end. One forecast
     at a time per user (ValidationError while another is being computed); on SQLite it runs
-    on a snapshot, so it never holds the live database's write lock."""
+    on a snapshot, so it never holds the live database's write lock. A forecast already made
+    on the same data (no audited write and no message since) is given again."""
+    key = _forecast_key(start=start, days=days, zone=zone, client=client)
+    if (made := cache.get(key)) is not None:
+        return made
     out = []
     with _forecast_slot(actor), _snapshot(), transaction.atomic():
         last_message = Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
         for offset in range(days):
             day = start + timedelta(days=offset)
-            summary = run_day(day=day, scope=Scope.of(zone=zone, client=client))
+            summary = run_day(day=day, scope=Scope.of(zone=zone, client=client), record=False)
             new = Message.objects.filter(id__gt=last_message)
             messages = list(new.values_list("client_id", "kind", "channel", "status"))
             last_message = max([last_message, *new.values_list("id", flat=True)])
             out.append(
-                {"day": day, "summary": summary, "acted": summary.acted, "messages": messages}
+                {
+                    "day": day,
+                    "summary": summary,
+                    "acted": summary.acted.as_dict(),
+                    "messages": messages,
+                }
             )
         transaction.set_rollback(True)
+    cache.set(key, out, FORECAST_KEPT)
     return out
+
+
+def _forecast_key(*, start: date, days: int, zone: Zone | None, client: Client | None) -> str:
+    """What a forecast depends on, in two short queries: its scope and days, and the data as of
+    the latest audit event and message (every write the billing rules read is audited, in
+    the same transaction; a run's messages move the second)."""
+    revision = [
+        model.objects.aggregate(latest=Max("id"))["latest"] for model in (AuditEvent, Message)
+    ]
+    scope = [zone and zone.pk, client and client.pk]
+    return "forecast:" + ":".join(str(part) for part in (start, days, *scope, *revision))
 
 
 @contextlib.contextmanager
@@ -351,6 +374,6 @@ def manual_run_execute(run_id: int) -> None:
         finished_at=timezone.now(),
         summary={
             **summary.as_dict(),
-            "acted": {task: ids[:ACTED_KEPT] for task, ids in summary.acted.items()},
+            "acted": {task: ids[:ACTED_KEPT] for task, ids in summary.acted.as_dict().items()},
         },
     )

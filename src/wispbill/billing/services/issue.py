@@ -27,6 +27,7 @@ from wispbill.clients.selectors import clients_governed_by
 from wispbill.core.db import JSONText, among, bulk_insert
 from wispbill.core.models import CompanySettings
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
+from wispbill.core.switches import Task
 
 BATCH = 5000
 AUTOMATIC_REASON = gettext_noop("automatic: invoice for %(start)s to %(end)s")
@@ -120,7 +121,7 @@ def invoices_write(
     created = []
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
-        run_batch_starting.send(sender=Client, task="invoices", ids=[r.client_id for r in batch])
+        run_batch_starting.send(sender=Client, task=Task.INVOICES, ids=[r.client_id for r in batch])
         try:
             created += _issue_batch(batch, day, company, on_batch)
         except IntegrityError:
@@ -154,7 +155,7 @@ def _still_due(rows: list[DueRow], company: CompanySettings) -> list[DueRow]:
             Client.objects.filter(
                 pk__in=among([row.client_id for row in rows]), state__in=billed_states(company)
             ),
-            "invoices",
+            Task.INVOICES,
         ).values_list(*ROW)
     }
     start, paid = ROW.index("start_date"), ROW.index("paid_until")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from wispbill.core.models import SCHEDULE_COLUMNS, BillingMode, CutAction
 from wispbill.core.money import company_notation_country, parse_money
 from wispbill.core.schedule import OPTIONAL, RANGES, schedule_errors
-from wispbill.core.switches import TASK_LABELS, TASKS
+from wispbill.core.switches import TASK_LABELS, TASKS, Task
 
 # Dates as Mexican operators write them, whatever the panel's language: 25/12/2026 (ISO and
 # 25-12-2026 are accepted too). A text box, not the browser's date picker, whose format
@@ -86,9 +86,9 @@ def parse_day(text: str):
 
 
 TASK_HELP = {
-    "invoices": _("Issue each cycle's invoice on its invoice date."),
-    "notices": _("Show the payment notice on the client's screen when it is late."),
-    "cuts": _("Suspend the service on the cut date if the invoice is unpaid."),
+    Task.INVOICES: _("Issue each cycle's invoice on its invoice date."),
+    Task.NOTICES: _("Show the payment notice on the client's screen when it is late."),
+    Task.CUTS: _("Suspend the service on the cut date if the invoice is unpaid."),
 }
 TASK_NAMES = TASK_LABELS
 

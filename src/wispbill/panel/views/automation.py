@@ -3,7 +3,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -12,9 +11,10 @@ from wispbill.automation.selectors import PeriodicTaskRows
 from wispbill.automation.services import mass_updates, runs
 from wispbill.automation.services.company import company_settings_update
 from wispbill.clients.models import Client
+from wispbill.core.clock import today
 from wispbill.core.db import to_id
 from wispbill.core.models import CompanySettings
-from wispbill.core.switches import TASK_LABELS
+from wispbill.core.switches import TASK_LABELS, Task
 from wispbill.messaging.links import base_url
 from wispbill.messaging.models import Channel, Kind, MessageStatus
 from wispbill.network.models import Zone
@@ -31,9 +31,9 @@ from wispbill.staff.permissions import (
 
 FORECAST_MAX_CLIENTS = 5_000
 FORECAST_LABELS = [
-    ("invoices", gettext_lazy("Invoiced")),
-    ("notices", gettext_lazy("Warned")),
-    ("cuts", gettext_lazy("Cut")),
+    (Task.INVOICES, gettext_lazy("Invoiced")),
+    (Task.NOTICES, gettext_lazy("Warned")),
+    (Task.CUTS, gettext_lazy("Cut")),
     ("throttles", gettext_lazy("Speed reduced")),
     ("reactivations", gettext_lazy("Reactivated")),
 ]
@@ -217,9 +217,7 @@ def _forecast(request, *, days: int, zone=None, client=None) -> list[dict] | Non
     if in_scope.count() > FORECAST_MAX_CLIENTS:
         return None
     try:
-        return runs.forecast(
-            start=timezone.localdate(), days=days, zone=zone, client=client, actor=request.user
-        )
+        return runs.forecast(start=today(), days=days, zone=zone, client=client, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return []
@@ -230,7 +228,7 @@ def _named_lists(acted: dict, limit: int | None = None) -> list[tuple]:
     The cut task's clients come apart: those it suspended and those it slowed down."""
     acted = dict(acted)
     slow = set(acted.get("throttles", []))
-    acted["cuts"] = [i for i in acted.get("cuts", []) if i not in slow]
+    acted[Task.CUTS] = [i for i in acted.get(Task.CUTS, []) if i not in slow]
     ids = {i for key, _label in FORECAST_LABELS for i in acted.get(key, [])[:limit]}
     names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))
     return [
@@ -264,7 +262,7 @@ def run_now(request):
         except PermissionDenied as exc:
             return forbidden(request, exc)
         return redirect("panel:run-detail", pk=run.pk)
-    day = timezone.localdate()
+    day = today()
     days = _forecast(request, days=1, zone=zone, client=client)
     forecast_day = days[0] if days else None
     return render(

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 
 from wispbill.audit.models import SYSTEM
 from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
-from wispbill.billing.selectors import cash_report as select_cash_report
-from wispbill.billing.selectors import payment_list as select_payments
-from wispbill.billing.selectors import payment_totals
+from wispbill.billing.reports import cash_report as select_cash_report
+from wispbill.billing.reports import payment_list as select_payments
+from wispbill.billing.reports import payment_totals
 from wispbill.billing.services.invoices import invoice_cancel as cancel_invoice
 from wispbill.billing.services.payment_keys import (
     PaymentKeyReused,

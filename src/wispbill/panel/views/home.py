@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import render
 
-from wispbill.billing.selectors import money_overview
+from wispbill.billing.reports import money_overview
 from wispbill.clients.models import BillingType, Client, ClientState
 from wispbill.clients.selectors import clients_with_tasks_off
 from wispbill.core.clock import business_day, today

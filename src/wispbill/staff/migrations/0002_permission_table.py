@@ -1,4 +1,4 @@
-"""CONTRACT.md's permission table: the eight permissions exist as soon as the database is
+"""docs/contract.md's permission table: the eight permissions exist as soon as the database is
 migrated (not only after post_migrate), and a staff user made before them keeps what it could
 do: managing clients and registering payments."""
 

@@ -3,33 +3,9 @@ measured in the same run."""
 
 import json
 
-from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.core.management.base import BaseCommand
 
-from wispbill.clients.models import Client
-from wispbill.network.models import Router
-from wispbill.ops.benchmarks import (
-    common,
-    daily,
-    fanout,
-    lists,
-    mass,
-    payments,
-    provisioning,
-    routers,
-)
-
-PARTS = ["lists", "mass", "daily", "fanout", "growth", "reconcile", "provisioning", "statement"]
-# Parts that bring their own data: they need no large ISP built first.
-SELF_CONTAINED = {"growth", "provisioning"}
-
-
-def _sizes(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.split(",") if part]
-    except ValueError:
-        raise CommandError("--growth takes sizes such as 10000,100000,300000") from None
+from wispbill.devtools.benchmarks.suite import PARTS, run
 
 
 class Command(BaseCommand):
@@ -67,6 +43,12 @@ class Command(BaseCommand):
             help="Lines of the bank statement previewed and confirmed (default 10,000).",
         )
         parser.add_argument(
+            "--pages-clients",
+            type=int,
+            default=300,
+            help="Clients of the demo whose pages the pages part times (default 300, the demo's).",
+        )
+        parser.add_argument(
             "--provisioning-clients",
             type=int,
             default=5_000,
@@ -74,47 +56,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, clients, zones, repeat, **options):
-        call_command("migrate", interactive=False, verbosity=0)
-        existing = Client.objects.count()
-        if existing and not Router.objects.filter(name__startswith=common.PREFIX).exists():
-            raise CommandError(
-                "This database has real clients; run the benchmark on an empty "
-                "one (set WISPBILL_DATA_DIR or DATABASE_URL to a scratch one)."
-            )
         parts = options["only"] or [p for p in PARTS if p != "growth"]
-        results: dict = {"vendor": connection.vendor, "clients": clients, "zones": zones}
-        if set(parts) - SELF_CONTAINED and existing != clients:
-            common.wipe()
-            results["build_seconds"] = common.build(clients, zones)
-        admin = common.bench_admin()
-        few = max(1, min(repeat, 3))
-        if "lists" in parts:
-            results.update(lists.time_lists(admin, repeat))
-        if "mass" in parts:
-            results.update(mass.time_mass_updates(admin, repeat))
-        if "daily" in parts:
-            results.update(daily.time_daily_run(few))
-        if "fanout" in parts:
-            results.update(fanout.time_fan_out(few))
-        if "reconcile" in parts:
-            results.update(
-                routers.time_reconcile(
-                    clients=options["router_clients"],
-                    changes=options["router_changes"],
-                    rtt=options["rtt_ms"] / 1000,
-                    repeat=few,
-                )
-            )
-        if "provisioning" in parts:
-            size, rtt = options["provisioning_clients"], options["rtt_ms"] / 1000
-            results.update(provisioning.time_provisioning(clients=size, rtt=rtt, repeat=few))
-            results.update(provisioning.time_import(clients=size, rtt=rtt, repeat=few))
-        if "statement" in parts:
-            results.update(
-                payments.time_statement(admin, lines=options["statement_lines"], repeat=few)
-            )
-        if "growth" in parts:
-            results.update(daily.time_growth(_sizes(options["growth"]), zones, few))
+        results = run(parts=parts, clients=clients, zones=zones, repeat=repeat, options=options)
         if options["json"]:
             self.stdout.write(json.dumps(results, indent=2))
             return

@@ -21,9 +21,10 @@ from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import BillingType, Client, ClientState
 from wispbill.clients.services.clients import client_create
 from wispbill.clients.services.plans import plan_create
+from wispbill.core import clock
 from wispbill.core.models import BillingMode, CompanySettings, CutAction
 from wispbill.core.schedule import BillingSchedule
-from wispbill.core.switches import Switches
+from wispbill.core.switches import Switches, Task
 from wispbill.messaging.models import Message
 from wispbill.network.models import Enforcement, PppoeCut
 from wispbill.network.services import router_create, zone_create, zone_update
@@ -187,9 +188,9 @@ class Command(BaseCommand):
                     )
                 )
         # One zone with automatic cuts off, as an operator would during a holiday season.
-        zone_update(actor=admin, zone=zones[1], switches={"cuts": False})
+        zone_update(actor=admin, zone=zones[1], switches={Task.CUTS: False})
         addresses = self._addresses()
-        today = timezone.localdate()
+        today = clock.today()
         for n in range(count):
             own = rng.random() < 0.1
             state = rng.choices(
@@ -238,7 +239,7 @@ class Command(BaseCommand):
         # clients to this machine's notice port, so the rules can be installed and looked at.
         company.notice_host = "127.0.0.1"
         company.save()
-        today = timezone.localdate()
+        today = clock.today()
         late_payers = set()
         for offset in range(days, -1, -1):
             day = today - timedelta(days=offset)

@@ -8,9 +8,9 @@ import librouteros
 
 from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.models import Client, ClientState, Plan
-from wispbill.network.emulator import RouterOSEmulator
+from wispbill.devtools.benchmarks.common import PREFIX, emulated_router
+from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.network.models import Router, Zone
-from wispbill.ops.benchmarks.common import PREFIX, emulated_router
 
 
 def time_reconcile(*, clients: int, changes: int, rtt: float, repeat: int) -> dict:

@@ -419,14 +419,14 @@ class RouterOSEmulator:
             threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
 
     def _tls_context(self):
-        from wispbill.network.emulator_certs import server_context
+        from wispbill.devtools.emulator_certs import server_context
 
         return server_context()
 
     @property
     def tls_fingerprint(self) -> str:
         """SHA-256 of the certificate the TLS port shows, lowercase hex."""
-        from wispbill.network.emulator_certs import certificate_der
+        from wispbill.devtools.emulator_certs import certificate_der
 
         return hashlib.sha256(certificate_der()).hexdigest()
 
@@ -856,3 +856,30 @@ def _split(words: list[str]) -> tuple[str, dict, list[str], str | None]:
         elif word.startswith(".tag="):
             tag = word[5:]
     return command, attrs, queries, tag
+
+
+# A network built by hand before wispbill, for trying the import: IPs the demo's clients do
+# not use (172.20.x.x), PPPoE and static clients, a router's own objects to leave alone.
+HAND_MADE = [
+    ("pppoe", "rocio.mendez", "Rocío Méndez", "172.20.0.2", "2M/10M"),
+    ("pppoe", "jorge.ruiz", "Jorge Ruiz", "172.20.0.3", "2M/10M"),
+    ("pppoe", "papeleria.luz", "Papelería La Luz", "172.20.0.4", "4M/20M"),
+    ("pppoe", "tienda.don.beto", "", "172.20.0.5", "1M/6M"),
+    ("static", "", "Casa Aguilar", "172.20.1.2", "1M/5M"),
+    ("static", "", "Escuela Primaria", "172.20.1.3", "10M/50M"),
+]
+
+
+def seed_hand_made(emulator: RouterOSEmulator) -> None:
+    """Fill the emulator with a network made by hand before wispbill (`--seed-demo`)."""
+    emulator.add_secret("enlace-torre-norte", "backhaul", service="l2tp", comment="enlace")
+    emulator.add_queue("total", "172.16.0.0/12", "500M/500M", comment="ancho de banda total")
+    for access, username, name, ip, speed in HAND_MADE:
+        if access == "pppoe":
+            emulator.add_secret(username, "clave-" + ip.rsplit(".", 1)[1], remote_address=ip,
+                                comment=name)  # fmt: skip
+        else:
+            emulator.add_lease(ip, f"AA:BB:CC:00:01:{ip.rsplit('.', 1)[1]:0>2}", comment=name)
+        emulator.add_queue(name or username, f"{ip}/32", speed)
+    emulator.add_by_hand("Moroso", "172.20.0.3", "debe")
+    emulator.add_by_hand("Aviso", "172.20.1.2")

@@ -3,8 +3,8 @@
 from django.test import Client as Browser
 
 from wispbill.clients.models import Client
+from wispbill.devtools.benchmarks.common import median_of
 from wispbill.network.models import Zone
-from wispbill.ops.benchmarks.common import median_of
 from wispbill.staff.services import api_key_create
 
 

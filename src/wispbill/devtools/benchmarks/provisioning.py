@@ -12,9 +12,9 @@ import librouteros
 from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.models import Access, Client, ClientState, Plan
 from wispbill.clients.services.router_import import router_import_confirm, router_import_preview
-from wispbill.network.emulator import RouterOSEmulator
+from wispbill.devtools.benchmarks.common import PREFIX, emulated_router
+from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.network.models import Router, Zone
-from wispbill.ops.benchmarks.common import PREFIX, emulated_router
 
 NAME = f"{PREFIX}provisioned"
 

@@ -17,7 +17,7 @@ from wispbill.automation.models import DailyRunPart, RunStatus
 from wispbill.automation.services.runs import daily_parts_dispatch, fans_out
 from wispbill.billing.models import Invoice
 from wispbill.core.models import CompanySettings
-from wispbill.ops.benchmarks.daily import DAY, forget_runs
+from wispbill.devtools.benchmarks.daily import DAY, forget_runs
 
 STARTUP_SECONDS = 4  # a consumer's start (Django, the queue's connection) is not the run's
 DEADLINE_SECONDS = 1800

@@ -18,8 +18,8 @@ from wispbill.automation.models import TaskState
 from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice, InvoiceLine, Payment, PaymentAllocation
 from wispbill.clients.models import Client
+from wispbill.devtools.benchmarks.common import build, settle, wipe
 from wispbill.messaging.models import Message
-from wispbill.ops.benchmarks.common import build, settle, wipe
 
 DAY = date(2026, 8, 25)
 

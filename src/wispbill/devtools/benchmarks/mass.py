@@ -7,6 +7,7 @@ from django.db import transaction
 
 from wispbill.automation.services.mass_updates import mass_update_apply, mass_update_undo
 from wispbill.clients.models import BillingType, Client
+from wispbill.core.switches import Task
 from wispbill.network.models import Zone
 
 
@@ -16,7 +17,7 @@ def time_mass_updates(admin, repeat: int) -> dict:
     timings = {"apply": [], "undo": [], "bare": []}
     for _ in range(repeat):
         start = time.perf_counter()
-        mass_update = mass_update_apply(actor=admin, all_zones=True, values={"cuts": False})
+        mass_update = mass_update_apply(actor=admin, all_zones=True, values={Task.CUTS: False})
         timings["apply"].append(time.perf_counter() - start)
         assert mass_update.clients_changed == own_count
         start = time.perf_counter()
