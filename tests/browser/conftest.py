@@ -1,6 +1,9 @@
 import os
+from datetime import timedelta
 
 import pytest
+
+from wispbill.billing.models import Invoice
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around
 # it are still synchronous and safe.
@@ -41,3 +44,17 @@ def login(page, username: str, password: str = "secret-pass") -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+def owing(client, *, due):
+    """An invoice of the client's plan price, pending and due on `due`."""
+    return Invoice.objects.create(
+        client=client,
+        period_start=due - timedelta(days=4),
+        period_end=due + timedelta(days=25),
+        issued_on=due - timedelta(days=11),
+        pay_date=due - timedelta(days=4),
+        notice_date=due - timedelta(days=2),
+        due_date=due,
+        total=client.plan.price,
+    )

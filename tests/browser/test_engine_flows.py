@@ -49,7 +49,7 @@ def test_payment_that_reactivates_a_cut_client(page):
     login(page, "jefe")
     page.goto(f"/clients/{client.pk}/#money")
     expect(page.get_by_test_id("client-state")).to_have_text("Suspendido")
-    page.get_by_label("Monto").fill("399.00")
+    page.get_by_test_id("payment-form").get_by_label("Monto").fill("399.00")
     page.get_by_role("button", name="Registrar y activar servicio").click()
     expect(page.locator(".messages .success")).to_contain_text("activo")
     expect(page.get_by_test_id("client-state")).to_have_text("Activo")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
+from tests.browser.conftest import login, owing
 from tests.factories import ClientFactory, PlanFactory, UserFactory, ZoneFactory
 from wispbill.billing.models import Invoice
 from wispbill.clients.models import Client
@@ -18,19 +18,6 @@ from wispbill.core.clock import today
 from wispbill.network.services import zone_update
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _owing(client, *, due) -> Invoice:
-    return Invoice.objects.create(
-        client=client,
-        period_start=due - timedelta(days=4),
-        period_end=due + timedelta(days=25),
-        issued_on=due - timedelta(days=11),
-        pay_date=due - timedelta(days=4),
-        notice_date=due - timedelta(days=2),
-        due_date=due,
-        total=client.plan.price,
-    )
 
 
 @pytest.fixture
@@ -48,7 +35,7 @@ def test_the_notice_page_in_each_state(phone):
     # The browser reaches the live server from 127.0.0.1: that is the client's address.
     zone = ZoneFactory(name="Zona día 1", router__name="Torre Norte")
     client = ClientFactory(zone=zone, name="Ana Pérez", ip="127.0.0.1", notice_active=True)
-    invoice = _owing(client, due=today() + timedelta(days=3))
+    invoice = owing(client, due=today() + timedelta(days=3))
 
     phone.goto("/aviso/")
     expect(phone.get_by_test_id("headline")).to_have_text("Ana Pérez, tienes un pago pendiente")
@@ -98,10 +85,10 @@ def _long(day) -> str:
 def test_the_cash_report_after_a_payment_at_the_counter(page):
     UserFactory(username="jefe", is_superuser=True)
     client = ClientFactory(name="Elena Cruz", plan=PlanFactory(price=Decimal("1234.50")))
-    _owing(client, due=today() + timedelta(days=3))
+    owing(client, due=today() + timedelta(days=3))
     login(page, "jefe")
     page.goto(f"/clients/{client.pk}/#money")
-    expect(page.get_by_label("Monto")).to_have_value("1234.50")
+    expect(page.get_by_test_id("payment-form").get_by_label("Monto")).to_have_value("1234.50")
     page.get_by_label("Forma de pago").select_option("transfer")
     page.get_by_label("Referencia").fill("SPEI 4411")
     page.get_by_role("button", name="Registrar pago").click()

@@ -56,13 +56,16 @@ def receipt_document_context(payment: Payment, *, request=None) -> dict:
     allocations = list(payment.allocations.select_related("invoice").order_by("id"))
     for allocation in allocations:
         allocation.number = invoice_number(allocation.invoice_id)
+    balance = client_balance(payment.client)
     return {
         **_common(payment.client, company, request),
         "payment": payment,
         "allocations": allocations,
         "number": receipt_number(payment.pk),
         "received_on": payment.paid_on,
-        "balance": client_balance(payment.client),
+        "balance": balance,
+        # A client reads a negative balance as a debt: what it has in its favour is said so.
+        "credit": -balance if balance < 0 else 0,
     }
 
 

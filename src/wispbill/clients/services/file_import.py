@@ -299,7 +299,7 @@ def day_from(text: str, field: str = "paid_until") -> date | None:
     try:
         day = _date(text.strip())
     except ValueError:
-        raise ValidationError({field: [_("Write the date as dd/mm/aaaa or aaaa-mm-dd.")]}) from None
+        raise ValidationError({field: [_("Write the date as dd/mm/yyyy or yyyy-mm-dd.")]}) from None
     first_day_check(day, field)
     return day
 
@@ -378,7 +378,7 @@ def _row_fields(
             try:
                 fields[name] = _date(values[name])
             except ValueError:
-                errors[name] = [_("Write the date as dd/mm/aaaa or aaaa-mm-dd.")]
+                errors[name] = [_("Write the date as dd/mm/yyyy or yyyy-mm-dd.")]
     if "paid_until" not in fields and "paid_until" not in errors and paid_until is not None:
         fields["paid_until"] = paid_until
     if fields.get("billing_type") == BillingType.OWN and "zone" in fields:

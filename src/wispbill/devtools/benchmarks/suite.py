@@ -77,9 +77,7 @@ def run(*, parts: list[str], clients: int, zones: int, repeat: int, options: dic
         results.update(provisioning.time_provisioning(clients=size, rtt=rtt, repeat=few))
         results.update(provisioning.time_import(clients=size, rtt=rtt, repeat=few))
     if "statement" in parts:
-        results.update(
-            payments.time_statement(admin, lines=options["statement_lines"], repeat=few)
-        )
+        results.update(payments.time_statement(admin, lines=options["statement_lines"], repeat=few))
     if "growth" in parts:
         results.update(daily.time_growth(sizes(options["growth"]), zones, few))
     if "pages" in parts:

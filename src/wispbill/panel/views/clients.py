@@ -110,7 +110,8 @@ def _client_page(request, form, client, status=200):
             ),
             promise_form=PromiseForm(),
             invoice_date_form=InvoiceDateForm(),
-            charge_form=ChargeForm(),
+            # Ids of its own: the payment form beside it has an "amount" too.
+            charge_form=ChargeForm(auto_id="id_charge_%s"),
             pending_charges=client.charges.filter(status=ChargeStatus.PENDING),
             **client_messages_context(request, client),
             company=company,
