@@ -232,7 +232,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"SyncStatusEnum": ["ok", "pending", "error"]},
+    "ENUM_NAME_OVERRIDES": {
+        "SyncStatusEnum": ["ok", "pending", "error"],
+        # The company's and the clients' regime: one SAT catalogue, one name in the schema.
+        "TaxRegimeEnum": "wispbill.core.fiscal.REGIME_CHOICES",
+    },
 }
 
 # With PostgreSQL and Redis the scheduled daily run is shared among the task consumers, in
