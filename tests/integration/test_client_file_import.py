@@ -80,7 +80,7 @@ def _bad_csv() -> bytes:
     "language, words",
     [
         ("es", ["No existe el plan", "ya tiene esta dirección IP", "usuario PPPoE", "dd/mm/aaaa"]),
-        ("en", ["There is no plan", "already has this IP address", "PPPoE username", "dd/mm/aaaa"]),
+        ("en", ["There is no plan", "already has this IP address", "PPPoE username", "dd/mm/yyyy"]),
     ],
 )
 def test_a_file_with_bad_rows_is_refused_whole_with_an_error_per_row(
