@@ -4,6 +4,7 @@ the run applies — the day after what the client paid for before wispbill (`pai
 the company's rule for a first invoice."""
 
 from datetime import date
+from decimal import Decimal
 
 from wispbill.billing.selectors import NextInvoice, billed_states, next_invoice_ahead, next_run_day
 from wispbill.clients.models import ClientState, Plan
@@ -28,7 +29,7 @@ def _next_invoice(
         return None  # a suspended client is invoiced only once it is reactivated
     return next_invoice_ahead(
         schedule=zone.schedule,  # own billing starts from its zone's schedule
-        price=plan.price if plan else 0,
+        price=plan.price if plan else Decimal("0.00"),  # a new plan, priced later
         start_date=start_date or today(),
         paid_until=paid_until,
         company=company,
