@@ -42,11 +42,12 @@ def payment_list(
 
 
 def payment_totals(qs: QuerySet[Payment]) -> dict:
-    """How many payments a payment list holds and the money they keep (`total`: voids
-    excluded, as the cash report counts them over the same days), and what was voided."""
+    """How many payments a payment list holds and the money they keep (`count` and `total`:
+    voids excluded, as the cash report counts them over the same days), and what was
+    voided."""
     voided = ~Q(status=PaymentStatus.APPLIED)
     return qs.aggregate(
-        count=Count("id"),
+        count=Count("id", filter=~voided),
         total=Coalesce(Sum("amount", filter=~voided), Value(ZERO), output_field=MONEY),
         voided_count=Count("id", filter=voided),
         voided_total=Coalesce(Sum("amount", filter=voided), Value(ZERO), output_field=MONEY),
