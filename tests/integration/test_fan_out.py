@@ -24,8 +24,11 @@ from wispbill.clients.models import Client, ClientState
 from wispbill.core.models import CompanySettings
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
+# Its consumers are processes whose threads wait with timeouts, which libfaketime's clock would
+# stall (tests/clock.py): this test runs on the real clock.
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.real_clock,
     pytest.mark.skipif(
         not os.environ.get("DATABASE_URL", "").startswith("postgres"),
         reason="consumers share the day's run only on PostgreSQL (with Redis)",

@@ -10,8 +10,10 @@ import pytest
 
 from tests.clock import child_env
 
-# The worker and the run it carries out share a scratch data dir's embedded database.
-pytestmark = [pytest.mark.slow, pytest.mark.embedded]
+# The worker and the run it carries out share a scratch data dir's embedded database. The
+# worker is a task consumer whose threads wait with timeouts, which libfaketime's clock would
+# stall (tests/clock.py): it runs on the real clock, and so does this test.
+pytestmark = [pytest.mark.slow, pytest.mark.embedded, pytest.mark.real_clock]
 
 SETUP = """
 from datetime import date
