@@ -6,13 +6,14 @@ import stat
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client as WebClient
 
 from tests.factories import ClientFactory, ZoneFactory
 from wispbill.clients.models import Access
 from wispbill.network.models import Router
 from wispbill.radius.credentials import sql_escape
-from wispbill.radius.freeradius import RadiusError, quoted
+from wispbill.radius.freeradius import RadiusError, quoted, radiusd_conf
 from wispbill.radius.models import Credential
 
 GOOD = "Secret-de-torre 'uno' \"2\" ${x} %{y}"
@@ -213,3 +214,17 @@ def test_passwords_are_kept_in_clear_only_for_the_logins_radius_answers(admin_ap
     response = admin_api.patch(f"/api/v1/routers/{router_id}/", {"aaa": "api"}, format="json")
     assert response.status_code == 200
     assert not Credential.objects.exists()
+
+
+def test_rejects_are_delayed_by_default_and_the_delay_is_bounded(db, tmp_path):
+    """A reject waits a second by default (password guessing slows down); `wispbill radius
+    --reject-delay` sets it from 0 to 5 and refuses anything else before starting."""
+    conf = radiusd_conf(tmp_path, address="127.0.0.1", auth_port=1812, acct_port=1813)
+    assert "reject_delay = 1\n" in conf
+    conf = radiusd_conf(
+        tmp_path, address="127.0.0.1", auth_port=1812, acct_port=1813, reject_delay=0
+    )
+    assert "reject_delay = 0\n" in conf
+    for bad in ("6", "-1"):
+        with pytest.raises(CommandError, match="from 0 to 5"):
+            call_command("radius", "--reject-delay", bad)
