@@ -16,10 +16,11 @@ from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Client, ClientState
 from wispbill.clients.services.clients import client_create, client_update
 from wispbill.clients.services.plans import plan_create
+from wispbill.clients.services.zones import zone_create, zone_update
 from wispbill.core.clock import today
 from wispbill.core.models import CompanySettings
 from wispbill.core.schedule import BillingSchedule
-from wispbill.network.services import router_create, zone_create, zone_update
+from wispbill.network.services import router_create
 from wispbill.staff.permissions import DEFAULT_PERMISSIONS
 
 DAYS = 40

@@ -14,8 +14,8 @@ from tests.browser.conftest import login, owing
 from tests.factories import ClientFactory, PlanFactory, UserFactory, ZoneFactory
 from wispbill.billing.models import Invoice
 from wispbill.clients.models import Client
+from wispbill.clients.services.zones import zone_update
 from wispbill.core.clock import today
-from wispbill.network.services import zone_update
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

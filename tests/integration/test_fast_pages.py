@@ -8,7 +8,7 @@ import pytest
 from django.test import Client as Browser
 
 from tests.factories import ClientFactory, ZoneFactory, first_invoice_next_cycle
-from wispbill.network.services import zone_update
+from wispbill.clients.services.zones import zone_update
 
 pytestmark = pytest.mark.django_db
 

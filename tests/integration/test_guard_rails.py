@@ -18,9 +18,10 @@ from wispbill.automation.services.mass_updates import mass_update_apply
 from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.automation.tasks import scheduler_tick
 from wispbill.billing.models import Invoice
+from wispbill.clients.services.zones import zone_delete
 from wispbill.core.models import CompanySettings
 from wispbill.network.models import Router
-from wispbill.network.services import router_create, router_update, zone_delete
+from wispbill.network.services import router_create, router_update
 from wispbill.staff.services import staff_update
 
 pytestmark = pytest.mark.django_db

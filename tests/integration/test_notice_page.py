@@ -18,8 +18,8 @@ from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.enforcement import router_desired_state, router_reconcile
 from wispbill.clients.models import Client
+from wispbill.clients.services.zones import zone_update
 from wispbill.devtools.emulator import RouterOSEmulator
-from wispbill.network.services import zone_update
 
 pytestmark = pytest.mark.django_db
 MX = ZoneInfo(settings.TIME_ZONE)

@@ -27,7 +27,6 @@ from wispbill.billing.models import Charge
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.billing.services.payments import payment_register
 from wispbill.cfdi.models import CfdiDocument
-from wispbill.clients.selectors import client_effective_switches
 from wispbill.core.clock import today
 from wispbill.messaging.models import Message
 from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
@@ -308,7 +307,7 @@ def _form_data(form) -> dict:
 
 
 def _client_form(client, **changes) -> dict:
-    initial = client_initial(client, client_effective_switches(client))
+    initial = client_initial(client, client.effective_switches)
     return {**_form_data(ClientForm(initial=initial, can_toggle=True)), **changes}
 
 

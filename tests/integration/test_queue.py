@@ -23,7 +23,8 @@ from wispbill.automation.services.runs import manual_run_start
 from wispbill.core.schedule import BillingSchedule
 from wispbill.clients.services.clients import client_create
 from wispbill.clients.services.plans import plan_create
-from wispbill.network.services import router_create, zone_create
+from wispbill.clients.services.zones import zone_create
+from wispbill.network.services import router_create
 admin = User.objects.create_superuser("root", "", "root")
 router = router_create(actor=admin, name="R", host="192.0.2.1")
 zone = zone_create(actor=admin, router=router, name="Z",

@@ -15,8 +15,8 @@ from wispbill.billing import debt
 from wispbill.billing.models import Invoice
 from wispbill.billing.services.invoices import invoice_cancel
 from wispbill.billing.services.payments import payment_register
+from wispbill.clients.services.zones import zone_update
 from wispbill.messaging.models import Kind, Message
-from wispbill.network.services import zone_update
 
 pytestmark = pytest.mark.django_db
 SCHEDULE = {

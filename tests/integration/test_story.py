@@ -21,7 +21,7 @@ from wispbill.automation.services import mass_updates
 from wispbill.billing.debt import client_cut
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.services.clients import client_update
-from wispbill.network.services import zone_update
+from wispbill.clients.services.zones import zone_update
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,10 @@ from tests.factories import ClientFactory, OwnClientFactory, ZoneFactory
 from wispbill.audit.models import AuditEvent
 from wispbill.automation.services.mass_updates import mass_update_apply, mass_update_undo
 from wispbill.clients.models import Client
-from wispbill.clients.selectors import client_effective_switches, clients_governed_by
 from wispbill.clients.services.clients import client_update
-from wispbill.core.switches import Switches
+from wispbill.clients.services.zones import zone_update
+from wispbill.core.switches import Switches, Task
 from wispbill.network.models import Zone
-from wispbill.network.services import zone_update
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +28,9 @@ def test_zone_change_leaves_its_own_billing_clients_alone(admin):
     zone_update(actor=admin, zone=zone, switches={"cuts": False})
 
     assert _switches(zone) == Switches(cuts=False)
-    assert client_effective_switches(Client.objects.get(pk=follower.pk)).cuts is False
+    assert Client.objects.get(pk=follower.pk).effective_switches.cuts is False
     assert _switches(own) == Switches()
-    assert client_effective_switches(Client.objects.get(pk=own.pk)).cuts is True
+    assert Client.objects.get(pk=own.pk).effective_switches.cuts is True
 
 
 def test_own_billing_change_affects_only_that_client(admin):
@@ -177,7 +176,7 @@ def test_moving_to_own_billing_keeps_the_switches_that_governed_the_client(staff
         "grace_days": 3,
     }
     client_update(actor=staff, client=client, data={"billing_type": "own"}, billing=billing)
-    assert client_effective_switches(Client.objects.get(pk=client.pk)) == Switches(cuts=False)
+    assert Client.objects.get(pk=client.pk).effective_switches == Switches(cuts=False)
 
 
 def test_leaving_own_billing_for_different_switches_needs_the_permission(staff, admin):
@@ -198,11 +197,11 @@ def test_the_governing_switch_selector_matches_the_per_client_answer(admin):
         OwnClientFactory(zone=off_zone),
         OwnClientFactory(zone=on_zone, task_cuts=False),
     ]
-    governed = set(clients_governed_by(Client.objects.all(), "cuts").values_list("pk", flat=True))
+    governed = set(Client.objects.governed_by(Task.CUTS).values_list("pk", flat=True))
     expected = {
         c.pk
         for c in Client.objects.select_related("zone").filter(pk__in=[c.pk for c in clients])
-        if client_effective_switches(c).cuts
+        if c.effective_switches.cuts
     }
     assert governed == expected == {clients[0].pk, clients[2].pk}
 

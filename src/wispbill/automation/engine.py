@@ -43,9 +43,34 @@ class Acted:
     cuts: list[int] = field(default_factory=list)  # suspended or throttled
     throttles: list[int] = field(default_factory=list)  # of the cuts, slowed down instead
     reactivations: list[int] = field(default_factory=list)
+    suspensions: list[int] = field(default_factory=list)  # of the cuts, suspended
+
+    # What each list shows a person, in order: the cut task's clients apart, those it
+    # suspended (under the task's name) and those it slowed down.
+    SHOWN = (
+        (Task.INVOICES, "invoices"),
+        (Task.NOTICES, "notices"),
+        (Task.CUTS, "suspensions"),
+        ("throttles", "throttles"),
+        ("reactivations", "reactivations"),
+    )
 
     def of(self, task: Task) -> list[int]:
         return getattr(self, task)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[int]]) -> "Acted":
+        """An `as_dict()` read back (a run's stored summary, a cached forecast); one stored
+        before the suspensions were kept apart has them as the cuts that were not throttles."""
+        acted = cls(**{name: list(data.get(name, [])) for name in cls.__dataclass_fields__})
+        if "suspensions" not in data:
+            slow = set(acted.throttles)
+            acted.suspensions = [i for i in acted.cuts if i not in slow]
+        return acted
+
+    def shown(self) -> list[tuple[str, list[int]]]:
+        """(key, client ids) per list a person reads, in `SHOWN`'s order."""
+        return [(key, getattr(self, name)) for key, name in self.SHOWN]
 
     def any(self) -> bool:
         return any(asdict(self).values())
@@ -320,6 +345,7 @@ def _step_cuts(outcome, summary, clients, day, company) -> None:
                 clients, day, company, on_batch=_messages(Kind.CUT), on_error=on_error
             )
             outcome.acted.cuts = suspended + throttled
+            outcome.acted.suspensions = suspended
             outcome.acted.throttles = throttled
         outcome.acted.reactivations = debt.clients_come_back(clients, day, on_error=on_error)
     except Exception as exc:

@@ -34,11 +34,6 @@ from wispbill.clients.models import (
     PromiseEndReason,
 )
 from wispbill.clients.models import SuspensionReason as Why
-from wispbill.clients.selectors import (
-    client_effective_switches,
-    clients_governed_by,
-    clients_with_cut_action,
-)
 from wispbill.clients.services.clients import client_state_set
 from wispbill.clients.signals import reactivated_by_hand
 from wispbill.core.clock import business_day, today
@@ -97,7 +92,7 @@ def _notice_calling(day: date) -> QuerySet:
 
 def _noticeable(clients: QuerySet) -> QuerySet:
     """The clients of `clients` a notice can be shown to: active, governed by the task."""
-    return clients_governed_by(clients, Task.NOTICES).filter(state=ClientState.ACTIVE)
+    return clients.governed_by(Task.NOTICES).filter(state=ClientState.ACTIVE)
 
 
 def notice_due(clients: QuerySet, day: date) -> QuerySet:
@@ -116,7 +111,7 @@ def _cuttable(clients: QuerySet, day: date) -> QuerySet:
     """The clients of `clients` the cut can take: active, governed by the task, without a
     running promise."""
     return (
-        clients_governed_by(clients, Task.CUTS)
+        clients.governed_by(Task.CUTS)
         .filter(state=ClientState.ACTIVE)
         .filter(Q(promise_until__isnull=True) | Q(promise_until__lt=day))
     )
@@ -278,9 +273,10 @@ def clients_cut(
         }
         rows = [
             (client_id, name, how, *debts[client_id][2:])
-            for client_id, name, how, credit in clients_with_cut_action(
-                _cuttable(Client.objects.filter(pk__in=among(batch)), day)
+            for client_id, name, how, credit in _cuttable(
+                Client.objects.filter(pk__in=among(batch)), day
             )
+            .with_cut_action()
             .order_by("id")
             .values_list("id", "name", "eff_cut_action", "credit")
             if client_id in debts
@@ -503,7 +499,7 @@ def client_next_cut(*, client: Client, day: date, company: CompanySettings) -> d
     """The day the automatic cut would suspend this client if it paid nothing more, by the
     rules of `cut_due`: None when it will not come (not active, its cuts switched off,
     nothing unpaid that can be cut for, a debt not above the company's minimum)."""
-    if client.state != ClientState.ACTIVE or not client_effective_switches(client).cuts:
+    if client.state != ClientState.ACTIVE or not client.effective_switches.cuts:
         return None
     cuttable = Invoice.objects.pending().filter(
         client=client, cut_on__isnull=True, cut_exempt=False

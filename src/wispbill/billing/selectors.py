@@ -28,11 +28,7 @@ from wispbill.billing.charges import (
 )
 from wispbill.billing.models import Invoice
 from wispbill.clients.models import WITH_SERVICE, Client, ClientState
-from wispbill.clients.selectors import (
-    client_effective_switches,
-    client_governing_schedule,
-    client_list,
-)
+from wispbill.clients.selectors import client_list
 from wispbill.core.clock import business_day, today
 from wispbill.core.models import CompanySettings, FirstInvoice, ReactivationBilling
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, next_cycle
@@ -222,7 +218,7 @@ def client_next_charge(client: Client, *, company: CompanySettings | None = None
     client is taken as reactivated today, as the payment screen asks: "if it pays now"."""
     company = company or CompanySettings.load()
     day = next_run_day(company)
-    schedule = client_governing_schedule(client)
+    schedule = client.governing_schedule
     cycle = current_cycle(schedule, day)
 
     def result(kind, charge=None, **extra) -> NextCharge:
@@ -235,7 +231,7 @@ def client_next_charge(client: Client, *, company: CompanySettings | None = None
             **extra,
         )
 
-    if not client_effective_switches(client).invoices:
+    if not client.effective_switches.invoices:
         return result(ChargeKind.TASK_OFF)
     reactivated_on = client.reactivated_on
     if client.state == ClientState.SUSPENDED and not company.invoice_suspended:

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.db.models import Q
 
 from wispbill.clients.models import WITH_SERVICE, Access, Client, ClientState
-from wispbill.clients.selectors import clients_with_cut_action
 from wispbill.core.clock import today
 from wispbill.core.db import among
 from wispbill.core.secrets import decrypt
@@ -88,7 +87,7 @@ def router_desired_state(router: Router) -> Desired:
     entries, secrets, queues, live = set(), [], [], []
     usernames = set()
     day = today()
-    rows = clients_with_cut_action(clients).order_by("id").values_list(*ROW)
+    rows = clients.with_cut_action().order_by("id").values_list(*ROW)
     for row in rows:
         cid, name, ip, state, notice, dismissed, access, username, password, up, down = row[:11]
         throttle, zone_pool, router_pool = row[11:]

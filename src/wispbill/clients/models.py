@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Func, Value
+from django.db.models import Case, Count, F, Func, Q, Value, When
 from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -20,13 +20,16 @@ from wispbill.core.fiscal import (
     validate_rfc,
 )
 from wispbill.core.models import (
+    MASS_FIELDS,
     NameTakenMessage,
     ScheduleFields,
     SwitchFields,
     folded,
     schedule_constraints,
 )
+from wispbill.core.schedule import BillingSchedule
 from wispbill.core.secrets import decrypt, encrypt
+from wispbill.core.switches import TASKS, Switches, Task
 from wispbill.core.wire import validate_one_line
 
 # Addresses no client can have, and why: the server's own, nobody's, everybody's.
@@ -157,8 +160,49 @@ class PromiseEndReason(models.TextChoices):
     PAID = "paid", _("Debt paid")
 
 
+class ClientQuerySet(models.QuerySet):
+    """The rules of which switches, schedule and cut govern a client, for many clients at
+    once in SQL: its own for own billing, its zone's otherwise (the single-row forms are the
+    `Client` properties of the same names)."""
+
+    def _governing(self, field: str) -> Case:
+        return Case(When(billing_type=BillingType.OWN, then=F(field)), default=F(f"zone__{field}"))
+
+    def with_effective_switches(self) -> "ClientQuerySet":
+        """Annotate `eff_invoices`, `eff_notices`, `eff_cuts`, for lists and sweeps."""
+        return self.annotate(
+            **{f"eff_{task}": self._governing(MASS_FIELDS[task]) for task in TASKS}
+        )
+
+    def with_cut_action(self) -> "ClientQuerySet":
+        """Annotate `eff_cut_action` and `eff_throttle_kbps`, for the cut and the routers."""
+        return self.annotate(
+            **{
+                f"eff_{column}": self._governing(column)
+                for column in ("cut_action", "throttle_kbps")
+            }
+        )
+
+    def governed_by(self, task: Task, enabled: bool = True) -> "ClientQuerySet":
+        """The clients whose governing switch for `task` is `enabled`."""
+        column = MASS_FIELDS[task]
+        return self.filter(
+            Q(billing_type=BillingType.OWN, **{column: enabled})
+            | Q(billing_type=BillingType.ZONE, **{f"zone__{column}": enabled})
+        )
+
+    def tasks_off(self) -> dict[str, int]:
+        """Per task, how many clients have it switched off by the switches that govern them;
+        one query."""
+        return self.with_effective_switches().aggregate(
+            **{task: Count("id", filter=Q(**{f"eff_{task}": False})) for task in TASKS}
+        )
+
+
 class Client(ScheduleFields, SwitchFields):
     """A client's service: where it is, what it pays, and how it is billed."""
+
+    objects = ClientQuerySet.as_manager()
 
     # Its simple queue on the router is named after it: one line.
     name = models.CharField(_("name"), max_length=200, validators=[validate_one_line])
@@ -378,6 +422,23 @@ class Client(ScheduleFields, SwitchFields):
     @property
     def is_own_billing(self) -> bool:
         return self.billing_type == BillingType.OWN
+
+    @property
+    def effective_switches(self) -> Switches:
+        """The switches that govern the client: its own for own billing, its zone's otherwise."""
+        return self.switches if self.is_own_billing else self.zone.switches
+
+    @property
+    def governing_schedule(self) -> BillingSchedule:
+        """The schedule that bills the client: its own for own billing, its zone's otherwise."""
+        return self.schedule if self.is_own_billing else self.zone.schedule
+
+    @property
+    def effective_cut_action(self) -> tuple[str, int]:
+        """What the cut does to the client, and its reduced speed: its own schedule's for own
+        billing, its zone's otherwise."""
+        source = self if self.is_own_billing else self.zone
+        return source.cut_action, source.throttle_kbps
 
     def check_transition(self, to_state: str) -> None:
         """Refuse, with a clear message, a state change the pipeline does not allow."""

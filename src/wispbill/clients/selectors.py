@@ -1,14 +1,12 @@
-"""Reads about clients: the list the panel and API page through, which switches govern a
-client, and whether its router holds what its state asks."""
+"""Reads about clients: the list the panel and API page through, and whether its router
+holds what its state asks (which switches and cut govern a client: `ClientQuerySet`)."""
 
-from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.db.models import QuerySet
 from django.utils.translation import gettext
 
-from wispbill.clients.models import BillingType, Client
+from wispbill.clients.models import Client
 from wispbill.clients.search import containing
 from wispbill.core.models import fold
-from wispbill.core.schedule import BillingSchedule
-from wispbill.core.switches import TASKS, Switches, Task
 from wispbill.network.models import Enforcement, SyncStatus
 
 
@@ -37,62 +35,10 @@ def client_list(
     if billing_type:
         qs = qs.filter(billing_type=billing_type)
     if task_off:
-        qs = clients_governed_by(qs, task_off, enabled=False)
+        qs = qs.governed_by(task_off, enabled=False)
     if notice:
         qs = qs.filter(notice_active=True)
     return qs.order_by("name", "id")
-
-
-def client_governing_schedule(client: Client) -> BillingSchedule:
-    """The schedule that bills a client: its own for own billing, its zone's otherwise."""
-    return client.schedule if client.is_own_billing else client.zone.schedule
-
-
-def client_cut_action(client: Client) -> tuple[str, int]:
-    """What the cut does to a client, and its reduced speed: its own schedule's for own
-    billing, its zone's otherwise."""
-    source = client if client.is_own_billing else client.zone
-    return source.cut_action, source.throttle_kbps
-
-
-def clients_with_cut_action(qs: QuerySet) -> QuerySet:
-    """Annotate `eff_cut_action` and `eff_throttle_kbps` in SQL, for the cut and the
-    routers."""
-    return qs.annotate(
-        **{
-            f"eff_{column}": Case(
-                When(billing_type=BillingType.OWN, then=F(column)),
-                default=F(f"zone__{column}"),
-            )
-            for column in ("cut_action", "throttle_kbps")
-        }
-    )
-
-
-def client_effective_switches(client: Client) -> Switches:
-    """The switches that govern a client: its own for own billing, its zone's otherwise."""
-    return client.switches if client.is_own_billing else client.zone.switches
-
-
-def clients_with_effective_switches(qs: QuerySet) -> QuerySet:
-    """Annotate `eff_invoices`, `eff_notices`, `eff_cuts` in SQL, for lists and sweeps."""
-    return qs.annotate(
-        **{
-            f"eff_{task}": Case(
-                When(billing_type=BillingType.OWN, then=F(f"task_{task}")),
-                default=F(f"zone__task_{task}"),
-            )
-            for task in TASKS
-        }
-    )
-
-
-def clients_governed_by(qs: QuerySet, task: Task, enabled: bool = True) -> QuerySet:
-    """The clients of `qs` whose governing switch for `task` is `enabled`."""
-    return qs.filter(
-        Q(billing_type=BillingType.OWN, **{f"task_{task}": enabled})
-        | Q(billing_type=BillingType.ZONE, **{f"zone__task_{task}": enabled})
-    )
 
 
 def _failure_key(client: Client) -> str:
@@ -126,10 +72,3 @@ def client_sync_status(client: Client) -> str:
         # Changes wait for the router: unreachable ("error") or simply not pushed yet.
         return SyncStatus.ERROR if router.sync_status == SyncStatus.ERROR else SyncStatus.PENDING
     return SyncStatus.OK if router.last_sync_at else SyncStatus.PENDING
-
-
-def clients_with_tasks_off() -> dict[str, int]:
-    """Per task, how many clients have it switched off by the switches that govern them (the
-    count the clients list's `task_off` filter shows); one query."""
-    qs = clients_with_effective_switches(Client.objects.all())
-    return qs.aggregate(**{task: Count("id", filter=Q(**{f"eff_{task}": False})) for task in TASKS})

@@ -65,19 +65,24 @@ def jsonable(value):
     return str(value)
 
 
+def model_changes(*, instance: Model, fields: Iterable[str], data: dict) -> dict[str, list]:
+    """The audit diff `{field: [before, after]}` of the `fields` that `data` carries and
+    changes, without setting anything: what a service authorizes before it writes."""
+    return {
+        field: [jsonable(getattr(instance, field)), jsonable(data[field])]
+        for field in fields
+        if field in data and getattr(instance, field) != data[field]
+    }
+
+
 def model_update(
     *, instance: Model, fields: Iterable[str], data: dict, exclude_clean: Iterable[str] = ()
 ) -> dict[str, list]:
     """Set the `fields` that `data` carries, validate the row and save it; returns the audit
     diff `{field: [before, after]}` of what really changed (nothing saved when nothing did)."""
-    diff = {}
-    for field in fields:
-        if field not in data:
-            continue
-        before, after = getattr(instance, field), data[field]
-        if before != after:
-            diff[field] = [jsonable(before), jsonable(after)]
-            setattr(instance, field, after)
+    diff = model_changes(instance=instance, fields=fields, data=data)
+    for field in diff:
+        setattr(instance, field, data[field])
     instance.full_clean(exclude=list(exclude_clean))
     if diff:
         instance.save()

@@ -72,6 +72,26 @@ def rev_column(field: str) -> str:
     return f"{MASS_FIELDS[field]}_rev"
 
 
+# The one place a mass-update field's revision is bumped: on one row in memory, or on many
+# rows in one UPDATE (the switches' owner, `clients.switches`, writes through these).
+def mass_field_set(obj: models.Model, field: str, value) -> bool:
+    """Set a mass-update field on one row (in memory), bumping its revision when it changes;
+    whether it did."""
+    column, rev = MASS_FIELDS[field], rev_column(field)
+    if getattr(obj, column) == value:
+        return False
+    setattr(obj, column, value)
+    setattr(obj, rev, getattr(obj, rev) + 1)
+    return True
+
+
+def mass_field_update(field: str, value) -> dict:
+    """The `QuerySet.update()` arguments that set a mass-update field on many rows and bump
+    its revision."""
+    rev = rev_column(field)
+    return {MASS_FIELDS[field]: value, rev: models.F(rev) + 1}
+
+
 # The column each field of a BillingSchedule is stored in.
 SCHEDULE_COLUMNS = {field: field for field in sched.FIELDS} | {"mode": "billing_mode"}
 
@@ -114,10 +134,10 @@ class ScheduleFields(models.Model):
         changes, so an undo leaves a value someone set since."""
         values = schedule.as_dict() if schedule else {}
         for field, column in SCHEDULE_COLUMNS.items():
-            value = values.get(field)
-            if field in MASS_FIELDS and getattr(self, column) != value:
-                setattr(self, rev_column(field), getattr(self, rev_column(field)) + 1)
-            setattr(self, column, value)
+            if field in MASS_FIELDS:
+                mass_field_set(self, field, values.get(field))
+            else:
+                setattr(self, column, values.get(field))
 
 
 def schedule_constraints(prefix: str, required: bool) -> list[models.CheckConstraint]:
@@ -165,8 +185,7 @@ class SwitchFields(models.Model):
         """Set the switches, bumping the revision of each that changes; returns the diff."""
         diff = self.switches.diff(switches)
         for task, (_before, after) in diff.items():
-            setattr(self, MASS_FIELDS[task], after)
-            setattr(self, rev_column(task), getattr(self, rev_column(task)) + 1)
+            mass_field_set(self, task, after)
         return diff
 
 

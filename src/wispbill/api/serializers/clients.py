@@ -12,7 +12,7 @@ from wispbill.api.serializers.common import (
 )
 from wispbill.billing.selectors import client_balance
 from wispbill.clients.models import Client, Plan
-from wispbill.clients.selectors import client_effective_switches, client_sync_status
+from wispbill.clients.selectors import client_sync_status
 from wispbill.clients.services import clients as services
 from wispbill.clients.services import plans
 from wispbill.clients.services.clients import CLIENT_FIELDS
@@ -91,7 +91,7 @@ class ClientSerializer(StrictMixin, ModelSerializer):
 
     @extend_schema_field(SwitchesSerializer)
     def get_effective_periodic_tasks(self, client) -> dict:
-        return client_effective_switches(client).as_dict()
+        return client.effective_switches.as_dict()
 
     @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
     def get_balance(self, client) -> str:

@@ -8,6 +8,7 @@ from wispbill.api.serializers.common import (
     StrictMixin,
     SwitchesSerializer,
 )
+from wispbill.clients.services import zones
 from wispbill.core.clock import validate_first_day
 from wispbill.core.switches import Switches
 from wispbill.core.wire import validate_one_line
@@ -83,7 +84,7 @@ class ZoneSerializer(StrictMixin, ModelSerializer):
 
     def create(self, validated_data):
         switches = validated_data.get("switches")
-        return services.zone_create(
+        return zones.zone_create(
             actor=self.context["request"].user,
             router=validated_data["router"],
             name=validated_data["name"],
@@ -94,7 +95,7 @@ class ZoneSerializer(StrictMixin, ModelSerializer):
 
     def update(self, instance, validated_data):
         schedule = validated_data.get("schedule")
-        return services.zone_update(
+        return zones.zone_update(
             actor=self.context["request"].user,
             zone=instance,
             name=validated_data.get("name"),

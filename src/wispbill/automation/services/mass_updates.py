@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -17,12 +17,12 @@ from wispbill.audit.services import actor_name_of, audit_record, audit_record_ma
 from wispbill.automation.models import MassUpdate, MassUpdateItem, ObjectKind
 from wispbill.clients.enforcement import routers_changed
 from wispbill.clients.models import BillingType, Client, ClientState
+from wispbill.clients.switches import rows_set, switches_require
 from wispbill.core.db import bulk_insert, locked
 from wispbill.core.models import MASS_FIELDS, rev_column
 from wispbill.core.schedule import schedule_errors
 from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
-from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, require_permission
 
 CHUNK = 500  # keeps every IN (...) list under SQLite's bound-variable limit
 MODELS: dict[str, type[Model]] = {ObjectKind.ZONE: Zone, ObjectKind.CLIENT: Client}
@@ -81,7 +81,7 @@ def mass_update_preview(
     *, actor: User | None, zone: Zone | None = None, all_zones: bool = False, values: dict
 ) -> dict:
     """What a mass update would change, without changing it."""
-    require_permission(actor, TOGGLE_PERIODIC_TASKS)
+    switches_require(actor)
     _check(zone=zone, all_zones=all_zones, values=values)
     scope = _scope(zone, all_zones)
     changed_zones = scope[ObjectKind.ZONE].filter(_differs(values))
@@ -106,8 +106,8 @@ def _apply_kind(
     revs = [rev_column(f) for f in fields]
     label = ("name", "router__name") if kind == ObjectKind.ZONE else ("name",)
     rows = list(locked(qs.filter(_differs(values))).values_list("id", *columns, *revs, *label))
-    for field, column, rev in zip(fields, columns, revs, strict=True):
-        qs.filter(~Q(**{column: values[field]})).update(**{column: values[field], rev: F(rev) + 1})
+    for field in fields:
+        rows_set(qs, field, values[field])
     items, events = [], []
     n = len(fields)
     for row in rows:
@@ -140,7 +140,7 @@ def mass_update_apply(
     *, actor: User | None, zone: Zone | None = None, all_zones: bool = False, values: dict
 ) -> MassUpdate:
     """Set the chosen fields on the zone(s) and on every own-billing client in them."""
-    require_permission(actor, TOGGLE_PERIODIC_TASKS)
+    switches_require(actor)
     _check(zone=zone, all_zones=all_zones, values=values)
     scope = _scope(zone, all_zones)
     mass_update = MassUpdate.objects.create(
@@ -210,8 +210,7 @@ def _undo_kind(mass_update: MassUpdate, kind: str, actor: User | None, tally: di
                 restored_rows.add(object_id)
                 events.append((object_id, "", changes))
         for (field, value), ids in groups.items():
-            rev = rev_column(field)
-            model.objects.filter(pk__in=ids).update(**{MASS_FIELDS[field]: value, rev: F(rev) + 1})
+            rows_set(model.objects.filter(pk__in=ids), field, value)
         audit_record_many(
             actor=actor,
             action=AuditAction.MASS_UPDATE_UNDO,
@@ -239,7 +238,7 @@ def mass_update_undo(*, actor: User | None, mass_update: MassUpdate) -> dict:
     """Put back what a mass update replaced: each field, on each row where nobody has changed
     that field since. The answer counts, per field, the rows restored and skipped, and names
     the skipped rows (the first hundred of each kind)."""
-    require_permission(actor, TOGGLE_PERIODIC_TASKS)
+    switches_require(actor)
     mass_update = locked(MassUpdate.objects.filter(pk=mass_update.pk)).get()
     if mass_update.undone_at:
         raise ValidationError(

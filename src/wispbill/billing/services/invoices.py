@@ -35,7 +35,6 @@ from wispbill.billing.services.charges import (
 from wispbill.billing.services.payments import credit_room_check
 from wispbill.billing.taxes import TaxedLine, lines_tax
 from wispbill.clients.models import Client, ClientState
-from wispbill.clients.selectors import client_governing_schedule
 from wispbill.core.clock import FIRST_DAY, business_day
 from wispbill.core.db import locked
 from wispbill.core.models import CompanySettings, FirstInvoice
@@ -143,7 +142,7 @@ def invoice_draft(
             _("A client that is %(state)s is not invoiced.")
             % {"state": client.get_state_display().lower()}
         )
-    schedule = client_governing_schedule(client)
+    schedule = client.governing_schedule
     cycle = current_cycle(schedule, day)
     billed = (
         Invoice.objects.filter(client=client, period_start=cycle.period_start, charges_only=False)

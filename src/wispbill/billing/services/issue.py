@@ -23,7 +23,6 @@ from wispbill.billing.services.invoices import charge_description
 from wispbill.billing.signals import run_batch_starting
 from wispbill.billing.taxes import lines_tax
 from wispbill.clients.models import Client, Plan
-from wispbill.clients.selectors import clients_governed_by
 from wispbill.core.db import JSONText, among, bulk_insert
 from wispbill.core.models import CompanySettings
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
@@ -151,12 +150,11 @@ def _still_due(rows: list[DueRow], company: CompanySettings) -> list[DueRow]:
     batch_hold([row.client_id for row in rows])
     fresh = {
         values[0]: values
-        for values in clients_governed_by(
-            Client.objects.filter(
-                pk__in=among([row.client_id for row in rows]), state__in=billed_states(company)
-            ),
-            Task.INVOICES,
-        ).values_list(*ROW)
+        for values in Client.objects.filter(
+            pk__in=among([row.client_id for row in rows]), state__in=billed_states(company)
+        )
+        .governed_by(Task.INVOICES)
+        .values_list(*ROW)
     }
     start, paid = ROW.index("start_date"), ROW.index("paid_until")
     return [

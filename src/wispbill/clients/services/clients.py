@@ -1,5 +1,5 @@
-"""Clients: adding and editing them, under the switch permission, and the one way their state
-changes."""
+"""Clients: adding and editing them (each change set authorized as a whole, `staff.changes`),
+and the one way their state changes."""
 
 from datetime import date
 
@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record
 from wispbill.clients.enforcement import routers_changed
 from wispbill.clients.models import (
@@ -20,22 +21,20 @@ from wispbill.clients.models import (
     Plan,
     SuspensionReason,
 )
-from wispbill.clients.selectors import client_cut_action, client_effective_switches
 from wispbill.clients.services.access import access_check, access_errors, pppoe_password_resolve
 from wispbill.clients.signals import reactivated_by_hand
+from wispbill.clients.switches import (
+    PREFIX,
+    cut_action_changes,
+    switch_changes,
+    switches_audit,
+)
 from wispbill.core.clock import business_day, today
-from wispbill.core.db import jsonable, locked
+from wispbill.core.db import jsonable, locked, model_changes
 from wispbill.core.schedule import schedule_changes, schedule_from
 from wispbill.core.switches import Switches
 from wispbill.network.models import Zone
-from wispbill.network.services import cut_action_check
-from wispbill.staff.permissions import (
-    CUT_AND_REACTIVATE,
-    MANAGE_CLIENTS,
-    TOGGLE_PERIODIC_TASKS,
-    require_permission,
-    require_permission_of_person,
-)
+from wispbill.staff.changes import ANY, changes_authorize
 
 ZONE_HAS_NO_SCHEDULE = gettext_lazy(
     "A client with zone billing follows its zone's schedule; choose own billing to give it "
@@ -75,34 +74,21 @@ CLIENT_FIELDS = (
 ROUTER_FIELDS = {"ip", "zone", "state", "access", "pppoe_username", "plan"}
 
 
-def state_change_check(*, actor: User | None, before: str, after: str) -> None:
-    """A client made free stops every automatic task for it (the switch permission); a cut,
-    a reduced speed or their end by hand is a manual cut or reactivation."""
+def _state_meanings(before: str, after: str) -> set[str]:
+    """The permission table's keys for a state change: a client made free stops every
+    automatic task for it; a cut, a reduced speed or their end by hand is a manual cut or
+    reactivation."""
     if before == after:
-        return
+        return set()
     if after == ClientState.FREE:
-        require_permission_of_person(actor, TOGGLE_PERIODIC_TASKS)
-    elif after in RESTRICTED or before in RESTRICTED:
-        require_permission_of_person(actor, CUT_AND_REACTIVATE)
-
-
-def _edit_check(
-    *, actor: User | None, client: Client, before: dict, schedule, password: str
-) -> None:
-    """An edit that changes anything besides the switches (and what the cut does, checked
-    with them) needs the clients' permission."""
-    changed = {f for f in CLIENT_FIELDS if before[f] != jsonable(getattr(client, f))}
-    changed |= set(schedule_changes(schedule, client.schedule)) - {"billing.cut_action"}
-    if password:
-        changed.add("pppoe_password")
-    if changed:
-        require_permission_of_person(actor, MANAGE_CLIENTS)
-    state_change_check(actor=actor, before=before["state"], after=client.state)
+        return {"state:free"}
+    if after in RESTRICTED or before in RESTRICTED:
+        return {"state:restricted"}
+    return set()
 
 
 def _apply_billing(
     *,
-    actor: User | None,
     client: Client,
     before_effective: Switches | None,
     before_cut_action: str,
@@ -110,37 +96,33 @@ def _apply_billing(
     periodic_tasks: dict | None,
     billing_given: bool,
 ) -> dict:
-    """Set the own schedule and switches the billing type calls for; returns the diff of the
-    switches that govern the client (a new client has none before). A change of what the
-    cut does to it (`before_cut_action`: what did, or for a new client what its zone does)
-    needs the switch permission too."""
+    """Set (in memory) the own schedule and switches the billing type calls for; returns the
+    change of the switches and the cut that govern the client (`before_effective`: the
+    switches that did, None for a new client; `before_cut_action`: what the cut did, or for a
+    new client what its zone's does)."""
     if client.billing_type == BillingType.ZONE:
         if billing:
             raise ValidationError({"billing": [ZONE_HAS_NO_SCHEDULE]})
         if periodic_tasks:
             raise ValidationError({"periodic_tasks": [ZONE_HAS_NO_SWITCHES]})
         client.set_schedule(None)
-        cut_action_check(actor=actor, before=before_cut_action, after=client.zone.cut_action)
-        if before_effective is None:
-            return {}
-        diff = before_effective.diff(client.zone.switches)
-        if diff:
-            require_permission(actor, TOGGLE_PERIODIC_TASKS)
-        return diff
+        changes = cut_action_changes(before_cut_action, client.zone.cut_action)
+        if before_effective is not None:
+            changes.update(switch_changes(before_effective, client.zone.switches))
+        return changes
     if billing:
         # What the cut does, left out, stays as it was (or as the zone had it).
         client.set_schedule(schedule_from(billing, base=client.schedule or client.zone.schedule))
     elif billing_given or client.schedule is None:
         raise ValidationError({"billing": [_("Own billing needs its own schedule.")]})
-    cut_action_check(actor=actor, before=before_cut_action, after=client.cut_action)
     # A client that leaves its zone keeps the switches that governed it, unless told otherwise.
     base = before_effective or Switches()
     wanted = base.replace(**(periodic_tasks or {}))
-    diff = base.diff(wanted)
-    if diff:
-        require_permission(actor, TOGGLE_PERIODIC_TASKS)
     client.set_switches(wanted)
-    return diff
+    return {
+        **cut_action_changes(before_cut_action, client.cut_action),
+        **switch_changes(base, wanted),
+    }
 
 
 def client_new(
@@ -174,9 +156,7 @@ def client_new(
     """A new client, checked but not saved, and the switches it was given beyond the
     defaults (which needed the permission). Without `validate`, the checks that read the
     database (foreign keys, unique IP and username) are left to a caller that makes them for
-    many rows at once."""
-    require_permission_of_person(actor, MANAGE_CLIENTS)
-    state_change_check(actor=actor, before=ClientState.ACTIVE, after=state)
+    many rows at once. The whole new client is authorized before it is built."""
     client = Client(
         name=name,
         email=email,
@@ -207,8 +187,7 @@ def client_new(
         client.suspension_reason = SuspensionReason.MANUAL
     if state == ClientState.SUSPENDED:
         client.suspended_on = business_day()
-    switch_diff = _apply_billing(
-        actor=actor,
+    governing = _apply_billing(
         client=client,
         before_effective=None,
         before_cut_action=zone.cut_action,
@@ -216,6 +195,11 @@ def client_new(
         periodic_tasks=periodic_tasks,
         billing_given=billing is not None,
     )
+    # A new client is a change of every field; its own switches count against the defaults.
+    changes_authorize(
+        actor, "client", {ANY, *governing, *_state_meanings(ClientState.ACTIVE, state)}
+    )
+    switch_diff = {k[len(PREFIX) :]: v for k, v in governing.items() if k.startswith(PREFIX)}
     if validate:
         # One client added by a person: a PPPoE client without a password would be a secret
         # its router refuses. (Imports keep what the file or the router gives.)
@@ -258,11 +242,18 @@ def client_create(*, actor: User | None, **fields) -> Client:
     what the cut does as the zone does it, unless the actor may set them."""
     client, switch_diff = client_new(actor=actor, **fields)
     client.save()
-    audit_record(actor=actor, action="client.created", obj=client, changes=created_changes(client))
+    audit_record(
+        actor=actor, action=AuditAction.CLIENT_CREATED, obj=client, changes=created_changes(client)
+    )
     if needs_push(client):
         routers_changed([client.zone.router_id])
     if switch_diff:
-        audit_record(actor=actor, action="periodic_tasks.changed", obj=client, changes=switch_diff)
+        audit_record(
+            actor=actor,
+            action=AuditAction.PERIODIC_TASKS_CHANGED,
+            obj=client,
+            changes=switch_diff,
+        )
     return client
 
 
@@ -284,23 +275,21 @@ def client_update(
     router_before = client.zone.router_id
     before = {f: jsonable(getattr(client, f)) for f in CLIENT_FIELDS}
     before_schedule = client.schedule
-    before_effective = client_effective_switches(client)
-    before_cut_action, _speed = client_cut_action(client)
+    before_effective = client.effective_switches
+    before_cut_action, _speed = client.effective_cut_action
     new_state = data.get("state", client.state)
     reactivated = client.state in RESTRICTED and new_state == ClientState.ACTIVE
     state_before = client.state
     if new_state != client.state:
         client.check_transition(new_state)
         client.suspension_reason = SuspensionReason.MANUAL if new_state in RESTRICTED else ""
-    for name in CLIENT_FIELDS:
-        if name in data:
-            setattr(client, name, data[name])
+    for name in model_changes(instance=client, fields=CLIENT_FIELDS, data=data):
+        setattr(client, name, data[name])
     password, generated = pppoe_password_resolve(data.get("pppoe_password") or "")
     if password:
         client.pppoe_password = password
     _mark_days(client, state_before)
-    switch_diff = _apply_billing(
-        actor=actor,
+    governing = _apply_billing(
         client=client,
         before_effective=before_effective,
         before_cut_action=before_cut_action,
@@ -308,35 +297,34 @@ def client_update(
         periodic_tasks=periodic_tasks,
         billing_given=billing_given,
     )
-    _edit_check(
-        actor=actor,
-        client=client,
-        before=before,
-        schedule=before_schedule,
-        password=password,
-    )
     # A client that becomes PPPoE needs a password as a new one does.
     access_check(client, password=password, require_password=before["access"] != Access.PPPOE)
     client.full_clean()
-    client.save()
+    # The change set, from the validated values: authorized as a whole, then saved and
+    # audited as it is.
     changes = {
         f: [before[f], jsonable(getattr(client, f))]
         for f in CLIENT_FIELDS
         if before[f] != jsonable(getattr(client, f))
     }
-    if password and client.access == Access.PPPOE:
+    if password:
         changes["pppoe_password"] = ["***", "***"]
     changes.update(schedule_changes(before_schedule, client.schedule))
+    changes_authorize(
+        actor, "client", {*changes, *governing, *_state_meanings(state_before, client.state)}
+    )
+    client.save()
+    if password and client.access != Access.PPPOE:
+        del changes["pppoe_password"]  # kept for a PPPoE client only: nothing to tell
     if changes:
-        audit_record(actor=actor, action="client.changed", obj=client, changes=changes)
+        audit_record(actor=actor, action=AuditAction.CLIENT_CHANGED, obj=client, changes=changes)
     if reactivated:
         reactivated_by_hand.send(sender=Client, client=client)
     slower = "billing.throttle_kbps" in changes and client.state == ClientState.THROTTLED
     if (ROUTER_FIELDS | {"pppoe_password"}) & set(changes) or slower:
         client = Client.objects.select_related("zone").get(pk=client.pk)
         routers_changed({router_before, client.zone.router_id})
-    if switch_diff:
-        audit_record(actor=actor, action="periodic_tasks.changed", obj=client, changes=switch_diff)
+    switches_audit(actor=actor, obj=client, changes=governing)
     if generated and client.access == Access.PPPOE:
         # Answered once, to whoever asked for it; only its encrypted form is kept.
         client.pppoe_password_generated = password

@@ -6,11 +6,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from wispbill.automation.engine import Acted
 from wispbill.automation.models import ManualRun, MassUpdate, ObjectKind
 from wispbill.automation.selectors import PeriodicTaskRows
 from wispbill.automation.services import mass_updates, runs
 from wispbill.automation.services.company import company_settings_update
 from wispbill.clients.models import Client
+from wispbill.clients.switches import switches_may_change
 from wispbill.core.clock import today
 from wispbill.core.db import to_id
 from wispbill.core.models import CompanySettings
@@ -30,13 +32,13 @@ from wispbill.staff.permissions import (
 )
 
 FORECAST_MAX_CLIENTS = 5_000
-FORECAST_LABELS = [
-    (Task.INVOICES, gettext_lazy("Invoiced")),
-    (Task.NOTICES, gettext_lazy("Warned")),
-    (Task.CUTS, gettext_lazy("Cut")),
-    ("throttles", gettext_lazy("Speed reduced")),
-    ("reactivations", gettext_lazy("Reactivated")),
-]
+FORECAST_LABELS = {
+    Task.INVOICES: gettext_lazy("Invoiced"),
+    Task.NOTICES: gettext_lazy("Warned"),
+    Task.CUTS: gettext_lazy("Cut"),
+    "throttles": gettext_lazy("Speed reduced"),
+    "reactivations": gettext_lazy("Reactivated"),
+}
 
 
 def _forbidden(request):
@@ -46,7 +48,7 @@ def _forbidden(request):
 @login_required
 def mass_periodic_tasks(request):
     """Acciones masivas → Activar/desactivar tareas periódicas: choose, confirm, apply."""
-    if not has_permission(request.user, TOGGLE_PERIODIC_TASKS):
+    if not switches_may_change(request.user):
         return _forbidden(request)
     form = MassUpdateForm(request.POST or None)
     if request.method != "POST" or not form.is_valid():
@@ -150,7 +152,7 @@ def mass_update_detail(request, pk):
 @login_required
 def mass_update_undo(request, pk):
     mass_update = get_object_or_404(MassUpdate, pk=pk)
-    if not has_permission(request.user, TOGGLE_PERIODIC_TASKS):
+    if not switches_may_change(request.user):
         return _forbidden(request)
     if request.method != "POST":
         return render(request, "automation/mass_undo_confirm.html", {"mu": mass_update})
@@ -224,21 +226,19 @@ def _forecast(request, *, days: int, zone=None, client=None) -> list[dict] | Non
 
 
 def _named_lists(acted: dict, limit: int | None = None) -> list[tuple]:
-    """(label, count, [(id, name)]) per task, from the client ids a run acted on; one query.
-    The cut task's clients come apart: those it suspended and those it slowed down."""
-    acted = dict(acted)
-    slow = set(acted.get("throttles", []))
-    acted[Task.CUTS] = [i for i in acted.get(Task.CUTS, []) if i not in slow]
-    ids = {i for key, _label in FORECAST_LABELS for i in acted.get(key, [])[:limit]}
+    """(key, label, count, [(id, name)]) per list of the clients a run acted on, as the
+    engine kept them apart; one query."""
+    shown = Acted.from_dict(acted).shown()
+    ids = {i for _key, people in shown for i in people[:limit]}
     names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))
     return [
         (
             key,
-            label,
-            len(acted.get(key, [])),
-            [(i, names.get(i, f"#{i}")) for i in acted.get(key, [])[:limit]],
+            FORECAST_LABELS[key],
+            len(people),
+            [(i, names.get(i, f"#{i}")) for i in people[:limit]],
         )
-        for key, label in FORECAST_LABELS
+        for key, people in shown
     ]
 
 

@@ -22,14 +22,12 @@ from wispbill.billing.services.invoices import (
 )
 from wispbill.clients.models import BillingType, Client, ClientState, Plan
 from wispbill.clients.selectors import (
-    client_cut_action,
-    client_effective_switches,
     client_sync_problem,
     client_sync_status,
-    clients_with_effective_switches,
 )
 from wispbill.clients.services import clients as services
 from wispbill.clients.services import plans
+from wispbill.clients.switches import switches_may_change
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import to_id
 from wispbill.core.formatting import money, short_date
@@ -44,7 +42,6 @@ from wispbill.panel.views.base import FORBIDDEN, paginate, run_service, status_f
 from wispbill.panel.views.messaging import client_messages_context
 from wispbill.radius.models import CoaResult
 from wispbill.radius.selectors import client_radius_status, session_list
-from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission
 
 
 def _int(value) -> int | None:
@@ -59,19 +56,17 @@ def _choice(value, choices) -> str:
 @login_required
 def client_list(request):
     params = request.GET
-    qs = clients_with_effective_switches(
-        client_rows(
-            search=params.get("q", ""),
-            zone=_int(params.get("zone")),
-            router=_int(params.get("router")),
-            state=_choice(params.get("state"), ClientState.values),
-            billing_type=_choice(params.get("billing_type"), BillingType.values),
-            task_off=_choice(params.get("task_off"), TASKS),
-            notice=params.get("notice") == "1",
-            overdue=params.get("overdue") == "1",
-            owing=params.get("owing") == "1",
-        )
-    )
+    qs = client_rows(
+        search=params.get("q", ""),
+        zone=_int(params.get("zone")),
+        router=_int(params.get("router")),
+        state=_choice(params.get("state"), ClientState.values),
+        billing_type=_choice(params.get("billing_type"), BillingType.values),
+        task_off=_choice(params.get("task_off"), TASKS),
+        notice=params.get("notice") == "1",
+        overdue=params.get("overdue") == "1",
+        owing=params.get("owing") == "1",
+    ).with_effective_switches()
     page, query = paginate(request, qs)
     for client in page:
         client.sync = client_sync_status(client)
@@ -95,8 +90,8 @@ def _client_page(request, form, client, status=200):
         balance = client_balance(client)
         company = CompanySettings.load()
         context.update(
-            effective=client_effective_switches(client),
-            effective_cut=client_cut_action(client),
+            effective=client.effective_switches,
+            effective_cut=client.effective_cut_action,
             rows=audit_rows(audit_events_for(client)[:100]),
             invoices=client.invoices.order_by("-pay_date", "-id")[:36],
             payments=client.payments.prefetch_related("allocations")[:36],
@@ -132,10 +127,10 @@ def client_edit(request, pk=None):
         if pk
         else None
     )
-    can_toggle = has_permission(request.user, TOGGLE_PERIODIC_TASKS)
+    can_toggle = switches_may_change(request.user)
     if request.method != "POST":
         if client:
-            initial = client_initial(client, client_effective_switches(client))
+            initial = client_initial(client, client.effective_switches)
         else:
             initial = {
                 "state": ClientState.ACTIVE,

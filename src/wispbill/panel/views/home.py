@@ -6,7 +6,6 @@ from django.shortcuts import render
 
 from wispbill.billing.reports import money_overview
 from wispbill.clients.models import BillingType, Client, ClientState
-from wispbill.clients.selectors import clients_with_tasks_off
 from wispbill.core.clock import business_day, today
 from wispbill.core.switches import TASK_LABELS
 from wispbill.network.models import Router, Zone
@@ -25,7 +24,7 @@ def home(request):
     zones_off = Zone.objects.filter(
         Q(task_invoices=False) | Q(task_notices=False) | Q(task_cuts=False)
     ).count()
-    off = clients_with_tasks_off()
+    off = Client.objects.tasks_off()
     return render(
         request,
         "panel/home.html",

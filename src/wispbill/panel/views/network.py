@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from wispbill.audit.models import AuditEvent
 from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.models import Access, BillingType, Client, ClientState
+from wispbill.clients.services import zones
+from wispbill.clients.switches import switches_may_change
 from wispbill.core.schedule import DEFAULT
 from wispbill.core.switches import Switches
 from wispbill.network import services
@@ -24,7 +26,6 @@ from wispbill.panel.forms.network import RouterForm, ZoneForm, zone_initial
 from wispbill.panel.views.base import FORBIDDEN, forbidden, run_service, status_for
 from wispbill.radius.selectors import session_list
 from wispbill.radius.switch import router_radius_confirm, switch_preview
-from wispbill.staff.permissions import TOGGLE_PERIODIC_TASKS, has_permission
 
 
 @login_required
@@ -45,7 +46,7 @@ def _new_zone_form(can_toggle: bool) -> ZoneForm:
 def _router_page(
     request, router, form=None, zone_forms=None, new_zone_form=None, status=200, tab="general"
 ):
-    can_toggle = has_permission(request.user, TOGGLE_PERIODIC_TASKS)
+    can_toggle = switches_may_change(request.user)
     zone_forms = zone_forms or {}
     zones = []
     if router:
@@ -139,7 +140,7 @@ def _zone_post(request, prefix: str, save):
     """Validate a zone form and hand its values to `save(name, schedule, switches, pool)`;
     the form and the service's result (None when refused, FORBIDDEN without the
     permission)."""
-    can_toggle = has_permission(request.user, TOGGLE_PERIODIC_TASKS)
+    can_toggle = switches_may_change(request.user)
     form = ZoneForm(request.POST, prefix=prefix, can_toggle=can_toggle)
     result = None
     if form.is_valid():
@@ -162,7 +163,7 @@ def zone_create(request, router_pk):
     form, result = _zone_post(
         request,
         "new",
-        lambda name, schedule, switches, pool: services.zone_create(
+        lambda name, schedule, switches, pool: zones.zone_create(
             actor=request.user,
             router=router,
             name=name,
@@ -190,7 +191,7 @@ def zone_update(request, pk):
     form, result = _zone_post(
         request,
         f"zone-{zone.pk}",
-        lambda name, schedule, switches, pool: services.zone_update(
+        lambda name, schedule, switches, pool: zones.zone_update(
             actor=request.user,
             zone=zone,
             name=name,
@@ -216,7 +217,7 @@ def zone_update(request, pk):
 def zone_delete(request, pk):
     zone = get_object_or_404(Zone.objects.select_related("router"), pk=pk)
     try:
-        services.zone_delete(actor=request.user, zone=zone)
+        zones.zone_delete(actor=request.user, zone=zone)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except PermissionDenied as exc:

@@ -17,7 +17,6 @@ from django.views.decorators.csrf import csrf_exempt
 from wispbill.billing.debt import client_dismiss_notice, client_next_cut
 from wispbill.billing.selectors import client_balance, pending_invoices
 from wispbill.clients.models import WITH_SERVICE, Client, ClientState
-from wispbill.clients.selectors import client_cut_action
 from wispbill.core.clock import today
 from wispbill.core.models import CompanySettings, CutAction
 
@@ -63,7 +62,7 @@ def notice_facts(client: Client, *, day: date, company: CompanySettings) -> dict
         "dismissed": client.notice_dismissed_on == day,
         "can_dismiss": client.notice_active and client.state in WITH_SERVICE,
         # What the cut does to this client: suspend it, or reduce its speed.
-        "throttles": client_cut_action(client)[0] == CutAction.THROTTLE,
+        "throttles": client.effective_cut_action[0] == CutAction.THROTTLE,
     }
 
 

@@ -21,13 +21,14 @@ from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import BillingType, Client, ClientState
 from wispbill.clients.services.clients import client_create
 from wispbill.clients.services.plans import plan_create
+from wispbill.clients.services.zones import zone_create, zone_update
 from wispbill.core import clock
 from wispbill.core.models import BillingMode, CompanySettings, CutAction
 from wispbill.core.schedule import BillingSchedule
 from wispbill.core.switches import Switches, Task
 from wispbill.messaging.models import Message
 from wispbill.network.models import Enforcement, PppoeCut
-from wispbill.network.services import router_create, zone_create, zone_update
+from wispbill.network.services import router_create
 from wispbill.staff.services import staff_create
 
 FIRST = [
