@@ -29,3 +29,21 @@ def test_the_permissions_are_the_contracts_codenames():
     assert {p.value for p in Permission} == set(CODENAMES) == documented
     assert all(type(codename) is str for codename in CODENAMES)
     assert json.dumps([Permission.MANAGE_CLIENTS]) == '["manage_clients"]'
+
+
+def test_every_audit_action_is_named_by_the_enum_not_a_literal():
+    from wispbill.audit.models import AuditAction
+
+    source = Path(__file__).resolve().parents[2] / "src" / "wispbill"
+    stored = {re.escape(action.value) for action in AuditAction}
+    literal = re.compile(r"""["']({})["']""".format("|".join(stored)))
+    found = [
+        f"{path.relative_to(source)}: {match.group(0)}"
+        for path in source.rglob("*.py")
+        if "migrations" not in path.parts and path.name != "models.py"
+        for match in literal.finditer(path.read_text())
+    ]
+    assert found == []
+    # Stored and sent as the same strings as before.
+    assert AuditAction.ROUTER_CHANGED == "router.changed"
+    assert json.dumps([AuditAction.PLAN_CREATED]) == '["plan.created"]'

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 
-from wispbill.audit.models import SYSTEM, AuditEvent, object_type_of
+from wispbill.audit.models import SYSTEM, AuditAction, AuditEvent, object_type_of
 from wispbill.core.db import bulk_insert
 
 
@@ -18,7 +18,7 @@ def actor_name_of(actor: User | None) -> str:
 def audit_record(
     *,
     actor: User | None,
-    action: str,
+    action: AuditAction,
     obj: models.Model,
     changes: dict | None = None,
     reason: str = "",
@@ -57,7 +57,7 @@ AUDIT_COLUMNS = (
 def audit_record_many(
     *,
     actor: User | None,
-    action: str,
+    action: AuditAction,
     object_type: str,
     rows: Iterable[tuple],
     reason: str = "",

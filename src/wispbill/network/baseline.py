@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record
 from wispbill.core.models import CompanySettings
 from wispbill.network.drivers import driver_for
@@ -152,7 +153,7 @@ def baseline_install(router, plan: BaselinePlan, *, actor=None) -> None:
         driver.add_rules(plan.add)
     audit_record(
         actor=actor,
-        action="router.rules_installed",
+        action=AuditAction.RULES_INSTALLED,
         obj=router,
         changes={
             "added": [None, [rule.tag for rule in plan.add]],

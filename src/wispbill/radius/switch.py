@@ -18,6 +18,7 @@ from pyrad.client import Client as PyradClient
 from pyrad.client import Timeout
 from pyrad.dictionary import Dictionary
 
+from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record
 from wispbill.clients.enforcement import routers_changed
 from wispbill.clients.models import Access, Client, ClientState
@@ -169,7 +170,7 @@ def router_radius_confirm(*, actor: User | None, router: Router) -> SwitchCheck:
     router.save(update_fields=["radius_secrets_kept", "updated_at"])
     audit_record(
         actor=actor,
-        action="router.changed",
+        action=AuditAction.ROUTER_CHANGED,
         obj=router,
         changes={"radius_secrets_kept": [True, False]},
     )

@@ -14,7 +14,7 @@ from django.db.models import Max, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
-from wispbill.audit.models import AuditEvent
+from wispbill.audit.models import AuditAction, AuditEvent
 from wispbill.audit.services import actor_name_of, audit_record
 from wispbill.staff.permissions import require_admin
 
@@ -62,7 +62,7 @@ def login_unlock(*, actor, username: str) -> bool:
     was_locked = username in locked_until([username])
     AxesProxyHandler.reset_attempts(username=username)
     if was_locked:
-        _record(actor=actor, action="login.unlocked", username=username, changes={})
+        _record(actor=actor, action=AuditAction.LOGIN_UNLOCKED, username=username, changes={})
     return was_locked
 
 
@@ -93,12 +93,12 @@ def record_failed_login(sender, credentials, request=None, **kwargs) -> None:
     locked = bool(getattr(request, "axes_locked_out", False))
     with transaction.atomic():
         if failures is None:
-            action = "login.refused_locked" if locked else "login.failed"
+            action = AuditAction.LOGIN_REFUSED_LOCKED if locked else AuditAction.LOGIN_FAILED
             _record(actor=None, action=action, username=username, changes={}, reason=address)
             return
         _record(
             actor=None,
-            action="login.failed",
+            action=AuditAction.LOGIN_FAILED,
             username=username,
             changes={"failed_logins": [failures - 1, failures]},
             reason=address,
@@ -107,14 +107,14 @@ def record_failed_login(sender, credentials, request=None, **kwargs) -> None:
             until = timezone.now() + get_cool_off(request)
             _record(
                 actor=None,
-                action="login.locked_out",
+                action=AuditAction.LOGIN_LOCKED_OUT,
                 username=username,
                 changes={"locked_until": [None, until.isoformat(timespec="seconds")]},
                 reason=address,
             )
 
 
-def _record(*, actor, action: str, username: str, changes: dict, reason: str = "") -> None:
+def _record(*, actor, action: AuditAction, username: str, changes: dict, reason: str = "") -> None:
     user = User.objects.filter(username=username).first()
     if user is not None:
         audit_record(actor=actor, action=action, obj=user, changes=changes, reason=reason)

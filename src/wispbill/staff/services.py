@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record
 from wispbill.core.db import locked
 from wispbill.staff.models import ApiKey
@@ -92,7 +93,7 @@ def staff_create(
     _set_permissions(user, permissions)
     audit_record(
         actor=actor,
-        action="staff.created",
+        action=AuditAction.STAFF_CREATED,
         obj=user,
         changes={
             "is_admin": [None, is_admin],
@@ -154,7 +155,7 @@ def staff_update(
             _set_permissions(user, permissions)
             changes["permissions"] = [before, sorted(permissions)]
     if changes:
-        audit_record(actor=actor, action="staff.changed", obj=user, changes=changes)
+        audit_record(actor=actor, action=AuditAction.STAFF_CHANGED, obj=user, changes=changes)
     return user
 
 
@@ -169,7 +170,10 @@ def staff_password_change(*, actor, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
     audit_record(
-        actor=user, action="staff.password_changed", obj=user, changes={"password": ["***", "***"]}
+        actor=user,
+        action=AuditAction.PASSWORD_CHANGED,
+        obj=user,
+        changes={"password": ["***", "***"]},
     )
     return user
 
@@ -189,7 +193,7 @@ def api_key_create(*, user, name: str = "", actor=None) -> tuple[ApiKey, str]:
     if actor is not None:
         audit_record(
             actor=actor,
-            action="staff.api_key_created",
+            action=AuditAction.API_KEY_CREATED,
             obj=user,
             changes={"api_key": [None, f"{prefix}…"]},
         )
@@ -204,7 +208,7 @@ def api_key_revoke(*, actor, key: ApiKey) -> ApiKey:
         key.save(update_fields=["revoked"])
         audit_record(
             actor=actor,
-            action="staff.api_key_revoked",
+            action=AuditAction.API_KEY_REVOKED,
             obj=key.user,
             changes={"api_key": [f"{key.prefix}…", None]},
         )

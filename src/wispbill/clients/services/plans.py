@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record
 from wispbill.clients.enforcement import routers_changed
 from wispbill.clients.models import Client, ClientState, Plan
@@ -50,7 +51,7 @@ def plan_create(
     plan.save()
     audit_record(
         actor=actor,
-        action="plan.created",
+        action=AuditAction.PLAN_CREATED,
         obj=plan,
         changes={f: [None, jsonable(getattr(plan, f))] for f in PLAN_FIELDS},
     )
@@ -66,7 +67,7 @@ def plan_update(*, actor: User | None, plan: Plan, data: dict) -> Plan:
     plan = locked(Plan.objects).get(pk=plan.pk)
     changes = model_update(instance=plan, fields=PLAN_FIELDS, data=data)
     if changes:
-        audit_record(actor=actor, action="plan.changed", obj=plan, changes=changes)
+        audit_record(actor=actor, action=AuditAction.PLAN_CHANGED, obj=plan, changes=changes)
     if {"download_kbps", "upload_kbps"} & set(changes):
         routers_changed(
             Client.objects.filter(plan=plan, zone__router__provisioning=True)
