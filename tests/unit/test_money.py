@@ -69,3 +69,16 @@ def test_what_the_product_shows_it_reads_back(amount):
     grouped = f"{amount:,.2f}".translate(str.maketrans(",.", ".,"))
     assert parse_money(grouped, "CO") == amount
     assert notation_of("CO").example == "1.234,50"
+
+
+def test_an_invoice_is_paid_once_its_paid_amount_reaches_its_total():
+    from wispbill.billing.models import Invoice, InvoiceStatus, paid_status
+
+    assert paid_status(Decimal("299.99"), Decimal("300.00")) == InvoiceStatus.PENDING
+    assert paid_status(Decimal("300.00"), Decimal("300.00")) == InvoiceStatus.PAID
+    assert paid_status(Decimal("0.00"), Decimal("0.00")) == InvoiceStatus.PAID
+    invoice = Invoice(total=Decimal("300.00"), paid_amount=Decimal("0.00"))
+    invoice.pay(Decimal("100.00"))
+    assert (invoice.paid_amount, invoice.status) == (Decimal("100.00"), InvoiceStatus.PENDING)
+    invoice.pay(Decimal("200.00"))
+    assert (invoice.paid_amount, invoice.status) == (Decimal("300.00"), InvoiceStatus.PAID)

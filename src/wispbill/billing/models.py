@@ -35,6 +35,12 @@ class InvoiceQuerySet(models.QuerySet):
         return self.order_by("due_date", "pay_date", "id")
 
 
+def paid_status(paid: Decimal, total: Decimal) -> str:
+    """The one rule of being paid: an invoice whose paid amount reaches its total is paid
+    (the engine's bulk writer, the counter and the credit all ask it)."""
+    return InvoiceStatus.PAID if paid >= total else InvoiceStatus.PENDING
+
+
 class Invoice(models.Model):
     """A cycle's invoice: its period, its dates, what it costs and what was paid of it."""
 
@@ -121,6 +127,12 @@ class Invoice(models.Model):
     @property
     def outstanding(self) -> Decimal:
         return self.total - self.paid_amount
+
+    def pay(self, amount: Decimal) -> None:
+        """Add `amount` to what was paid of it (in memory); paid once that reaches its total."""
+        self.paid_amount += amount
+        if paid_status(self.paid_amount, self.total) == InvoiceStatus.PAID:
+            self.status = InvoiceStatus.PAID
 
 
 class InvoiceLine(models.Model):

@@ -273,10 +273,8 @@ def credit_apply(*, client: Client, invoices: list[Invoice]) -> None:
         if client.credit <= ZERO:
             break
         used = min(client.credit, invoice.outstanding)
-        invoice.paid_amount += used
+        invoice.pay(used)
         client.credit -= used
-        if invoice.paid_amount == invoice.total:
-            invoice.status = InvoiceStatus.PAID
         invoice.save(update_fields=["paid_amount", "status"])
     client.save(update_fields=["credit"])
 

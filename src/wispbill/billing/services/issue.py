@@ -16,7 +16,7 @@ from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record_many
 from wispbill.billing.charges import billing_start, cycle_charge
 from wispbill.billing.debt import BatchHook, batch_hold
-from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
+from wispbill.billing.models import Invoice, InvoiceLine, paid_status
 from wispbill.billing.selectors import billed_since, billed_states, invoice_due
 from wispbill.billing.services.charges import charges_invoiced, charges_to_invoice
 from wispbill.billing.services.invoices import charge_description
@@ -231,7 +231,7 @@ def _issue_batch(
                     subtotal,
                     tax,
                     paid,
-                    InvoiceStatus.PAID if paid == total else InvoiceStatus.PENDING,
+                    paid_status(paid, total),
                     True,
                     False,
                     now,

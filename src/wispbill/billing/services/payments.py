@@ -144,9 +144,7 @@ def payments_apply(*, actor: User | None, rows: Sequence[PaymentRow]) -> list[Pa
             if invoice.status != InvoiceStatus.PENDING:
                 continue
             part = min(left, invoice.outstanding)
-            invoice.paid_amount += part
-            if invoice.paid_amount == invoice.total:
-                invoice.status = InvoiceStatus.PAID
+            invoice.pay(part)
             changed[invoice.pk] = invoice
             mine.append((invoice, part))
             paid_invoices.append(invoice.pk)
