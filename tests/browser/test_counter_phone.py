@@ -54,8 +54,10 @@ def test_a_payment_far_above_the_debt_is_asked_about_first(counter):
     assert _fits(page)
     assert not Payment.objects.filter(client=client).exists()
 
-    page.get_by_role("link", name="No, volver").click()
+    page.get_by_role("button", name="No, corregirlo").click()
     expect(page.get_by_test_id("client-balance")).to_have_text("$399.00")
+    # The form comes back as it was typed, on its tab, to be corrected.
+    expect(page.get_by_test_id("payment-form").get_by_label("Monto")).to_have_value("99999.00")
     assert not Payment.objects.filter(client=client).exists()
 
     _pay(page, client, "99,999.00")

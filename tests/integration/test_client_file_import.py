@@ -172,3 +172,31 @@ def test_importing_clients_needs_manage_clients(nobody, setting):
     browser.force_login(staff)
     assert browser.get("/clients/import/").status_code == 403
     assert Client.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "language, words",
+    [
+        ("es", "Un cliente PPPoE necesita su contraseña: escríbala en la columna pppoe_password."),
+        ("en", "A PPPoE client needs its password: write it in the pppoe_password column."),
+    ],
+)
+def test_a_pppoe_row_without_a_password_is_refused_by_the_panels_rule(
+    admin, setting, language, words
+):
+    """The rule of a client added by hand (client_new): a PPPoE client without a password is
+    a secret its router refuses. A file has nowhere to show a generated password, so
+    "generate" is refused as well."""
+    data = (
+        HEADERS
+        + "Con clave,172.16.0.40,Zona día 1,Hogar 10 Mbps,,,,pppoe,con.clave,pw,zone,\n"
+        + "Sin clave,172.16.0.41,Zona día 1,Hogar 10 Mbps,,,,pppoe,sin.clave,,zone,\n"
+        + "Generada,172.16.0.42,Zona día 1,Hogar 10 Mbps,,,,pppoe,generada,generate,zone,\n"
+    ).encode()
+    with translation.override(language):
+        preview = clients_file_preview(actor=admin, data=data, filename="c.csv")
+        assert [row.line for row in preview.bad_rows] == [3, 4]
+        assert [row.errors for row in preview.bad_rows] == [{"pppoe_password": [words]}] * 2
+        with pytest.raises(Exception, match="Row 3|Fila 3"):
+            clients_file_import(actor=admin, data=data, filename="c.csv")
+    assert not Client.objects.exists()

@@ -165,7 +165,7 @@ def day_of_payments(admin):
         payment_register(actor=cashier, client=ana, amount=Decimal("250.50"), method="cash")
         payment_register(
             actor=cashier, client=beto, amount=Decimal("1000.00"), method="transfer",
-            reference="SPEI 9", paid_on=date(2026, 9, 9),
+            reference="SPEI 9", paid_on=date(2026, 9, 9), confirm_large=True,
         )  # fmt: skip
         payment_register(actor=cashier, client=beto, amount=Decimal("20.00"), method="card")
     return cashier

@@ -367,10 +367,12 @@ def test_the_api_reads_amounts_as_typed_in_mexico(admin):
 def test_the_panel_reads_amounts_as_typed_and_refuses_the_ambiguous_one(admin):
     client = _owing_client("1234.50")
     browser = _browser(admin)
-    browser.post(f"/clients/{client.pk}/payments/", {"amount": "199,50", "method": "cash"})
+    url = f"/clients/{client.pk}/payments/"
+    refused = browser.post(url, {"amount": "199,50", "method": "cash"})
     assert not Payment.objects.exists()
-    page = browser.get(f"/clients/{client.pk}/").content.decode()
+    page = refused.content.decode()
     assert "«199,50» se puede leer de dos maneras" in page and "199.50" in page
+    assert _value(page, "amount") == "199,50"  # kept as typed, to be corrected
     browser.post(f"/clients/{client.pk}/payments/", {"amount": "1,234.50", "method": "cash"})
     assert Payment.objects.get().amount == Decimal("1234.50")
     new_plan = browser.post(
@@ -424,3 +426,79 @@ def test_the_panel_asks_to_confirm_a_payment_far_above_the_debt(admin):
         "SPEI 1",
         "transfer",
     )
+
+
+def test_the_service_asks_unless_its_caller_says_it_confirmed(admin):
+    """`confirm_large` defaults to False: a caller that does not say it confirmed a payment
+    far above the debt is refused, naming the amounts; nothing is written."""
+    from django.core.exceptions import ValidationError
+
+    client = _owing_client()
+    with pytest.raises(ValidationError) as refused:
+        payment_register(actor=admin, client=client, amount=Decimal("3990.00"))
+    assert "3,990.00" in refused.value.message_dict["confirm_large"][0]
+    assert not Payment.objects.exists()
+    payment_register(actor=admin, client=client, amount=Decimal("3990.00"), confirm_large=True)
+    assert Payment.objects.get().credit_added == Decimal("3591.00")
+
+
+def _value(html: str, name: str) -> str:
+    """What the payment form's field `name` holds, as the page shows it (the charge form
+    before it has an amount too)."""
+    html = html[html.index('data-testid="payment-form"') :]
+    tag = re.search(rf'<(?:input|textarea|select)[^>]*name="{name}"[^>]*>', html).group(0)
+    found = re.search(r'value="([^"]*)"', tag)
+    return found.group(1) if found else ""
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_a_refused_payment_comes_back_with_what_was_typed(admin, language):
+    client = _owing_client()
+    browser = _browser(admin, language)
+    typed = {"method": "transfer", "reference": "SPEI 77", "note": "pagó su hija", "activate": "1"}
+    # A bad amount, refused by the form.
+    bad = browser.post(f"/clients/{client.pk}/payments/", {**typed, "amount": "39x"})
+    html = bad.content.decode()
+    assert bad.status_code == 400
+    assert (_value(html, "amount"), _value(html, "reference"), _value(html, "note")) == (
+        "39x",
+        "SPEI 77",
+        "pagó su hija",
+    )
+    assert 'value="transfer" selected' in html
+    said = {"es": "No se registró el pago", "en": "The payment was not registered"}[language]
+    assert said in html and 'class="field has-error"' in html
+    # A date to come, refused by the service: the reason on the date, the rest kept.
+    later = (today() + timedelta(days=3)).strftime("%d/%m/%Y")
+    future = browser.post(
+        f"/clients/{client.pk}/payments/", {**typed, "amount": "399.00", "paid_on": later}
+    )
+    html = future.content.decode()
+    assert future.status_code == 400
+    assert (_value(html, "amount"), _value(html, "paid_on"), _value(html, "reference")) == (
+        "399.00",
+        later,
+        "SPEI 77",
+    )
+    why = {"es": "no puede ser futura", "en": "cannot be in the future"}[language]
+    assert why in html
+    assert not Payment.objects.exists()
+
+
+def test_no_to_the_large_payment_question_gives_the_form_back_filled(admin):
+    client = _owing_client()
+    browser = _browser(admin)
+    page = browser.get(f"/clients/{client.pk}/").content.decode()
+    once = re.search(r'name="once" value="([^"]+)"', page).group(1)
+    form = {"amount": "3,990.00", "method": "transfer", "reference": "SPEI 1", "activate": "1"}
+    html = browser.post(f"/clients/{client.pk}/payments/", {**form, "once": once}).content.decode()
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', html))
+    assert hidden["once"] == once  # the confirmed form is the same form: a double click pays once
+    back = browser.post(f"/clients/{client.pk}/payments/", {**hidden, "back": "1"})
+    html = back.content.decode()
+    assert back.status_code == 200 and 'data-initial="money"' in html
+    assert (_value(html, "amount"), _value(html, "reference")) == ("3990.00", "SPEI 1")
+    assert not Payment.objects.exists()
+    browser.post(f"/clients/{client.pk}/payments/", hidden)
+    browser.post(f"/clients/{client.pk}/payments/", hidden)
+    assert Payment.objects.get().amount == Decimal("3990.00")

@@ -44,7 +44,13 @@ def test_the_audit_log_names_things_in_the_readers_language(admin):
     ana = ClientFactory(name="Ana Pérez", zone=south, plan=PlanFactory(name="5 Mb"))
     client_update(actor=admin, client=ana, data={"zone": north, "plan": PlanFactory(name="10 Mb")})
     client_cut(actor=admin, client=ana)
-    payment_register(actor=admin, client=ana, amount=Decimal("1500.00"), activate_service=True)
+    payment_register(
+        actor=admin,
+        client=ana,
+        amount=Decimal("1500.00"),
+        activate_service=True,
+        confirm_large=True,
+    )
     page = _login(admin).get(f"/clients/{ana.pk}/").content.decode()
     words = _text(page)
     assert "Zona: Cerro Azul · Zona día 15 → Torre Norte · Zona día 1" in words

@@ -154,6 +154,10 @@ def _paid(row: GatewayPayment, event: GatewayEvent) -> None:
             method=event.provider.value,
             paid_on=paid_on,
             reference=event.gateway_id,
+            # Money the gateway already took from the client: nobody typed the amount, and
+            # nobody is there to ask; refusing it would not give it back. What it does not
+            # pay stays as credit.
+            confirm_large=True,
         )
         row.status = GatewayPaymentStatus.APPLIED
     row.save()

@@ -138,6 +138,8 @@ def bank_statement_import(
                 reference=line.tracking_key,
             )
         )
+    # No large-payment question for a statement: its amounts are the bank's, already in the
+    # account, not typed; what a line does not pay stays as credit.
     preview.payments = payments_apply(actor=actor, rows=rows)
     for row, payment in zip(applied, preview.payments, strict=True):
         row.payment = payment
@@ -178,6 +180,9 @@ def bank_line_assign(*, actor: User | None, line: BankLine, client: Client) -> B
         method=line.method,
         paid_on=line.date,
         reference=line.tracking_key,
+        # The amount is the bank's, already in the account, not typed: the question is for a
+        # slip of the finger. The person chose the client on a page that names the amount.
+        confirm_large=True,
     )
     line.client, line.status = client, BankLineStatus.APPLIED
     line.applied_at, line.applied_by = timezone.now(), actor_name_of(actor)

@@ -224,14 +224,15 @@ def payment_register(
     note: str = "",
     paid_on: date | None = None,
     reference: str = "",
-    confirm_large: bool = True,
+    confirm_large: bool = False,
 ) -> Payment:
     """Register a payment received on `paid_on` (default today; never a day to come) by the
     payment rule (`payments_apply`): it pays the oldest pending invoices first, the rest is
     credit. `activate_service` (default: the client's `auto_activate_on_payment`) gives a
     suspended client the service back at once; False keeps it cut until someone reactivates
-    it. A person typing the amount (the panel, the API) passes `confirm_large` False until
-    asked `payment_large_question`."""
+    it. An amount far above the debt (`payment_large_question`) is refused until the caller
+    says it confirmed it (`confirm_large`): a person after the question, or a caller whose
+    amount nobody typed (a gateway's, a bank's), saying why."""
     require_permission_of_person(actor, REGISTER_PAYMENTS)
     row = PaymentRow(
         client_id=client.pk,

@@ -5,6 +5,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wispbill.clients.models import Access, Client
 from wispbill.core.db import locked
@@ -44,13 +45,24 @@ def _pppoe_text_error(value: str) -> str | None:
     return None
 
 
+# Why a new PPPoE client without a password is refused: a secret its router refuses. The
+# panel and the API can have wispbill generate one and show it once; a file has nowhere to
+# show it, so a file's row must carry its password.
+PASSWORD_NEEDED = gettext_lazy(
+    "A PPPoE client needs its password: type one, or have wispbill generate it."
+)
+PASSWORD_NEEDED_IN_FILE = gettext_lazy(
+    "A PPPoE client needs its password: write it in the pppoe_password column."
+)
+
+
 def access_errors(
-    client: Client, *, password: str = "", require_password: bool = False
+    client: Client, *, password: str = "", require_password: bool = False, needed=PASSWORD_NEEDED
 ) -> dict[str, list]:
     """Hold a client's access to its rules without reading the database: a PPPoE client has
-    a username a router can store (and, with `require_password`, a password); a static
-    client has neither username nor password. `password` is a new password, if any.
-    Returns the errors by field."""
+    a username a router can store (and, with `require_password`, a password; `needed` says
+    so when it has none); a static client has neither username nor password. `password` is
+    a new password, if any. Returns the errors by field."""
     errors: dict[str, list] = {}
     if client.access != Access.PPPOE:
         client.pppoe_username = ""
@@ -64,9 +76,7 @@ def access_errors(
     if password and (problem := _pppoe_text_error(password)):
         errors["pppoe_password"] = [problem]
     elif require_password and not password and not client.pppoe_password_encrypted:
-        errors["pppoe_password"] = [
-            _("A PPPoE client needs its password: type one, or have wispbill generate it.")
-        ]
+        errors["pppoe_password"] = [str(needed)]
     return errors
 
 

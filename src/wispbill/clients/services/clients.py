@@ -21,7 +21,13 @@ from wispbill.clients.models import (
     Plan,
     SuspensionReason,
 )
-from wispbill.clients.services.access import access_check, access_errors, pppoe_password_resolve
+from wispbill.clients.services.access import (
+    GENERATE,
+    PASSWORD_NEEDED_IN_FILE,
+    access_check,
+    access_errors,
+    pppoe_password_resolve,
+)
 from wispbill.clients.signals import reactivated_by_hand
 from wispbill.clients.switches import (
     PREFIX,
@@ -152,11 +158,15 @@ def client_new(
     billing: dict | None = None,
     periodic_tasks: dict | None = None,
     validate: bool = True,
+    require_password: bool = True,
 ) -> tuple[Client, dict]:
     """A new client, checked but not saved, and the switches it was given beyond the
     defaults (which needed the permission). Without `validate`, the checks that read the
     database (foreign keys, unique IP and username) are left to a caller that makes them for
-    many rows at once. The whole new client is authorized before it is built."""
+    many rows at once. A PPPoE client needs a password (or "generate", where the caller
+    shows it once: not in an import); only a router's own secrets, taken over as the router
+    holds them, are let through without one (`require_password` False). The whole new client
+    is authorized before it is built."""
     client = Client(
         name=name,
         email=email,
@@ -179,7 +189,13 @@ def client_new(
         fiscal_postal_code=fiscal_postal_code or "",
         cfdi_use=cfdi_use or "",
     )
-    pppoe_password, generated = pppoe_password_resolve(pppoe_password)
+    if validate:
+        pppoe_password, generated = pppoe_password_resolve(pppoe_password)
+    elif pppoe_password == GENERATE:
+        # A password generated for many rows would be shown to nobody.
+        pppoe_password, generated = "", False
+    else:
+        generated = False
     client.pppoe_password = pppoe_password
     if generated and access == Access.PPPOE:
         client.pppoe_password_generated = pppoe_password
@@ -201,12 +217,15 @@ def client_new(
     )
     switch_diff = {k[len(PREFIX) :]: v for k, v in governing.items() if k.startswith(PREFIX)}
     if validate:
-        # One client added by a person: a PPPoE client without a password would be a secret
-        # its router refuses. (Imports keep what the file or the router gives.)
-        access_check(client, password=pppoe_password, require_password=True)
+        access_check(client, password=pppoe_password, require_password=require_password)
         client.full_clean()
         return client, switch_diff
-    errors = access_errors(client, password=pppoe_password)
+    errors = access_errors(
+        client,
+        password=pppoe_password,
+        require_password=require_password,
+        needed=PASSWORD_NEEDED_IN_FILE,
+    )
     try:
         # The schedule and access rules were checked above; the database holds the rest.
         client.full_clean(

@@ -468,6 +468,9 @@ def router_import_confirm(
                     "pppoe_password": c.pppoe_password,
                     "state": c.state,
                     "paid_until": paid_until,
+                    # The router already holds this secret, password or none: it is taken
+                    # over as it is, not refused.
+                    "require_password": False,
                 }
                 for c in proposal.clients
             ],

@@ -45,6 +45,7 @@ from wispbill.messaging.documents import (
 from wispbill.panel.forms.base import apply_errors, parse_day
 from wispbill.panel.forms.billing import PaymentForm, PaymentVoidForm
 from wispbill.panel.views.base import paginate
+from wispbill.panel.views.clients import client_payment_page
 
 # A report longer than this is refused: it would be a year of rows nobody reads on screen.
 LONGEST_REPORT = timedelta(days=366)
@@ -109,11 +110,11 @@ def _client_url(pk) -> str:
 def payment_create(request, client_pk):
     client = get_object_or_404(Client, pk=client_pk)
     form = PaymentForm(request.POST)
+    if request.POST.get("back") == "1":
+        # "No, correct it" from the large-payment question: the form again, as it was typed.
+        return client_payment_page(request, client, form, status=200)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
-        return redirect(f"{_client_url(client.pk)}#money")
+        return _payment_refused(request, client, form)
     activate = request.POST.get("activate") == "1"
     fields = {
         **form.cleaned_data,
@@ -136,7 +137,8 @@ def payment_create(request, client_pk):
     except ValidationError as exc:
         if "confirm_large" in getattr(exc, "error_dict", {}):
             return _confirm_large(request, client, form, exc.message_dict["confirm_large"][0])
-        messages.error(request, " ".join(exc.messages))
+        apply_errors(form, exc)
+        return _payment_refused(request, client, form)
     except PaymentKeyReused:
         messages.error(
             request,
@@ -161,6 +163,22 @@ def payment_create(request, client_pk):
     return redirect(f"{_client_url(client.pk)}#money")
 
 
+def _payment_refused(request, client, form):
+    """A refused payment: the client's page with the form as it was typed, the reasons on its
+    fields and one line above that says nothing was registered."""
+    messages.error(request, _("The payment was not registered: %(why)s") % {"why": _why(form)})
+    return client_payment_page(request, client, form, status=400)
+
+
+def _why(form) -> str:
+    return " ".join(
+        f"{form.fields[field].label}: {' '.join(errors)}"
+        if field in form.fields
+        else " ".join(errors)
+        for field, errors in form.errors.items()
+    )
+
+
 def _confirm_large(request, client, form, question: str):
     """Ask before a payment far above what the client owes; the answer sends the same form
     again, confirmed."""
@@ -173,6 +191,8 @@ def _confirm_large(request, client, form, question: str):
         "note": data.get("note", ""),
         "activate": request.POST.get("activate", ""),
         "confirm_large": "1",
+        # The same form, so a double click on "Yes" is still one payment.
+        "once": data.get("once", ""),
     }
     return render(
         request,

@@ -84,7 +84,7 @@ def client_list(request):
     )
 
 
-def _client_page(request, form, client, status=200):
+def _client_page(request, form, client, status=200, payment_form=None):
     context = {"form": form, "client": client}
     if client:
         balance = client_balance(client)
@@ -100,9 +100,12 @@ def _client_page(request, form, client, status=200):
             sync_status=client_sync_status(client),
             sync_problem=client_sync_problem(client),
             # The counter's usual case: the client pays what it owes, today, in cash.
-            payment_form=PaymentForm(
+            payment_form=payment_form
+            or PaymentForm(
                 initial={"amount": balance if balance > 0 else None, "paid_on": today()}
             ),
+            # A payment form sent back (refused, or to correct) opens where it was typed.
+            initial_tab="money" if payment_form else "",
             promise_form=PromiseForm(),
             invoice_date_form=InvoiceDateForm(),
             # Ids of its own: the payment form beside it has an "amount" too.
@@ -118,6 +121,17 @@ def _client_page(request, form, client, status=200):
             radius["last_coa_result_display"] = CoaResult(result).label if result else ""
             context.update(radius=radius, sessions=session_list(client=client.pk)[:10])
     return render(request, "clients/client_form.html", context, status=status)
+
+
+def client_payment_page(request, client: Client, payment_form: PaymentForm, status: int):
+    """The client's page with a payment form as the operator sent it: refused, its reasons on
+    it, or sent back to be corrected; nothing typed is lost."""
+    client = Client.objects.select_related("zone__router", "plan").get(pk=client.pk)
+    form = ClientForm(
+        initial=client_initial(client, client.effective_switches),
+        can_toggle=switches_may_change(request.user),
+    )
+    return _client_page(request, form, client, status=status, payment_form=payment_form)
 
 
 @login_required
