@@ -138,7 +138,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "wispbill.sqlite3",
+            "NAME": str(DATA_DIR / "wispbill.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE: a transaction takes the write lock when it starts, so a
                 # read-then-write service cannot interleave with another writer.
