@@ -4,6 +4,7 @@ import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -137,7 +138,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "wispbill.sqlite3",
+            "NAME": str(DATA_DIR / "wispbill.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE: a transaction takes the write lock when it starts, so a
                 # read-then-write service cannot interleave with another writer.
@@ -248,7 +249,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 5
 WISPBILL_RUN_PART_CLIENTS = int(os.environ.get("WISPBILL_RUN_PART_CLIENTS", "5000"))
 
 _redis_url = os.environ.get("REDIS_URL")
-HUEY = {
+HUEY: dict[str, Any] = {
     "name": "wispbill",
     "immediate": False,
     "utc": True,

@@ -300,8 +300,8 @@ def test_schedules_share_a_batch_and_a_failing_one_leaves_the_others_billed(zone
         [(first.pk, date(2026, 9, 1)), (second.pk, date(2026, 8, 28))]
     )
     assert not Invoice.objects.filter(client=lost).exists()
-    assert [e["task"] for e in summary.errors] == ["invoices"]
-    assert "cannot be computed" in summary.errors[0]["error"]
+    assert [e.task for e in summary.errors] == ["invoices"]
+    assert "cannot be computed" in summary.errors[0].error
     states = dict(
         TaskState.objects.filter(task="invoices", kind="zone").values_list(
             "object_id", "last_status"

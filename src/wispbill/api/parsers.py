@@ -1,7 +1,9 @@
 """The API's JSON parser: bad JSON is a 400 in the user's language, never a 500."""
 
 import codecs
+from collections.abc import Iterable
 from json import JSONDecodeError
+from typing import Any
 
 from django.utils.translation import gettext as _
 from rest_framework import parsers
@@ -43,6 +45,7 @@ def _deeper_than(value, limit: int) -> bool:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

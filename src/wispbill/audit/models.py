@@ -71,7 +71,7 @@ _TYPE_NAMES = {"massupdate": "mass_update", "companysettings": "company"}
 
 def object_type_of(obj: models.Model) -> str:
     """The name an object's kind goes by in the audit log."""
-    name = obj._meta.model_name
+    name = str(obj._meta.model_name)
     return _TYPE_NAMES.get(name, name)
 
 

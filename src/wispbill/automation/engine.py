@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -21,7 +22,7 @@ from django.utils import timezone
 from wispbill.automation.models import ObjectKind, TaskState, TaskStatus
 from wispbill.billing import debt
 from wispbill.billing.services.issue import BATCH, DueRow, invoices_due, invoices_write
-from wispbill.clients.models import BillingType, Client
+from wispbill.clients.models import BillingType, Client, ClientQuerySet
 from wispbill.core.bulk import bulk_work
 from wispbill.core.db import among
 from wispbill.core.models import SCHEDULE_COLUMNS, CompanySettings
@@ -55,8 +56,13 @@ class Acted:
         ("reactivations", "reactivations"),
     )
 
-    def of(self, task: Task) -> list[int]:
-        return getattr(self, task)
+    def of(self, task: Task | str) -> list[int]:
+        acted: dict[str, list[int]] = {
+            Task.INVOICES: self.invoices,
+            Task.NOTICES: self.notices,
+            Task.CUTS: self.cuts,
+        }
+        return acted[task]
 
     @classmethod
     def from_dict(cls, data: dict[str, list[int]]) -> "Acted":
@@ -79,6 +85,16 @@ class Acted:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class RunError:
+    """A task that failed in a run: where (`all`, or `clients:N`, `zones:N` — how many rows
+    it left out) and why."""
+
+    scope: str
+    task: str
+    error: str
+
+
 @dataclass
 class RunSummary:
     day: date
@@ -88,13 +104,13 @@ class RunSummary:
     clients_cut: int = 0  # suspended or throttled: every client the cut task acted on
     clients_throttled: int = 0  # of those, the ones whose speed was reduced instead
     clients_reactivated: int = 0
-    errors: list = field(default_factory=list)
+    errors: list[RunError] = field(default_factory=list)
     no_cut_day: bool = False
     # The clients each task acted on (for the forecast and the run's result page); not part
     # of the reported summary.
     acted: Acted = field(default_factory=Acted, repr=False)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("acted")
         data["date"] = data.pop("day").isoformat()
@@ -106,9 +122,9 @@ class Scope:
     """What a run covers: zones (their zone-billed clients) and own-billing clients, and
     every client the notice and cut tasks look at."""
 
-    zones: QuerySet
-    own: QuerySet
-    all_clients: QuerySet
+    zones: QuerySet[Zone]
+    own: ClientQuerySet
+    all_clients: ClientQuerySet
 
     @classmethod
     def of(cls, *, zone: Zone | None = None, client: Client | None = None) -> "Scope":
@@ -134,16 +150,27 @@ class Scope:
             all_clients=clients,
         )
 
-    def clients(self) -> QuerySet:
+    def clients(self) -> ClientQuerySet:
         return self.all_clients
 
 
 @dataclass
+class _Failures:
+    """Where one task failed in a run: everywhere (the whole step), or by zone and own
+    client."""
+
+    everywhere: str = ""  # the step's error, when the whole step failed
+    rows: dict[tuple[str, int], str] = field(default_factory=dict)  # (kind, id) → error
+
+
+@dataclass
 class _Outcome:
-    """What each task did, and where it failed: by zone, by own client, or everywhere ("*")."""
+    """What each task did, and where it failed."""
 
     acted: Acted = field(default_factory=Acted)
-    failed: dict[str, dict] = field(default_factory=lambda: {task: {} for task in TASKS})
+    failed: dict[str, _Failures] = field(
+        default_factory=lambda: {task: _Failures() for task in TASKS}
+    )
 
 
 def run_day(
@@ -204,10 +231,10 @@ class _InvoiceGroup:
 
     kind: str
     schedule: BillingSchedule
-    rows: QuerySet  # the zones, or the own-billing clients, with this schedule
+    rows: QuerySet[Any]  # the zones, or the own-billing clients, with this schedule
     zone_ids: list[int] = field(default_factory=list)
 
-    def clients(self) -> QuerySet:
+    def clients(self) -> QuerySet[Client]:
         if self.kind == ObjectKind.ZONE:
             # The zones as a list, not a subquery: the planner then walks each zone's clients
             # by index instead of reading every client once per schedule.
@@ -219,7 +246,7 @@ def _invoice_groups(scope: Scope) -> Iterable[_InvoiceGroup]:
     """The zones grouped by schedule (read in one query), then the own-billing clients'
     schedules."""
     columns = list(SCHEDULE_COLUMNS.values())
-    zones_of: dict[tuple, list[int]] = defaultdict(list)
+    zones_of: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     on = scope.zones.filter(task_invoices=True).order_by("id")
     for zone_id, *values in on.values_list("id", *columns):
         zones_of[tuple(values)].append(zone_id)
@@ -246,7 +273,14 @@ def _messages(kind: str) -> Callable[[list[tuple[int, int]]], None]:
     return enqueue
 
 
-def _step_invoices(outcome, summary, groups: list[_InvoiceGroup], day, company, step) -> None:
+def _step_invoices(
+    outcome: _Outcome,
+    summary: RunSummary,
+    groups: list[_InvoiceGroup],
+    day: date,
+    company: CompanySettings,
+    step: Callable[[], None],
+) -> None:
     """Each group's due clients, read in one query per group, written in batches of up to
     `BATCH` rows that may mix groups (a run over many small schedules writes a few large
     batches); a batch is written as soon as it is full, so the run holds one at a time."""
@@ -273,8 +307,12 @@ def _step_invoices(outcome, summary, groups: list[_InvoiceGroup], day, company, 
 
 
 def _write_invoices(
-    outcome, summary, batch: list[tuple[_InvoiceGroup, list[DueRow]]], day, company
-):
+    outcome: _Outcome,
+    summary: RunSummary,
+    batch: list[tuple[_InvoiceGroup, list[DueRow]]],
+    day: date,
+    company: CompanySettings,
+) -> None:
     """Write one batch; if it fails, write each group's piece of it apart, so that only the
     group at fault is left out."""
     pieces = [batch] if len(batch) == 1 else [batch, *([piece] for piece in batch)]
@@ -294,34 +332,36 @@ def _write_invoices(
             return
 
 
-def _invoices_failed(outcome, summary, group: _InvoiceGroup, exc: Exception) -> None:
+def _invoices_failed(
+    outcome: _Outcome, summary: RunSummary, group: _InvoiceGroup, exc: Exception
+) -> None:
     log.exception("invoices for %s with %s", group.kind, group.schedule)
     ids = list(group.rows.values_list("id", flat=True))
     for object_id in ids:
-        outcome.failed[Task.INVOICES][(group.kind, object_id)] = str(exc)
-    summary.errors.append(
-        {"scope": f"{group.kind}s:{len(ids)}", "task": Task.INVOICES, "error": str(exc)}
-    )
+        outcome.failed[Task.INVOICES].rows[(group.kind, object_id)] = str(exc)
+    summary.errors.append(RunError(f"{group.kind}s:{len(ids)}", Task.INVOICES, str(exc)))
 
 
-def _batch_failed(outcome, summary, task: str) -> debt.BatchFailed:
+def _batch_failed(outcome: _Outcome, summary: RunSummary, task: str) -> debt.BatchFailed:
     """A failed batch of a debt rule leaves its clients' zones (or own clients) with the
     error, and the rule goes on with the next batch."""
 
     def failed(ids: list[int], exc: Exception) -> None:
         log.exception("%s: a batch of %s clients", task, len(ids))
-        summary.errors.append({"scope": f"clients:{len(ids)}", "task": task, "error": str(exc)})
+        summary.errors.append(RunError(f"clients:{len(ids)}", task, str(exc)))
         held = Client.objects.filter(pk__in=among(ids)).values_list("id", "billing_type", "zone_id")
         for client_id, billing_type, zone_id in held:
             if billing_type == BillingType.ZONE:
-                outcome.failed[task][(ObjectKind.ZONE, zone_id)] = str(exc)
+                outcome.failed[task].rows[(ObjectKind.ZONE, zone_id)] = str(exc)
             else:
-                outcome.failed[task][(ObjectKind.CLIENT, client_id)] = str(exc)
+                outcome.failed[task].rows[(ObjectKind.CLIENT, client_id)] = str(exc)
 
     return failed
 
 
-def _step_notices(outcome, summary, clients, day) -> None:
+def _step_notices(
+    outcome: _Outcome, summary: RunSummary, clients: ClientQuerySet, day: date
+) -> None:
     try:
         # A notice a client dismissed yesterday comes back today, if it is still on.
         debt.notice_dismissals_expire(clients, day)
@@ -333,11 +373,17 @@ def _step_notices(outcome, summary, clients, day) -> None:
         )
     except Exception as exc:
         log.exception(Task.NOTICES)
-        summary.errors.append({"scope": "all", "task": Task.NOTICES, "error": str(exc)})
-        outcome.failed[Task.NOTICES]["*"] = str(exc)
+        summary.errors.append(RunError("all", Task.NOTICES, str(exc)))
+        outcome.failed[Task.NOTICES].everywhere = str(exc)
 
 
-def _step_cuts(outcome, summary, clients, day, company) -> None:
+def _step_cuts(
+    outcome: _Outcome,
+    summary: RunSummary,
+    clients: ClientQuerySet,
+    day: date,
+    company: CompanySettings,
+) -> None:
     on_error = _batch_failed(outcome, summary, Task.CUTS)
     try:
         if not summary.no_cut_day:
@@ -350,8 +396,8 @@ def _step_cuts(outcome, summary, clients, day, company) -> None:
         outcome.acted.reactivations = debt.clients_come_back(clients, day, on_error=on_error)
     except Exception as exc:
         log.exception(Task.CUTS)
-        summary.errors.append({"scope": "all", "task": Task.CUTS, "error": str(exc)})
-        outcome.failed[Task.CUTS]["*"] = str(exc)
+        summary.errors.append(RunError("all", Task.CUTS, str(exc)))
+        outcome.failed[Task.CUTS].everywhere = str(exc)
 
 
 # --- the bookkeeping -------------------------------------------------------------------------
@@ -360,7 +406,7 @@ def _step_cuts(outcome, summary, clients, day, company) -> None:
 def _record_task_states(day: date, scope: Scope, outcome: _Outcome) -> None:
     """Each zone's and own-billing client's last run of each task, set-based: one UPDATE per
     kind and task for the rows in scope, then the counts of the rows that acted."""
-    rows = {
+    rows: dict[str, QuerySet[Any, Any]] = {
         ObjectKind.ZONE: scope.zones.order_by().values("id"),
         ObjectKind.CLIENT: scope.own.order_by().values("id"),
     }
@@ -368,9 +414,9 @@ def _record_task_states(day: date, scope: Scope, outcome: _Outcome) -> None:
     base = {"last_run_date": day, "last_run_at": timezone.now()}
     zone_of = _zones_of_acted(scope, outcome)
     # The tasks that end alike (applied, or the same error everywhere) share their UPDATEs.
-    ending: dict[tuple[str, str], list[str]] = defaultdict(list)
+    ending: dict[tuple[TaskStatus, str], list[str]] = defaultdict(list)
     for task in TASKS:
-        everything_failed = outcome.failed[task].get("*")
+        everything_failed = outcome.failed[task].everywhere
         status = TaskStatus.ERROR if everything_failed else TaskStatus.APPLIED
         ending[(status, everything_failed or "")].append(task)
     for (status, error), tasks in ending.items():
@@ -380,8 +426,8 @@ def _record_task_states(day: date, scope: Scope, outcome: _Outcome) -> None:
                 last_run_date=day, last_status=status, last_error=error, last_count=0
             ).update(**base, last_status=status, last_error=error, last_count=0)
     for task in TASKS:
-        failed = outcome.failed[task]
-        if failed.get("*"):
+        failed = outcome.failed[task].rows
+        if outcome.failed[task].everywhere:
             continue
         counts = {
             (ObjectKind.ZONE, zone_id): n
@@ -406,7 +452,7 @@ def _zones_of_acted(scope: Scope, outcome: _Outcome) -> dict[int, int]:
     return dict(scope.clients().filter(billing_type=BillingType.ZONE).values_list("id", "zone_id"))
 
 
-def _ensure_task_states(rows: dict[str, QuerySet]) -> None:
+def _ensure_task_states(rows: dict[str, QuerySet[Any, Any]]) -> None:
     """A state row for every zone and own-billing client in scope and every task, inserted
     set-based (INSERT … SELECT) the first time they run."""
     table = connection.ops.quote_name(TaskState._meta.db_table)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -40,9 +42,10 @@ class MassUpdate(models.Model):
         return _("Mass update #%(id)s") % {"id": self.pk}
 
     @property
-    def targets(self) -> dict:
+    def targets(self) -> dict[str, Any]:
         """The fields this update set, and to what."""
-        return self.values
+        targets: dict[str, Any] = self.values
+        return targets
 
 
 class MassUpdateItem(models.Model):

@@ -1,6 +1,7 @@
 """Reads about the periodic tasks: when each runs next, and the rows of the periodic-tasks page."""
 
 from datetime import date, datetime, time, timedelta
+from typing import Any, overload
 
 from django.utils import timezone
 
@@ -42,7 +43,7 @@ class PeriodicTaskRows:
         if zone_id is not None:
             self.zones = self.zones.filter(pk=zone_id)
             self.clients = self.clients.filter(zone_id=zone_id)
-        self._zone_count = None
+        self._zone_count: int | None = None
 
     def zone_count(self) -> int:
         if self._zone_count is None:
@@ -55,12 +56,18 @@ class PeriodicTaskRows:
     def count(self) -> int:
         return len(self)
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
         if not isinstance(index, slice):
             return self[index : index + 1][0]
         start, stop = index.start or 0, index.stop if index.stop is not None else len(self)
         zones_n = self.zone_count()
-        objects = []
+        objects: list[tuple[str, Zone | Client]] = []
         if start < zones_n:
             objects += [(ObjectKind.ZONE, z) for z in self.zones[start : min(stop, zones_n)]]
         if stop > zones_n:
@@ -70,16 +77,16 @@ class PeriodicTaskRows:
             ]
         return self._rows(objects)
 
-    def _rows(self, objects: list) -> list[dict]:
+    def _rows(self, objects: list[tuple[str, Zone | Client]]) -> list[dict[str, Any]]:
         run_hour = CompanySettings.load().run_hour
         states = {}
         for kind in ObjectKind.values:
             ids = [obj.pk for k, obj in objects if k == kind]
-            for state in TaskState.objects.filter(kind=kind, object_id__in=ids):
-                states[(kind, state.object_id, state.task)] = state
+            for task_state in TaskState.objects.filter(kind=kind, object_id__in=ids):
+                states[(kind, task_state.object_id, task_state.task)] = task_state
         rows = []
         for kind, obj in objects:
-            zone = obj if kind == ObjectKind.ZONE else obj.zone
+            zone = obj if isinstance(obj, Zone) else obj.zone
             tasks = {}
             for task in TASKS:
                 state = states.get((kind, obj.pk, task))

@@ -93,6 +93,6 @@ def cycle_charge(
     if cut and not invoice_suspended and policy != ReactivationBilling.FULL:
         if policy == ReactivationBilling.SKIP:
             return None
-        if reactivated_on > start:
+        if reactivated_on is not None and reactivated_on > start:
             start, why = reactivated_on, FROM_REACTIVATION
     return prorated_charge(price=price, cycle=cycle, start=start, why=why)

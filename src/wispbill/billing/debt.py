@@ -7,20 +7,21 @@ same selection, so the panel, the API and the daily run can never disagree.
 "Overdue" is `Invoice.objects.overdue_on(day)`: pending and due on or before `day`.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import actor_name_of, audit_record, audit_record_many
-from wispbill.billing.models import Invoice
+from wispbill.billing.models import Invoice, InvoiceQuerySet
 from wispbill.billing.selectors import owed_subquery
 from wispbill.billing.services.charges import reconnection_fees_add
 from wispbill.billing.signals import run_batch_starting
@@ -29,6 +30,7 @@ from wispbill.clients.models import (
     RESTRICTED,
     WITH_SERVICE,
     Client,
+    ClientQuerySet,
     ClientState,
     Promise,
     PromiseEndReason,
@@ -54,6 +56,7 @@ BatchHook = Callable[[list[tuple[int, int]]], None]
 # Called when a batch failed (its transaction rolled back), with the clients it held and the
 # error; the bulk rule then goes on with the next batch.
 BatchFailed = Callable[[list[int], Exception], None]
+_T = TypeVar("_T")
 MAX_PROMISE_DAYS = 90
 NOTICE_REASON = gettext_noop("automatic: invoice unpaid on its notice date")
 CUT_REASON = gettext_noop("automatic: invoice %(id)s overdue since %(date)s")
@@ -63,12 +66,12 @@ THROTTLE_REASON = gettext_noop(
 COMEBACK_REASON = gettext_noop("automatic: nothing overdue left")
 
 
-def _batches(rows: list) -> Iterable[list]:
+def _batches(rows: list[int]) -> Iterator[list[int]]:
     for start in range(0, len(rows), BATCH):
         yield rows[start : start + BATCH]
 
 
-def _invoices_of(**conditions) -> QuerySet:
+def _invoices_of(**conditions: Any) -> InvoiceQuerySet:
     return Invoice.objects.filter(client=OuterRef("pk"), **conditions)
 
 
@@ -85,17 +88,17 @@ def _invoices_of(**conditions) -> QuerySet:
 # of the invoices just written.
 
 
-def _notice_calling(day: date) -> QuerySet:
+def _notice_calling(day: date) -> InvoiceQuerySet:
     """The invoices that call for a notice: unpaid on their notice date, none shown yet."""
     return Invoice.objects.noticeable_on(day).filter(notice_shown_on__isnull=True)
 
 
-def _noticeable(clients: QuerySet) -> QuerySet:
+def _noticeable(clients: ClientQuerySet) -> ClientQuerySet:
     """The clients of `clients` a notice can be shown to: active, governed by the task."""
     return clients.governed_by(Task.NOTICES).filter(state=ClientState.ACTIVE)
 
 
-def notice_due(clients: QuerySet, day: date) -> QuerySet:
+def notice_due(clients: ClientQuerySet, day: date) -> ClientQuerySet:
     """Active clients governed by the notices task with an invoice unpaid on its notice date
     that no notice was shown for yet."""
     return _noticeable(clients.filter(pk__in=_notice_calling(day).values("client_id")))
@@ -107,7 +110,7 @@ def _cut_calling(day: date) -> Q:
     return Q(due_date__lte=day, cut_on__isnull=True, cut_exempt=False)
 
 
-def _cuttable(clients: QuerySet, day: date) -> QuerySet:
+def _cuttable(clients: ClientQuerySet, day: date) -> ClientQuerySet:
     """The clients of `clients` the cut can take: active, governed by the task, without a
     running promise."""
     return (
@@ -117,7 +120,7 @@ def _cuttable(clients: QuerySet, day: date) -> QuerySet:
     )
 
 
-def cut_due(clients: QuerySet, day: date, company: CompanySettings) -> QuerySet:
+def cut_due(clients: ClientQuerySet, day: date, company: CompanySettings) -> ClientQuerySet:
     """Active clients governed by the cuts task with an invoice overdue that nobody cut for
     or exempted, no running promise, and a debt above the company's minimum."""
     calling = Invoice.objects.pending().filter(_cut_calling(day))
@@ -128,7 +131,7 @@ def cut_due(clients: QuerySet, day: date, company: CompanySettings) -> QuerySet:
     )
 
 
-def comeback_due(clients: QuerySet, day: date) -> QuerySet:
+def comeback_due(clients: ClientQuerySet, day: date) -> ClientQuerySet:
     """Clients the automatic cut suspended or throttled who want the service back on payment
     and owe nothing overdue any more (a payment, an invoice cancelled)."""
     return clients.filter(
@@ -161,14 +164,14 @@ def batch_hold(ids: list[int]) -> None:
 def batches_act(
     task: str,
     eligible: list[int],
-    act: Callable[[list[int]], list],
+    act: Callable[[list[int]], list[_T]],
     on_error: BatchFailed | None,
-) -> list:
+) -> list[_T]:
     """Run `act` on each batch of the clients a rule read, each in its own transaction with
     the batch held (`batch_hold`), so `act` decides on committed data; what it returns is
     gathered. A batch that fails is rolled back and reported to `on_error` (raised without
     one); the next batch goes on."""
-    done = []
+    done: list[_T] = []
     for batch in _batches(eligible):
         run_batch_starting.send(sender=Client, task=task, ids=batch)
         try:
@@ -180,7 +183,9 @@ def batches_act(
     return done
 
 
-def _batch_act(batch: list[int], act: Callable[[list[int]], list], again: bool = True) -> list:
+def _batch_act(
+    batch: list[int], act: Callable[[list[int]], list[_T]], again: bool = True
+) -> list[_T]:
     """One batch in its transaction; once more if the database gave up on it (a deadlock
     with a write that locks an invoice before its client, a lock that waited too long):
     by then the other side has committed."""
@@ -195,7 +200,7 @@ def _batch_act(batch: list[int], act: Callable[[list[int]], list], again: bool =
 
 
 def notices_show(
-    clients: QuerySet,
+    clients: ClientQuerySet,
     day: date,
     *,
     on_batch: BatchHook | None = None,
@@ -241,7 +246,7 @@ def notices_show(
 
 
 def clients_cut(
-    clients: QuerySet,
+    clients: ClientQuerySet,
     day: date,
     company: CompanySettings,
     *,
@@ -278,7 +283,8 @@ def clients_cut(
             )
             .with_cut_action()
             .order_by("id")
-            .values_list("id", "name", "eff_cut_action", "credit")
+            # eff_cut_action is with_cut_action()'s annotation, which the plugin cannot see.
+            .values_list("id", "name", "eff_cut_action", "credit")  # type: ignore[misc]
             if client_id in debts
             and debts[client_id][1]
             and debts[client_id][0] - credit > company.min_debt_to_cut
@@ -325,7 +331,7 @@ def clients_cut(
 
 
 def clients_come_back(
-    clients: QuerySet, day: date, *, on_error: BatchFailed | None = None
+    clients: ClientQuerySet, day: date, *, on_error: BatchFailed | None = None
 ) -> list[int]:
     """Give the service back to every client `comeback_due` selects (asked again by each
     batch on the rows it holds). Returns them."""
@@ -418,7 +424,7 @@ def _service_back(*, actor: User | None, client: Client, reason: str) -> None:
         reconnection_fees_add(actor=actor, clients=[(client.pk, client.name)])
 
 
-def exempt_overdue_from_cut(sender, *, client: Client, **kwargs) -> None:
+def exempt_overdue_from_cut(sender: object, *, client: Client, **kwargs: Any) -> None:
     """Staff gave the service back by hand: what is overdue now is not cut for again."""
     Invoice.objects.overdue_on(business_day()).filter(client=client).update(cut_exempt=True)
 
@@ -484,7 +490,7 @@ def client_dismiss_notice(*, actor: User | None, client: Client) -> Client:
     return client
 
 
-def notice_dismissals_expire(clients: QuerySet, day: date) -> list[int]:
+def notice_dismissals_expire(clients: ClientQuerySet, day: date) -> list[int]:
     """Dismissals from days before `day` are over: those clients' notices come back (their
     routers are pushed). Returns them."""
     expired = clients.filter(notice_dismissed_on__lt=day)
@@ -504,7 +510,7 @@ def client_next_cut(*, client: Client, day: date, company: CompanySettings) -> d
     cuttable = Invoice.objects.pending().filter(
         client=client, cut_on__isnull=True, cut_exempt=False
     )
-    first_due = cuttable.aggregate(first=Min("due_date"))["first"]
+    first_due: date | None = cuttable.aggregate(first=Min("due_date"))["first"]
     if first_due is None:
         return None
     debt = Client.objects.filter(pk=client.pk).annotate(debt=owed_subquery() - F("credit"))

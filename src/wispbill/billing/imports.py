@@ -27,8 +27,10 @@ def _next_invoice(
 ) -> NextInvoice | None:
     if state not in billed_states(company):
         return None  # a suspended client is invoiced only once it is reactivated
+    zone_schedule = zone.schedule
+    assert zone_schedule is not None  # a zone always has a schedule (its columns are required)
     return next_invoice_ahead(
-        schedule=zone.schedule,  # own billing starts from its zone's schedule
+        schedule=zone_schedule,  # own billing starts from its zone's schedule
         price=plan.price if plan else Decimal("0.00"),  # a new plan, priced later
         start_date=start_date or today(),
         paid_until=paid_until,

@@ -16,7 +16,7 @@ class InvoiceStatus(models.TextChoices):
     CANCELLED = "cancelled", pgettext_lazy("invoice", "Cancelled")
 
 
-class InvoiceQuerySet(models.QuerySet):
+class InvoiceQuerySet(models.QuerySet["Invoice"]):
     """The names of the invoice rules the engine, the services and the pages share."""
 
     def pending(self) -> "InvoiceQuerySet":

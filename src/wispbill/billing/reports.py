@@ -1,11 +1,14 @@
 """Reads for the people who count the money: the payments list, the cash report and the
 dashboard's money. Nothing in the rules reads them (those reads are in `selectors`)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -41,7 +44,7 @@ def payment_list(
     return qs.order_by("-paid_on", "-received_at", "-id")
 
 
-def payment_totals(qs: QuerySet[Payment]) -> dict:
+def payment_totals(qs: QuerySet[Payment]) -> dict[str, Any]:
     """How many payments a payment list holds and the money they keep (`count` and `total`:
     voids excluded, as the cash report counts them over the same days), and what was
     voided."""
@@ -52,6 +55,9 @@ def payment_totals(qs: QuerySet[Payment]) -> dict:
         voided_count=Count("id", filter=voided),
         voided_total=Coalesce(Sum("amount", filter=voided), Value(ZERO), output_field=MONEY),
     )
+
+
+_K = TypeVar("_K")
 
 
 @dataclass(frozen=True)
@@ -102,8 +108,8 @@ class CashReport:
     def count(self) -> int:
         return sum(row.count for row in self.rows)
 
-    def _by(self, key) -> list[tuple]:
-        sums: dict = {}
+    def _by(self, key: Callable[["CashRow"], _K]) -> list[tuple[_K, int, Decimal]]:
+        sums: dict[_K, tuple[int, Decimal]] = {}
         for row in self.rows:
             count, total = sums.get(key(row), (0, ZERO))
             sums[key(row)] = (count + row.count, total + row.total)
@@ -149,14 +155,14 @@ def cash_report(*, start: date, end: date) -> CashReport:
     return CashReport(start=start, end=end, rows=rows, tax_rate=CompanySettings.load().tax_rate)
 
 
-def _net(received: Q, voided: Q):
+def _net(received: Q, voided: Q) -> CombinedExpression:
     """The money received under `received` less the money voided under `voided`."""
     return Coalesce(Sum("amount", filter=received), Value(ZERO), output_field=MONEY) - Coalesce(
         Sum("amount", filter=voided), Value(ZERO), output_field=MONEY
     )
 
 
-def money_overview(*, day: date, overdue_on: date) -> dict:
+def money_overview(*, day: date, overdue_on: date) -> dict[str, Any]:
     """What the owner looks at first: billed this month (invoices issued, not cancelled),
     collected on `day` and this month, and what is overdue as of `overdue_on` (and from how
     many clients), in three queries."""

@@ -4,6 +4,7 @@ and who is due an invoice. The reports (payments, cash, the dashboard) are in `r
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.db.models import (
@@ -26,7 +27,7 @@ from wispbill.billing.charges import (
     cut_at_invoice_date,
     cycle_charge,
 )
-from wispbill.billing.models import Invoice
+from wispbill.billing.models import Invoice, InvoiceQuerySet
 from wispbill.clients.models import WITH_SERVICE, Client, ClientState
 from wispbill.clients.selectors import client_list
 from wispbill.core.clock import business_day, today
@@ -34,15 +35,15 @@ from wispbill.core.models import CompanySettings, FirstInvoice, ReactivationBill
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, next_cycle
 
 ZERO = Decimal("0.00")
-MONEY = DecimalField(max_digits=12, decimal_places=2)
+MONEY: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=12, decimal_places=2)
 
 
-def pending_invoices(client) -> QuerySet[Invoice]:
+def pending_invoices(client: Client | int) -> InvoiceQuerySet:
     """Oldest first: the order a payment pays them in."""
     return Invoice.objects.pending().filter(client=client).oldest_first()
 
 
-def owed_subquery():
+def owed_subquery() -> Coalesce:
     """Per client (OuterRef "pk"): the sum of what its pending invoices still lack."""
     return Coalesce(
         Subquery(
@@ -61,7 +62,7 @@ def owed_subquery():
 # --- who the invoice task bills, and what the next run will bill a client ------------------
 
 
-def billed_states(company: CompanySettings) -> list[str]:
+def billed_states(company: CompanySettings) -> list[ClientState]:
     """The states the invoice task bills: active or throttled (a reduced speed is still a
     service), and suspended too if the company says so."""
     states = list(WITH_SERVICE)
@@ -79,7 +80,9 @@ def billed_since(cycle: Cycle, company: CompanySettings) -> date:
     )
 
 
-def not_yet_invoiced(clients: QuerySet, cycle: Cycle, company: CompanySettings) -> QuerySet:
+def not_yet_invoiced(
+    clients: QuerySet[Client], cycle: Cycle, company: CompanySettings
+) -> QuerySet[Client]:
     """The clients of `clients` whose billing started in time for the cycle to be billed
     (by its first day, or — unless the company starts with the next cycle — by its last: the
     service's start, and the day after what it paid for before wispbill, `billing_start`)
@@ -99,7 +102,9 @@ def not_yet_invoiced(clients: QuerySet, cycle: Cycle, company: CompanySettings) 
     )
 
 
-def invoice_due(clients: QuerySet, cycle: Cycle, company: CompanySettings) -> QuerySet:
+def invoice_due(
+    clients: QuerySet[Client], cycle: Cycle, company: CompanySettings
+) -> QuerySet[Client]:
     """The clients of `clients` the invoice task bills for `cycle`: in a billed state,
     started in time, and without an invoice for it."""
     return not_yet_invoiced(clients.filter(state__in=billed_states(company)), cycle, company)
@@ -133,7 +138,7 @@ class NextInvoice:
     def amount(self) -> Decimal:
         return self.charge.total
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "period_start": self.cycle.period_start.isoformat(),
             "period_end": self.cycle.period_end.isoformat(),
@@ -221,7 +226,7 @@ def client_next_charge(client: Client, *, company: CompanySettings | None = None
     schedule = client.governing_schedule
     cycle = current_cycle(schedule, day)
 
-    def result(kind, charge=None, **extra) -> NextCharge:
+    def result(kind: ChargeKind, charge: CycleCharge | None = None, **extra: Any) -> NextCharge:
         return NextCharge(
             run_day=day,
             cycle=cycle,
@@ -266,7 +271,7 @@ def client_next_charge(client: Client, *, company: CompanySettings | None = None
         policy=company.reactivation_billing,
         invoice_suspended=company.invoice_suspended,
     )
-    extra = {"reactivated_on": reactivated_on}
+    extra: dict[str, Any] = {"reactivated_on": reactivated_on}
     if charge is None:
         return result(ChargeKind.SKIPPED, **extra)
     if charge.prorated_from == FROM_START:
@@ -285,19 +290,22 @@ def client_next_charge(client: Client, *, company: CompanySettings | None = None
     return result(ChargeKind.FULL_AFTER_CUT if by_rule else ChargeKind.FULL, charge, **extra)
 
 
-def with_balance(qs: QuerySet) -> QuerySet:
+def with_balance(qs: QuerySet[Client]) -> QuerySet[Client]:
     """Annotate `balance_due`: pending invoices minus credit (negative is credit)."""
     return qs.annotate(balance_due=owed_subquery() - F("credit"))
 
 
-def client_balance(client) -> Decimal:
+def client_balance(client: Client) -> Decimal:
     if hasattr(client, "balance_due"):
-        return client.balance_due
-    owed = pending_invoices(client).aggregate(owed=Sum(F("total") - F("paid_amount")))["owed"]
+        annotated: Decimal = client.balance_due
+        return annotated
+    owed: Decimal | None = pending_invoices(client).aggregate(
+        owed=Sum(F("total") - F("paid_amount"))
+    )["owed"]
     return (owed or ZERO) - client.credit
 
 
-def client_rows(*, overdue: bool = False, owing: bool = False, **filters) -> QuerySet[Client]:
+def client_rows(*, overdue: bool = False, owing: bool = False, **filters: Any) -> QuerySet[Client]:
     """The clients list (`clients.selectors.client_list` and its filters) with each client's
     balance, and the filters that need money: an invoice overdue today, something owed."""
     qs = client_list(**filters)

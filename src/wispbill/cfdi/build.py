@@ -125,7 +125,8 @@ def invoice_document(
         fecha=_now(),
     )
     document.sign(signer)
-    return document.xml_bytes(validate=True)
+    xml: bytes = document.xml_bytes(validate=True)
+    return xml
 
 
 def payment_document(
@@ -155,7 +156,8 @@ def payment_document(
         fecha=_now(),
     )
     document.sign(signer)
-    return document.xml_bytes(validate=True)
+    xml: bytes = document.xml_bytes(validate=True)
+    return xml
 
 
 # The global CFDI (SAT's rules for operations with the public in general).
@@ -220,9 +222,10 @@ def global_document(
         serie=series,
         folio=folio,
         # SAT: the form of payment of the largest amount.
-        forma_pago=max(by_method, key=by_method.get),
+        forma_pago=max(by_method, key=lambda method: by_method[method]),
         metodo_pago="PUE",
         fecha=_now(),
     )
     document.sign(signer)
-    return document.xml_bytes(validate=True)
+    xml: bytes = document.xml_bytes(validate=True)
+    return xml

@@ -35,7 +35,7 @@ class CsdInfo:
     valid_from: datetime
     valid_until: datetime
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str]:
         return {
             "serial": self.serial,
             "rfc": self.rfc,
@@ -77,7 +77,7 @@ def csd_check(*, certificate: bytes, private_key: bytes, password: str, rfc: str
                 ]
             }
         ) from None
-    if key.public_key().public_numbers() != cert.public_key().public_numbers():
+    if key.public_key() != cert.public_key():
         raise ValidationError({"private_key": [_("This key belongs to another certificate.")]})
     now = timezone.now()
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:

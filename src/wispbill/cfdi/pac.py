@@ -6,6 +6,7 @@ Everything the product reads back is checked here, and every failure is one of t
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -48,15 +49,17 @@ def configured() -> bool:
     )
 
 
-class _Driver(SWSapien):
+class _Driver(SWSapien):  # type: ignore[misc]  # satcfdi ships no types: SWSapien is Any
     """satcfdi's driver with a base URL from the settings, a timeout on every call, and the
     token read where SW puts it (`data.token`)."""
 
-    def __init__(self, base_url: str, user: str, password: str):
+    def __init__(self, base_url: str, user: str, password: str) -> None:
         super().__init__(token="-", environment=Environment.PRODUCTION)
-        self.base_url, self.token, self.expires_in = base_url.rstrip("/"), None, 0.0
+        self.base_url = base_url.rstrip("/")
+        self.token: str | None = None
+        self.expires_in = 0.0
 
-        def get_token():
+        def get_token() -> str:
             if not self.token or time.time() > self.expires_in:
                 answer = self._request(
                     "security/authenticate",
@@ -70,10 +73,18 @@ class _Driver(SWSapien):
 
         self.token_fn = get_token
 
-    def _host(self, service="services"):
+    def _host(self, service: str = "services") -> str:
         return self.base_url or super()._host(service)
 
-    def _request(self, path, headers=None, method="post", files=None, json=None, **kwargs):
+    def _request(
+        self,
+        path: str,
+        headers: dict[str, str] | None = None,
+        method: str = "post",
+        files: Any = None,
+        json: Any = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
         host = self._host(kwargs.get("service", "services"))
         auth = self.token_fn() if kwargs.get("needs_token", True) else ""
         response = requests.request(
@@ -148,6 +159,8 @@ def _already_stamped(error: Exception) -> Stamp | None:
 
 def _checked_stamp(uuid: str, xml: bytes | None) -> Stamp:
     """The PAC's stamp, refused as garbage unless it is a CFDI with that UUID."""
+    if not xml:
+        raise PacUnavailable("garbage", "the PAC's answer is not a stamped CFDI")
     try:
         cfdi = CFDI.from_string(xml)
         found = cfdi["Complemento"]["TimbreFiscalDigital"]["UUID"]

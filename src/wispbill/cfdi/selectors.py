@@ -1,6 +1,9 @@
 """What the API and the panel read of the CFDI queue, each list in a fixed number of
 queries."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 
 from wispbill.billing.models import Invoice, Payment
@@ -42,7 +45,7 @@ def with_payment_cfdis(qs: QuerySet[Payment]) -> QuerySet[Payment]:
     )
 
 
-def _latest(documents, kind: str) -> CfdiDocument | None:
+def _latest(documents: Iterable[CfdiDocument], kind: str) -> CfdiDocument | None:
     """The live document of that kind, else the last cancelled one."""
     mine = [d for d in documents if d.kind == kind]
     live = [d for d in mine if d.status != CfdiStatus.CANCELLED]
@@ -64,7 +67,7 @@ def stamped_xml(document: CfdiDocument | None) -> str | None:
     return document.xml
 
 
-def cfdi_summary(document: CfdiDocument | None) -> dict | None:
+def cfdi_summary(document: CfdiDocument | None) -> dict[str, Any] | None:
     if document is None:
         return None
     return {

@@ -5,6 +5,7 @@ back-off, stamped at most once; a refusal waits for a person (`document_retry`).
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -63,7 +64,9 @@ def queue_stamping() -> None:
 ISSUE_WINDOW = timedelta(hours=72)
 
 
-def _invoice_document(invoice: Invoice, company: CompanySettings, method: str):
+def _invoice_document(
+    invoice: Invoice, company: CompanySettings, method: str
+) -> tuple[CfdiDocument | None, bool]:
     """The invoice's live CFDI of its own, made now (as `method`) unless it has one:
     (document, made)."""
     live = (
@@ -96,13 +99,13 @@ def documents_for_payment(payment: Payment) -> list[CfdiDocument]:
     if not payment.client.rfc or company.cfdi == CfdiMode.OFF:
         return []
     if company.cfdi == CfdiMode.ON_PAYMENT:
-        created = []
+        created: list[CfdiDocument] = []
         paid = Invoice.objects.filter(
             allocations__payment=payment, status=InvoiceStatus.PAID
         ).distinct()
         for invoice in paid:
             document, made = _invoice_document(invoice, company, "PUE")
-            if made:
+            if made and document is not None:
                 document.payments.add(payment)
                 created.append(document)
     else:
@@ -123,10 +126,10 @@ def _complement(payment: Payment, company: CompanySettings) -> list[CfdiDocument
         or CfdiDocument.objects.filter(kind=CfdiKind.PAYMENT, payments=payment).exists()
     ):
         return []
-    created = []
+    created: list[CfdiDocument] = []
     for allocation in allocations:
         document, made = _invoice_document(allocation.invoice, company, "PPD")
-        if made:
+        if made and document is not None:
             created.append(document)
     complement = CfdiDocument.objects.create(
         kind=CfdiKind.PAYMENT,
@@ -192,7 +195,7 @@ def _claim() -> CfdiDocument | None:
     return document
 
 
-def _save(document: CfdiDocument, **values) -> None:
+def _save(document: CfdiDocument, **values: Any) -> None:
     for name, value in values.items():
         setattr(document, name, value)
     document.save(update_fields=list(values))
@@ -249,6 +252,8 @@ def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> 
     if document.kind == CfdiKind.PAYMENT:
         return _build_complement(document, company, signer)
     if document.kind == CfdiKind.GLOBAL:
+        # A global CFDI is made with its period (cfdi_global_create).
+        assert document.period_start is not None and document.period_end is not None
         return global_document(
             payments=list(document.payments.order_by("id")),
             company=company,
@@ -258,6 +263,7 @@ def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> 
             folio=document.folio,
             series=document.series,
         )
+    assert document.invoice_id is not None  # a CFDI that is not global nor a complement
     invoice = Invoice.objects.select_related("client__plan").get(pk=document.invoice_id)
     client = invoice.client
     errors = fiscal_data_errors(

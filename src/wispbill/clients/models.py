@@ -160,7 +160,7 @@ class PromiseEndReason(models.TextChoices):
     PAID = "paid", _("Debt paid")
 
 
-class ClientQuerySet(models.QuerySet):
+class ClientQuerySet(models.QuerySet["Client"]):
     """The rules of which switches, schedule and cut govern a client, for many clients at
     once in SQL: its own for own billing, its zone's otherwise (the single-row forms are the
     `Client` properties of the same names)."""

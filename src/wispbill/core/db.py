@@ -1,22 +1,37 @@
 """Database helpers the services share: row locks, ids from requests, the generic update."""
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import Field, JSONField, Manager, Model, QuerySet
 from django.db.models.expressions import RawSQL
 
+_M = TypeVar("_M", bound=Model)
+# A column's adaptation before the driver takes the value (None: the value as it is).
+Converter = Callable[[Any], Any] | None
 
-def locked(qs: QuerySet) -> QuerySet:
+
+def locked(rows: "QuerySet[_M] | Manager[_M]") -> QuerySet[_M]:
     """Lock the rows a read-then-write service reads.
 
     PostgreSQL locks the rows; SQLite already holds the database's write lock, because its
     transactions start IMMEDIATE (see settings).
     """
+    qs = rows.all()
     if not connection.features.has_select_for_update:
         return qs
     return qs.select_for_update(of=("self",))
+
+
+def max_length_of(model: type[Model], name: str) -> int:
+    """The `max_length` of a model's text field (a field without one is a mistake here)."""
+    length = getattr(model._meta.get_field(name), "max_length", None)
+    if not isinstance(length, int):
+        raise ValueError(f"{model.__name__}.{name} has no max_length")
+    return length
 
 
 def among(ids: Collection[int]) -> RawSQL:
@@ -33,7 +48,7 @@ def among(ids: Collection[int]) -> RawSQL:
 MAX_ID = 2**63 - 1
 
 
-def to_id(value) -> int | None:
+def to_id(value: object) -> int | None:
     """A query-string id as an int; None when it is empty, not a number, or out of range."""
     text = str(value or "").strip()
     if not text.isascii() or not text.isdigit() or len(text) > 19:
@@ -51,11 +66,11 @@ class IdConverter:
     def to_python(self, value: str) -> int:
         return int(value)
 
-    def to_url(self, value) -> str:
+    def to_url(self, value: object) -> str:
         return str(value)
 
 
-def jsonable(value):
+def jsonable(value: object) -> object:
     """A field's value as an audit log keeps it: ids for related rows, text for dates and
     money, the value itself for None, booleans, numbers and text."""
     if isinstance(value, Model):
@@ -65,7 +80,9 @@ def jsonable(value):
     return str(value)
 
 
-def model_changes(*, instance: Model, fields: Iterable[str], data: dict) -> dict[str, list]:
+def model_changes(
+    *, instance: Model, fields: Iterable[str], data: dict[str, Any]
+) -> dict[str, list[object]]:
     """The audit diff `{field: [before, after]}` of the `fields` that `data` carries and
     changes, without setting anything: what a service authorizes before it writes."""
     return {
@@ -76,8 +93,12 @@ def model_changes(*, instance: Model, fields: Iterable[str], data: dict) -> dict
 
 
 def model_update(
-    *, instance: Model, fields: Iterable[str], data: dict, exclude_clean: Iterable[str] = ()
-) -> dict[str, list]:
+    *,
+    instance: Model,
+    fields: Iterable[str],
+    data: dict[str, Any],
+    exclude_clean: Iterable[str] = (),
+) -> dict[str, list[object]]:
     """Set the `fields` that `data` carries, validate the row and save it; returns the audit
     diff `{field: [before, after]}` of what really changed (nothing saved when nothing did)."""
     diff = model_changes(instance=instance, fields=fields, data=data)
@@ -92,7 +113,7 @@ def model_update(
 def bulk_insert(
     model: type[Model],
     fields: Sequence[str],
-    rows: Iterable[Sequence],
+    rows: Iterable[Sequence[Any]],
     *,
     ignore_conflicts: bool = False,
 ) -> int:
@@ -102,7 +123,7 @@ def bulk_insert(
     dominate. Returns the count of rows sent (with `ignore_conflicts`, rows a unique
     constraint refuses are skipped silently)."""
     opts = model._meta
-    columns = [opts.get_field(name) for name in fields]
+    columns = [_concrete(opts.get_field(name)) for name in fields]
     quote = connection.ops.quote_name
     table = quote(opts.db_table)
     names = ", ".join(quote(column.column) for column in columns)
@@ -135,13 +156,21 @@ class JSONText(str):
     json.dumps of a dict per row."""
 
 
-def _converter(column, ops):
+def _concrete(field: object) -> "Field[Any, Any]":
+    """A model field with a column of its own (bulk_insert writes no relation's other side)."""
+    if not isinstance(field, Field) or not field.column:
+        raise ValueError(f"{field} has no column of its own")
+    return field
+
+
+def _converter(column: "Field[Any, Any]", ops: BaseDatabaseOperations) -> Converter:
     """What a value needs before the driver takes it: JSON, dates and timestamps get the
     backend's adaptation (SQLite keeps text); money and booleans pass as they are."""
     kind = column.get_internal_type()
-    if kind == "JSONField":
+    if isinstance(column, JSONField):
+        encoder = column.encoder
         return lambda value: (
-            value if type(value) is JSONText else ops.adapt_json_value(value, column.encoder)
+            value if type(value) is JSONText else ops.adapt_json_value(value, encoder)
         )
     if kind == "DateTimeField":
         return ops.adapt_datetimefield_value
@@ -150,21 +179,21 @@ def _converter(column, ops):
     return None
 
 
-def _adapted(rows: Iterable[Sequence], converters: list) -> list[tuple]:
+def _adapted(rows: Iterable[Sequence[Any]], converters: list[Converter]) -> list[tuple[Any, ...]]:
     """The rows with each column converted, a column at a time: a column that holds few
     distinct values (the run's timestamp, the cycles' dates, the shared reason) converts
     each of them once, not once per row."""
-    rows = [tuple(row) for row in rows]
-    if not rows or not any(converters):
-        return rows
-    columns = list(zip(*rows, strict=True))
+    tuples = [tuple(row) for row in rows]
+    if not tuples or not any(converters):
+        return tuples
+    columns = list(zip(*tuples, strict=True))
     for index, convert in enumerate(converters):
         if convert is not None:
             columns[index] = _converted(columns[index], convert)
     return list(zip(*columns, strict=True))
 
 
-def _converted(column: tuple, convert) -> tuple:
+def _converted(column: tuple[Any, ...], convert: Callable[[Any], Any]) -> tuple[Any, ...]:
     try:
         distinct = set(column)
     except TypeError:  # unhashable values (a dict for a JSON column): one by one
@@ -177,7 +206,7 @@ def _converted(column: tuple, convert) -> tuple:
     return tuple(map(as_sent.__getitem__, column))
 
 
-def rows_between(qs, start: int, stop: int, count: int) -> list:
+def rows_between(qs: QuerySet[_M], start: int, stop: int, count: int) -> list[_M]:
     """`qs[start:stop]` for an ordered queryset of `count` rows. Past the middle it reads
     from the other end (the reversed order, a short offset), so the last page of 100,000
     rows costs what the first does."""

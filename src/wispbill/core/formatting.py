@@ -4,6 +4,7 @@ messages, the PDF documents and the client page."""
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -15,7 +16,7 @@ EMPTY = "—"
 LONG_DATE_FORMATS = {"en": "F j, Y"}
 
 
-def money(value) -> str:
+def money(value: Decimal | int | str | None) -> str:
     """$1,234.50 (and -$51.00 for credit); a dash for nothing."""
     if value is None or value == "":
         return EMPTY
@@ -27,25 +28,27 @@ def money(value) -> str:
     return f"{sign}${abs(amount):,.2f}"
 
 
-def speed(kbps) -> str:
+def speed(kbps: int | str | None) -> str:
     """A speed as routers and plans say it: 10 Mbps, 1.5 Mbps, 512 kbps, 1,536 kbps."""
+    if kbps is None:
+        return EMPTY
     try:
-        kbps = int(kbps)
-    except (TypeError, ValueError):
-        return EMPTY if kbps in (None, "") else str(kbps)
-    if kbps >= 1000 and kbps % 100 == 0:
-        return f"{kbps / 1000:g} Mbps"
-    return f"{kbps:,} kbps"
+        rate = int(kbps)
+    except ValueError:
+        return EMPTY if kbps == "" else str(kbps)
+    if rate >= 1000 and rate % 100 == 0:
+        return f"{rate / 1000:g} Mbps"
+    return f"{rate:,} kbps"
 
 
-def _day(value) -> date | None:
+def _day(value: object) -> date | None:
     if isinstance(value, datetime):
         # An aware moment is read on the ISP's clock, the day its people live in.
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value if isinstance(value, date) else None
 
 
-def long_date(value, language: str | None = None) -> str:
+def long_date(value: object, language: str | None = None) -> str:
     """29 de octubre de 2026 / October 29, 2026, in `language` (default: the active one)."""
     day = _day(value)
     if day is None:
@@ -55,13 +58,13 @@ def long_date(value, language: str | None = None) -> str:
         return date_format(day, LONG_DATE_FORMATS.get(language[:2], "DATE_FORMAT"))
 
 
-def short_date(value) -> str:
+def short_date(value: object) -> str:
     """29/10/2026 (dd/mm/aaaa, the way the ISP's people write dates, in every language)."""
     day = _day(value)
     return day.strftime("%d/%m/%Y") if day else EMPTY
 
 
-def translated(text: str, args: dict | None = None) -> str:
+def translated(text: str, args: dict[str, Any] | None = None) -> str:
     """A message stored untranslated (`gettext_noop`) with its values, in the reader's
     language; text that is no message id (a person's or a provider's) reads as it is."""
     if not text:
@@ -79,8 +82,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(\.[0-9]+)?")
 
 
-def spreadsheet_cell(value):
+def spreadsheet_cell(value: object) -> object:
     """A value for a CSV export: text that a spreadsheet would run as a formula gets a
     leading apostrophe, so it reads as the text it is; numbers pass as they are."""
-    formula = isinstance(value, str) and value.startswith(FORMULA_START)
-    return "'" + value if formula and not PLAIN_NUMBER.fullmatch(value) else value
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return value if PLAIN_NUMBER.fullmatch(value) else "'" + value
+    return value

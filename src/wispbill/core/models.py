@@ -1,12 +1,14 @@
 """Abstract model mixins shared by zones and clients, and the company's settings row."""
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, Self
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Value
+from django.db.models import Expression, Func, Value
 from django.db.models.functions import Lower, Replace
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +31,7 @@ MAX_MONEY = Decimal("99999999.99")
 MAX_PORTAL_PROMISE_DAYS = 28
 MAX_PORTAL_PROMISES_PER_CYCLE = 5
 
-FOLD = {
+FOLD: dict[str, str | int | None] = {
     **dict(zip("áéíóúüñ", "aeiouun", strict=True)),
     **dict(zip("ÁÉÍÓÚÜÑ", "aeiouun", strict=True)),
 }
@@ -40,13 +42,13 @@ def fold(text: str) -> str:
     return text.lower().translate(str.maketrans(FOLD))
 
 
-def folded(expression):
+def folded(expression: Expression | str) -> Func:
     """The database expression of `fold` (for a generated column)."""
-    text = models.TextField()
-    expression = Lower(expression, output_field=text)
+    text: models.TextField[str, str] = models.TextField()
+    folding: Func = Lower(expression, output_field=text)
     for accented, plain in FOLD.items():
-        expression = Replace(expression, Value(accented), Value(plain), output_field=text)
-    return expression
+        folding = Replace(folding, Value(accented), Value(plain), output_field=text)
+    return folding
 
 
 class BillingMode(models.TextChoices):
@@ -74,7 +76,7 @@ def rev_column(field: str) -> str:
 
 # The one place a mass-update field's revision is bumped: on one row in memory, or on many
 # rows in one UPDATE (the switches' owner, `clients.switches`, writes through these).
-def mass_field_set(obj: models.Model, field: str, value) -> bool:
+def mass_field_set(obj: models.Model, field: str, value: object) -> bool:
     """Set a mass-update field on one row (in memory), bumping its revision when it changes;
     whether it did."""
     column, rev = MASS_FIELDS[field], rev_column(field)
@@ -85,7 +87,7 @@ def mass_field_set(obj: models.Model, field: str, value) -> bool:
     return True
 
 
-def mass_field_update(field: str, value) -> dict:
+def mass_field_update(field: str, value: object) -> dict[str, object]:
     """The `QuerySet.update()` arguments that set a mass-update field on many rows and bump
     its revision."""
     rev = rev_column(field)
@@ -189,14 +191,24 @@ class SwitchFields(models.Model):
         return diff
 
 
-class NameTakenMessage:
+if TYPE_CHECKING:
+    # What the mixin is mixed into, for the checker: its `name` and Django's own message.
+    _NamedModel = models.Model
+else:
+    _NamedModel = object
+
+
+class NameTakenMessage(_NamedModel):
     """A model whose unique name, when already taken, is refused with a message that names
     it (`name_taken`: an untranslated message with %(name)s), instead of Django's generic
     "with this Name already exists"."""
 
     name_taken = ""
+    name: str
 
-    def unique_error_message(self, model_class, unique_check):
+    def unique_error_message(
+        self, model_class: type[Self], unique_check: Sequence[str]
+    ) -> ValidationError:
         if unique_check == ("name",) and self.name_taken:
             return ValidationError(gettext(self.name_taken) % {"name": self.name}, code="unique")
         return super().unique_error_message(model_class, unique_check)

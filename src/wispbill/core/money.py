@@ -49,7 +49,7 @@ def notation_of(country: str) -> Notation:
     return Notation(decimal=".", group=",")
 
 
-def _patterns(n: Notation) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+def _patterns(n: Notation) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     d, g = re.escape(n.decimal), re.escape(n.group)
     plain = re.compile(rf"^(\d+({d}\d*)?|{d}\d+)$", re.ASCII)
     grouped = re.compile(rf"^\d{{1,3}}({g}\d{{3}})+({d}\d*)?$", re.ASCII)
@@ -61,7 +61,7 @@ def _patterns(n: Notation) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     return plain, grouped, other
 
 
-def parse_money(text, country: str = "MX") -> Decimal:
+def parse_money(text: object, country: str = "MX") -> Decimal:
     """The amount in `text` as written in `country`: an optional sign and `$`, digits, and the
     country's separators. A ValidationError says how to write it when the text is no amount
     or could be read two ways."""
@@ -70,6 +70,8 @@ def parse_money(text, country: str = "MX") -> Decimal:
     n = notation_of(country)
     raw = str(text).strip()
     signed = SIGN_AND_SYMBOL.match(raw.replace(" ", "").replace("\u00a0", ""))
+    # The pattern's last group takes any text: every string matches.
+    assert signed is not None
     sign = "-" if "-" in signed["before"] + signed["after"] else ""
     value = signed["number"] if len(signed["before"] + signed["after"]) <= 1 else ""
     plain, grouped, other = _patterns(n)

@@ -3,6 +3,7 @@
 import calendar
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -34,7 +35,8 @@ RANGES = {
     # A reduced speed still has to load the notice and client pages.
     "throttle_kbps": (64, 100_000),
 }
-OPTIONAL = {"cut_action": SUSPEND, "throttle_kbps": 512}
+DEFAULT_THROTTLE_KBPS = 512
+OPTIONAL: dict[str, Any] = {"cut_action": SUSPEND, "throttle_kbps": DEFAULT_THROTTLE_KBPS}
 DEFAULT = {
     "mode": PREPAID,
     "pay_day": 1,
@@ -53,9 +55,9 @@ class BillingSchedule:
     notice_offset_days: int
     grace_days: int
     cut_action: str = SUSPEND
-    throttle_kbps: int = OPTIONAL["throttle_kbps"]
+    throttle_kbps: int = DEFAULT_THROTTLE_KBPS
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @property
@@ -63,7 +65,7 @@ class BillingSchedule:
         return self.cut_action == THROTTLE
 
 
-def schedule_errors(values: dict) -> dict[str, list[str]]:
+def schedule_errors(values: dict[str, Any]) -> dict[str, list[str]]:
     """Every problem of a schedule, by field; empty when it is valid."""
     errors: dict[str, list[str]] = {}
     for name in REQUIRED:
@@ -104,7 +106,7 @@ def schedule_errors(values: dict) -> dict[str, list[str]]:
 
 
 def schedule_from(
-    values: dict, field: str = "billing", base: BillingSchedule | None = None
+    values: dict[str, Any], field: str = "billing", base: BillingSchedule | None = None
 ) -> BillingSchedule:
     """A valid schedule from a dict of its fields, or a ValidationError under `field`. What
     the cut does, when left out, comes from `base` (the schedule being replaced), else from
@@ -128,7 +130,9 @@ def schedule_from(
     return BillingSchedule(**{name: values[name] for name in FIELDS})
 
 
-def schedule_changes(before: BillingSchedule | None, after: BillingSchedule | None) -> dict:
+def schedule_changes(
+    before: BillingSchedule | None, after: BillingSchedule | None
+) -> dict[str, list[Any]]:
     """The audit diff between two schedules: {"billing.<field>": [old, new]}."""
     if before == after:
         return {}

@@ -18,7 +18,7 @@ def has_control(text: str) -> bool:
     return bool(CONTROL.search(text) or SEPARATORS.search(text))
 
 
-def validate_one_line(value) -> None:
+def validate_one_line(value: object) -> None:
     """A model field validator: one line of printable text."""
     if isinstance(value, str) and has_control(value):
         raise ValidationError(

@@ -39,7 +39,7 @@ def is_quiet(moment: time, window: tuple[time, time] | None) -> bool:
 
 def quiet_end(moment: datetime, window: tuple[time, time] | None) -> datetime | None:
     """When the quiet hours that a local moment falls in are over; None outside them."""
-    if not is_quiet(moment.time(), window):
+    if window is None or not is_quiet(moment.time(), window):
         return None
     start, end = window
     day = moment.date()

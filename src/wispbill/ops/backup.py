@@ -158,6 +158,7 @@ def _pg_restore(source: Path, settings_dict: dict) -> None:
             stderr=load_errors,
             env=env,
         )
+        assert load.stdin is not None and dump.stdout is not None  # both opened as pipes
         try:
             load.stdin.write(PG_PROLOGUE)
             shutil.copyfileobj(dump.stdout, load.stdin)

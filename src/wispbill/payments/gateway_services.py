@@ -3,6 +3,7 @@ notification turned into at most one payment, by the counter's rule, or its reve
 
 import logging
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -47,7 +48,7 @@ def webhook_url(provider: str, site_url: str) -> str:
     return f"{site_url.rstrip('/')}{reverse(WEBHOOK_VIEWS[Provider(provider)])}"
 
 
-def gateway_settings(site_url: str) -> list[dict]:
+def gateway_settings(site_url: str) -> list[dict[str, Any]]:
     """Each gateway, whether it is on (its secrets are in the environment) and the webhook
     address to paste in its dashboard; never a secret."""
     return [
@@ -130,6 +131,8 @@ def gateway_event_apply(event: GatewayEvent) -> GatewayPayment:
 
 
 def _paid(row: GatewayPayment, event: GatewayEvent) -> None:
+    # The gateways' readers give every paid event its amount (mercadopago_payment, stripe_event).
+    assert event.amount is not None
     paid_on = min(event.paid_on or today(), today())
     client = Client.objects.filter(pk=event.client_id).first() if event.client_id else None
     row.amount, row.paid_on, row.client = event.amount, paid_on, client

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -97,7 +98,7 @@ class LinkRequest:
     return_url: str  # where the client comes back to (its own page), or ""
 
 
-def _call(gw: Gateway, method: str, path: str, **kwargs) -> dict:
+def _call(gw: Gateway, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
     name = gw.provider.label
     try:
         response = requests.request(
@@ -128,7 +129,7 @@ def _call(gw: Gateway, method: str, path: str, **kwargs) -> dict:
     return answer
 
 
-def _answer_url(gw: Gateway, answer: dict, key: str) -> str:
+def _answer_url(gw: Gateway, answer: dict[str, Any], key: str) -> str:
     url = answer.get(key)
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise GatewayError(_("%(gateway)s gave no payment page.") % {"gateway": gw.provider.label})
@@ -258,7 +259,7 @@ def _day(moment: datetime | None) -> date:
     return timezone.localdate(moment or timezone.now())
 
 
-def _money(value) -> Decimal | None:
+def _money(value: object) -> Decimal | None:
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -286,12 +287,17 @@ def mercadopago_payment(gw: Gateway, payment_id: str) -> GatewayEvent | None:
         moment = None
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    amount = _money(found.get("transaction_amount"))
+    if kind == EventKind.PAID and amount is None:
+        # Paid, but for no amount wispbill can read: a person looks at it in Mercado Pago.
+        logger.warning("Mercado Pago payment %s is approved with no amount", payment_id)
+        return None
     return GatewayEvent(
         provider=Provider.MERCADOPAGO,
         kind=kind,
         gateway_id=str(found.get("id") or payment_id),
         client_id=client_of_reference(found.get("external_reference")),
-        amount=_money(found.get("transaction_amount")),
+        amount=amount,
         paid_on=_day(moment),
         what=str(status),
     )
@@ -300,12 +306,12 @@ def mercadopago_payment(gw: Gateway, payment_id: str) -> GatewayEvent | None:
 STRIPE_PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 
 
-def _client_id(metadata) -> int | None:
+def _client_id(metadata: object) -> int | None:
     value = metadata.get("client") if isinstance(metadata, dict) else None
     return int(value) if isinstance(value, str | int) and str(value).isdigit() else None
 
 
-def stripe_event(event: dict) -> GatewayEvent | None:
+def stripe_event(event: dict[str, Any]) -> GatewayEvent | None:
     """What a signed Stripe event means; None for the events wispbill does not act on."""
     kind = event.get("type")
     data = event.get("data")

@@ -1,7 +1,8 @@
 """Reads: which client each statement line pays, which lines came before, the lines to show."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db.models import Q, QuerySet
 
@@ -20,7 +21,10 @@ class Match:
     references: tuple[str, ...] = ()  # the clients' references it carries
 
 
-def _chunks(values: Sequence, size: int = CHUNK):
+_T = TypeVar("_T")
+
+
+def _chunks(values: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
@@ -31,11 +35,10 @@ def clients_by_reference(references: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(references))
     found: dict[str, int] = {}
     for chunk in _chunks(wanted):
-        found.update(
-            Client.objects.filter(payment_reference__in=chunk).values_list(
-                "payment_reference", "pk"
-            )
+        rows = Client.objects.filter(payment_reference__in=chunk).values_list(
+            "payment_reference", "pk"
         )
+        found.update((reference, pk) for reference, pk in rows if reference is not None)
     return found
 
 
@@ -63,13 +66,13 @@ def lines_match(lines: Sequence[StatementLine]) -> list[Match]:
     return matches
 
 
-def lines_seen(lines: Sequence[StatementLine]) -> set[tuple]:
+def lines_seen(lines: Sequence[StatementLine]) -> set[tuple[object, ...]]:
     """The keys (date, amount, reference, tracking key) of `lines` already imported: one query
     per 5,000 dates."""
     if not lines:
         return set()
     wanted = {line.key for line in lines}
-    seen = set()
+    seen: set[tuple[object, ...]] = set()
     for days in _chunks(sorted({line.date for line in lines})):
         rows = BankLine.objects.filter(date__in=days).values_list(
             "date", "amount", "reference", "tracking_key"

@@ -4,6 +4,7 @@ reference matched."""
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -32,7 +33,7 @@ class StatementPreview:
     payments: list[Payment] = field(default_factory=list)  # after the import
     statement: BankStatement | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         answer = {
             "lines": self.lines,
             "matched": [
@@ -96,7 +97,9 @@ def bank_statement_import(
         actor_name=actor_name_of(actor),
         lines=preview.lines,
     )
-    wanted = [(line, client, "") for line, client in preview.matched]
+    wanted: list[tuple[StatementLine, int | None, str]] = [
+        (line, client, "") for line, client in preview.matched
+    ]
     wanted += [(line, None, reason) for line, reason in preview.unmatched]
     BankLine.objects.bulk_create(
         [

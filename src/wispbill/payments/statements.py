@@ -40,7 +40,7 @@ GROUPED_AMOUNT = re.compile(r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$")
 TRACKING_KEY = re.compile(
     r"(?:clave\s+de\s+rastreo|cve\.?\s*rastreo|rastreo)[:\s]*([A-Z0-9]+)", re.I
 )
-LIMITS = {
+LIMITS: dict[str, int | None] = {
     "reference": BankLine._meta.get_field("reference").max_length,
     "description": BankLine._meta.get_field("description").max_length,
     "tracking_key": BankLine._meta.get_field("tracking_key").max_length,
@@ -57,7 +57,7 @@ class StatementLine:
     tracking_key: str
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[object, ...]:
         """What makes two lines the same transfer (the database's unique constraint)."""
         return (self.date, self.amount, self.reference, self.tracking_key)
 
@@ -69,7 +69,7 @@ class ReadStatement:
 
 
 class _Refusals:
-    def __init__(self):
+    def __init__(self) -> None:
         self.messages: list[str] = []
         self.count = 0
 
@@ -302,12 +302,13 @@ def _line(
     if isinstance(amount, str):
         errors.append(amount)
     for name, value in texts.items():
-        if len(value) > LIMITS[name]:
+        limit = LIMITS[name]
+        if limit is not None and len(value) > limit:
             errors.append(
                 _("the %(column)s is longer than %(n)s characters.")
                 % {"column": name, "n": LIMITS[name]}
             )
-    if errors:
+    if errors or isinstance(day, str) or isinstance(amount, str):
         refusals.add(number, " ".join(errors))
         return None
     return StatementLine(line=number, date=day, amount=amount, **texts)

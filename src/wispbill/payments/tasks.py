@@ -1,6 +1,7 @@
 """Queue tasks: a verified gateway notification is acted on after the webhook has answered."""
 
 import logging
+from typing import Any
 
 from huey.contrib.djhuey import db_task
 
@@ -33,7 +34,7 @@ def mercadopago_notification_task(payment_id: str) -> None:
 
 
 @db_task()
-def stripe_event_task(event: dict) -> None:
+def stripe_event_task(event: dict[str, Any]) -> None:
     """Act on a Stripe event whose signature was verified."""
     found = stripe_event(event)
     if found is not None:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from wispbill.payments.gateways import (
     WEBHOOK_MAX_BYTES,
+    Gateway,
     SignatureError,
     gateway,
     mercadopago_verify,
@@ -38,15 +39,15 @@ def _body(request: HttpRequest) -> bytes | None:
     return body if len(body) <= WEBHOOK_MAX_BYTES else None
 
 
-def _arrived(request: HttpRequest, provider: Provider) -> tuple:
-    """The gateway's settings and the raw body, or a refusal in place of the body: the gateway
+def _arrived(request: HttpRequest, provider: Provider) -> tuple[Gateway, bytes] | HttpResponse:
+    """The gateway's settings and the raw body, or a refusal in their place: the gateway
     is off, or the body is larger than any notification."""
     settings = gateway(provider)
     if settings is None:
-        return None, _refused(404, "not enabled")
+        return _refused(404, "not enabled")
     body = _body(request)
     if body is None:
-        return settings, _refused(413, "too large")
+        return _refused(413, "too large")
     return settings, body
 
 
@@ -54,9 +55,10 @@ def _arrived(request: HttpRequest, provider: Provider) -> tuple:
 @require_POST
 def mercadopago_webhook(request: HttpRequest) -> HttpResponse:
     """Mercado Pago's notification: `x-signature` checked, the payment read back later."""
-    settings, body = _arrived(request, Provider.MERCADOPAGO)
-    if isinstance(body, HttpResponse):
-        return body
+    arrived = _arrived(request, Provider.MERCADOPAGO)
+    if isinstance(arrived, HttpResponse):
+        return arrived
+    settings, body = arrived
     try:
         payload = json.loads(body or b"{}")
     except ValueError:
@@ -85,9 +87,10 @@ def mercadopago_webhook(request: HttpRequest) -> HttpResponse:
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """A Stripe event: `Stripe-Signature` checked over the raw body; the event is trusted."""
-    settings, body = _arrived(request, Provider.STRIPE)
-    if isinstance(body, HttpResponse):
-        return body
+    arrived = _arrived(request, Provider.STRIPE)
+    if isinstance(arrived, HttpResponse):
+        return arrived
+    settings, body = arrived
     try:
         stripe_verify(settings, signature=request.headers.get("Stripe-Signature", ""), body=body)
     except SignatureError as exc:

@@ -73,7 +73,7 @@ def _needs_new_login(before: Session, now: Session) -> bool:
     return (
         not now.allowed
         or (before.router_id, before.login, before.ip) != (now.router_id, now.login, now.ip)
-        or (before.address_list and not now.address_list)
+        or bool(before.address_list and not now.address_list)
     )
 
 
@@ -83,6 +83,7 @@ class Nas:
 
     def __init__(self, router: Router):
         # Checked again where it leaves: a host name may have come to point at this server.
+        self.server: str | None
         try:
             self.server = resolve_for_router(
                 router.host, router.coa_port, allow_local=router.allow_local_host, coa=True

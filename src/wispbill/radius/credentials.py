@@ -5,9 +5,10 @@ without signals. The `radius_user` view serves a credential only while it still 
 client, so whatever the sweep has not reached yet fails closed."""
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from wispbill.clients.models import Access, Client
 from wispbill.core.db import among
@@ -45,13 +46,18 @@ def _credential(client_id: int, username: str, encrypted: str) -> Credential:
     )
 
 
-def _radius_clients():
+def _radius_clients() -> QuerySet[Client]:
     return Client.objects.filter(access=Access.PPPOE, zone__router__aaa=Aaa.RADIUS).exclude(
         pppoe_password_encrypted=""
     )
 
 
-def on_client_saved(sender, instance: Client, update_fields=None, **kwargs) -> None:
+def on_client_saved(
+    sender: object,
+    instance: Client,
+    update_fields: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> None:
     if update_fields is not None and not _CREDENTIAL_FIELDS & set(update_fields):
         return
     credentials_refresh(client_ids=[instance.pk])
@@ -89,6 +95,6 @@ def credentials_refresh(
     return len(stale)
 
 
-def on_router_settings_changed(sender, *, router_ids: set[int], **kwargs) -> None:
+def on_router_settings_changed(sender: object, *, router_ids: set[int], **kwargs: Any) -> None:
     """A router turned to RADIUS gets its clients' credentials; one turned back loses them."""
     credentials_refresh(router_ids=router_ids)

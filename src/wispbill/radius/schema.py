@@ -15,6 +15,8 @@ would stop the other apps' migrations from changing a column (PostgreSQL refuses
 fails to rebuild the table).
 """
 
+from typing import Any
+
 from django.db import DatabaseError, connections
 
 NAME = "radius_user"
@@ -51,12 +53,12 @@ def view_sql(vendor: str) -> str:
     )
 
 
-def drop_view(*, using: str = "default", **kwargs) -> None:
+def drop_view(*, using: str = "default", **kwargs: Any) -> None:
     with connections[using].cursor() as cursor:
         cursor.execute(f"DROP VIEW IF EXISTS {NAME}")
 
 
-def create_view(*, using: str = "default", **kwargs) -> None:
+def create_view(*, using: str = "default", **kwargs: Any) -> None:
     """Made after a full migrate; a partial one (to an older state) may lack its columns, and
     then there is no view until the next full migrate."""
     connection = connections[using]

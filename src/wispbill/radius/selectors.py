@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import QuerySet
 
 from wispbill.radius.models import Sent, Session
@@ -17,11 +20,13 @@ def session_list(
     return qs
 
 
-def client_radius_status(client_id: int) -> dict:
+def client_radius_status(client_id: int) -> dict[str, Any]:
     """Whether the client is online (an open session), and the last change of authorization
     sent to its session with what came of it (CONTRACT.md, "RADIUS routers")."""
     session = session_list(client=client_id, active=True).first()
-    sent = Sent.objects.filter(pk=client_id).values("coa_at", "coa_result").first() or {}
+    sent: Mapping[str, Any] = (
+        Sent.objects.filter(pk=client_id).values("coa_at", "coa_result").first() or {}
+    )
     return {
         "online": session is not None,
         "online_since": session.started_at if session else None,

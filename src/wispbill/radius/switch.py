@@ -7,11 +7,13 @@ FreeRADIUS is seen accepting a sample of the router's clients, asked as the rout
 import io
 import random
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from pyrad import packet
 from pyrad.client import Client as PyradClient
@@ -48,7 +50,7 @@ class SwitchPreview:
     without_password: list[str] = field(default_factory=list)  # cannot log in by RADIUS
     commands: list[str] = field(default_factory=list)  # to run on the router, by hand
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "router"}
 
 
@@ -65,11 +67,11 @@ class SwitchCheck:
         return not self.problem and not self.refused
 
 
-def _pppoe(router: Router):
+def _pppoe(router: Router) -> QuerySet[Client]:
     return Client.objects.filter(zone__router=router, access=Access.PPPOE)
 
 
-def _should_log_in(router: Router):
+def _should_log_in(router: Router) -> QuerySet[Client]:
     """The PPPoE clients FreeRADIUS must accept: every one with service, and the cut ones
     unless the router rejects them."""
     clients = _pppoe(router).exclude(state=ClientState.CANCELLED)
@@ -133,7 +135,8 @@ def radius_check(*, router: Router, sample: int = SAMPLE) -> SwitchCheck:
         retries=2,
         timeout=2,
     )
-    tried, refused = [], []
+    tried: list[str] = []
+    refused: list[str] = []
     for name, username, encrypted in rows:
         request = radius.CreateAuthPacket(code=packet.AccessRequest)
         request["User-Name"] = username

@@ -3,6 +3,7 @@
 import ipaddress
 import re
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -54,7 +55,7 @@ COMPANY_FIELDS = (
 )
 
 
-def _checked(data: dict) -> dict:
+def _checked(data: dict[str, Any]) -> dict[str, Any]:
     """The values of `data` the periodic tasks, the routers and the outbox can rely on (days
     as ISO dates, weekdays 0..6, an IPv4 notice address, HH:MM-HH:MM quiet hours), or a
     ValidationError naming every field that is not."""
@@ -102,7 +103,7 @@ def _checked(data: dict) -> dict:
 
 
 @transaction.atomic
-def company_settings_update(*, actor: User | None, data: dict) -> CompanySettings:
+def company_settings_update(*, actor: User | None, data: dict[str, Any]) -> CompanySettings:
     """Change the company's settings (the `COMPANY_FIELDS` that `data` carries); admins only."""
     require_admin(actor)
     data = _checked(data)

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -25,7 +25,7 @@ from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
 
 CHUNK = 500  # keeps every IN (...) list under SQLite's bound-variable limit
-MODELS: dict[str, type[Model]] = {ObjectKind.ZONE: Zone, ObjectKind.CLIENT: Client}
+MODELS: dict[str, type[Zone] | type[Client]] = {ObjectKind.ZONE: Zone, ObjectKind.CLIENT: Client}
 SKIPPED_NAMED = 100
 
 
@@ -58,12 +58,16 @@ def _push_throttled(mass_update: MassUpdate) -> None:
         return
     clients = Client.objects.filter(state=ClientState.THROTTLED)
     if not mass_update.all_zones:
-        clients = clients.filter(zone_id=mass_update.zone_id)
+        clients = clients.filter(zone_id=mass_update.zone_id)  # type: ignore[misc]  # None (zone deleted) matches no client: a client's zone is required
     routers_changed(clients.values_list("zone__router_id", flat=True).distinct())
 
 
-def _scope(zone: Zone | None, all_zones: bool) -> dict[str, QuerySet]:
-    zones = Zone.objects.all() if all_zones else Zone.objects.filter(pk=zone.pk)
+def _scope(zone: Zone | None, all_zones: bool) -> dict[str, QuerySet[Any]]:
+    if all_zones:
+        zones = Zone.objects.all()
+    else:
+        assert zone is not None  # _check refused neither
+        zones = Zone.objects.filter(pk=zone.pk)
     clients = Client.objects.filter(billing_type=BillingType.OWN)
     if not all_zones:
         clients = clients.filter(zone=zone)
@@ -78,8 +82,8 @@ def _differs(values: dict[str, Any]) -> Q:
 
 
 def mass_update_preview(
-    *, actor: User | None, zone: Zone | None = None, all_zones: bool = False, values: dict
-) -> dict:
+    *, actor: User | None, zone: Zone | None = None, all_zones: bool = False, values: dict[str, Any]
+) -> dict[str, Any]:
     """What a mass update would change, without changing it."""
     switches_require(actor)
     _check(zone=zone, all_zones=all_zones, values=values)
@@ -97,7 +101,12 @@ def mass_update_preview(
 
 
 def _apply_kind(
-    qs: QuerySet, *, kind: str, mass_update: MassUpdate, values: dict, actor: User | None
+    qs: QuerySet[Any],
+    *,
+    kind: str,
+    mass_update: MassUpdate,
+    values: dict[str, Any],
+    actor: User | None,
 ) -> list[int]:
     """Set `values` on the rows of `qs` that differ, one UPDATE per field; keep an item and
     an audit event per row. Returns the rows changed."""
@@ -114,8 +123,8 @@ def _apply_kind(
         current, current_revs, names = row[1 : 1 + n], row[1 + n : 1 + 2 * n], row[1 + 2 * n :]
         changed = [i for i, field in enumerate(fields) if current[i] != values[field]]
         before = {fields[i]: current[i] for i in changed}
-        revs = {fields[i]: current_revs[i] + 1 for i in changed}
-        items.append((mass_update.pk, kind, row[0], before, revs))
+        new_revs = {fields[i]: current_revs[i] + 1 for i in changed}
+        items.append((mass_update.pk, kind, row[0], before, new_revs))
         events.append(
             (
                 row[0],
@@ -137,7 +146,7 @@ def _apply_kind(
 
 @transaction.atomic
 def mass_update_apply(
-    *, actor: User | None, zone: Zone | None = None, all_zones: bool = False, values: dict
+    *, actor: User | None, zone: Zone | None = None, all_zones: bool = False, values: dict[str, Any]
 ) -> MassUpdate:
     """Set the chosen fields on the zone(s) and on every own-billing client in them."""
     switches_require(actor)
@@ -169,7 +178,7 @@ def mass_update_apply(
         obj=mass_update,
         changes={
             **{field: [None, value] for field, value in values.items()},
-            "scope": [None, "all_zones" if all_zones else f"zone:{zone.pk}"],
+            "scope": [None, "all_zones" if all_zones or zone is None else f"zone:{zone.pk}"],
             "zones_changed": [None, mass_update.zones_changed],
             "clients_changed": [None, mass_update.clients_changed],
         },
@@ -177,7 +186,9 @@ def mass_update_apply(
     return mass_update
 
 
-def _undo_kind(mass_update: MassUpdate, kind: str, actor: User | None, tally: dict) -> tuple:
+def _undo_kind(
+    mass_update: MassUpdate, kind: str, actor: User | None, tally: dict[str, dict[str, int]]
+) -> tuple[set[int], dict[int, list[str]]]:
     """Restore each field of each row of one kind that nobody changed since; returns the
     rows with something restored and the rows with something skipped ({id: [fields]})."""
     model = MODELS[kind]
@@ -222,7 +233,7 @@ def _undo_kind(mass_update: MassUpdate, kind: str, actor: User | None, tally: di
     return restored_rows, skipped_rows
 
 
-def _named(kind: str, skipped: dict[int, list[str]]) -> list[dict]:
+def _named(kind: str, skipped: dict[int, list[str]]) -> list[dict[str, Any]]:
     ids = list(skipped)[:SKIPPED_NAMED]
     if kind == ObjectKind.ZONE:
         names = {z.pk: str(z) for z in Zone.objects.select_related("router").filter(pk__in=ids)}
@@ -234,7 +245,7 @@ def _named(kind: str, skipped: dict[int, list[str]]) -> list[dict]:
 
 
 @transaction.atomic
-def mass_update_undo(*, actor: User | None, mass_update: MassUpdate) -> dict:
+def mass_update_undo(*, actor: User | None, mass_update: MassUpdate) -> dict[str, Any]:
     """Put back what a mass update replaced: each field, on each row where nobody has changed
     that field since. The answer counts, per field, the rows restored and skipped, and names
     the skipped rows (the first hundred of each kind)."""

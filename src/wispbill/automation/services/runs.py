@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -124,7 +125,7 @@ def forecast(
     zone: Zone | None = None,
     client: Client | None = None,
     actor: User | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Who the tasks would invoice, warn, cut and reactivate on each of the next days (for
     every zone, one zone, or one own-billing client), if nobody paid, and the messages they
     would queue: the real runs, one day after another, rolled back at the end. One forecast
@@ -132,9 +133,10 @@ def forecast(
     on a snapshot, so it never holds the live database's write lock. A forecast already made
     on the same data (no audited write and no message since) is given again."""
     key = _forecast_key(start=start, days=days, zone=zone, client=client)
-    if (made := cache.get(key)) is not None:
+    made: list[dict[str, Any]] | None = cache.get(key)
+    if made is not None:
         return made
-    out = []
+    out: list[dict[str, Any]] = []
     with _forecast_slot(actor), _snapshot(), transaction.atomic():
         last_message = Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
         for offset in range(days):
@@ -297,7 +299,7 @@ def daily_parts_dispatch(*, day: date, now: datetime | None = None) -> list[Dail
                 ):
                     queued.append(part)
 
-    def enqueue():
+    def enqueue() -> None:
         from wispbill.automation.tasks import daily_part_task  # it imports this module
 
         for part in queued:
@@ -339,7 +341,7 @@ def manual_run_start(
         dry_run=dry_run,
     )
 
-    def enqueue():
+    def enqueue() -> None:
         from wispbill.automation.tasks import manual_run_task  # it imports this module
 
         manual_run_task(run.pk)

@@ -184,11 +184,12 @@ def charges_to_invoice(
         .values_list("client_id", "id", "description", "amount")
     )
     by_client: dict[int, list[tuple[int, str, Decimal]]] = {}
-    for client_id, *charge in rows:
-        by_client.setdefault(client_id, []).append(tuple(charge))
-    taken = {}
+    for client_id, charge_id, description, amount in rows:
+        by_client.setdefault(client_id, []).append((charge_id, description, amount))
+    taken: dict[int, list[tuple[int, str, Decimal]]] = {}
     for client_id, charges in by_client.items():
-        total, chosen = bases[client_id], []
+        total = bases[client_id]
+        chosen: list[tuple[int, str, Decimal]] = []
         for charge in sorted(charges, key=lambda c: c[2] < 0):  # charges, then discounts
             if total + charge[2] >= 0:
                 total += charge[2]
@@ -198,7 +199,9 @@ def charges_to_invoice(
     return taken
 
 
-def charges_invoiced(invoice_of: dict[int, int], taken: dict[int, list]) -> None:
+def charges_invoiced(
+    invoice_of: dict[int, int], taken: dict[int, list[tuple[int, str, Decimal]]]
+) -> None:
     """Mark the charges `charges_to_invoice` took as invoiced, each by its client's invoice
     (`invoice_of`: client id → invoice id)."""
     for client_id, charges in taken.items():

@@ -181,6 +181,7 @@ def invoice_draft(
             policy=company.reactivation_billing,
             invoice_suspended=company.invoice_suspended,
         ) or prorated_charge(price=client.plan.price, cycle=cycle, start=cycle.period_start, why="")
+        assert charge is not None  # from the period's first day there is always a charge
         lines = [(charge_description(client.plan.name, charge), charge.total)]
     base = sum((amount for _d, amount in lines), ZERO)
     taken = charges_to_invoice({client.pk: base}, lock=lock).get(client.pk, [])

@@ -5,6 +5,7 @@ large batches), each committed with its lines, credit and audit events."""
 import functools
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
@@ -14,14 +15,14 @@ from django.utils.translation import gettext_noop
 
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record_many
-from wispbill.billing.charges import billing_start, cycle_charge
+from wispbill.billing.charges import CycleCharge, billing_start, cycle_charge
 from wispbill.billing.debt import BatchHook, batch_hold
 from wispbill.billing.models import Invoice, InvoiceLine, paid_status
 from wispbill.billing.selectors import billed_since, billed_states, invoice_due
 from wispbill.billing.services.charges import charges_invoiced, charges_to_invoice
 from wispbill.billing.services.invoices import charge_description
 from wispbill.billing.signals import run_batch_starting
-from wispbill.billing.taxes import lines_tax
+from wispbill.billing.taxes import TaxedLine, lines_tax
 from wispbill.clients.models import Client, Plan
 from wispbill.core.db import JSONText, among, bulk_insert
 from wispbill.core.models import CompanySettings
@@ -89,7 +90,7 @@ class DueRow(NamedTuple):
     client_id: int
     name: str
     plan_id: int
-    credit: object
+    credit: Decimal
     start_date: date
     suspended_on: date | None
     reactivated_on: date | None
@@ -98,13 +99,13 @@ class DueRow(NamedTuple):
 
 
 def invoices_due(
-    clients: QuerySet, schedule: BillingSchedule, day: date, company: CompanySettings
+    clients: QuerySet[Client], schedule: BillingSchedule, day: date, company: CompanySettings
 ) -> list[DueRow]:
     """The clients of `clients` (all billed with `schedule`) that `invoice_due` selects on
     `day`, as rows for `invoices_write`, in one query."""
     terms = Terms.of(schedule, day)
     rows = invoice_due(clients, terms.cycle, company).order_by("id").values_list(*ROW)
-    return [DueRow(*row, terms) for row in rows]
+    return [DueRow._make((*row, terms)) for row in rows]
 
 
 def invoices_write(
@@ -158,7 +159,7 @@ def _still_due(rows: list[DueRow], company: CompanySettings) -> list[DueRow]:
     }
     start, paid = ROW.index("start_date"), ROW.index("paid_until")
     return [
-        DueRow(*fresh[row.client_id], row.terms)
+        DueRow._make((*fresh[row.client_id], row.terms))
         for row in rows
         if row.client_id in fresh
         and billing_start(fresh[row.client_id][start], fresh[row.client_id][paid])
@@ -182,7 +183,7 @@ def _issue_batch(
             ).values_list("id", "name", "price")
         }
         now = timezone.now()
-        billed = []
+        charged: list[tuple[DueRow, CycleCharge]] = []
         for row in rows:
             charge = cycle_charge(
                 price=plan_of[row.plan_id][1],
@@ -195,15 +196,17 @@ def _issue_batch(
                 invoice_suspended=company.invoice_suspended,
             )
             if charge is not None:
-                billed.append((row, charge))
-        if not billed:
+                charged.append((row, charge))
+        if not charged:
             return []
         # The clients' pending one-off charges join their invoices; each line is taxed (the
         # same function as the manual writer's), and the invoice is the sum of its lines.
-        taken = charges_to_invoice({row.client_id: charge.total for row, charge in billed})
+        taken = charges_to_invoice({row.client_id: charge.total for row, charge in charged})
         rate, included = company.tax_rate, company.prices_include_tax
-        with_totals = []
-        for row, charge in billed:
+        billed: list[
+            tuple[DueRow, CycleCharge, Decimal, Decimal, Decimal, list[TaxedLine], Decimal, Decimal]
+        ] = []
+        for row, charge in charged:
             lines, subtotal, tax = lines_tax(
                 [charge.total, *(amount for *_, amount in taken.get(row.client_id, ()))],
                 rate=rate,
@@ -211,10 +214,7 @@ def _issue_batch(
             )
             total = subtotal + tax
             credit = row.credit
-            with_totals.append(
-                (row, charge, total, credit, min(credit, total), lines, subtotal, tax)
-            )
-        billed = with_totals
+            billed.append((row, charge, total, credit, min(credit, total), lines, subtotal, tax))
         bulk_insert(
             Invoice,
             INVOICE_COLUMNS,

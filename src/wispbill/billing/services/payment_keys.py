@@ -7,7 +7,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,9 +17,10 @@ from django.utils.translation import gettext as _
 
 from wispbill.billing.models import Payment, PaymentKey
 from wispbill.billing.services.payments import payment_register
+from wispbill.core.db import max_length_of
 
 KEY_LIFETIME = timedelta(hours=24)
-KEY_MAX_LENGTH = PaymentKey._meta.get_field("key").max_length
+KEY_MAX_LENGTH = max_length_of(PaymentKey, "key")
 
 
 class PaymentKeyReused(Exception):
@@ -40,7 +43,7 @@ class PaymentOnce:
     payment: Payment
     replayed: bool
     status: int | None = None
-    body: dict | None = None
+    body: dict[str, Any] | None = None
 
 
 def payment_key_check(key: str) -> str:
@@ -57,7 +60,7 @@ def payment_key_check(key: str) -> str:
     return key
 
 
-def request_fingerprint(data) -> str:
+def request_fingerprint(data: Any) -> str:
     """What a request asked for, as a hash: its data as JSON with sorted keys (a form's
     fields as lists)."""
     plain = dict(data.lists()) if hasattr(data, "lists") else data
@@ -67,11 +70,11 @@ def request_fingerprint(data) -> str:
 
 def payment_register_once(
     *,
-    actor,
+    actor: User,
     key: str,
     fingerprint: str,
-    respond: Callable[[Payment], tuple[int, dict]] | None = None,
-    **fields,
+    respond: Callable[[Payment], tuple[int, dict[str, Any]]] | None = None,
+    **fields: Any,
 ) -> PaymentOnce:
     """`payment_register(**fields)` once per `actor` and `key` within 24 hours: a repeat of
     the same request (same `fingerprint`) gets the first one's payment and answer (`respond`
@@ -105,7 +108,7 @@ def payment_register_once(
     return PaymentOnce(payment, replayed=False, status=status, body=body)
 
 
-def _earlier(actor, key: str) -> PaymentKey | None:
+def _earlier(actor: User, key: str) -> PaymentKey | None:
     return PaymentKey.objects.select_related("payment").filter(user=actor, key=key).first()
 
 

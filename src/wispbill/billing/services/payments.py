@@ -28,7 +28,7 @@ from wispbill.billing.selectors import ZERO, client_balance
 from wispbill.billing.signals import payment_registered, payments_registered
 from wispbill.clients.models import Client
 from wispbill.core.clock import first_day_check, today
-from wispbill.core.db import among, locked
+from wispbill.core.db import among, locked, max_length_of
 from wispbill.core.formatting import money
 from wispbill.core.models import MAX_MONEY
 from wispbill.staff.permissions import (
@@ -205,8 +205,8 @@ def payments_apply(*, actor: User | None, rows: Sequence[PaymentRow]) -> list[Pa
     for client_id, wanted in activate.items():
         # Rows in order, as one payment after another: any that reactivates gives the service
         # back; otherwise one that only registers keeps the client cut.
-        wants = True if True in wanted else (False if False in wanted else None)
-        debt_changed(actor=actor, client=clients[client_id], activate_service=wants)
+        reactivates = True if True in wanted else (False if False in wanted else None)
+        debt_changed(actor=actor, client=clients[client_id], activate_service=reactivates)
     payments_registered.send(sender=Payment, payments=payments, actor=actor)
     for payment in payments:
         payment_registered.send(sender=Payment, payment=payment, actor=actor)
@@ -253,7 +253,7 @@ def payment_register(
 
 # --- correcting a payment --------------------------------------------------------------------
 
-VOID_REASON_MAX = Payment._meta.get_field("void_reason").max_length
+VOID_REASON_MAX = max_length_of(Payment, "void_reason")
 
 
 def payment_void_permission_check(actor: User | None, payment: Payment) -> None:

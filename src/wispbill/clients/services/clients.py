@@ -367,7 +367,7 @@ def client_state_set(
     actor: User | None,
     client: Client,
     to_state: str,
-    action: str,
+    action: AuditAction,
     reason: str,
     suspension_reason: str = "",
 ) -> None:

@@ -1,6 +1,7 @@
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from wispbill.cfdi.globals import cfdi_global_create
 from wispbill.cfdi.services import cfdi_stamp_due
@@ -14,10 +15,10 @@ class Command(BaseCommand):
         'JSON line {"created", "id", "period_start", "period_end", "stamped", "failed"}.'
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--date", help="YYYY-MM-DD")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         day = date_option(options["date"]) or today()
         document = cfdi_global_create(day=day)
         outcome = cfdi_stamp_due()

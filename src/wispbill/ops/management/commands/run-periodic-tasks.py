@@ -54,4 +54,4 @@ class Command(BaseCommand):
             f"{len(summary.errors)} errors" + (" — a no-cut day" if summary.no_cut_day else "")
         )
         for error in summary.errors:
-            self.stderr.write(f"  {error['scope']} {error['task']}: {error['error']}")
+            self.stderr.write(f"  {error.scope} {error.task}: {error.error}")
