@@ -1,7 +1,9 @@
 """What billing tells the CFDI app, connected in CfdiConfig.ready()."""
 
-from wispbill.cfdi.services import documents_for_payment
+from wispbill.cfdi.services import documents_for_payments
 
 
-def payment_documents(sender, payment, **kwargs) -> None:
-    documents_for_payment(payment)
+def payments_documents(sender, payments, **kwargs) -> None:
+    """Every list of payments registered (one at the counter, thousands from a statement)
+    queues its CFDI documents at once."""
+    documents_for_payments(payments)
