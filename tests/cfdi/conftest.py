@@ -5,22 +5,16 @@ satcfdi's driver uses, which checks each seal against the certificate in the XML
 TimbreFiscalDigital signed with its own certificate."""
 
 import base64
-import binascii
 import json
 import re
 import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from django.test import override_settings
-from django.utils import timezone
 from lxml import etree
 from satcfdi.cfdi import CFDI
 from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
@@ -33,61 +27,11 @@ from wispbill.billing.services.payments import payment_register
 from wispbill.cfdi.csd import csd_install
 from wispbill.cfdi.models import CfdiDocument
 from wispbill.core.models import CompanySettings
+from wispbill.devtools.csd import COMPANY_RFC, PASSWORD, Csd, make_csd
 
-COMPANY_RFC = "EKU9003173C9"
 PERSON_RFC = "PEPJ8001019QA"
 SEPT_6 = "2026-09-06 10:00"
-PASSWORD = "12345678a"
 CFDI_NS = "http://www.sat.gob.mx/cfd/4"
-
-
-@dataclass
-class Csd:
-    certificate: bytes
-    key: bytes
-    password: str
-
-
-def make_csd(
-    *,
-    rfc: str = COMPANY_RFC,
-    password: str = PASSWORD,
-    days_from: int = -30,
-    days_to: int = 365 * 4,
-    unit: str = "Matriz",
-    serial: bytes = b"30001000000500003416",
-) -> Csd:
-    """A CSD-shaped certificate and key, valid from `days_from` to `days_to` around now."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "ESCUELA KEMPER URGATE"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ESCUELA KEMPER URGATE"),
-            x509.NameAttribute(x509.ObjectIdentifier("2.5.4.45"), f"{rfc} / VADA800927DJ3"),
-            x509.NameAttribute(NameOID.SERIAL_NUMBER, " / VADA800927HSRSRL05"),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
-        ]
-    )
-    now = timezone.now()
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "AC UAT")]))
-        .public_key(key.public_key())
-        .serial_number(int(binascii.hexlify(serial), 16))
-        .not_valid_before(now + timedelta(days=days_from))
-        .not_valid_after(now + timedelta(days=days_to))
-        .sign(key, hashes.SHA256())
-    )
-    return Csd(
-        certificate.public_bytes(serialization.Encoding.DER),
-        key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(password.encode()),
-        ),
-        password,
-    )
 
 
 @pytest.fixture

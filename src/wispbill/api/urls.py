@@ -46,6 +46,14 @@ urlpatterns = [
     re_path(rf"^invoices/{ID}/cfdi/$", cfdi.InvoiceCfdiView.as_view(), name="invoice-cfdi"),
     re_path(rf"^payments/{ID}/cfdi/$", cfdi.PaymentCfdiView.as_view(), name="payment-cfdi"),
     re_path(
+        rf"^invoices/{ID}/cfdi/pdf/$", cfdi.InvoiceCfdiPdfView.as_view(), name="invoice-cfdi-pdf"
+    ),
+    re_path(
+        rf"^payments/{ID}/cfdi/pdf/$", cfdi.PaymentCfdiPdfView.as_view(), name="payment-cfdi-pdf"
+    ),
+    re_path(rf"^cfdi/{ID}/xml/$", cfdi.CfdiXmlView.as_view(), name="cfdi-xml"),
+    re_path(rf"^cfdi/{ID}/pdf/$", cfdi.CfdiPdfView.as_view(), name="cfdi-pdf"),
+    re_path(
         rf"^payments/{ID}/receipt/$",
         messaging.PaymentReceiptView.as_view(),
         name="payment-receipt",

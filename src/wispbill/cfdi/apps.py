@@ -7,7 +7,7 @@ class CfdiConfig(AppConfig):
     verbose_name = _("Electronic invoicing (CFDI)")
 
     def ready(self) -> None:
-        from wispbill.billing.signals import payment_registered
-        from wispbill.cfdi.receivers import payment_documents
+        from wispbill.billing.signals import payments_registered
+        from wispbill.cfdi.receivers import payments_documents
 
-        payment_registered.connect(payment_documents, dispatch_uid="cfdi.payment_documents")
+        payments_registered.connect(payments_documents, dispatch_uid="cfdi.payments_documents")

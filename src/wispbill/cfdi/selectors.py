@@ -2,12 +2,15 @@
 queries."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from wispbill.billing.models import Invoice, Payment
 from wispbill.cfdi.models import CfdiDocument, CfdiKind, CfdiStatus
+from wispbill.clients.models import Client
 
 # A document whose XML carries SAT's stamp: stamped, or stamped and later cancelled.
 HAS_STAMP = (CfdiStatus.STAMPED, CfdiStatus.CANCELLED)
@@ -20,6 +23,92 @@ def cfdi_list(*, status: str = "", kind: str = "") -> QuerySet[CfdiDocument]:
     if kind:
         qs = qs.filter(kind=kind)
     return qs
+
+
+def cfdi_page_list(*, status: str = "", kind: str = "", search: str = "") -> QuerySet[CfdiDocument]:
+    """The panel's list: each document with the client it is for at hand, in a fixed number
+    of queries; `search` finds a UUID, a folio or a client's name or RFC."""
+    qs = cfdi_list(status=status, kind=kind).select_related("invoice__client")
+    qs = qs.prefetch_related("payments__client")
+    search = search.strip()
+    if search:
+        match = (
+            Q(uuid__icontains=search)
+            | Q(invoice__client__name__icontains=search)
+            | Q(invoice__client__rfc__iexact=search)
+            | Q(payments__client__name__icontains=search, kind=CfdiKind.PAYMENT)
+        )
+        if search.isdigit():
+            match |= Q(pk=int(search))
+        qs = qs.filter(match).distinct()
+    return qs
+
+
+def cfdi_counts() -> dict[str, int]:
+    """How many documents are in each status, in one query."""
+    return CfdiDocument.objects.aggregate(
+        **{value: Count("id", filter=Q(status=value)) for value in CfdiStatus.values}
+    )
+
+
+def cfdi_client(document: CfdiDocument) -> Client | None:
+    """The client a document is for; None for a global one (the public in general)."""
+    if document.kind == CfdiKind.GLOBAL:
+        return None
+    if document.invoice is not None:
+        return document.invoice.client
+    payments = list(document.payments.all())
+    return payments[0].client if payments else None
+
+
+# SAT's validation codes (Anexo 20, CFDI 4.0) that mean the receiver's data does not match
+# its records: the most common refusal, fixed on the client's page.
+RECEIVER_CODES = {f"CFDI40{n}" for n in range(141, 161)}
+UNAVAILABLE_CODES = {"timeout", "error", "garbage"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What went wrong with a document, in plain words, and where it is fixed
+    (`fix`: "client", "company" or "")."""
+
+    text: str
+    fix: str
+
+
+def cfdi_problem(document: CfdiDocument) -> Problem | None:
+    """A document's error said for a person: what it means and what to do."""
+    code = document.error_code
+    if not code and not document.error_message:
+        return None
+    if code == "off":
+        return Problem(
+            _("Stamping is not set up: the PAC's settings or the company's CSD are missing."),
+            "company",
+        )
+    if code == "waiting":
+        return Problem(_("It waits for the CFDI of the invoice it pays to be stamped."), "")
+    if code in UNAVAILABLE_CODES or code.isdigit() and int(code) >= 500:
+        return Problem(_("The PAC did not answer. It is tried again by itself."), "")
+    fix = "" if document.kind == CfdiKind.GLOBAL else "client"
+    if code == "data":
+        return Problem(
+            _("The document could not be built with the data as it is. Fix it and retry."),
+            fix or "company",
+        )
+    if code.upper() in RECEIVER_CODES or "Receptor" in document.error_message:
+        return Problem(
+            _(
+                "The client's fiscal data (RFC, name, regime or postal code) does not match "
+                "SAT's records. Fix it on the client's page, then retry."
+            ),
+            fix or "company",
+        )
+    if "Emisor" in document.error_message or "certificado" in document.error_message.lower():
+        return Problem(
+            _("The company's fiscal data or CSD was refused. Fix it, then retry."), "company"
+        )
+    return Problem(_("The PAC refused the document. Fix what its message says, then retry."), fix)
 
 
 def cfdi_invoice_ids(document: CfdiDocument) -> list[int]:
@@ -65,6 +154,17 @@ def stamped_xml(document: CfdiDocument | None) -> str | None:
     if document is None or document.status not in HAS_STAMP or not document.uuid:
         return None
     return document.xml
+
+
+def stamped_documents_of(
+    *, invoice_id: int | None = None, payment_id: int | None = None
+) -> list[CfdiDocument]:
+    """The stamped CFDIs a client's message carries: an invoice's own, or those a payment
+    caused (its complement, or the PUE CFDI of an invoice it paid in full)."""
+    qs = CfdiDocument.objects.filter(status=CfdiStatus.STAMPED).exclude(uuid="")
+    if invoice_id is not None:
+        return list(qs.filter(kind=CfdiKind.INVOICE, invoice_id=invoice_id).order_by("id"))
+    return list(qs.filter(payments=payment_id).exclude(kind=CfdiKind.GLOBAL).order_by("id"))
 
 
 def cfdi_summary(document: CfdiDocument | None) -> dict[str, Any] | None:

@@ -33,6 +33,7 @@ from wispbill.cfdi.build import (
 from wispbill.cfdi.csd import company_csd
 from wispbill.cfdi.globals import periodicity_of
 from wispbill.cfdi.models import CancelReason, CfdiDocument, CfdiKind, CfdiStatus
+from wispbill.clients.models import Client
 from wispbill.core.db import locked
 from wispbill.core.fiscal import fiscal_data_errors
 from wispbill.core.models import CfdiMode, CompanySettings
@@ -46,6 +47,7 @@ BACKOFF = (
     timedelta(hours=2),
     timedelta(hours=6),
 )
+BULK = 500
 MAX_ATTEMPTS = 12  # then the document waits for a person (about two days of a silent PAC)
 
 
@@ -91,54 +93,99 @@ def _invoice_document(
     return document, True
 
 
-def documents_for_payment(payment: Payment) -> list[CfdiDocument]:
-    """Inside the payment's transaction, for a client with an RFC: stamping on payment, a PUE
-    CFDI for each invoice it paid in full; stamping on issue, the PPD CFDI of each invoice it
-    paid (if the sweep has not made it yet) and the payment's complement."""
+def documents_for_payments(payments: list[Payment]) -> list[CfdiDocument]:
+    """Inside the transaction that registered `payments` (one or ten thousand, in a fixed
+    number of queries), for clients with an RFC: stamping on payment, a PUE CFDI for each
+    invoice they paid in full; stamping on issue, the PPD CFDI of each invoice they paid (if
+    the sweep has not made it yet) and each payment's complement."""
     company = CompanySettings.load()
-    if not payment.client.rfc or company.cfdi == CfdiMode.OFF:
+    if company.cfdi == CfdiMode.OFF or not payments:
         return []
-    if company.cfdi == CfdiMode.ON_PAYMENT:
-        created: list[CfdiDocument] = []
-        paid = Invoice.objects.filter(
-            allocations__payment=payment, status=InvoiceStatus.PAID
-        ).distinct()
-        for invoice in paid:
-            document, made = _invoice_document(invoice, company, "PUE")
-            if made and document is not None:
-                document.payments.add(payment)
-                created.append(document)
-    else:
-        created = _complement(payment, company)
+    with_rfc = set(
+        Client.objects.filter(pk__in={p.client_id for p in payments})
+        .exclude(rfc="")
+        .values_list("pk", flat=True)
+    )
+    mine = {p.pk: p for p in payments if p.client_id in with_rfc}
+    if not mine:
+        return []
+    allocations = list(
+        PaymentAllocation.objects.filter(payment__in=list(mine))
+        .exclude(invoice__status=InvoiceStatus.CANCELLED)
+        .select_related("invoice")
+        .order_by("payment_id", "invoice_id")
+    )
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                created = _documents_in_bulk(company, mine, allocations)
+            break
+        except IntegrityError:
+            # Another transaction made one of them meanwhile (committed, so the next reading
+            # sees it and skips it).
+            if attempt == 2:
+                raise
     if created:
         queue_stamping()
     return created
 
 
-def _complement(payment: Payment, company: CompanySettings) -> list[CfdiDocument]:
-    allocations = list(
-        payment.allocations.exclude(invoice__status=InvoiceStatus.CANCELLED).select_related(
-            "invoice"
+def _documents_in_bulk(
+    company: CompanySettings, payments: dict[int, Payment], allocations: list[PaymentAllocation]
+) -> list[CfdiDocument]:
+    invoices = {a.invoice_id: a.invoice for a in allocations}
+    have = set(
+        CfdiDocument.objects.filter(invoice__in=list(invoices), kind=CfdiKind.INVOICE)
+        .exclude(status=CfdiStatus.CANCELLED)
+        .values_list("invoice_id", flat=True)
+    )
+    now = timezone.now()
+    links: list[tuple[int, int]] = []  # (index of the new document, payment id)
+    made: dict[int, int] = {}  # invoice id -> index of its new document
+    documents: list[CfdiDocument] = []
+
+    def new(**values: Any) -> int:
+        documents.append(CfdiDocument(series=company.invoice_series, next_attempt_at=now, **values))
+        return len(documents) - 1
+
+    if company.cfdi == CfdiMode.ON_PAYMENT:
+        for allocation in allocations:
+            invoice = allocation.invoice
+            if invoice.status != InvoiceStatus.PAID or invoice.pk in have:
+                continue
+            if invoice.pk not in made:
+                made[invoice.pk] = new(
+                    kind=CfdiKind.INVOICE, method="PUE", invoice=invoice, total=invoice.total
+                )
+            links.append((made[invoice.pk], allocation.payment_id))
+    else:
+        covered = set(
+            CfdiDocument.payments.through.objects.filter(
+                payment_id__in=list(payments), cfdidocument__kind=CfdiKind.PAYMENT
+            ).values_list("payment_id", flat=True)
         )
+        paid: dict[int, list[PaymentAllocation]] = {}
+        for allocation in allocations:
+            if allocation.payment_id not in covered:
+                paid.setdefault(allocation.payment_id, []).append(allocation)
+        for payment_id, mine in paid.items():
+            for allocation in mine:
+                invoice = allocation.invoice
+                if invoice.pk not in have and invoice.pk not in made:
+                    made[invoice.pk] = new(
+                        kind=CfdiKind.INVOICE, method="PPD", invoice=invoice, total=invoice.total
+                    )
+            complement = new(
+                kind=CfdiKind.PAYMENT, total=sum((a.amount for a in mine), Decimal("0.00"))
+            )
+            links.append((complement, payment_id))
+    CfdiDocument.objects.bulk_create(documents, batch_size=BULK)
+    Through = CfdiDocument.payments.through
+    Through.objects.bulk_create(
+        [Through(cfdidocument_id=documents[i].pk, payment_id=p) for i, p in links],
+        batch_size=BULK,
     )
-    if (
-        not allocations
-        or CfdiDocument.objects.filter(kind=CfdiKind.PAYMENT, payments=payment).exists()
-    ):
-        return []
-    created: list[CfdiDocument] = []
-    for allocation in allocations:
-        document, made = _invoice_document(allocation.invoice, company, "PPD")
-        if made and document is not None:
-            created.append(document)
-    complement = CfdiDocument.objects.create(
-        kind=CfdiKind.PAYMENT,
-        series=company.invoice_series,
-        total=sum((a.amount for a in allocations), Decimal("0.00")),
-        next_attempt_at=timezone.now(),
-    )
-    complement.payments.add(payment)
-    return [*created, complement]
+    return documents
 
 
 def documents_for_issued_invoices() -> int:

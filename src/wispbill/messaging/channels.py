@@ -33,6 +33,7 @@ class ChannelError(Exception):
 class Attachment:
     filename: str
     content: bytes
+    content_type: str = "application/pdf"
 
 
 # --- E-mail -------------------------------------------------------------------------------
@@ -108,7 +109,7 @@ class EmailSession:
         with suppress(OSError, smtplib.SMTPException):
             self.connection.close()
 
-    def send(self, message, attachment: Attachment | None) -> str:
+    def send(self, message, attachments: list[Attachment]) -> str:
         # A header that can never be written (a line break in the company's name, which
         # names the sender, or in the subject) fails at once instead of being retried.
         if self.bad_sender:
@@ -125,8 +126,8 @@ class EmailSession:
             connection=self.connection,
             headers={"Message-ID": message_id},
         )
-        if attachment:
-            mail.attach(attachment.filename, attachment.content, "application/pdf")
+        for attachment in attachments:
+            mail.attach(attachment.filename, attachment.content, attachment.content_type)
         try:
             # Opened once and kept for the batch (Django closes only what it opened itself).
             self.connection.open()
@@ -240,9 +241,10 @@ class WhatsAppSession:
             raise ChannelError(f"WhatsApp: no media id in {answer}")
         return answer["id"]
 
-    def send(self, message, attachment: Attachment | None) -> str:
+    def send(self, message, attachments: list[Attachment]) -> str:
         components = []
-        if attachment:
+        # A template's header carries one document: the first (the invoice or receipt).
+        if attachment := next(iter(attachments), None):
             document = {"id": self._upload(attachment), "filename": attachment.filename}
             components.append(
                 {"type": "header", "parameters": [{"type": "document", "document": document}]}

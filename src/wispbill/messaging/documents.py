@@ -6,9 +6,12 @@ import segno
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
+from satcfdi.cfdi import CFDI
 
 from wispbill.billing.models import Invoice, Payment
 from wispbill.billing.selectors import client_balance
+from wispbill.cfdi.models import CfdiDocument, CfdiKind
+from wispbill.cfdi.selectors import stamped_xml
 from wispbill.messaging.company import company_settings
 from wispbill.messaging.links import portal_link
 
@@ -90,6 +93,71 @@ def receipt_pdf(payment: Payment, *, language: str | None = None, request=None) 
     payment = Payment.objects.select_related("client").get(pk=payment.pk)
     with translation.override(language or payment.client.language):
         return _pdf("documents/receipt.html", receipt_document_context(payment, request=request))
+
+
+def cfdi_name(document: CfdiDocument) -> str:
+    """The CFDI's files' name: its series and folio, then SAT's UUID."""
+    return f"CFDI-{document.series}{document.folio}-{document.uuid}"
+
+
+def _listed(value) -> list:
+    """satcfdi reads a node that may repeat as one mapping or a list of them."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _traslados(node) -> list:
+    return list(((node or {}).get("Impuestos") or {}).get("Traslados", {}).values())
+
+
+def cfdi_document_context(document: CfdiDocument) -> dict:
+    """What documents/cfdi.html shows of a stamped CFDI: everything read back from its XML
+    (what SAT has), not from the database, so the paper says what the stamp covers."""
+    xml = stamped_xml(document)
+    if xml is None:
+        raise ValueError("the CFDI is not stamped")
+    cfdi = CFDI.from_string(xml.encode())
+    stamp = cfdi["Complemento"]["TimbreFiscalDigital"]
+    url = cfdi.verifica_url
+    payments = []
+    for pagos in _listed(cfdi["Complemento"].get("Pagos")):
+        for pago in _listed(pagos.get("Pago")):
+            payments.append({"pago": pago, "related": _listed(pago.get("DoctoRelacionado"))})
+    return {
+        "document": document,
+        "cfdi": cfdi,
+        "stamp": stamp,
+        "concepts": [
+            {"concept": concept, "taxes": _traslados(concept)}
+            for concept in _listed(cfdi.get("Conceptos"))
+        ],
+        "taxes": _traslados(cfdi),
+        "payments": payments,
+        "global": cfdi.get("InformacionGlobal"),
+        "stamp_chain": stamp.cadena_original(),
+        "verify_url": url,
+        "verify_qr": segno.make(url, error="m").svg_data_uri(scale=3, border=1),
+        "company": company_settings(),
+        "language": translation.get_language(),
+    }
+
+
+def cfdi_pdf(document: CfdiDocument, *, language: str | None = None) -> bytes:
+    """The printed representation of a stamped CFDI (ValueError when it has no stamp), in
+    the client's language (the company's for a global one) unless another is asked for."""
+    if language is None:
+        client = _cfdi_client(document)
+        language = client.language if client is not None else None
+    with translation.override(language or translation.get_language()):
+        return _pdf("documents/cfdi.html", cfdi_document_context(document))
+
+
+def _cfdi_client(document: CfdiDocument):
+    if document.invoice_id:
+        return Invoice.objects.select_related("client").get(pk=document.invoice_id).client
+    payment = document.payments.select_related("client").first()
+    return payment.client if payment is not None and document.kind != CfdiKind.GLOBAL else None
 
 
 def pdf_response(content: bytes, filename: str) -> HttpResponse:

@@ -11,10 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop as _
 
 from wispbill.billing.models import InvoiceStatus
+from wispbill.cfdi.models import CfdiDocument
+from wispbill.cfdi.selectors import stamped_documents_of
 from wispbill.clients.models import ClientState
 from wispbill.messaging.channels import Attachment, ChannelError, channel_session, off_reason
 from wispbill.messaging.company import company_settings
 from wispbill.messaging.documents import (
+    cfdi_name,
+    cfdi_pdf,
     invoice_number,
     invoice_pdf,
     receipt_number,
@@ -93,23 +97,40 @@ def _stale_reason(message: Message) -> Problem | None:
     return None
 
 
-def _attachment(message: Message, cache: dict) -> Attachment | None:
-    """The PDF an invoice or receipt message carries, rendered once per batch."""
+def _cfdi_attachments(documents: list[CfdiDocument]) -> list[Attachment]:
+    """Each stamped CFDI as SAT has it (XML) and printed (PDF)."""
+    files = []
+    for document in documents:
+        name = cfdi_name(document)
+        files.append(Attachment(f"{name}.pdf", cfdi_pdf(document)))
+        files.append(Attachment(f"{name}.xml", document.xml.encode(), "application/xml"))
+    return files
+
+
+def _attachments(message: Message, cache: dict) -> list[Attachment]:
+    """The files an invoice or receipt message carries, rendered once per batch: its PDF, and
+    the CFDIs stamped for it by the time it leaves."""
     if message.kind == Kind.INVOICE:
         key = ("invoice", message.invoice_id)
         if key not in cache:
-            cache[key] = Attachment(
-                f"{invoice_number(message.invoice_id)}.pdf", invoice_pdf(message.invoice)
-            )
+            cache[key] = [
+                Attachment(
+                    f"{invoice_number(message.invoice_id)}.pdf", invoice_pdf(message.invoice)
+                ),
+                *_cfdi_attachments(stamped_documents_of(invoice_id=message.invoice_id)),
+            ]
         return cache[key]
     if message.kind == Kind.RECEIPT:
         key = ("receipt", message.payment_id)
         if key not in cache:
-            cache[key] = Attachment(
-                f"{receipt_number(message.payment_id)}.pdf", receipt_pdf(message.payment)
-            )
+            cache[key] = [
+                Attachment(
+                    f"{receipt_number(message.payment_id)}.pdf", receipt_pdf(message.payment)
+                ),
+                *_cfdi_attachments(stamped_documents_of(payment_id=message.payment_id)),
+            ]
         return cache[key]
-    return None
+    return []
 
 
 def _send_one(session, message: Message, cache: dict, now: datetime) -> str:
@@ -118,7 +139,7 @@ def _send_one(session, message: Message, cache: dict, now: datetime) -> str:
         _record(message, status=MessageStatus.FAILED, **stale.fields())
         return "skipped"
     try:
-        provider_id = session.send(message, _attachment(message, cache))
+        provider_id = session.send(message, _attachments(message, cache))
     except ChannelError as exc:
         error, permanent = exc.problem, exc.permanent
     except Exception as exc:  # one broken message (a PDF that fails) must not stop the rest

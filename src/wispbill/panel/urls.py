@@ -5,6 +5,7 @@ from wispbill.core.db import IdConverter
 from wispbill.panel.views import audit as audit
 from wispbill.panel.views import automation as automation
 from wispbill.panel.views import billing as billing
+from wispbill.panel.views import cfdi as cfdi
 from wispbill.panel.views import clients as clients
 from wispbill.panel.views import home as panel
 from wispbill.panel.views import imports as imports
@@ -27,6 +28,7 @@ SPANISH_ALIASES = [
     ("pagos/", "panel:payment-list"),
     ("corte-de-caja/", "panel:cash-report"),
     ("conciliacion-bancaria/", "panel:bank-lines"),
+    ("facturacion-electronica/", "panel:cfdi-list"),
 ]
 
 urlpatterns = [
@@ -67,6 +69,11 @@ urlpatterns = [
     path("payments/bank/", bank.bank_line_list, name="bank-lines"),
     path("payments/bank/import/", bank.bank_statement_upload, name="bank-statement"),
     path("payments/bank/<id:pk>/assign/", bank.bank_line_assign_page, name="bank-line-assign"),
+    path("e-invoicing/", cfdi.cfdi_list_page, name="cfdi-list"),
+    path("e-invoicing/csd/", cfdi.csd_page, name="cfdi-csd"),
+    path("e-invoicing/<id:pk>/retry/", cfdi.cfdi_retry, name="cfdi-retry"),
+    path("e-invoicing/<id:pk>/xml/", cfdi.cfdi_xml_download, name="cfdi-xml"),
+    path("e-invoicing/<id:pk>/pdf/", cfdi.cfdi_pdf_download, name="cfdi-pdf"),
     path("periodic-tasks/", automation.periodic_tasks, name="periodic-tasks"),
     path("periodic-tasks/run/", automation.run_now, name="run-now"),
     path("periodic-tasks/runs/<id:pk>/", automation.run_detail, name="run-detail"),

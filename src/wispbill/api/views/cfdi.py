@@ -22,6 +22,7 @@ from wispbill.cfdi.selectors import (
     with_payment_cfdis,
 )
 from wispbill.cfdi.services import document_retry
+from wispbill.messaging.documents import cfdi_name, cfdi_pdf, pdf_response
 from wispbill.staff.permissions import require_admin
 
 
@@ -86,6 +87,43 @@ def xml_response(document: CfdiDocument | None, name: str) -> HttpResponse:
     response = HttpResponse(xml.encode(), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{name}-{document.uuid}.xml"'
     return response
+
+
+def pdf_of(document: CfdiDocument | None) -> HttpResponse:
+    """The printed representation of a stamped CFDI; 404 until it has its stamp."""
+    if document is None or stamped_xml(document) is None:
+        raise Http404
+    return pdf_response(cfdi_pdf(document), f"{cfdi_name(document)}.pdf")
+
+
+class CfdiXmlView(FileView):
+    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.STR})
+    def get(self, request, pk):
+        """A document's stamped XML; 404 until it is stamped."""
+        return xml_response(get_object_or_404(CfdiDocument, pk=pk), "cfdi")
+
+
+class CfdiPdfView(FileView):
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        """A document's printed representation (UUID, seals, SAT's QR); 404 until stamped."""
+        return pdf_of(get_object_or_404(CfdiDocument, pk=pk))
+
+
+class InvoiceCfdiPdfView(FileView):
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        """The printed representation of the invoice's stamped CFDI; 404 until there is one."""
+        invoice = get_object_or_404(with_invoice_cfdis(Invoice.objects.all()), pk=pk)
+        return pdf_of(invoice_cfdi(invoice))
+
+
+class PaymentCfdiPdfView(FileView):
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        """The printed representation of the payment's complement; 404 until there is one."""
+        payment = get_object_or_404(with_payment_cfdis(Payment.objects.all()), pk=pk)
+        return pdf_of(payment_cfdi(payment))
 
 
 class InvoiceCfdiView(FileView):

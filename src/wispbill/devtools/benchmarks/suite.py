@@ -6,6 +6,7 @@ from django.db import connection
 
 from wispbill.clients.models import Client
 from wispbill.devtools.benchmarks import (
+    cfdi,
     common,
     daily,
     fanout,
@@ -28,9 +29,10 @@ PARTS = [
     "provisioning",
     "statement",
     "pages",
+    "cfdi",
 ]
 # Parts that bring their own data: they need no large ISP built first.
-SELF_CONTAINED = {"growth", "provisioning", "pages"}
+SELF_CONTAINED = {"growth", "provisioning", "pages", "cfdi"}
 
 
 def sizes(text: str) -> list[int]:
@@ -78,6 +80,15 @@ def run(*, parts: list[str], clients: int, zones: int, repeat: int, options: dic
         results.update(provisioning.time_import(clients=size, rtt=rtt, repeat=few))
     if "statement" in parts:
         results.update(payments.time_statement(admin, lines=options["statement_lines"], repeat=few))
+    if "cfdi" in parts:
+        results.update(
+            cfdi.time_cfdi(
+                admin,
+                docs=options["cfdi_docs"],
+                global_payments=options["cfdi_global_payments"],
+                repeat=few,
+            )
+        )
     if "growth" in parts:
         results.update(daily.time_growth(sizes(options["growth"]), zones, few))
     if "pages" in parts:

@@ -55,6 +55,19 @@ class Command(BaseCommand):
             help="Clients of the router provisioned from scratch and imported (default 5,000).",
         )
 
+        parser.add_argument(
+            "--cfdi-docs",
+            type=int,
+            default=400,
+            help="Invoice CFDIs built and signed per timed round (default 400).",
+        )
+        parser.add_argument(
+            "--cfdi-global-payments",
+            type=int,
+            default=20_000,
+            help="Payments in the global CFDI built and signed (default 20,000).",
+        )
+
     def handle(self, *args, clients, zones, repeat, **options):
         parts = options["only"] or [p for p in PARTS if p != "growth"]
         results = run(parts=parts, clients=clients, zones=zones, repeat=repeat, options=options)

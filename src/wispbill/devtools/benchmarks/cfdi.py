@@ -1,0 +1,115 @@
+"""CFDI at size (issue 19): invoices' CFDIs built, signed and checked against SAT's schema per
+second, and the global CFDI of a month of 20,000 payments (its time, and the process's peak
+memory after it). Everything it writes is rolled back."""
+
+import resource
+import statistics
+import time
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from satcfdi.models import Signer
+
+from wispbill.billing.models import Payment
+from wispbill.billing.services.invoices import invoice_create_for_cycle
+from wispbill.cfdi.build import global_document, invoice_document
+from wispbill.clients.models import Client, Plan
+from wispbill.core.models import BillingMode, CompanySettings
+from wispbill.devtools.benchmarks.common import PREFIX
+from wispbill.devtools.csd import COMPANY_RFC, make_csd
+from wispbill.network.models import Router, Zone
+
+
+class _Undo(Exception):
+    pass
+
+
+def _company() -> CompanySettings:
+    company = CompanySettings.load()
+    company.rfc, company.legal_name = COMPANY_RFC, "Escuela Kemper Urgate"
+    company.tax_regime, company.postal_code = "601", "42501"
+    company.tax_rate, company.prices_include_tax = Decimal("0.16"), True
+    company.invoice_series = "F"
+    company.save()
+    return company
+
+
+def _invoice(admin):
+    router = Router.objects.create(name=f"{PREFIX}cfdi", host="192.0.2.250")
+    zone = Zone.objects.create(
+        router=router,
+        name="Zona CFDI",
+        billing_mode=BillingMode.PREPAID,
+        pay_day=1,
+        invoice_lead_days=7,
+        notice_offset_days=2,
+        grace_days=4,
+    )
+    plan = Plan.objects.create(
+        name=f"{PREFIX}cfdi-plan", price=Decimal("399.00"), download_kbps=10_000, upload_kbps=2_000
+    )
+    client = Client.objects.create(
+        name="Juan Pérez Pérez",
+        ip="10.250.0.1",
+        zone=zone,
+        plan=plan,
+        start_date=date(2025, 1, 1),
+        task_invoices=False,
+        rfc="PEPJ8001019QA",
+        fiscal_name="Juan Pérez Pérez",
+        fiscal_regime="612",
+        fiscal_postal_code="06000",
+    )
+    return invoice_create_for_cycle(actor=admin, client=client, day=date.today())
+
+
+def time_cfdi(admin, *, docs: int, global_payments: int, repeat: int) -> dict:
+    csd = make_csd()
+    signer = Signer.load(certificate=csd.certificate, key=csd.key, password=csd.password)
+    rates: list[float] = []
+    global_times: list[float] = []
+    try:
+        with transaction.atomic():
+            company = _company()
+            invoice = _invoice(admin)
+            for _ in range(repeat):
+                start = time.perf_counter()
+                for folio in range(docs):
+                    invoice_document(
+                        invoice=invoice,
+                        company=company,
+                        signer=signer,
+                        method="PUE",
+                        folio=str(folio + 1),
+                        forma_pago="03",
+                    )
+                rates.append(docs / (time.perf_counter() - start))
+            # The month's payments as the global CFDI reads them (amount, number, method).
+            payments = [
+                Payment(pk=n + 1, amount=Decimal("399.00"), method=("cash", "transfer")[n % 2])
+                for n in range(global_payments)
+            ]
+            for _ in range(max(1, min(repeat, 3))):
+                start = time.perf_counter()
+                global_document(
+                    payments=payments,
+                    company=company,
+                    signer=signer,
+                    periodicity="04",
+                    start=date(2026, 9, 1),
+                    folio="1",
+                    series="F",
+                )
+                global_times.append(time.perf_counter() - start)
+            raise _Undo
+    except _Undo:
+        pass
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "cfdi_build_sign_docs_per_s": statistics.median(rates),
+        "cfdi_global_payments": global_payments,
+        "cfdi_global_build_sign_s": statistics.median(global_times),
+        # The whole process's peak (an upper bound of the global CFDI's own).
+        "cfdi_process_peak_rss_mb": peak_kb / 1024,
+    }

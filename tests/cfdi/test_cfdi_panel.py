@@ -1,0 +1,141 @@
+"""Facturación electrónica in the panel: the documents with their status and, for a refusal,
+what it means in plain Spanish with a link to the data to fix; "reintentar" for staff who may
+manage invoices only; the XML and PDF; the CSD page checking what it keeps, admins only."""
+
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client as Browser
+
+from tests.cfdi.conftest import PASSWORD, SEPT_6, _company, _pay, make_csd
+from tests.factories import ClientFactory
+from tests.messaging_fixtures import pdf_text
+from wispbill.billing.services.invoices import invoice_create_for_cycle
+from wispbill.billing.services.payments import payment_register
+from wispbill.cfdi.csd import MAX_BYTES
+from wispbill.cfdi.models import CfdiStatus
+from wispbill.cfdi.services import cfdi_stamp_due
+from wispbill.core.models import CompanySettings
+
+pytestmark = pytest.mark.django_db
+PAGE = "/e-invoicing/"
+
+
+def _browser(user) -> Browser:
+    browser = Browser(HTTP_ACCEPT_LANGUAGE="es")
+    browser.force_login(user)
+    return browser
+
+
+@pytest.mark.instant(SEPT_6)
+def test_a_refusal_is_said_plainly_and_retried_after_the_fix(pac, ready, nobody):
+    admin, client, invoice = ready
+    pac.mode = "refuse"
+    document = _pay(admin, client, invoice)
+    cfdi_stamp_due()
+    document.refresh_from_db()
+    assert document.status == CfdiStatus.ERROR
+
+    page = _browser(admin).get(PAGE, {"status": "error"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Facturación electrónica" in html
+    assert "no coinciden con los del SAT" in html  # the plain words
+    assert "CFDI40147" in html  # and the PAC's own
+    assert f"/clients/{client.pk}/" in html  # where to fix it
+    assert f"/e-invoicing/{document.pk}/retry/" in html and "data-confirm" in html
+
+    # Staff without the invoices permission reads the list, but cannot retry.
+    html = _browser(nobody).get(PAGE).content.decode()
+    assert "no coinciden con los del SAT" in html and "/retry/" not in html
+    assert _browser(nobody).post(f"/e-invoicing/{document.pk}/retry/").status_code == 403
+    document.refresh_from_db()
+    assert document.status == CfdiStatus.ERROR
+
+    pac.mode = "ok"
+    answer = _browser(admin).post(f"/e-invoicing/{document.pk}/retry/")
+    assert answer.status_code == 302
+    document.refresh_from_db()
+    assert document.status == CfdiStatus.PENDING and document.attempts == 0
+    assert cfdi_stamp_due().stamped == 1
+    document.refresh_from_db()
+    assert document.status == CfdiStatus.STAMPED and document.uuid
+    assert len(pac.stamped) == 1
+    assert _browser(admin).get(PAGE, {"q": document.uuid}).content.decode().count("data-cfdi=") == 1
+    assert "data-cfdi=" not in _browser(admin).get(PAGE, {"status": "error"}).content.decode()
+
+
+@pytest.mark.instant(SEPT_6)
+def test_the_files_download_only_once_stamped(pac, ready, nobody):
+    admin, client, invoice = ready
+    document = _pay(admin, client, invoice)
+    browser = _browser(nobody)
+    assert browser.get(f"/e-invoicing/{document.pk}/pdf/").status_code == 404
+    assert browser.get(f"/e-invoicing/{document.pk}/xml/").status_code == 404
+    cfdi_stamp_due()
+    document.refresh_from_db()
+    xml = browser.get(f"/e-invoicing/{document.pk}/xml/")
+    assert xml.status_code == 200 and xml.content.decode() == document.xml
+    pdf = browser.get(f"/e-invoicing/{document.pk}/pdf/")
+    assert pdf["Content-Type"] == "application/pdf" and document.uuid in pdf_text(pdf.content)
+
+
+@pytest.mark.instant(SEPT_6)
+def test_the_list_reads_in_a_fixed_number_of_queries(pac, ready, django_assert_max_num_queries):
+    admin, client, invoice = ready
+    _pay(admin, client, invoice)
+    browser = _browser(admin)
+    browser.get(PAGE)  # sessions and caches warmed
+    with django_assert_max_num_queries(14) as one:
+        browser.get(PAGE)
+
+    for _ in range(6):
+        other = ClientFactory(
+            zone=client.zone,
+            plan=client.plan,
+            start_date=date(2026, 1, 1),
+            task_invoices=False,
+            rfc=client.rfc,
+            fiscal_name=client.fiscal_name,
+            fiscal_regime=client.fiscal_regime,
+            fiscal_postal_code=client.fiscal_postal_code,
+        )
+        bill = invoice_create_for_cycle(actor=admin, client=other, day=date(2026, 9, 6))
+        payment_register(actor=admin, client=other, amount=bill.total)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = browser.get(PAGE)
+    assert page.content.decode().count("data-cfdi=") == 7
+
+
+def _upload(browser, csd, **changes):
+    data = {
+        "certificate": SimpleUploadedFile("csd.cer", csd.certificate),
+        "private_key": SimpleUploadedFile("csd.key", csd.key),
+        "password": csd.password,
+        **changes,
+    }
+    return browser.post("/e-invoicing/csd/", data)
+
+
+@pytest.mark.instant(SEPT_6)
+def test_the_csd_page_checks_what_it_keeps_and_never_shows_the_key(admin, staff, csd):
+    _company()
+    browser = _browser(admin)
+    refused = _upload(browser, csd, password="otra-clave")
+    assert refused.status_code == 400
+    assert "no se abre con esta contraseña" in refused.content.decode()
+    huge = _upload(browser, csd, certificate=SimpleUploadedFile("a.cer", b"0" * (MAX_BYTES + 1)))
+    assert huge.status_code == 400 and "32 KB" in huge.content.decode()
+    other = _upload(browser, csd, private_key=SimpleUploadedFile("b.key", make_csd().key))
+    assert "pertenece a otro certificado" in other.content.decode()
+    assert CompanySettings.load().csd_serial == ""
+
+    assert _upload(browser, csd).status_code == 302
+    page = browser.get("/e-invoicing/csd/").content.decode()
+    assert "30001000000500003416" in page and PASSWORD not in page
+    assert CompanySettings.load().csd_serial == "30001000000500003416"
+    # Staff who are not admins neither see nor change it.
+    assert _browser(staff).get("/e-invoicing/csd/").status_code == 403
+    assert _upload(_browser(staff), make_csd()).status_code == 403
+    assert "/e-invoicing/csd/" not in _browser(staff).get(PAGE).content.decode()
