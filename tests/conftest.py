@@ -14,13 +14,16 @@ ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 
 def pytest_collection_modifyitems(config, items):
-    """The suite runs twice, on SQLite then on PostgreSQL; what is marked `embedded` (and every
-    browser test: pages do not change with the database) runs in the first pass only."""
+    """The suite runs twice, on SQLite and on PostgreSQL, side by side; what is marked
+    `embedded` (and every browser test: pages do not change with the database) runs in the
+    SQLite pass only, what is marked `second_pass` in the PostgreSQL pass only."""
     for item in items:
         if "tests/browser/" in item.nodeid:
             item.add_marker(pytest.mark.embedded)
         if ON_POSTGRES and item.get_closest_marker("embedded"):
             item.add_marker(pytest.mark.skip(reason="runs once, in the SQLite pass"))
+        if not ON_POSTGRES and item.get_closest_marker("second_pass"):
+            item.add_marker(pytest.mark.skip(reason="runs once, in the PostgreSQL pass"))
 
 
 @pytest.fixture(autouse=True, scope="session")
