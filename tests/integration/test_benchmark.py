@@ -11,9 +11,9 @@ import pytest
 
 from tests.clock import child_env
 
-# The benchmark builds its ISP in a scratch SQLite data dir, whichever pass runs it. It times real waits (an emulated
-# router's round trips), which libfaketime's clock in a child process would stall: it runs on
-# the real clock, and what it builds takes "today" from it.
+# The benchmark builds its ISP in a scratch SQLite data dir, whichever pass runs it. It times
+# real waits (an emulated router's round trips), which libfaketime's clock in a child process
+# would stall: it runs on the real clock, and what it builds takes "today" from it.
 pytestmark = [pytest.mark.slow, pytest.mark.second_pass, pytest.mark.real_clock]
 
 

@@ -26,7 +26,7 @@ from wispbill.automation.services.mass_updates import mass_update_apply
 from wispbill.billing.models import Charge
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.billing.services.payments import payment_register
-from wispbill.cfdi.models import CfdiDocument
+from wispbill.cfdi.models import CfdiDocument, CfdiKind, CfdiStatus
 from wispbill.core.clock import today
 from wispbill.messaging.models import Message
 from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
@@ -331,9 +331,15 @@ def _charge(isp):
 
 
 def _cfdi_in_error(isp):
-    return CfdiDocument.objects.create(
-        kind="invoice", status="error", invoice=isp.invoice, error_code="CFDI40147"
-    )
+    """The invoice's CFDI, refused by the PAC (one per invoice: made once per ISP)."""
+    if "cfdi" not in isp.extra:
+        isp.extra["cfdi"] = CfdiDocument.objects.create(
+            kind=CfdiKind.INVOICE,
+            status=CfdiStatus.ERROR,
+            invoice=isp.invoice,
+            error_code="CFDI40147",
+        )
+    return isp.extra["cfdi"]
 
 
 def _new_client(isp) -> dict:
@@ -403,6 +409,8 @@ PANEL = {
         ("run", (RUN_PERIODIC_TASKS,), None, lambda i: {"zone": i.zone.pk, "confirm": "yes"}),
     ],
     "company-settings": [("settings", ADMIN, None, lambda i: {})],
+    "cfdi-csd": [("upload", ADMIN, None, lambda i: {})],
+    "cfdi-retry": [("retry", (MANAGE_INVOICES,), lambda i: {"pk": _cfdi_in_error(i).pk}, None)],
     "plan-new": [("create", (MANAGE_PLANS,), None, lambda i: _plan_form(i.plan, name="Nuevo"))],
     "plan-edit": [
         ("price 0", (MANAGE_PLANS,), lambda i: {"pk": i.plan.pk},
@@ -478,6 +486,10 @@ READ_ONLY = {
     "mass-update-detail": lambda i: {"pk": i.mass_update.pk},
     "staff-list": None,
     "audit-list": None,
+    "cfdi-list": None,
+    # Not stamped: a 404, which is still a page that only reads.
+    "cfdi-xml": lambda i: {"pk": _cfdi_in_error(i).pk},
+    "cfdi-pdf": lambda i: {"pk": _cfdi_in_error(i).pk},
 }
 
 

@@ -36,7 +36,12 @@ from wispbill.clients.models import (
     PromiseEndReason,
 )
 from wispbill.clients.models import SuspensionReason as Why
-from wispbill.clients.services.clients import client_state_set
+from wispbill.clients.services.states import (
+    StateChange,
+    Transition,
+    client_state_set,
+    clients_transition,
+)
 from wispbill.clients.signals import reactivated_by_hand
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import among, locked
@@ -64,6 +69,12 @@ THROTTLE_REASON = gettext_noop(
     "automatic: invoice %(id)s overdue since %(date)s; speed reduced instead of a cut"
 )
 COMEBACK_REASON = gettext_noop("automatic: nothing overdue left")
+# The daily run's state changes (through `clients.services.states`, as staff's are).
+SUSPEND = Transition(ClientState.SUSPENDED, AuditAction.CLIENT_CUT, CUT_REASON, Why.AUTOMATIC)
+THROTTLE = Transition(
+    ClientState.THROTTLED, AuditAction.CLIENT_THROTTLED, THROTTLE_REASON, Why.AUTOMATIC
+)
+COMEBACK = Transition(ClientState.ACTIVE, AuditAction.CLIENT_REACTIVATED, COMEBACK_REASON)
 
 
 def _batches(rows: list[int]) -> Iterator[list[int]]:
@@ -291,34 +302,14 @@ def clients_cut(
         ]
         ids = [row[0] for row in rows]
         overdue.filter(client_id__in=among(ids)).update(cut_on=day)
-        now = timezone.now()
-        slow = [row for row in rows if row[2] == CutAction.THROTTLE]
-        cut = [row for row in rows if row[2] != CutAction.THROTTLE]
-        for group, state, action, reason, extra in (
-            (cut, ClientState.SUSPENDED, AuditAction.CLIENT_CUT, CUT_REASON, {"suspended_on": day}),
-            (slow, ClientState.THROTTLED, AuditAction.CLIENT_THROTTLED, THROTTLE_REASON, {}),
-        ):
-            if not group:
-                continue
-            Client.objects.filter(pk__in=among([row[0] for row in group])).update(
-                state=state, suspension_reason=Why.AUTOMATIC, updated_at=now, **extra
+        moves: dict[Transition, list[StateChange]] = {SUSPEND: [], THROTTLE: []}
+        for client_id, name, how, invoice, since in rows:
+            moves[THROTTLE if how == CutAction.THROTTLE else SUSPEND].append(
+                StateChange(
+                    client_id, name, ClientState.ACTIVE, {"id": invoice, "date": since.isoformat()}
+                )
             )
-            audit_record_many(
-                actor=None,
-                action=action,
-                object_type="client",
-                rows=(
-                    (
-                        row[0],
-                        row[1],
-                        {"state": [ClientState.ACTIVE, state]},
-                        {"id": row[3], "date": row[4].isoformat()},
-                    )
-                    for row in group
-                ),
-                reason=reason,
-            )
-        clients_changed(ids)
+        clients_transition(actor=None, day=day, moves=moves.items())
         if on_batch:
             on_batch([(row[0], row[3]) for row in rows])
         return [(row[0], row[2]) for row in rows]
@@ -343,27 +334,14 @@ def clients_come_back(
             .order_by("id")
             .values_list("id", "name", "state")
         )
-        ids = [row[0] for row in rows]
-        now = timezone.now()
-        Client.objects.filter(pk__in=among(ids)).update(
-            state=ClientState.ACTIVE, suspension_reason="", updated_at=now
-        )
-        # Only the end of a suspension counts for billing after a cut: a throttled client
-        # had service, and was invoiced.
-        Client.objects.filter(
-            pk__in=among([row[0] for row in rows if row[2] == ClientState.SUSPENDED])
-        ).update(reactivated_on=day)
-        audit_record_many(
+        ids = clients_transition(
             actor=None,
-            action=AuditAction.CLIENT_REACTIVATED,
-            object_type="client",
-            rows=((row[0], row[1], {"state": [row[2], ClientState.ACTIVE]}) for row in rows),
-            reason=COMEBACK_REASON,
+            day=day,
+            moves=[(COMEBACK, [StateChange(*row) for row in rows])],
         )
         reconnection_fees_add(
             actor=None, clients=[row[:2] for row in rows if row[2] == ClientState.SUSPENDED]
         )
-        clients_changed(ids)
         return ids
 
     return batches_act("reactivations", eligible, act, on_error)

@@ -127,6 +127,23 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+def transition_check(before: str, after: str) -> None:
+    """Refuse, with a clear message, a state change the pipeline does not allow (one client's
+    or a whole group's: `clients.services.states`)."""
+    if after != before and after not in TRANSITIONS.get(before, ()):
+        raise ValidationError(
+            {
+                "state": [
+                    gettext("A client cannot go from %(old)s to %(new)s.")
+                    % {
+                        "old": ClientState(before).label.lower(),
+                        "new": ClientState(after).label.lower(),
+                    }
+                ]
+            }
+        )
+
+
 # A client whose service is cut or slowed down for its debt: what payment, promise and
 # reactivation end.
 RESTRICTED = (ClientState.SUSPENDED, ClientState.THROTTLED)
@@ -442,18 +459,7 @@ class Client(ScheduleFields, SwitchFields):
 
     def check_transition(self, to_state: str) -> None:
         """Refuse, with a clear message, a state change the pipeline does not allow."""
-        if to_state != self.state and to_state not in TRANSITIONS.get(self.state, ()):
-            raise ValidationError(
-                {
-                    "state": [
-                        gettext("A client cannot go from %(old)s to %(new)s.")
-                        % {
-                            "old": ClientState(self.state).label.lower(),
-                            "new": ClientState(to_state).label.lower(),
-                        }
-                    ]
-                }
-            )
+        transition_check(self.state, to_state)
 
 
 class Promise(models.Model):

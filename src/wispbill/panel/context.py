@@ -1,3 +1,4 @@
+from wispbill.clients.switches import switches_may_change
 from wispbill.staff.permissions import CODENAMES, Permission, has_permission
 
 
@@ -8,6 +9,9 @@ def panel(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     can = {codename: has_permission(user, codename) for codename in CODENAMES}
+    # Who may turn the periodic tasks on and off is the switches' owner's to say, as for
+    # every service that changes them.
+    can[Permission.TOGGLE_PERIODIC_TASKS] = switches_may_change(user)
     return {
         "can": can,
         "permission_labels": CODENAMES,

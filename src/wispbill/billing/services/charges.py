@@ -2,7 +2,7 @@
 pending, and taken by the invoice writers — the engine's and the manual one — as lines of
 the client's next invoice."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -200,7 +200,7 @@ def charges_to_invoice(
 
 
 def charges_invoiced(
-    invoice_of: dict[int, int], taken: dict[int, list[tuple[int, str, Decimal]]]
+    invoice_of: dict[int, int], taken: Mapping[int, Sequence[tuple[int, str, Decimal]]]
 ) -> None:
     """Mark the charges `charges_to_invoice` took as invoiced, each by its client's invoice
     (`invoice_of`: client id → invoice id)."""

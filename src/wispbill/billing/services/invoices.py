@@ -1,8 +1,8 @@
-"""Invoices: issuing one by hand (what it bills, then writing it), credit, and cancelling.
-The daily run's invoices, in bulk, are in `issue`; both take the pending one-off charges
-through `billing.services.charges`."""
+"""Invoices: issuing one by hand (what it bills, `invoice_draft`, then written by the one
+writer the daily run uses too, `writer.invoices_insert`), and cancelling. The daily run's
+invoices, in bulk, are in `issue`; both take the pending one-off charges through
+`billing.services.charges`."""
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -16,24 +16,23 @@ from django.utils.translation import gettext_noop
 
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record
-from wispbill.billing.charges import (
-    FROM_REACTIVATION,
-    FROM_START,
-    CycleCharge,
-    cycle_charge,
-    prorated_charge,
-)
+from wispbill.billing.charges import cycle_charge, prorated_charge
 from wispbill.billing.debt import debt_changed
-from wispbill.billing.models import Invoice, InvoiceLine, InvoiceStatus
+from wispbill.billing.models import Invoice, InvoiceStatus
 from wispbill.billing.selectors import ZERO
 from wispbill.billing.services.charges import (
     charge_create,
-    charges_invoiced,
     charges_to_invoice,
     pending_charges_total,
 )
 from wispbill.billing.services.payments import credit_room_check
-from wispbill.billing.taxes import TaxedLine, lines_tax
+from wispbill.billing.services.writer import (
+    DAY_TEXT,
+    InvoiceDraft,
+    ToWrite,
+    charge_description,
+    invoices_insert,
+)
 from wispbill.clients.models import Client, ClientState
 from wispbill.core.clock import FIRST_DAY, business_day
 from wispbill.core.db import locked
@@ -41,29 +40,7 @@ from wispbill.core.models import CompanySettings, FirstInvoice
 from wispbill.core.schedule import Cycle, current_cycle, late_dates
 from wispbill.staff.permissions import MANAGE_INVOICES, require_permission_of_person
 
-# Days in the text people read (invoice lines, refusals) as they write them: 29/10/2026.
-DAY_TEXT = "%d/%m/%Y"
-
-
-def line_description(plan_name: str, start: date, end: date) -> str:
-    return _("Internet service %(plan)s, %(start)s to %(end)s") % {
-        "plan": plan_name,
-        "start": start.strftime(DAY_TEXT),
-        "end": end.strftime(DAY_TEXT),
-    }
-
-
-def charge_description(plan_name: str, charge: CycleCharge) -> str:
-    """The invoice line of a cycle's charge; a prorated one says so, and from when."""
-    text = line_description(plan_name, charge.start, charge.end)
-    if charge.prorated_from == FROM_START:
-        text += " " + _("(%(days)s of %(period)s days)") % {
-            "days": charge.days,
-            "period": charge.period_days,
-        }
-    elif charge.prorated_from == FROM_REACTIVATION:
-        text += " " + _("(prorated from the reactivation)")
-    return text
+MANUAL_REASON = gettext_noop("manual: invoice %(id)s")
 
 
 # A manual invoice may be asked for no day before FIRST_DAY, and none more than a year ahead
@@ -87,46 +64,6 @@ def invoice_day_check(day: date) -> date:
             }
         )
     return day
-
-
-@dataclass(frozen=True)
-class InvoiceDraft:
-    """What a manual invoice bills, before it is written: the page that asks for
-    confirmation shows it, and the writer writes exactly it."""
-
-    period_start: date
-    period_end: date
-    pay_date: date
-    notice_date: date
-    due_date: date
-    lines: list[tuple[str, Decimal]]
-    charges: dict[int, list[tuple[int, str, Decimal]]]  # as `charges_to_invoice` takes them
-    charges_only: bool = False
-    # The company's tax as of the draft: the writer writes the lines taxed with it.
-    tax_rate: Decimal = ZERO
-    prices_include_tax: bool = True
-
-    @property
-    def taxed(self) -> tuple[list[TaxedLine], Decimal, Decimal]:
-        """The lines taxed (billing.taxes), the subtotal and the tax."""
-        return lines_tax(
-            [amount for _description, amount in self.lines],
-            rate=self.tax_rate,
-            included=self.prices_include_tax,
-        )
-
-    @property
-    def subtotal(self) -> Decimal:
-        return self.taxed[1]
-
-    @property
-    def tax(self) -> Decimal:
-        return self.taxed[2]
-
-    @property
-    def total(self) -> Decimal:
-        _lines, subtotal, tax = self.taxed
-        return subtotal + tax
 
 
 def invoice_draft(
@@ -203,7 +140,7 @@ def invoice_draft(
         notice_date=notice,
         due_date=due,
         lines=lines + [(description, amount) for _id, description, amount in taken],
-        charges={client.pk: taken} if taken else {},
+        charges=taken,
         charges_only=billed,
         tax_rate=company.tax_rate,
         prices_include_tax=company.prices_include_tax,
@@ -221,41 +158,15 @@ def invoice_create_for_cycle(
     day = invoice_day_check(day) if day is not None else business_day()
     client = locked(Client.objects.select_related("zone", "plan")).get(pk=client.pk)
     draft = invoice_draft(client=client, day=day, charges=charges, lock=True)
-    invoice = Invoice.objects.create(
-        client_id=client.pk,
-        period_start=draft.period_start,
-        period_end=draft.period_end,
-        issued_on=day,
-        pay_date=draft.pay_date,
-        notice_date=draft.notice_date,
-        due_date=draft.due_date,
-        total=draft.total,
-        subtotal=draft.subtotal,
-        tax=draft.tax,
-        automatic=False,
-        charges_only=draft.charges_only,
-    )
-    InvoiceLine.objects.bulk_create(
-        InvoiceLine(
-            invoice=invoice,
-            description=description,
-            amount=line.amount,
-            tax_base=line.base,
-            tax=line.tax,
-        )
-        for (description, _price), line in zip(draft.lines, draft.taxed[0], strict=True)
-    )
-    charges_invoiced({client.pk: invoice.pk}, draft.charges)
-    credit_apply(client=client, invoices=[invoice])
-    audit_record(
+    invoice_of = invoices_insert(
+        [ToWrite(client.pk, client.name, client.credit, draft)],
         actor=actor,
-        action=AuditAction.INVOICE_CREATED,
-        obj=client,
-        changes={"invoice": [None, invoice.pk], "total": [None, str(invoice.total)]},
-        reason=gettext_noop("manual: invoice %(id)s"),
-        reason_args={"id": invoice.pk},
+        day=day,
+        automatic=False,
+        reason=MANUAL_REASON,
+        reason_args=lambda _row, invoice_id: {"id": invoice_id},
     )
-    return invoice
+    return Invoice.objects.get(pk=invoice_of[client.pk])
 
 
 @transaction.atomic
@@ -266,18 +177,6 @@ def charge_invoice_now(
     invoice yet, else with the other pending charges alone): both or neither."""
     charge_create(actor=actor, client=client, description=description, amount=amount)
     return invoice_create_for_cycle(actor=actor, client=client, charges=True)
-
-
-def credit_apply(*, client: Client, invoices: list[Invoice]) -> None:
-    """Use a (locked) client's credit on new invoices, oldest first."""
-    for invoice in invoices:
-        if client.credit <= ZERO:
-            break
-        used = min(client.credit, invoice.outstanding)
-        invoice.pay(used)
-        client.credit -= used
-        invoice.save(update_fields=["paid_amount", "status"])
-    client.save(update_fields=["credit"])
 
 
 @transaction.atomic
@@ -306,6 +205,3 @@ def invoice_cancel(*, actor: User | None, invoice: Invoice) -> Invoice:
     )
     debt_changed(actor=actor, client=client, activate_service=None)
     return invoice
-
-
-# --- the invoice task's bulk entry point -----------------------------------------------------

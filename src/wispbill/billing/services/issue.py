@@ -1,6 +1,8 @@
 """The invoice task of the daily run: the due clients of each schedule read in one query,
 then invoiced in batches that may mix schedules (a run over many small schedules writes a few
-large batches), each committed with its lines, credit and audit events."""
+large batches), each committed with its lines, credit and audit events. What a client is
+billed is decided here; the invoices are written by `writer.invoices_insert`, the same writer
+as an invoice made by hand."""
 
 import functools
 from dataclasses import dataclass
@@ -8,46 +10,30 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from wispbill.audit.models import AuditAction
-from wispbill.audit.services import audit_record_many
 from wispbill.billing.charges import CycleCharge, billing_start, cycle_charge
 from wispbill.billing.debt import BatchHook, batch_hold
-from wispbill.billing.models import Invoice, InvoiceLine, paid_status
+from wispbill.billing.models import Invoice
 from wispbill.billing.selectors import billed_since, billed_states, invoice_due
-from wispbill.billing.services.charges import charges_invoiced, charges_to_invoice
-from wispbill.billing.services.invoices import charge_description
+from wispbill.billing.services.charges import charges_to_invoice
+from wispbill.billing.services.writer import (
+    InvoiceDraft,
+    ToWrite,
+    charge_description,
+    invoices_insert,
+)
 from wispbill.billing.signals import run_batch_starting
-from wispbill.billing.taxes import TaxedLine, lines_tax
 from wispbill.clients.models import Client, Plan
-from wispbill.core.db import JSONText, among, bulk_insert
+from wispbill.core.db import JSONText, among
 from wispbill.core.models import CompanySettings
 from wispbill.core.schedule import BillingSchedule, Cycle, current_cycle, late_dates
 from wispbill.core.switches import Task
 
 BATCH = 5000
 AUTOMATIC_REASON = gettext_noop("automatic: invoice for %(start)s to %(end)s")
-INVOICE_COLUMNS = (
-    "client",
-    "period_start",
-    "period_end",
-    "issued_on",
-    "pay_date",
-    "notice_date",
-    "due_date",
-    "total",
-    "subtotal",
-    "tax",
-    "paid_amount",
-    "status",
-    "automatic",
-    "cut_exempt",
-    "created_at",
-)
 # The plan by id: a run's clients share a few plans, read once per batch (a join and a money
 # conversion per row were 5% of the run).
 ROW = (
@@ -182,8 +168,7 @@ def _issue_batch(
                 pk__in={row.plan_id for row in rows}
             ).values_list("id", "name", "price")
         }
-        now = timezone.now()
-        charged: list[tuple[DueRow, CycleCharge]] = []
+        billed: list[tuple[DueRow, CycleCharge]] = []
         for row in rows:
             charge = cycle_charge(
                 price=plan_of[row.plan_id][1],
@@ -196,106 +181,45 @@ def _issue_batch(
                 invoice_suspended=company.invoice_suspended,
             )
             if charge is not None:
-                charged.append((row, charge))
-        if not charged:
+                billed.append((row, charge))
+        if not billed:
             return []
-        # The clients' pending one-off charges join their invoices; each line is taxed (the
-        # same function as the manual writer's), and the invoice is the sum of its lines.
-        taken = charges_to_invoice({row.client_id: charge.total for row, charge in charged})
-        rate, included = company.tax_rate, company.prices_include_tax
-        billed: list[
-            tuple[DueRow, CycleCharge, Decimal, Decimal, Decimal, list[TaxedLine], Decimal, Decimal]
-        ] = []
-        for row, charge in charged:
-            lines, subtotal, tax = lines_tax(
-                [charge.total, *(amount for *_, amount in taken.get(row.client_id, ()))],
-                rate=rate,
-                included=included,
-            )
-            total = subtotal + tax
-            credit = row.credit
-            billed.append((row, charge, total, credit, min(credit, total), lines, subtotal, tax))
-        bulk_insert(
-            Invoice,
-            INVOICE_COLUMNS,
-            (
-                (
-                    row.client_id,
-                    row.terms.cycle.period_start,
-                    row.terms.cycle.period_end,
-                    day,
-                    row.terms.cycle.pay_date,
-                    row.terms.notice,
-                    row.terms.due,
-                    total,
-                    subtotal,
-                    tax,
-                    paid,
-                    paid_status(paid, total),
-                    True,
-                    False,
-                    now,
-                )
-                for row, _charge, total, _c, paid, _lines, subtotal, tax in billed
-            ),
-        )
-        # One invoice per client and period (a constraint): the pair finds the new ones.
-        invoice_by_period = {
-            (client_id, start): invoice_id
-            for client_id, start, invoice_id in Invoice.objects.filter(
-                client_id__in=among([row.client_id for row, *_ in billed]),
-                period_start__in={row.terms.cycle.period_start for row, *_ in billed},
-                charges_only=False,
-            ).values_list("client_id", "period_start", "id")
-        }
-        invoice_of = {
-            row.client_id: invoice_by_period[(row.client_id, row.terms.cycle.period_start)]
-            for row, *_ in billed
-        }
+        # The clients' pending one-off charges join their invoices; the one writer taxes
+        # the lines, applies the credit and audits, as it does for an invoice by hand.
+        taken = charges_to_invoice({row.client_id: charge.total for row, charge in billed})
         describe = functools.cache(charge_description)  # most rows share plan and period
-        bulk_insert(
-            InvoiceLine,
-            ("invoice", "description", "amount", "tax_base", "tax"),
-            (
-                (invoice_of[row.client_id], description, line.amount, line.base, line.tax)
-                for row, charge, _t, _c, _p, lines, *_ in billed
-                for description, line in zip(
-                    (
-                        describe(plan_of[row.plan_id][0], charge),
-                        *(description for _id, description, _a in taken.get(row.client_id, ())),
-                    ),
-                    lines,
-                    strict=True,
-                )
-            ),
-        )
-        charges_invoiced(invoice_of, taken)
-        credit_left = [
-            (credit - paid, row.client_id) for row, _ch, _t, credit, paid, *_ in billed if paid
+        rate, included = company.tax_rate, company.prices_include_tax
+        drafts = [
+            ToWrite(
+                row.client_id,
+                row.name,
+                row.credit,
+                InvoiceDraft(
+                    period_start=row.terms.cycle.period_start,
+                    period_end=row.terms.cycle.period_end,
+                    pay_date=row.terms.cycle.pay_date,
+                    notice_date=row.terms.notice,
+                    due_date=row.terms.due,
+                    lines=[
+                        (describe(plan_of[row.plan_id][0], charge), charge.total),
+                        *((description, amount) for _id, description, amount in charges),
+                    ],
+                    charges=charges,
+                    tax_rate=rate,
+                    prices_include_tax=included,
+                ),
+            )
+            for row, charge in billed
+            for charges in (taken.get(row.client_id, ()),)
         ]
-        if credit_left:
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    f"UPDATE {Client._meta.db_table} SET credit = %s WHERE id = %s", credit_left
-                )
-        audit_record_many(
+        terms = {row.client_id: row.terms for row, _charge in billed}
+        invoices_insert(
+            drafts,
             actor=None,
-            action=AuditAction.INVOICE_CREATED,
-            object_type="client",
-            rows=(
-                (
-                    row.client_id,
-                    row.name,
-                    JSONText(
-                        f'{{"invoice": [null, {invoice_of[row.client_id]:d}], '
-                        f'"total": [null, "{total}"]}}'
-                    ),
-                    row.terms.reason_args,
-                )
-                for row, _charge, total, *_ in billed
-            ),
+            day=day,
+            automatic=True,
             reason=AUTOMATIC_REASON,
+            reason_args=lambda written, _invoice: terms[written.client_id].reason_args,
+            on_batch=on_batch,
         )
-        if on_batch:
-            on_batch([(row.client_id, invoice_of[row.client_id]) for row, *_ in billed])
-    return [row.client_id for row, *_ in billed]
+    return [row.client_id for row, _charge in billed]

@@ -1,5 +1,5 @@
-"""Clients: adding and editing them (each change set authorized as a whole, `staff.changes`),
-and the one way their state changes."""
+"""Clients: adding and editing them (each change set authorized as a whole, `staff.changes`);
+their state changes go through `states`."""
 
 from datetime import date
 
@@ -28,6 +28,7 @@ from wispbill.clients.services.access import (
     access_errors,
     pppoe_password_resolve,
 )
+from wispbill.clients.services.states import state_marks_apply
 from wispbill.clients.signals import reactivated_by_hand
 from wispbill.clients.switches import (
     PREFIX,
@@ -307,7 +308,7 @@ def client_update(
     password, generated = pppoe_password_resolve(data.get("pppoe_password") or "")
     if password:
         client.pppoe_password = password
-    _mark_days(client, state_before)
+    state_marks_apply(client, state_before, business_day())
     governing = _apply_billing(
         client=client,
         before_effective=before_effective,
@@ -348,46 +349,3 @@ def client_update(
         # Answered once, to whoever asked for it; only its encrypted form is kept.
         client.pppoe_password_generated = password
     return client
-
-
-def _mark_days(client: Client, before: str) -> None:
-    """Keep the business days of the last cut and reactivation (billing after a cut: only a
-    suspension stops the invoices; a throttled client still has service and is billed). A
-    client cancelled loses its client-page links: they would open its account forever."""
-    if client.state == ClientState.CANCELLED and before != ClientState.CANCELLED:
-        client.portal_links_revision += 1
-    if client.state == ClientState.SUSPENDED and before != ClientState.SUSPENDED:
-        client.suspended_on = business_day()
-    elif before == ClientState.SUSPENDED and client.state == ClientState.ACTIVE:
-        client.reactivated_on = business_day()
-
-
-def client_state_set(
-    *,
-    actor: User | None,
-    client: Client,
-    to_state: str,
-    action: AuditAction,
-    reason: str,
-    suspension_reason: str = "",
-) -> None:
-    """Move a (locked) client to another state, audited, and have its router follow."""
-    client.check_transition(to_state)
-    before = client.state
-    client.state = to_state
-    client.suspension_reason = suspension_reason if to_state in RESTRICTED else ""
-    _mark_days(client, before)
-    client.save(
-        update_fields=[
-            "state",
-            "suspension_reason",
-            "suspended_on",
-            "reactivated_on",
-            "portal_links_revision",
-            "updated_at",
-        ]
-    )
-    audit_record(
-        actor=actor, action=action, obj=client, changes={"state": [before, to_state]}, reason=reason
-    )
-    routers_changed([client.zone.router_id])
