@@ -10,7 +10,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 
 from wispbill.billing.models import Invoice, InvoiceStatus
 from wispbill.clients.models import Client, ClientState, SuspensionReason
@@ -77,7 +76,13 @@ def _confirm(admin, data: bytes, clients: list[Client], *, debts: bool) -> tuple
     try:
         with transaction.atomic():
             cut = owing(clients) if debts else []
-            with CaptureQueriesContext(connection) as queries:
+            queries = []
+
+            def count(execute, sql, params, many, context):
+                queries.append(1)
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(count):
                 start = time.perf_counter()
                 done = bank_statement_import(actor=admin, data=data, fmt="generic")
                 seconds = time.perf_counter() - start
@@ -96,7 +101,7 @@ def _confirm(admin, data: bytes, clients: list[Client], *, debts: bool) -> tuple
             raise _Undo
     except _Undo:
         pass
-    return seconds, len(queries.captured_queries)
+    return seconds, len(queries)
 
 
 def time_statement(admin, *, lines: int, repeat: int) -> dict:

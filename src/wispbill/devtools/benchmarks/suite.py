@@ -15,6 +15,7 @@ from wispbill.devtools.benchmarks import (
     payments,
     provisioning,
     routers,
+    webhooks,
 )
 from wispbill.network.models import Router
 
@@ -27,6 +28,8 @@ PARTS = [
     "reconcile",
     "provisioning",
     "statement",
+    "webhooks",
+    "notifications",
     "pages",
 ]
 # Parts that bring their own data: they need no large ISP built first.
@@ -78,6 +81,16 @@ def run(*, parts: list[str], clients: int, zones: int, repeat: int, options: dic
         results.update(provisioning.time_import(clients=size, rtt=rtt, repeat=few))
     if "statement" in parts:
         results.update(payments.time_statement(admin, lines=options["statement_lines"], repeat=few))
+    if "webhooks" in parts:
+        results.update(
+            webhooks.time_webhook_to_router(
+                payments=options["webhook_payments"], rtt=options["rtt_ms"] / 1000, repeat=few
+            )
+        )
+    if "notifications" in parts:
+        results.update(
+            webhooks.time_notifications(notifications=options["notifications"], repeat=few)
+        )
     if "growth" in parts:
         results.update(daily.time_growth(sizes(options["growth"]), zones, few))
     if "pages" in parts:
