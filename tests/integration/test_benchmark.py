@@ -74,3 +74,33 @@ def test_every_part_of_the_benchmark_runs_and_reports(tmp_path):
     # Without PostgreSQL and Redis the fan-out says why it did not run.
     assert "PostgreSQL" in results["fan_out"]
     assert results["growth_600_peak_rss_mb"] < 1024
+
+
+def test_the_payment_parts_run_and_report(tmp_path):
+    """Statements, webhooks to the router (the product's worker, the emulator, a Mercado Pago
+    stand-in) and repeated notifications, each paid once, at a small size."""
+    env = child_env({**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)})
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    command = [
+        *(sys.executable, "-m", "wispbill.cli", "benchmark", "--json"),
+        *("--clients", "60", "--zones", "3", "--repeat", "1", "--rtt-ms", "1"),
+        *("--statement-lines", "40", "--webhook-payments", "12", "--notifications", "50"),
+        *[arg for part in ("statement", "webhooks", "notifications") for arg in ("--only", part)],
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout)
+    assert results["statement_lines"] == 40
+    assert results["webhook_payments_together"] == 12
+    assert (results["notifications"], results["notifications_payments"]) == (50, 40)
+    for key in (
+        "statement_preview_s",
+        "statement_confirm_s",
+        "statement_confirm_owing_s",
+        "statement_confirm_owing_queries",
+        "webhook_to_router_p95_s",
+        "webhook_to_router_median_s",
+        "notifications_s",
+    ):
+        assert results[key] > 0, key

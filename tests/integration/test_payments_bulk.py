@@ -13,10 +13,11 @@ from django.db import transaction
 from tests.factories import ClientFactory, PlanFactory, ZoneFactory
 from tests.messaging_fixtures import local
 from wispbill.audit.models import AuditEvent
-from wispbill.billing.models import Invoice, Payment, PaymentMethod
+from wispbill.billing.models import Charge, Invoice, Payment, PaymentMethod
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.billing.services.payments import CREDIT_LIMIT, payment_register
-from wispbill.clients.models import Client
+from wispbill.clients.models import Client, Promise
+from wispbill.core.models import CompanySettings
 from wispbill.messaging.models import Message
 from wispbill.payments.services import bank_statement_import, bank_statement_preview
 
@@ -46,6 +47,11 @@ def _world(admin) -> str:
     )
     Client.objects.filter(name="Caro").update(auto_activate_on_payment=False)
     Client.objects.filter(name="Dani").update(notice_active=True, promise_until=date(2026, 9, 20))
+    Promise.objects.create(client=people["Dani"], until=date(2026, 9, 20), actor_name="admin")
+    # A cut client that gets its service back owes the reconnection fee.
+    CompanySettings.objects.filter(pk=CompanySettings.load().pk).update(
+        reconnection_fee=Decimal("50.00")
+    )
     ref = {name: Client.objects.get(pk=c.pk).payment_reference for name, c in people.items()}
     return (
         HEADER
@@ -75,6 +81,14 @@ def _seen() -> dict:
             Client.objects.values_list(
                 "name", "state", "suspension_reason", "credit", "notice_active", "promise_until"
             )
+        ),
+        "reactivated": sorted(Client.objects.values_list("name", "reactivated_on")),
+        "charges": sorted(
+            (names[c.client_id], c.description, c.amount, c.status, c.origin)
+            for c in Charge.objects.all()
+        ),
+        "promises": sorted(
+            (names[p.client_id], p.until, p.ended_on, p.end_reason) for p in Promise.objects.all()
         ),
         "invoices": sorted(
             (names[i.client_id], i.period_start, i.status, i.paid_amount, i.total)
@@ -153,6 +167,12 @@ def test_bulk_statement_confirm_equals_the_lines_applied_one_by_one(admin, setti
         ("pending", Decimal("100.00")),
     ]
     assert len(at_once["payments"]) == 6
+    # Beto was cut and came back: its fee and its day; Caro stays cut and owes none.
+    assert [(c[0], *c[2:]) for c in at_once["charges"]] == [
+        ("Beto", Decimal("50.00"), "pending", "reconnection")
+    ]
+    assert dict(at_once["reactivated"])["Beto"] == date(2026, 9, 10)
+    assert [row[2:] for row in at_once["promises"]] == [(date(2026, 9, 10), "paid")]
     assert sum(1 for m in at_once["messages"] if m[1] == "receipt") == 6
 
 

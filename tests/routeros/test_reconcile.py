@@ -7,14 +7,15 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import ClientFactory, PlanFactory, ZoneFactory
-from wispbill.clients.enforcement import router_reconcile
+from wispbill.clients.enforcement import clients_changed, router_desired_state, router_reconcile
+from wispbill.clients.models import Client
 from wispbill.clients.selectors import client_sync_status
 from wispbill.core.clock import business_day
 from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.network.drivers import DriverError
 from wispbill.network.models import Router
 from wispbill.network.reconcile import Entry, client_comment, plan_changes
-from wispbill.network.sync import router_test_connection
+from wispbill.network.sync import router_push, router_test_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +249,28 @@ def test_a_router_that_answers_untagged_and_ignores_queries_still_converges(mikr
     assert set(emulator.entries("Moroso")) == {"10.0.0.1", "10.0.0.4"}
     assert set(emulator.entries("Aviso")) == {"10.0.0.2"}
     assert set(emulator.entries("Otra")) == {"10.0.0.1"}
+
+
+def test_a_change_during_a_queued_push_gets_its_own_push(mikrotik, emulator):
+    """Two queued pushes (claimed_only, as the worker runs them): a payment that commits while
+    the first one works is pushed by the second, never left on the cut list by a push that
+    claimed its change but read the clients before it."""
+    clients = _clients(mikrotik)
+    router_reconcile(mikrotik)
+    Router.objects.filter(pk=mikrotik.pk).update(needs_sync=True)
+    seen = []
+
+    def clients_read_while_a_payment_commits():
+        seen.append(Router.objects.get(pk=mikrotik.pk).needs_sync)
+        desired = router_desired_state(mikrotik)
+        # The cut client pays right after the first push read the clients.
+        Client.objects.filter(pk=clients["cut"].pk).update(state="active")
+        clients_changed([clients["cut"].pk])
+        return desired
+
+    router_push(mikrotik, desired=clients_read_while_a_payment_commits, claimed_only=True)
+    assert seen == [False]  # the clients were read after the claim
+    assert "10.0.0.1" in emulator.entries("Moroso")
+    second = router_reconcile(mikrotik, claimed_only=True)
+    assert not second["skipped"]
+    assert "10.0.0.1" not in emulator.entries("Moroso")

@@ -8,7 +8,7 @@ same selection, so the panel, the API and the daily run can never disagree.
 """
 
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
@@ -548,32 +548,112 @@ def client_promise(*, actor: User | None, client: Client, until: date) -> Client
 
 
 def debt_changed(*, actor: User | None, client: Client, activate_service: bool | None) -> None:
-    """What a payment or a cancelled invoice sets in motion for a (locked) client: the notice
-    goes when no invoice calls for it, a settled debt ends the promise, and the service comes
-    back — at once for a payment that asks for it (`activate_service` True); by the same rule
-    as the daily run when the debt disappeared otherwise (None). A payment registered without
-    reactivation (False) keeps the client cut (or throttled) until someone gives the service
-    back."""
-    today = business_day()
-    pending = Invoice.objects.pending().filter(client=client)
-    if client.notice_active and not pending.noticeable_on(today).exists():
-        _notice_set(
-            actor=actor, client=client, active=False, reason=gettext_noop("nothing left to warn")
+    """What a payment or a cancelled invoice sets in motion for one (locked) client: the
+    rule of `debts_changed`."""
+    debts_changed(actor=actor, clients=[client], activate={client.pk: activate_service})
+
+
+def debts_changed(
+    *, actor: User | None, clients: list[Client], activate: dict[int, bool | None]
+) -> None:
+    """What payments or a cancelled invoice set in motion for (locked) clients, a few queries
+    for any number of them: the notice goes when no invoice calls for it, a settled debt ends
+    the promise, and the service comes back — at once for a payment that asks for it
+    (`activate[id]` True); by the same rule as the daily run when the debt disappeared
+    otherwise (None). A payment registered without reactivation (False) keeps the client cut
+    (or throttled) until someone gives the service back. The clients' objects follow."""
+    day = business_day()
+    now = timezone.now()
+    routers: set[int | None] = set()
+    warned = [client for client in clients if client.notice_active]
+    if warned:
+        calling = set(
+            Invoice.objects.pending()
+            .noticeable_on(day)
+            .filter(client_id__in=among([client.pk for client in warned]))
+            .values_list("client_id", flat=True)
         )
-    if client.promise_until and not pending.exists():
-        Promise.objects.filter(client=client, ended_on__isnull=True).update(
-            ended_on=today, end_reason=PromiseEndReason.PAID
+        cleared = [client for client in warned if client.pk not in calling]
+        Client.objects.filter(pk__in=among([client.pk for client in cleared])).update(
+            notice_active=False, notice_dismissed_on=None, updated_at=now
         )
-        client.promise_until = None
-        client.save(update_fields=["promise_until", "updated_at"])
-    if client.state not in RESTRICTED:
-        return
-    if activate_service:
-        _service_back(actor=actor, client=client, reason=gettext_noop("payment with reactivation"))
-    elif activate_service is False:
-        # "Solo registrar": the operator keeps the client cut; the daily run must not undo it.
-        if client.suspension_reason == Why.AUTOMATIC:
-            client.suspension_reason = Why.HELD
-            client.save(update_fields=["suspension_reason", "updated_at"])
-    elif comeback_due(Client.objects.filter(pk=client.pk), today).exists():
-        _service_back(actor=actor, client=client, reason=COMEBACK_REASON)
+        for client in cleared:
+            client.notice_active, client.notice_dismissed_on = False, None
+            routers.add(client.zone.router_id)
+        audit_record_many(
+            actor=actor,
+            action=AuditAction.NOTICE_CLEARED,
+            object_type="client",
+            rows=((client.pk, str(client), {"notice_active": [True, False]}) for client in cleared),
+            reason=gettext_noop("nothing left to warn"),
+        )
+    promised = [client for client in clients if client.promise_until]
+    if promised:
+        owing = set(
+            Invoice.objects.pending()
+            .filter(client_id__in=among([client.pk for client in promised]))
+            .values_list("client_id", flat=True)
+        )
+        kept = [client.pk for client in promised if client.pk not in owing]
+        Promise.objects.filter(client_id__in=among(kept), ended_on__isnull=True).update(
+            ended_on=day, end_reason=PromiseEndReason.PAID
+        )
+        Client.objects.filter(pk__in=among(kept)).update(promise_until=None, updated_at=now)
+        for client in promised:
+            if client.pk not in owing:
+                client.promise_until = None
+    restricted = [client for client in clients if client.state in RESTRICTED]
+    held = [
+        client
+        for client in restricted
+        if activate.get(client.pk) is False and client.suspension_reason == Why.AUTOMATIC
+    ]
+    # "Solo registrar": the operator keeps the client cut; the daily run must not undo it.
+    Client.objects.filter(pk__in=among([client.pk for client in held])).update(
+        suspension_reason=Why.HELD, updated_at=now
+    )
+    for client in held:
+        client.suspension_reason = Why.HELD
+    asked = [client for client in restricted if activate.get(client.pk)]
+    undecided = [client.pk for client in restricted if activate.get(client.pk) is None]
+    due = set(
+        comeback_due(Client.objects.filter(pk__in=among(undecided)), day).values_list(
+            "id", flat=True
+        )
+        if undecided
+        else ()
+    )
+    for group, reason in (
+        (asked, gettext_noop("payment with reactivation")),
+        ([client for client in restricted if client.pk in due], COMEBACK_REASON),
+    ):
+        routers |= _services_back(actor=actor, clients=group, day=day, now=now, reason=reason)
+    routers_changed(routers)
+
+
+def _services_back(
+    *, actor: User | None, clients: list[Client], day: date, now: datetime, reason: str
+) -> set[int | None]:
+    """Give (locked) clients, suspended or throttled, their service back by `client_state_set`'s
+    rule in bulk: audited, the reactivation day kept for a suspension, which also owes the
+    company's reconnection fee. Returns their routers, which must follow."""
+    if not clients:
+        return set()
+    suspended = [client for client in clients if client.state == ClientState.SUSPENDED]
+    # The clients' own transition rule, in bulk: the pipeline, the days marked, the audit.
+    clients_transition(
+        actor=actor,
+        day=day,
+        moves=[
+            (
+                Transition(ClientState.ACTIVE, AuditAction.CLIENT_REACTIVATED, reason),
+                [StateChange(client.pk, str(client), client.state) for client in clients],
+            )
+        ],
+    )
+    reconnection_fees_add(actor=actor, clients=[(client.pk, client.name) for client in suspended])
+    for client in clients:
+        if client.state == ClientState.SUSPENDED:
+            client.reactivated_on = day
+        client.state, client.suspension_reason = ClientState.ACTIVE, ""
+    return {client.zone.router_id for client in clients}

@@ -139,7 +139,9 @@ def router_reconcile(router: Router, *, claimed_only: bool = False, actor=None) 
     A person ("reconcile now") needs the routers' permission; the system does not."""
     require_permission_of_person(actor, MANAGE_ROUTERS)
     router = Router.objects.get(pk=router.pk)
-    return router_push(router, desired=router_desired_state(router), claimed_only=claimed_only)
+    return router_push(
+        router, desired=lambda: router_desired_state(router), claimed_only=claimed_only
+    )
 
 
 def on_router_settings_changed(sender, *, router_ids: set[int], **kwargs) -> None:

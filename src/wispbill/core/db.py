@@ -150,6 +150,53 @@ def bulk_insert(
     return len(params)
 
 
+def bulk_set(objs: Sequence[Model], fields: Sequence[str]) -> int:
+    """Write `fields` of model instances (all of one model) back to their rows, in one
+    statement on PostgreSQL (an UPDATE from the columns sent as arrays) and the driver's
+    executemany on SQLite: `QuerySet.bulk_update`'s CASE per row cost seconds per thousand
+    rows, most of it building the expression. Returns the count of rows sent."""
+    if not objs:
+        return 0
+    opts = objs[0]._meta
+    columns: list[Field[Any, Any]] = []
+    for name in fields:
+        column = opts.get_field(name)
+        if not isinstance(column, Field) or column.column is None:
+            raise TypeError(f"{name} is not a column of {opts.label}")
+        columns.append(column)
+    column_names = [str(column.column) for column in columns]
+    quote, ops = connection.ops.quote_name, connection.ops
+    table, pk = quote(opts.db_table), quote(opts.pk.column)
+    params = _adapted(
+        ([obj.pk, *(getattr(obj, column.attname) for column in columns)] for obj in objs),
+        [None, *(_converter(column, ops) for column in columns)],
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names = [quote(name) for name in column_names]
+            cursor.execute(
+                "UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({pk}, {names}) "
+                "WHERE {table}.{pk} = v.{pk}".format(
+                    table=table,
+                    pk=pk,
+                    sets=", ".join(f"{name} = v.{name}" for name in names),
+                    arrays=", ".join(
+                        f"%s::{field.db_type(connection)}[]" for field in (opts.pk, *columns)
+                    ),
+                    names=", ".join(names),
+                ),
+                [list(values) for values in zip(*params, strict=True)],
+            )
+        else:
+            cursor.executemany(
+                "UPDATE {} SET {} WHERE {} = %s".format(
+                    table, ", ".join(f"{quote(name)} = %s" for name in column_names), pk
+                ),
+                [(*row[1:], row[0]) for row in params],
+            )
+    return len(params)
+
+
 class JSONText(str):
     """A JSON value already encoded, which `bulk_insert` sends as it is: a bulk writer that
     knows its rows' shape encodes them with a format string, ten times cheaper than

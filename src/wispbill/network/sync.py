@@ -4,6 +4,7 @@ router must hold is decided above this app (from its clients: `clients.enforceme
 
 import ipaddress
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -173,12 +174,17 @@ def _failed_address(subject, address: dict) -> str:
     return ""
 
 
-def router_push(router: Router, *, desired: Desired, claimed_only: bool = False) -> dict:
+def router_push(
+    router: Router, *, desired: Desired | Callable[[], Desired], claimed_only: bool = False
+) -> dict:
     """Read what wispbill owns on the router, diff it against `desired`, apply the
     difference: the address lists, then (with provisioning) the secrets, queues and the
     sessions of disabled secrets. With `claimed_only`, do nothing unless a change is
     waiting (a queued push whose work another push already did). Raises DriverError when
-    the router fails."""
+    the router fails. `desired` as a function is read after the claim: a change committed
+    before the claim is in it, one committed after it queues its own push that finds the
+    router pending (read before the claim, that change's push found nothing to claim and
+    the client stayed cut until the periodic pass)."""
     if router.enforcement == Enforcement.NONE:
         Router.objects.filter(pk=router.pk).update(
             sync_status=SyncStatus.OK, needs_sync=False, last_error="", failed_addresses=[]
@@ -187,6 +193,8 @@ def router_push(router: Router, *, desired: Desired, claimed_only: bool = False)
     claimed = Router.objects.filter(pk=router.pk, needs_sync=True).update(needs_sync=False)
     if claimed_only and not claimed:
         return SKIPPED
+    if callable(desired):
+        desired = desired()
     provisioned, problems = ProvisioningResult(), []
     try:
         with driver_for(router) as driver:

@@ -16,7 +16,7 @@ from wispbill.audit.services import actor_name_of
 from wispbill.billing.models import Payment, PaymentMethod
 from wispbill.billing.services.payments import PaymentRow, payment_register, payments_apply
 from wispbill.clients.models import Client
-from wispbill.core.db import locked
+from wispbill.core.db import bulk_set, locked
 from wispbill.payments.models import BankLine, BankLineStatus, BankStatement
 from wispbill.payments.selectors import lines_match, lines_seen
 from wispbill.payments.statements import StatementLine, statement_read
@@ -146,9 +146,7 @@ def bank_statement_import(
     preview.payments = payments_apply(actor=actor, rows=rows)
     for row, payment in zip(applied, preview.payments, strict=True):
         row.payment = payment
-    BankLine.objects.bulk_update(
-        applied, ["payment", "client", "status", "applied_at", "applied_by"], batch_size=2_000
-    )
+    bulk_set(applied, ["payment", "client", "status", "applied_at", "applied_by"])
     if len(stored) < len(wanted):
         late = {line.line for line in preview.duplicates}
         preview.matched = [(ln, c) for ln, c in preview.matched if ln.line not in late]

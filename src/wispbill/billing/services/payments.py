@@ -15,7 +15,7 @@ from django.utils.translation import gettext_noop
 
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import actor_name_of, audit_record, audit_record_many
-from wispbill.billing.debt import debt_changed
+from wispbill.billing.debt import debt_changed, debts_changed
 from wispbill.billing.models import (
     Invoice,
     InvoiceStatus,
@@ -28,7 +28,7 @@ from wispbill.billing.selectors import ZERO, client_balance
 from wispbill.billing.signals import payment_registered, payments_registered
 from wispbill.clients.models import Client
 from wispbill.core.clock import first_day_check, today
-from wispbill.core.db import among, locked, max_length_of
+from wispbill.core.db import among, bulk_set, locked, max_length_of
 from wispbill.core.formatting import money
 from wispbill.core.models import MAX_MONEY
 from wispbill.staff.permissions import (
@@ -169,7 +169,7 @@ def payments_apply(*, actor: User | None, rows: Sequence[PaymentRow]) -> list[Pa
         )
         parts.append((mine, paid_invoices, client.credit))
     Payment.objects.bulk_create(payments, batch_size=BULK)
-    Invoice.objects.bulk_update(changed.values(), ["paid_amount", "status"], batch_size=BULK)
+    bulk_set(list(changed.values()), ["paid_amount", "status"])
     Allocation.objects.bulk_create(
         [
             Allocation(payment=payment, invoice=invoice, amount=part)
@@ -179,7 +179,7 @@ def payments_apply(*, actor: User | None, rows: Sequence[PaymentRow]) -> list[Pa
         batch_size=BULK,
     )
     credited = [clients[i] for i in {p.client_id for p in payments if p.credit_added}]
-    Client.objects.bulk_update(credited, ["credit"], batch_size=BULK)
+    bulk_set(credited, ["credit"])
     audit_record_many(
         actor=actor,
         action=AuditAction.PAYMENT_REGISTERED,
@@ -202,11 +202,16 @@ def payments_apply(*, actor: User | None, rows: Sequence[PaymentRow]) -> list[Pa
         ),
         reason=gettext_noop("payment %(id)s"),
     )
-    for client_id, wanted in activate.items():
-        # Rows in order, as one payment after another: any that reactivates gives the service
-        # back; otherwise one that only registers keeps the client cut.
-        reactivates = True if True in wanted else (False if False in wanted else None)
-        debt_changed(actor=actor, client=clients[client_id], activate_service=reactivates)
+    # Rows in order, as one payment after another: any that reactivates gives the service
+    # back; otherwise one that only registers keeps the client cut.
+    debts_changed(
+        actor=actor,
+        clients=[clients[client_id] for client_id in activate],
+        activate={
+            client_id: True if True in wanted else (False if False in wanted else None)
+            for client_id, wanted in activate.items()
+        },
+    )
     payments_registered.send(sender=Payment, payments=payments, actor=actor)
     for payment in payments:
         payment_registered.send(sender=Payment, payment=payment, actor=actor)

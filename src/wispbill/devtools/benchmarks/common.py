@@ -152,9 +152,13 @@ def bench_admin():
     return admin
 
 
-def emulated_router(port: int, name: str, *, provisioning: bool = False) -> tuple[Router, Zone]:
+def emulated_router(
+    port: int | None, name: str, *, provisioning: bool = False
+) -> tuple[Router, Zone]:
     """A router record pointed at a benchmark's emulator (user and password "bench"), and a
     zone of it; a router of that name left by an earlier run is replaced."""
+    if port is None:
+        raise RuntimeError("the emulator is not listening: start it first")
     Router.objects.filter(name=name).delete()
     router = Router(
         name=name,

@@ -16,6 +16,7 @@ from wispbill.devtools.benchmarks import (
     payments,
     provisioning,
     routers,
+    webhooks,
 )
 from wispbill.network.models import Router
 
@@ -28,6 +29,8 @@ PARTS = [
     "reconcile",
     "provisioning",
     "statement",
+    "webhooks",
+    "notifications",
     "pages",
     "cfdi",
 ]
@@ -88,6 +91,16 @@ def run(*, parts: list[str], clients: int, zones: int, repeat: int, options: dic
                 global_payments=options["cfdi_global_payments"],
                 repeat=few,
             )
+        )
+    if "webhooks" in parts:
+        results.update(
+            webhooks.time_webhook_to_router(
+                payments=options["webhook_payments"], rtt=options["rtt_ms"] / 1000, repeat=few
+            )
+        )
+    if "notifications" in parts:
+        results.update(
+            webhooks.time_notifications(notifications=options["notifications"], repeat=few)
         )
     if "growth" in parts:
         results.update(daily.time_growth(sizes(options["growth"]), zones, few))

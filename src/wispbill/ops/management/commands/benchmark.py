@@ -43,6 +43,19 @@ class Command(BaseCommand):
             help="Lines of the bank statement previewed and confirmed (default 10,000).",
         )
         parser.add_argument(
+            "--webhook-payments",
+            type=int,
+            default=200,
+            help="Cut clients paying online at once in the webhooks part (default 200).",
+        )
+        parser.add_argument(
+            "--notifications",
+            type=int,
+            default=10_000,
+            help="Gateway notifications (a fifth of them repeats) in the notifications part "
+            "(default 10,000).",
+        )
+        parser.add_argument(
             "--pages-clients",
             type=int,
             default=300,
