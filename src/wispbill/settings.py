@@ -81,7 +81,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the notice port answers clients' redirected traffic for any host, over plain HTTP,
     # so neither the host check nor the HTTPS redirect below may see those requests.
-    "wispbill.panel.middleware.NoticePortMiddleware",
+    "wispbill.portal.middleware.NoticePortMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
