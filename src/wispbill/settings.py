@@ -319,7 +319,7 @@ WISPBILL_STRIPE_API_URL = os.environ.get("WISPBILL_STRIPE_API_URL", "https://api
 # How long a link to a client's own page works.
 PORTAL_LINK_DAYS = int(os.environ.get("WISPBILL_PORTAL_LINK_DAYS", "30"))
 
-# The PAC that stamps the CFDI (CONTRACT: taxes and CFDI 4.0); without it CFDI stays off.
+# The PAC that stamps the CFDI (docs/contract.md, "Taxes and CFDI 4.0"); without it CFDI stays off.
 WISPBILL_PAC = os.environ.get("WISPBILL_PAC", "")
 WISPBILL_PAC_USER = os.environ.get("WISPBILL_PAC_USER", "")
 WISPBILL_PAC_PASSWORD = os.environ.get("WISPBILL_PAC_PASSWORD", "")

@@ -335,7 +335,8 @@ class CompanyPaymentFields(models.Model):
 
 
 class CfdiMode(models.TextChoices):
-    """When an invoice of a client with an RFC is stamped (CONTRACT: taxes and CFDI 4.0)."""
+    """When an invoice of a client with an RFC is stamped (docs/contract.md, "Taxes and
+    CFDI 4.0")."""
 
     OFF = "off", _("Off: no CFDI")
     ON_PAYMENT = "on_payment", _("When it is fully paid (PUE)")
