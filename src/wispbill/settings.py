@@ -82,7 +82,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the notice port answers clients' redirected traffic for any host, over plain HTTP,
     # so neither the host check nor the HTTPS redirect below may see those requests.
-    "wispbill.panel.middleware.NoticePortMiddleware",
+    "wispbill.portal.middleware.NoticePortMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -320,7 +320,7 @@ WISPBILL_STRIPE_API_URL = os.environ.get("WISPBILL_STRIPE_API_URL", "https://api
 # How long a link to a client's own page works.
 PORTAL_LINK_DAYS = int(os.environ.get("WISPBILL_PORTAL_LINK_DAYS", "30"))
 
-# The PAC that stamps the CFDI (CONTRACT: taxes and CFDI 4.0); without it CFDI stays off.
+# The PAC that stamps the CFDI (docs/contract.md, "Taxes and CFDI 4.0"); without it CFDI stays off.
 WISPBILL_PAC = os.environ.get("WISPBILL_PAC", "")
 WISPBILL_PAC_USER = os.environ.get("WISPBILL_PAC_USER", "")
 WISPBILL_PAC_PASSWORD = os.environ.get("WISPBILL_PAC_PASSWORD", "")

@@ -3,8 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from wispbill.api.schema import SchemaView
-from wispbill.panel.views.notice import notice_page
 from wispbill.panel.views.staff import PasswordChange
+from wispbill.portal.notice import notice_page
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="panel/login.html"), name="login"),

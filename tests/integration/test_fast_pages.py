@@ -42,3 +42,10 @@ def test_the_api_schema_is_the_same_when_asked_again_in_each_language(admin):
     assert browser.get("/api/schema/", {"format": "json", "lang": "en"}).json() == english
     assert "/api/v1/clients/" in spanish["paths"]
     assert spanish != english
+    # Its rendering is kept per language and format too: each answer is the one it names.
+    yaml_es, yaml_en = (browser.get("/api/schema/", {"lang": lang}) for lang in ("es", "en"))
+    assert yaml_es["Content-Type"].startswith("application/vnd.oai.openapi;")
+    assert yaml_es.content != yaml_en.content
+    assert browser.get("/api/schema/", {"lang": "es"}).content == yaml_es.content
+    assert browser.get("/api/schema/", {"format": "json"}).json() == spanish
+    assert b"/api/v1/clients/:" in yaml_es.content

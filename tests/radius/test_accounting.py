@@ -1,4 +1,4 @@
-"""Accounting (CONTRACT.md, "RADIUS routers"): FreeRADIUS stores the routers' Start,
+"""Accounting (docs/contract.md, "RADIUS routers"): FreeRADIUS stores the routers' Start,
 Interim-Update and Stop, and the API lists the sessions."""
 
 from datetime import UTC, datetime

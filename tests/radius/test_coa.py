@@ -1,4 +1,4 @@
-"""Live sessions follow their clients (CONTRACT.md, "RADIUS routers"): after a change is
+"""Live sessions follow their clients (docs/contract.md, "RADIUS routers"): after a change is
 committed, `wispbill radius` sends the router a CoA-Request with the new attributes, and a
 Disconnect-Request when the router refuses it or the client may no longer be online. A pyrad
 listener on loopback stands in for the router's CoA port."""

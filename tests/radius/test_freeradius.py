@@ -1,5 +1,5 @@
 """FreeRADIUS, run by `wispbill radius`, answers a router's PPPoE logins from wispbill's
-database (CONTRACT.md, "RADIUS routers"): on SQLite and on PostgreSQL alike."""
+database (docs/contract.md, "RADIUS routers"): on SQLite and on PostgreSQL alike."""
 
 import pytest
 

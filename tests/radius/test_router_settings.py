@@ -1,4 +1,4 @@
-"""A router's RADIUS settings (CONTRACT.md, "RADIUS routers"): through the API and the panel,
+"""A router's RADIUS settings (docs/contract.md, "RADIUS routers"): through the API and the panel,
 the secret kept encrypted and never shown, bad values refused with a message, changing
 nothing; and the configuration `wispbill radius-config` writes for them."""
 

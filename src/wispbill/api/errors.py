@@ -1,4 +1,5 @@
-"""Every error the API answers has the contract's shape and never a 500 for bad input."""
+"""Every error the API answers has the shape docs/contract.md gives ("HTTP API"), and never a
+500 for bad input."""
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied

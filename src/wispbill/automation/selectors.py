@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from wispbill.automation.models import ObjectKind, TaskState, TaskStatus
 from wispbill.clients.models import BillingType, Client
+from wispbill.core.clock import day_of
 from wispbill.core.models import CompanySettings
 from wispbill.core.switches import TASKS
 from wispbill.network.models import Zone
@@ -20,7 +21,7 @@ def next_run_at(
     if not enabled:
         return None
     now = timezone.localtime(now)
-    today = now.date()
+    today = day_of(now)
     at_hour = timezone.make_aware(datetime.combine(today, time(run_hour)))
     if last_run_date is not None and last_run_date >= today:
         return at_hour + timedelta(days=1)

@@ -1,6 +1,7 @@
 """The business clock: the two notions of "today" the product has, named once.
 
-- `today()`: the calendar day now in the ISP's time zone (`WISPBILL_TIME_ZONE`).
+- `today()`: the calendar day now in the ISP's time zone (`WISPBILL_TIME_ZONE`); `day_of(t)`
+  the ISP's calendar day at an instant (a payment's time, a gateway's timestamp, a tick).
 - `business_day()`: the day the billing rules apply as of — the later of today and the latest
   day the periodic tasks ran as of (which never moves back). Payments, promises and manual
   actions judge "overdue" as of this day, so they agree with the engine also when an operator
@@ -8,7 +9,7 @@
   a scheduler stopped last week does not make a cut today record last week as its day.
 """
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
@@ -44,6 +45,11 @@ def first_day_check(day: date, field: str) -> None:
 def today() -> date:
     """The calendar day now, in the ISP's time zone."""
     return timezone.localdate()
+
+
+def day_of(moment: datetime | None) -> date:
+    """The calendar day, in the ISP's time zone, at an aware instant (None: now)."""
+    return timezone.localdate(moment)
 
 
 def business_day() -> date:

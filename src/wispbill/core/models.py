@@ -214,50 +214,46 @@ class NameTakenMessage(_NamedModel):
         return super().unique_error_message(model_class, unique_check)
 
 
-class ReactivationBilling(models.TextChoices):
-    FULL = "full", _("Invoice the whole cycle")
-    PRORATED = "prorated", _("Invoice from the reactivation day (prorated)")
-    SKIP = "skip", _("Do not invoice that cycle")
+# The company's settings row holds what many apps read, so it lives in core, below them all;
+# its fields are grouped below by the app that owns their rule (the one that reads them to
+# act), one abstract mixin per app, and `CompanySettings` is their sum. The editable ones are
+# `automation.services.company.COMPANY_FIELDS`; the panel's form shows them in sections.
 
 
-class CfdiMode(models.TextChoices):
-    """When an invoice of a client with an RFC is stamped (CONTRACT: taxes and CFDI 4.0)."""
-
-    OFF = "off", _("Off: no CFDI")
-    ON_PAYMENT = "on_payment", _("When it is fully paid (PUE)")
-    ON_ISSUE = "on_issue", _("When it is issued (PPD), with a payment complement per payment")
-
-
-class GlobalPeriodicity(models.TextChoices):
-    """SAT's c_Periodicidad, for the global CFDI of the public in general."""
-
-    DAILY = "01", _("Daily")
-    WEEKLY = "02", _("Weekly")
-    MONTHLY = "04", _("Monthly")
-    BIMONTHLY = "05", _("Every two months")
-
-
-class FirstInvoice(models.TextChoices):
-    """What the invoice task bills for the cycle a client's service starts in."""
-
-    PRORATED = "prorated", _("Invoice from the start day (prorated)")
-    FULL = "full", _("Invoice the whole cycle")
-    NEXT_CYCLE = "next_cycle", _("Do not invoice it; start with the next cycle")
-
-
-class CompanySettings(models.Model):
-    """The ISP's rules for the periodic tasks; one row."""
+class CompanyFields(models.Model):
+    """core: who the company is."""
 
     # The sender's name of every e-mail: one line.
     name = models.CharField(
         _("company name"), max_length=200, default="Mi ISP", validators=[validate_one_line]
     )
+
+    class Meta:
+        abstract = True
+
+
+class CompanyRunFields(models.Model):
+    """automation: when the daily run works, and how far it got."""
+
     run_hour = models.PositiveSmallIntegerField(
         _("daily run hour"),
         default=6,
         validators=[MaxValueValidator(23, message=_("Choose an hour from 0 to 23."))],
         help_text=_("The hour of the day (0 to 23, in the ISP's time zone) the tasks run."),
     )
+    last_daily_run = models.DateField(null=True, blank=True, editable=False)
+    # The latest day the periodic tasks ran as of (never moves back). Payments, promises and
+    # manual actions judge "overdue" as of this day, so they agree with the engine, also when
+    # an operator replays or simulates days with run-periodic-tasks --date.
+    business_day = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class CompanyCutFields(models.Model):
+    """billing: the days and the debt below which nobody is cut (`billing.debt`)."""
+
     no_cut_weekdays = models.JSONField(
         _("weekdays without cuts"),
         default=list,
@@ -272,8 +268,32 @@ class CompanySettings(models.Model):
         default=Decimal("0.00"),
         validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(MAX_MONEY)],
     )
+
+    class Meta:
+        abstract = True
+
+    def is_no_cut_day(self, day: date) -> bool:
+        return day.weekday() in self.no_cut_weekdays or day.isoformat() in self.holidays
+
+
+class ReactivationBilling(models.TextChoices):
+    FULL = "full", _("Invoice the whole cycle")
+    PRORATED = "prorated", _("Invoice from the reactivation day (prorated)")
+    SKIP = "skip", _("Do not invoice that cycle")
+
+
+class FirstInvoice(models.TextChoices):
+    """What the invoice task bills for the cycle a client's service starts in."""
+
+    PRORATED = "prorated", _("Invoice from the start day (prorated)")
+    FULL = "full", _("Invoice the whole cycle")
+    NEXT_CYCLE = "next_cycle", _("Do not invoice it; start with the next cycle")
+
+
+class CompanyInvoiceFields(models.Model):
+    """billing: what the invoices bill, and their tax (`billing.charges`, `billing.taxes`)."""
+
     invoice_suspended = models.BooleanField(_("invoice suspended clients"), default=False)
-    payment_instructions = models.TextField(_("how to pay"), blank=True)
     reactivation_billing = models.CharField(
         _("billing after a cut"),
         max_length=8,
@@ -284,78 +304,6 @@ class CompanySettings(models.Model):
             "invoice date came while it was suspended and not invoiced."
         ),
     )
-    notice_host = models.CharField(
-        _("notice page address"),
-        max_length=255,
-        blank=True,
-        validators=[validate_one_line],
-        help_text=_("The address at which the routers reach wispbill's notice page."),
-    )
-    public_url = models.URLField(
-        _("client page address"),
-        blank=True,
-        help_text=_(
-            "The address at which clients reach wispbill, for the links in messages "
-            "(for example https://pagos.mi-isp.mx)."
-        ),
-    )
-    country = models.CharField(
-        _("country"),
-        max_length=2,
-        default="MX",
-        help_text=_("Two-letter code; phone numbers without a country code are read as of it."),
-    )
-    quiet_hours = models.CharField(
-        _("quiet hours"),
-        max_length=11,
-        default="21:00-08:00",
-        blank=True,
-        help_text=_("No message is sent between these hours (HH:MM-HH:MM); empty for none."),
-    )
-    whatsapp_template_invoice = models.CharField(
-        _("WhatsApp template: invoice"), max_length=100, default="wispbill_invoice"
-    )
-    whatsapp_template_reminder = models.CharField(
-        _("WhatsApp template: reminder"), max_length=100, default="wispbill_reminder"
-    )
-    whatsapp_template_cut = models.CharField(
-        _("WhatsApp template: cut"), max_length=100, default="wispbill_cut"
-    )
-    whatsapp_template_receipt = models.CharField(
-        _("WhatsApp template: receipt"), max_length=100, default="wispbill_receipt"
-    )
-    whatsapp_template_throttled = models.CharField(
-        _("WhatsApp template: reduced speed"),
-        max_length=100,
-        default="wispbill_throttled",
-        help_text=_("The cut notice of a client whose speed was reduced instead of cut."),
-    )
-    portal_promise_days = models.PositiveSmallIntegerField(
-        _("longest promise a client can make"),
-        default=5,
-        validators=[
-            MaxValueValidator(
-                MAX_PORTAL_PROMISE_DAYS,
-                message=_("A promise can be at most %(limit_value)s days long."),
-            )
-        ],
-        help_text=_("Days; 0: clients cannot make promises from their page."),
-    )
-    portal_promises_per_cycle = models.PositiveSmallIntegerField(
-        _("promises a client can make per cycle"),
-        default=1,
-        validators=[
-            MaxValueValidator(
-                MAX_PORTAL_PROMISES_PER_CYCLE,
-                message=_("A client can make at most %(limit_value)s promises per cycle."),
-            )
-        ],
-    )
-    last_daily_run = models.DateField(null=True, blank=True, editable=False)
-    # The latest day the periodic tasks ran as of (never moves back). Payments, promises and
-    # manual actions judge "overdue" as of this day, so they agree with the engine, also when
-    # an operator replays or simulates days with run-periodic-tasks --date.
-    business_day = models.DateField(null=True, blank=True, editable=False)
     first_invoice = models.CharField(
         _("first invoice"),
         max_length=10,
@@ -377,18 +325,6 @@ class CompanySettings(models.Model):
             "(not after a payment promise); 0.00 for none."
         ),
     )
-    # Where clients send transfers (SPEI); shown with each client's payment reference.
-    bank_name = models.CharField(
-        _("bank"), max_length=100, blank=True, validators=[validate_one_line]
-    )
-    bank_account = models.CharField(
-        _("CLABE"),
-        max_length=18,
-        blank=True,
-        validators=[validate_clabe],
-        help_text=_("The 18-digit CLABE clients transfer to; its last digit is checked."),
-    )
-
     # Taxes: the rate of IVA (0.16 is 16 %) and whether the plans' prices include it.
     tax_rate = models.DecimalField(
         _("tax rate (IVA)"),
@@ -403,6 +339,53 @@ class CompanySettings(models.Model):
         default=True,
         help_text=_("Checked: a plan's price is what the client pays. Unchecked: tax is added."),
     )
+
+    class Meta:
+        abstract = True
+
+
+class CompanyPaymentFields(models.Model):
+    """payments: how clients pay (shown on the documents, the notice page and the client's
+    page)."""
+
+    payment_instructions = models.TextField(_("how to pay"), blank=True)
+    # Where clients send transfers (SPEI); shown with each client's payment reference.
+    bank_name = models.CharField(
+        _("bank"), max_length=100, blank=True, validators=[validate_one_line]
+    )
+    bank_account = models.CharField(
+        _("CLABE"),
+        max_length=18,
+        blank=True,
+        validators=[validate_clabe],
+        help_text=_("The 18-digit CLABE clients transfer to; its last digit is checked."),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class CfdiMode(models.TextChoices):
+    """When an invoice of a client with an RFC is stamped (docs/contract.md, "Taxes and
+    CFDI 4.0")."""
+
+    OFF = "off", _("Off: no CFDI")
+    ON_PAYMENT = "on_payment", _("When it is fully paid (PUE)")
+    ON_ISSUE = "on_issue", _("When it is issued (PPD), with a payment complement per payment")
+
+
+class GlobalPeriodicity(models.TextChoices):
+    """SAT's c_Periodicidad, for the global CFDI of the public in general."""
+
+    DAILY = "01", _("Daily")
+    WEEKLY = "02", _("Weekly")
+    MONTHLY = "04", _("Monthly")
+    BIMONTHLY = "05", _("Every two months")
+
+
+class CompanyCfdiFields(models.Model):
+    """cfdi: the issuer of the CFDI, when they are stamped, and the CSD that seals them."""
+
     # The issuer of the CFDI (Emisor) and where it is issued (LugarExpedicion).
     rfc = models.CharField(_("RFC"), max_length=13, blank=True, validators=[validate_rfc])
     legal_name = models.CharField(
@@ -443,6 +426,115 @@ class CompanySettings(models.Model):
     csd_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        abstract = True
+
+
+class CompanyNetworkFields(models.Model):
+    """network: where the routers send the web traffic of listed clients."""
+
+    notice_host = models.CharField(
+        _("notice page address"),
+        max_length=255,
+        blank=True,
+        validators=[validate_one_line],
+        help_text=_("The address at which the routers reach wispbill's notice page."),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class CompanyMessagingFields(models.Model):
+    """messaging: when messages may leave, the links they carry, the WhatsApp templates."""
+
+    public_url = models.URLField(
+        _("client page address"),
+        blank=True,
+        help_text=_(
+            "The address at which clients reach wispbill, for the links in messages "
+            "(for example https://pagos.mi-isp.mx)."
+        ),
+    )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default="MX",
+        help_text=_("Two-letter code; phone numbers without a country code are read as of it."),
+    )
+    quiet_hours = models.CharField(
+        _("quiet hours"),
+        max_length=11,
+        default="21:00-08:00",
+        blank=True,
+        help_text=_("No message is sent between these hours (HH:MM-HH:MM); empty for none."),
+    )
+    whatsapp_template_invoice = models.CharField(
+        _("WhatsApp template: invoice"), max_length=100, default="wispbill_invoice"
+    )
+    whatsapp_template_reminder = models.CharField(
+        _("WhatsApp template: reminder"), max_length=100, default="wispbill_reminder"
+    )
+    whatsapp_template_cut = models.CharField(
+        _("WhatsApp template: cut"), max_length=100, default="wispbill_cut"
+    )
+    whatsapp_template_receipt = models.CharField(
+        _("WhatsApp template: receipt"), max_length=100, default="wispbill_receipt"
+    )
+    whatsapp_template_throttled = models.CharField(
+        _("WhatsApp template: reduced speed"),
+        max_length=100,
+        default="wispbill_throttled",
+        help_text=_("The cut notice of a client whose speed was reduced instead of cut."),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class CompanyPortalFields(models.Model):
+    """portal: what a client may do from its own page (checked by `billing.promises`)."""
+
+    portal_promise_days = models.PositiveSmallIntegerField(
+        _("longest promise a client can make"),
+        default=5,
+        validators=[
+            MaxValueValidator(
+                MAX_PORTAL_PROMISE_DAYS,
+                message=_("A promise can be at most %(limit_value)s days long."),
+            )
+        ],
+        help_text=_("Days; 0: clients cannot make promises from their page."),
+    )
+    portal_promises_per_cycle = models.PositiveSmallIntegerField(
+        _("promises a client can make per cycle"),
+        default=1,
+        validators=[
+            MaxValueValidator(
+                MAX_PORTAL_PROMISES_PER_CYCLE,
+                message=_("A client can make at most %(limit_value)s promises per cycle."),
+            )
+        ],
+    )
+
+    class Meta:
+        abstract = True
+
+
+class CompanySettings(
+    CompanyFields,
+    CompanyRunFields,
+    CompanyCutFields,
+    CompanyInvoiceFields,
+    CompanyPaymentFields,
+    CompanyCfdiFields,
+    CompanyNetworkFields,
+    CompanyMessagingFields,
+    CompanyPortalFields,
+    models.Model,
+):
+    """The ISP's settings; one row."""
+
+    class Meta:
         # The table keeps the name it was created with, so existing databases move as they are.
         db_table = "automation_companysettings"
         verbose_name = _("company settings")
@@ -468,6 +560,3 @@ class CompanySettings(models.Model):
     def load(cls) -> "CompanySettings":
         settings_row, _created = cls.objects.get_or_create(pk=1)
         return settings_row
-
-    def is_no_cut_day(self, day: date) -> bool:
-        return day.weekday() in self.no_cut_weekdays or day.isoformat() in self.holidays

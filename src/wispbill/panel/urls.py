@@ -11,7 +11,6 @@ from wispbill.panel.views import home as panel
 from wispbill.panel.views import imports as imports
 from wispbill.panel.views import messaging as messaging
 from wispbill.panel.views import network as network
-from wispbill.panel.views import notice as notice
 from wispbill.panel.views import payments as bank
 from wispbill.panel.views import staff as staff
 
@@ -45,7 +44,7 @@ urlpatterns = [
     path("clients/<id:pk>/", clients.client_edit, name="client-edit"),
     path("clients/<id:pk>/actions/<slug:action>/", clients.client_action, name="client-action"),
     path("clients/<id:pk>/invoice/", clients.invoice_preview, name="client-invoice-preview"),
-    path("clients/<id:pk>/notice/", notice.notice_preview, name="client-notice-preview"),
+    path("clients/<id:pk>/notice/", clients.notice_preview, name="client-notice-preview"),
     path("clients/<id:client_pk>/payments/", billing.payment_create, name="payment-create"),
     path("invoices/", billing.invoice_list, name="invoice-list"),
     path("invoices/<id:pk>/", billing.invoice_page, name="invoice-page"),

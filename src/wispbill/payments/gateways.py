@@ -14,9 +14,9 @@ from typing import Any
 
 import requests
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wispbill.core.clock import day_of
 from wispbill.payments.models import Provider
 
 logger = logging.getLogger(__name__)
@@ -256,7 +256,7 @@ class GatewayEvent:
 
 def _day(moment: datetime | None) -> date:
     """The ISP's day of a gateway's timestamp (now when it gave none)."""
-    return timezone.localdate(moment or timezone.now())
+    return day_of(moment)
 
 
 def _money(value: object) -> Decimal | None:

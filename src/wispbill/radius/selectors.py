@@ -22,7 +22,7 @@ def session_list(
 
 def client_radius_status(client_id: int) -> dict[str, Any]:
     """Whether the client is online (an open session), and the last change of authorization
-    sent to its session with what came of it (CONTRACT.md, "RADIUS routers")."""
+    sent to its session with what came of it (docs/contract.md, "RADIUS routers")."""
     session = session_list(client=client_id, active=True).first()
     sent: Mapping[str, Any] = (
         Sent.objects.filter(pk=client_id).values("coa_at", "coa_result").first() or {}

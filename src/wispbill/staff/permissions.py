@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 
 
 class Permission(StrEnum):
-    """A permission's codename, as stored and as the API and the contract name it."""
+    """A permission's codename, as stored and as the API and docs/contract.md name it."""
 
     TOGGLE_PERIODIC_TASKS = "toggle_periodic_tasks"
     RUN_PERIODIC_TASKS = "run_periodic_tasks"
@@ -31,7 +31,7 @@ REGISTER_PAYMENTS = Permission.REGISTER_PAYMENTS
 MANAGE_INVOICES = Permission.MANAGE_INVOICES
 CUT_AND_REACTIVATE = Permission.CUT_AND_REACTIVATE
 
-# The labels staff read on the staff page; in the order of the contract's table. Keyed by
+# The labels staff read on the staff page; in the order docs/contract.md lists them. Keyed by
 # the plain strings (choices, schemas and JSON take them as they are).
 CODENAMES = {
     TOGGLE_PERIODIC_TASKS.value: pgettext_lazy("permission", "Turn periodic tasks on and off"),

@@ -123,7 +123,7 @@ class PeriodicTaskListView(APIView):
 
 
 class PeriodicTaskRunView(APIView):
-    """Runs synchronously and answers with the summary (the contract's shape): one zone or
+    """Runs synchronously and answers with the summary (its shape in docs/contract.md): one zone or
     one day of a small ISP takes seconds; the panel's "run now" is the queued one."""
 
     permission_classes = [IsStaffUser, holds(RUN_PERIODIC_TASKS)]

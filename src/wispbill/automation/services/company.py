@@ -42,7 +42,7 @@ COMPANY_FIELDS = (
     "reconnection_fee",
     "bank_name",
     "bank_account",
-    # Taxes and the CFDI's issuer (CONTRACT: taxes and CFDI 4.0).
+    # Taxes and the CFDI's issuer (docs/contract.md, "Taxes and CFDI 4.0").
     "tax_rate",
     "prices_include_tax",
     "rfc",

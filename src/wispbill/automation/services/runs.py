@@ -230,10 +230,11 @@ def daily_run_due(now: datetime | None = None) -> bool:
     today, or a whole day missed (the machine was off), whatever the hour."""
     company = CompanySettings.load()
     now = timezone.localtime(now)
+    day = clock.day_of(now)
     last = company.last_daily_run
-    if last is not None and last >= now.date():
+    if last is not None and last >= day:
         return False
-    missed_a_day = last is not None and (now.date() - last).days > 1
+    missed_a_day = last is not None and (day - last).days > 1
     return now.hour >= company.run_hour or missed_a_day
 
 
@@ -241,7 +242,7 @@ def daily_run(now: datetime | None = None) -> RunSummary | None:
     """The scheduler's tick: the day's run when it is due (else None). Where several task
     consumers share one database (PostgreSQL and Redis), the run fans out over them in parts;
     otherwise it runs here."""
-    day = timezone.localtime(now).date()
+    day = clock.day_of(now)
     clock.advance_business_day(day)
     if fans_out():
         daily_parts_dispatch(day=day, now=now)

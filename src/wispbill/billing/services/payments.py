@@ -27,7 +27,7 @@ from wispbill.billing.models import PaymentAllocation as Allocation
 from wispbill.billing.selectors import ZERO, client_balance
 from wispbill.billing.signals import payment_registered, payments_registered
 from wispbill.clients.models import Client
-from wispbill.core.clock import first_day_check, today
+from wispbill.core.clock import day_of, first_day_check, today
 from wispbill.core.db import among, bulk_set, locked, max_length_of
 from wispbill.core.formatting import money
 from wispbill.core.models import MAX_MONEY
@@ -266,10 +266,7 @@ def payment_void_permission_check(actor: User | None, payment: Payment) -> None:
     other void (someone else's payment, an earlier day) needs `manage_invoices`."""
     if actor is None or has_permission(actor, MANAGE_INVOICES):
         return
-    own_today = (
-        payment.registered_by_id == actor.pk
-        and timezone.localtime(payment.received_at).date() == today()
-    )
+    own_today = payment.registered_by_id == actor.pk and day_of(payment.received_at) == today()
     if own_today and has_permission(actor, REGISTER_PAYMENTS):
         return
     raise PermissionDenied(

@@ -50,12 +50,19 @@ HANGING = (
 
 
 def median_of(fn: Callable[[], object], repeat: int) -> float:
-    times = []
+    return medians_of(fn, repeat)[0]
+
+
+def medians_of(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """The median time of `repeat` calls, and the median processor time this process spent
+    on them (which other work on the machine does not stretch)."""
+    times, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def wipe() -> None:

@@ -40,6 +40,7 @@ from wispbill.panel.forms.billing import ChargeForm, InvoiceDateForm, PaymentFor
 from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
 from wispbill.panel.views.base import FORBIDDEN, paginate, run_service, status_for
 from wispbill.panel.views.messaging import client_messages_context
+from wispbill.portal.notice import notice_response
 from wispbill.radius.models import CoaResult
 from wispbill.radius.selectors import client_radius_status, session_list
 
@@ -291,6 +292,14 @@ def invoice_preview(request, pk):
         "billing/invoice_confirm.html",
         {"client": client, "draft": draft, "day": day, "charges": charges, "back": back},
     )
+
+
+@login_required
+def notice_preview(request, pk):
+    """Staff see a client's notice page (the portal's) as the client would, marked as a
+    preview."""
+    client = get_object_or_404(Client.objects.select_related("zone__router", "plan"), pk=pk)
+    return notice_response(request, client, preview=True)
 
 
 @login_required

@@ -1,15 +1,15 @@
 """The notice page: what a listed client sees instead of the site it asked for, told as it
 is — suspended, at reduced speed, warned (and until when it keeps its service), or owing
-nothing — and, for staff, the same page as a client would see it."""
+nothing. Served on the notice port (`notice_urls`, `middleware.NoticePortMiddleware`) and at
+/aviso/; the panel shows staff the same page as a client would see it (`notice_response`)."""
 
 import contextlib
 from datetime import date
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
@@ -29,7 +29,7 @@ def _language(request, client: Client | None, *, preview: bool) -> str:
     preview (staff's browser is not the client's) the language its record says it reads."""
     if request.GET.get("lang") in LANGUAGES:
         return request.GET["lang"]
-    if preview and client.language in LANGUAGES:
+    if preview and client is not None and client.language in LANGUAGES:
         return client.language
     return translation.get_language_from_request(request)
 
@@ -66,9 +66,11 @@ def notice_facts(client: Client, *, day: date, company: CompanySettings) -> dict
     }
 
 
-def _render(request, client, *, preview=False, status=200):
+def notice_response(request, client: Client | None, *, preview: bool = False, status: int = 200):
+    """The notice page for `client` (None: an address that is no client's); a preview is
+    marked as one, with its banner in the staff's own language."""
     company = CompanySettings.load()
-    staff_texts = _staff_texts(client) if preview else {}  # in the staff's own language
+    staff_texts = _staff_texts(client) if preview and client else {}
     language = _language(request, client, preview=preview)
     translation.activate(language)
     request.LANGUAGE_CODE = language
@@ -119,7 +121,7 @@ def notice_page(request):
     browsing", with the token the page gave that same client today."""
     client = _client_at(request)
     if client is None:
-        return _render(request, None, status=404)
+        return notice_response(request, None, status=404)
     if request.method == "POST":
         try:
             token = signing.loads(request.POST.get("token", ""), salt=DISMISS_SALT, max_age=86400)
@@ -130,7 +132,7 @@ def notice_page(request):
             with contextlib.suppress(ValidationError):
                 client_dismiss_notice(actor=None, client=client)
         return redirect(_back_here(request))
-    return _render(request, client)
+    return notice_response(request, client)
 
 
 def _back_here(request) -> str:
@@ -141,10 +143,3 @@ def _back_here(request) -> str:
     # The decoded path too: "/\\x" is escaped to "/%5Cx", harmless, but says where it aimed.
     local = all(url_has_allowed_host_and_scheme(url, None) for url in (target, request.path))
     return target if local else "/"
-
-
-@login_required
-def notice_preview(request, pk):
-    """Staff see a client's notice page as the client would, marked as a preview."""
-    client = get_object_or_404(Client.objects.select_related("zone__router", "plan"), pk=pk)
-    return _render(request, client, preview=True)

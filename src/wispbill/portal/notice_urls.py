@@ -3,7 +3,7 @@ path (a cut client's browser may ask for any address)."""
 
 from django.urls import include, path, re_path
 
-from wispbill.panel.views.notice import notice_page
+from wispbill.portal.notice import notice_page
 
 urlpatterns = [
     path("portal/", include("wispbill.portal.urls")),
