@@ -11,6 +11,14 @@ from wispbill.staff.services import api_key_create
 pytest_plugins = ["tests.clock", "tests.messaging_fixtures"]
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+CHROMIUM = os.environ.get("WISPBILL_CHROMIUM", "/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -24,6 +32,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="runs once, in the SQLite pass"))
         if not ON_POSTGRES and item.get_closest_marker("second_pass"):
             item.add_marker(pytest.mark.skip(reason="runs once, in the PostgreSQL pass"))
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, once for the whole run and every folder: Playwright's sync API
+    runs one event loop per thread, so a second one started beside it fails."""
+    from playwright.sync_api import sync_playwright
+
+    # Its loop runs in this thread; the ORM calls the tests make around it stay synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -99,7 +99,7 @@ def test_language_menu_tabs_and_confirmations_work_under_the_policy(watched):
     login(page, "jefe")
     _visit(page, f"/clients/{client.pk}/")
 
-    page.get_by_role("link", name="Facturación").click()
+    page.get_by_role("link", name="Facturación", exact=True).click()
     expect(page.locator("#tab-billing")).to_be_visible()
     expect(page).to_have_url(re.compile(r"#billing$"))
 

@@ -28,7 +28,7 @@ def test_own_billing_client_switch_from_editar_cliente(page):
     _nav(page, "Clientes")
     page.get_by_role("link", name="Rosa Flores").click()
     expect(page.get_by_role("heading", name="Editar cliente: Rosa Flores")).to_be_visible()
-    page.get_by_role("link", name="Facturación").click()
+    page.get_by_role("link", name="Facturación", exact=True).click()
     expect(page.get_by_role("heading", name="Tareas periódicas")).to_be_visible()
     _toggle(page, "id_task_cuts")
     page.get_by_role("button", name="Guardar cambios").click()

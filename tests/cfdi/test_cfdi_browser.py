@@ -2,12 +2,12 @@
 admin and for staff without the invoices permission: the page fits the screen, a refusal
 reads in plain words, "reintentar" asks first, and the CSD page is the admin's."""
 
+import os
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import chromium as chromium  # the browser, as a fixture here
 from tests.browser.conftest import login
 from tests.cfdi.conftest import SEPT_6, _good, _pay
 from tests.factories import ClientFactory
@@ -15,8 +15,7 @@ from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.cfdi.models import CfdiStatus
 from wispbill.cfdi.services import cfdi_stamp_due
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path("/work/shots/cfdi")
+pytestmark = [pytest.mark.browser, pytest.mark.embedded, pytest.mark.django_db(transaction=True)]
 
 
 def _fits(page) -> bool:
@@ -29,7 +28,7 @@ def _fits(page) -> bool:
 @pytest.mark.parametrize("language", ["es", "en"])
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_e_invoicing_page_at_both_widths(
-    chromium,  # noqa: F811
+    chromium,
     live_server,
     pac,
     ready,
@@ -37,6 +36,7 @@ def test_the_e_invoicing_page_at_both_widths(
     nobody,
     width,
     language,
+    tmp_path,
 ):
     owner, client, invoice = ready
     stamped = _pay(owner, client, invoice)
@@ -52,7 +52,9 @@ def test_the_e_invoicing_page_at_both_widths(
     refused.refresh_from_db()
     assert refused.status == CfdiStatus.ERROR
     stamped.refresh_from_db()
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    # Screenshots go to WISPBILL_SCREENSHOTS when set, for a person to look at.
+    shots = Path(os.environ.get("WISPBILL_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
     words = {
         "es": ("Facturación electrónica", "Reintentar", "no coinciden con los del SAT"),
         "en": ("E-invoicing", "Retry", "does not match SAT's records"),
@@ -74,7 +76,7 @@ def test_the_e_invoicing_page_at_both_widths(
             row = page.locator(f'[data-cfdi="{refused.pk}"]')
             expect(row.get_by_test_id("cfdi-problem")).to_contain_text(words[2])
             expect(page.locator(f'[data-cfdi="{stamped.pk}"]')).to_contain_text(stamped.uuid)
-            page.screenshot(path=SHOTS / f"list-{user}-{language}-{width}.png", full_page=True)
+            page.screenshot(path=shots / f"list-{user}-{language}-{width}.png", full_page=True)
             assert _fits(page)
             retry = row.get_by_role("button", name=words[1])
             if user == "nadie":
@@ -87,6 +89,6 @@ def test_the_e_invoicing_page_at_both_widths(
             page.goto("/e-invoicing/csd/")
             expect(page.get_by_test_id("csd-serial")).to_have_text("30001000000500003416")
             assert _fits(page)
-            page.screenshot(path=SHOTS / f"csd-{user}-{language}-{width}.png", full_page=True)
+            page.screenshot(path=shots / f"csd-{user}-{language}-{width}.png", full_page=True)
         finally:
             context.close()
