@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.test import Client as Browser
 
 from tests.factories import ClientFactory
@@ -13,6 +14,7 @@ from wispbill.audit.models import AuditEvent
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.billing.services.payments import payment_register
 from wispbill.clients.models import Promise
+from wispbill.messaging.documents import receipt_document_context
 from wispbill.messaging.links import portal_token
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +62,18 @@ def test_the_page_shows_the_clients_own_data(link, billed_client, neighbour):
     assert "/logout/" not in html and "/api/" not in html
     english = Browser().get(_path(link["url"]) + "?lang=en").content.decode()
     assert "Amount due" in english and "September 9, 2026" in english
+
+
+def test_the_page_and_the_receipt_number_each_document(link, admin, billed_client):
+    """The numbers a client reads on its documents: F- for an invoice, R- for a payment (with
+    the day it was received), and the receipt names the invoices it paid by their numbers."""
+    client, invoice = billed_client
+    payment = payment_register(actor=admin, client=client, amount=Decimal("500.00"))
+    html = Browser().get(_path(link["url"])).content.decode()
+    assert f"F-{invoice.pk:06d} · " in html and f"R-{payment.pk:06d} · " in html
+    receipt = receipt_document_context(payment)
+    assert [number for _allocation, number in receipt["allocations"]] == [f"F-{invoice.pk:06d}"]
+    assert f"F-{invoice.pk:06d} (" in render_to_string("documents/receipt.html", receipt)
 
 
 def test_documents_of_the_client_only(link, billed_client, neighbour):

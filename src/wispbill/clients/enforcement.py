@@ -84,8 +84,11 @@ def router_desired_state(router: Router) -> Desired:
         clients = clients.filter(
             Q(state__in=(ClientState.SUSPENDED, ClientState.THROTTLED)) | Q(notice_active=True)
         )
-    entries, secrets, queues, live = set(), [], [], []
-    usernames = set()
+    entries: set[Entry] = set()
+    secrets: list[Secret] = []
+    queues: list[Queue] = []
+    live: list[Live] = []
+    usernames: set[str] = set()
     day = today()
     rows = clients.with_cut_action().order_by("id").values_list(*ROW)
     for row in rows:

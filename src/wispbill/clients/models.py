@@ -244,6 +244,9 @@ class Client(ScheduleFields, SwitchFields):
         _("PPPoE username"), max_length=64, blank=True, validators=[validate_one_line]
     )
     pppoe_password_encrypted = models.TextField(blank=True, editable=False)
+    # Not a column: the password wispbill made up, in the clear, on the instance the service
+    # that made it returns, so it is shown once to whoever asked (only its encrypted form is kept).
+    pppoe_password_generated: str | None = None
     zone = models.ForeignKey(
         "network.Zone", on_delete=models.PROTECT, related_name="clients", verbose_name=_("zone")
     )
@@ -448,14 +451,17 @@ class Client(ScheduleFields, SwitchFields):
     @property
     def governing_schedule(self) -> BillingSchedule:
         """The schedule that bills the client: its own for own billing, its zone's otherwise."""
-        return self.schedule if self.is_own_billing else self.zone.schedule
+        schedule = self.schedule if self.is_own_billing else self.zone.schedule
+        if schedule is None:  # the database's checks keep every client from this
+            raise ValueError(f"Client {self.pk} has no schedule to bill by.")
+        return schedule
 
     @property
     def effective_cut_action(self) -> tuple[str, int]:
         """What the cut does to the client, and its reduced speed: its own schedule's for own
         billing, its zone's otherwise."""
-        source = self if self.is_own_billing else self.zone
-        return source.cut_action, source.throttle_kbps
+        schedule = self.governing_schedule
+        return schedule.cut_action, schedule.throttle_kbps
 
     def check_transition(self, to_state: str) -> None:
         """Refuse, with a clear message, a state change the pipeline does not allow."""

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from wispbill.clients.models import Client
 from wispbill.clients.search import containing
 from wispbill.core.models import fold
+from wispbill.core.switches import Task
 from wispbill.network.models import Enforcement, SyncStatus
 
 
@@ -35,7 +36,7 @@ def client_list(
     if billing_type:
         qs = qs.filter(billing_type=billing_type)
     if task_off:
-        qs = qs.governed_by(task_off, enabled=False)
+        qs = qs.governed_by(Task(task_off), enabled=False)
     if notice:
         qs = qs.filter(notice_active=True)
     return qs.order_by("name", "id")

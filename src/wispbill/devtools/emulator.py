@@ -77,7 +77,7 @@ class _Reader:
         return int.from_bytes(self._take(4), "big")
 
     def sentence(self) -> list[str]:
-        words = []
+        words: list[str] = []
         while True:
             n = self.length()
             if n == 0:
@@ -278,8 +278,10 @@ def _compare(op: str, have: str | None, want: str | None) -> bool:
         return False
     if op == "=":
         return have == want
-    pair = (int(have), int(want)) if have.isdigit() and want.isdigit() else (have, want)
-    return pair[0] < pair[1] if op == "<" else pair[0] > pair[1]
+    if have.isdigit() and want.isdigit():
+        low, high = (int(have), int(want)) if op == "<" else (int(want), int(have))
+        return low < high
+    return have < want if op == "<" else have > want
 
 
 class RouterOSEmulator:
@@ -404,6 +406,8 @@ class RouterOSEmulator:
             self._server = None
 
     def come_back(self) -> None:
+        if self.port is None:
+            raise RuntimeError("the emulator was never started: it has no port to come back on")
         self._listen(self.port)
 
     def stop(self) -> None:

@@ -2,6 +2,7 @@
 its settings is off, and says why."""
 
 import smtplib
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.utils import formataddr, make_msgid
@@ -145,7 +146,8 @@ class EmailSession:
             permanent = exc.smtp_code >= 500 and not isinstance(
                 exc, smtplib.SMTPAuthenticationError
             )
-            text = exc.smtp_error.decode(errors="replace") if exc.smtp_error else ""
+            error = exc.smtp_error  # bytes from the server; a str when smtplib makes it up
+            text = error.decode(errors="replace") if isinstance(error, bytes) else str(error or "")
             raise ChannelError(f"SMTP {exc.smtp_code}: {text}", permanent=permanent) from exc
         except (OSError, smtplib.SMTPException) as exc:
             # The connection broke: the next send opens a new one.
@@ -272,8 +274,14 @@ class WhatsAppSession:
             raise ChannelError(f"WhatsApp: no message id in {answer}") from exc
 
 
-OFF_REASONS = {Channel.EMAIL: email_off_reason, Channel.WHATSAPP: whatsapp_off_reason}
-SESSIONS = {Channel.EMAIL: EmailSession, Channel.WHATSAPP: WhatsAppSession}
+OFF_REASONS: dict[str, Callable[[], Problem | None]] = {
+    Channel.EMAIL: email_off_reason,
+    Channel.WHATSAPP: whatsapp_off_reason,
+}
+SESSIONS: dict[str, type[EmailSession | WhatsAppSession]] = {
+    Channel.EMAIL: EmailSession,
+    Channel.WHATSAPP: WhatsAppSession,
+}
 
 
 def off_reason(channel: str) -> Problem | None:

@@ -56,9 +56,11 @@ def invoice_document_context(invoice: Invoice, *, request=None) -> dict:
 def receipt_document_context(payment: Payment, *, request=None) -> dict:
     """What documents/receipt.html shows, for a page or a PDF (in the active language)."""
     company = company_settings()
-    allocations = list(payment.allocations.select_related("invoice").order_by("id"))
-    for allocation in allocations:
-        allocation.number = invoice_number(allocation.invoice_id)
+    # Each invoice the payment went to, with the number the client reads on it.
+    allocations = [
+        (allocation, invoice_number(allocation.invoice_id))
+        for allocation in payment.allocations.select_related("invoice").order_by("id")
+    ]
     balance = client_balance(payment.client)
     return {
         **_common(payment.client, company, request),

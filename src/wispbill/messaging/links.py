@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from wispbill.clients.models import Client, ClientState
@@ -40,7 +41,7 @@ def portal_token(
     return signing.dumps(data, salt=SALT), expires
 
 
-def portal_access(token: str, clients=None) -> PortalAccess:
+def portal_access(token: str, clients: QuerySet[Client] | None = None) -> PortalAccess:
     """The client an intact, unexpired, unrevoked token names (from `clients`, default every
     client); a cancelled client's links open nothing."""
     try:
@@ -51,11 +52,11 @@ def portal_access(token: str, clients=None) -> PortalAccess:
         return PortalAccess(None)
     # Links made before revisions existed carry none: revision 0.
     client_id, expires, revision = data.get("c"), data.get("x"), data.get("r", 0)
-    if not all(isinstance(value, int) for value in (client_id, expires, revision)):
+    if not (isinstance(client_id, int) and isinstance(expires, int) and isinstance(revision, int)):
         return PortalAccess(None)
     if expires <= time.time():
         return PortalAccess(None)
-    client = (Client.objects if clients is None else clients).filter(pk=client_id).first()
+    client = (Client.objects.all() if clients is None else clients).filter(pk=client_id).first()
     if client is None:
         return PortalAccess(None)
     if client.portal_links_revision != revision or client.state == ClientState.CANCELLED:

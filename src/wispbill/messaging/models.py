@@ -1,4 +1,5 @@
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import models
 from django.utils import timezone
@@ -93,6 +94,9 @@ class Message(models.Model):
             ),
         ]
 
+    # Not a column: how the operator reads it, for a list (selectors.message_outlooks).
+    outlook: "Outlook | None" = None
+
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.get_channel_display()} · {self.client_id}"
 
@@ -100,6 +104,17 @@ class Message(models.Model):
     def error_text(self) -> str:
         """Why it failed, in the reader's language."""
         return translated(self.last_error, self.error_args)
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """A message as the operator reads it: sent (when), waiting (until when, and why) or not
+    sent (why), in the reader's language."""
+
+    status: str
+    label: str
+    at: datetime | None = None
+    why: str = ""
 
 
 @dataclass(frozen=True)

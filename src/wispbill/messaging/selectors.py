@@ -1,17 +1,24 @@
 """Reads of the outbox, and what each row means for the operator."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_stubs_ext import StrOrPromise
 
 from wispbill.clients.selectors import client_list
 from wispbill.messaging.channels import off_reason
 from wispbill.messaging.company import company_settings
-from wispbill.messaging.models import Channel, Message, MessageStatus, OptOut, Problem
+from wispbill.messaging.models import (
+    Channel,
+    Message,
+    MessageStatus,
+    OptOut,
+    Outlook,
+    Problem,
+)
 from wispbill.messaging.sending import quiet_window
 from wispbill.messaging.timing import quiet_end
 
@@ -57,20 +64,9 @@ def client_opt_outs(client_id: int) -> set[str]:
     return set(OptOut.objects.filter(client_id=client_id).values_list("channel", flat=True))
 
 
-def channels_state() -> list[tuple[str, str, Problem | None]]:
+def channels_state() -> list[tuple[str, StrOrPromise, Problem | None]]:
     """Each channel (value, label) and why it is off (None when it sends)."""
     return [(value, label, off_reason(value)) for value, label in Channel.choices]
-
-
-@dataclass(frozen=True)
-class Outlook:
-    """A message as the operator reads it: sent (when), waiting (until when, and why) or not
-    sent (why), in the reader's language."""
-
-    status: str
-    label: str
-    at: datetime | None = None
-    why: str = ""
 
 
 def message_outlooks(messages: Iterable[Message], *, now: datetime | None = None) -> None:

@@ -85,11 +85,12 @@ CUT_STATES = (ClientState.SUSPENDED, ClientState.THROTTLED)
 
 def _stale_reason(message: Message) -> Problem | None:
     """Why a message no longer makes sense to send (None when it does)."""
-    invoice = message.invoice
-    if message.kind == Kind.INVOICE and invoice.status == InvoiceStatus.CANCELLED:
-        return Problem(_("Not sent: the invoice was cancelled."))
-    if message.kind in (Kind.REMINDER, Kind.CUT) and invoice.status != InvoiceStatus.PENDING:
-        return Problem(_("Not sent: the invoice is no longer pending."))
+    invoice = message.invoice  # None for a receipt: it is about a payment
+    if invoice is not None:
+        if message.kind == Kind.INVOICE and invoice.status == InvoiceStatus.CANCELLED:
+            return Problem(_("Not sent: the invoice was cancelled."))
+        if message.kind in (Kind.REMINDER, Kind.CUT) and invoice.status != InvoiceStatus.PENDING:
+            return Problem(_("Not sent: the invoice is no longer pending."))
     # A promise or a reactivation by hand since the cut: telling the client it is cut would
     # be false.
     if message.kind == Kind.CUT and message.client.state not in CUT_STATES:
@@ -109,25 +110,22 @@ def _cfdi_attachments(documents: list[CfdiDocument]) -> list[Attachment]:
 
 def _attachments(message: Message, cache: dict) -> list[Attachment]:
     """The files an invoice or receipt message carries, rendered once per batch: its PDF, and
-    the CFDIs stamped for it by the time it leaves."""
-    if message.kind == Kind.INVOICE:
-        key = ("invoice", message.invoice_id)
+    the CFDIs stamped for it by the time it leaves. The claim loaded both documents."""
+    invoice, payment = message.invoice, message.payment
+    if message.kind == Kind.INVOICE and invoice is not None:
+        key = ("invoice", invoice.pk)
         if key not in cache:
             cache[key] = [
-                Attachment(
-                    f"{invoice_number(message.invoice_id)}.pdf", invoice_pdf(message.invoice)
-                ),
-                *_cfdi_attachments(stamped_documents_of(invoice_id=message.invoice_id)),
+                Attachment(f"{invoice_number(invoice.pk)}.pdf", invoice_pdf(invoice)),
+                *_cfdi_attachments(stamped_documents_of(invoice_id=invoice.pk)),
             ]
         return cache[key]
-    if message.kind == Kind.RECEIPT:
-        key = ("receipt", message.payment_id)
+    if message.kind == Kind.RECEIPT and payment is not None:
+        key = ("receipt", payment.pk)
         if key not in cache:
             cache[key] = [
-                Attachment(
-                    f"{receipt_number(message.payment_id)}.pdf", receipt_pdf(message.payment)
-                ),
-                *_cfdi_attachments(stamped_documents_of(payment_id=message.payment_id)),
+                Attachment(f"{receipt_number(payment.pk)}.pdf", receipt_pdf(payment)),
+                *_cfdi_attachments(stamped_documents_of(payment_id=payment.pk)),
             ]
         return cache[key]
     return []

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from wispbill.core.wire import has_control
 
@@ -19,7 +20,7 @@ _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
 LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 # Ports of services that may run on this server or beside it and read lines: never a router's
 # API. With the ports of this installation's own Redis, database and mail server (below).
-SERVICE_PORTS = {
+SERVICE_PORTS: dict[int, StrOrPromise] = {
     25: "SMTP",
     465: "SMTP",
     587: "SMTP",
@@ -31,7 +32,7 @@ SERVICE_PORTS = {
 }
 # A CoA goes over UDP: with the ports above, the UDP services of this server or beside it,
 # FreeRADIUS's own among them (a CoA sent to its auth port would be read as a login).
-UDP_SERVICE_PORTS = {
+UDP_SERVICE_PORTS: dict[int, StrOrPromise] = {
     53: "DNS",
     123: "NTP",
     161: "SNMP",
@@ -41,7 +42,7 @@ UDP_SERVICE_PORTS = {
 }
 
 
-def service_ports() -> dict[int, str]:
+def service_ports() -> dict[int, StrOrPromise]:
     """The ports no router may be reached on, and what listens there."""
     ports = dict(SERVICE_PORTS)
     ports[settings.NOTICE_PORT] = _("wispbill notice page")
@@ -55,8 +56,8 @@ def service_ports() -> dict[int, str]:
             port = None
         if port:
             ports.setdefault(port, name)
-    database_port = settings.DATABASES["default"].get("PORT")
-    if str(database_port or "").isdigit():
+    database_port = str(settings.DATABASES["default"].get("PORT") or "")
+    if database_port.isdigit():
         ports.setdefault(int(database_port), _("database"))
     return ports
 
@@ -189,7 +190,7 @@ def resolve_for_router(host: str, port: int, *, allow_local: bool, coa: bool = F
         infos = socket.getaddrinfo(parsed, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise ValueError("the router's host name does not resolve") from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not allow_local and any(address_problem(a) for a in addresses):
         raise ValueError("the router's host name resolves to an address that is not allowed")
     return str(addresses[0])

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
+from django_stubs_ext import StrOrPromise
 
 from wispbill.core.models import (
     CutAction,
@@ -228,7 +229,7 @@ class Router(NameTakenMessage, models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, list[StrOrPromise]] = {}
         if self.enforcement == Enforcement.MIKROTIK and not self.host:
             errors["host"] = [_("A MikroTik router needs a host to connect to.")]
         if not 1 <= (self.api_port or 0) <= 65535:
@@ -272,15 +273,15 @@ class Router(NameTakenMessage, models.Model):
     def password(self) -> str:
         return decrypt(self.password_encrypted)
 
+    @password.setter
+    def password(self, value: str) -> None:
+        self.password_encrypted = encrypt(value) if value else ""
+
     @property
     def disables_secrets(self) -> bool:
         """Whether cut PPPoE clients lose their secret instead of being listed: only where
         wispbill keeps the secrets, so a cut never goes nowhere."""
         return self.pushes_secrets and self.pppoe_cut == PppoeCut.DISABLE_SECRET
-
-    @password.setter
-    def password(self, value: str) -> None:
-        self.password_encrypted = encrypt(value) if value else ""
 
     @property
     def radius_secret(self) -> str:

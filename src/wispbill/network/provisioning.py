@@ -129,7 +129,8 @@ def plan_provisioning(
     secret_plan = _diff(wanted_secrets, list(actual_secrets), _secret_fields)
     queue_plan = _diff(wanted_queues, list(actual_queues), _queue_fields)
 
-    enables, disables = [], []
+    enables: list[Secret] = []
+    disables: list[Secret] = []
     for kept in secret_plan.kept:
         wanted = wanted_secrets[kept.name].disabled
         if wanted != kept.disabled:

@@ -1,5 +1,6 @@
 """The router diff, as plain values: what a router should hold, what it holds, what to change."""
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 PREFIX = "wispbill:"
@@ -36,7 +37,7 @@ def client_comment(client_id: int) -> str:
     return f"{PREFIX}client:{client_id}"
 
 
-def plan_changes(*, desired: set[Entry], actual: list[Entry]) -> Plan:
+def plan_changes(*, desired: AbstractSet[Entry], actual: list[Entry]) -> Plan:
     """Entries to add and owned entries to remove; entries without the prefix are never
     touched, and duplicates of an owned entry are removed."""
     wanted = {(e.list, e.address): e for e in desired}

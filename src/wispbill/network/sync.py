@@ -111,7 +111,7 @@ def provisioning_plan(
     Before diffing: a queue wispbill owns keeps the name the router has for it (an adopted
     queue keeps the operator's name; the comment, not the name, says whose it is), and a
     secret whose password wispbill does not know keeps the router's."""
-    owned_queue = {}
+    owned_queue: dict[str, str] = {}
     for queue in held.queues:
         if queue.owned:
             owned_queue.setdefault(queue.comment, queue.name)
@@ -195,7 +195,8 @@ def router_push(
         return SKIPPED
     if callable(desired):
         desired = desired()
-    provisioned, problems = ProvisioningResult(), []
+    provisioned = ProvisioningResult()
+    problems: list[tuple[str | None, str]] = []
     try:
         with driver_for(router) as driver:
             if desired.live:
@@ -220,7 +221,9 @@ def router_push(
             sync_failures=F("sync_failures") + 1,
         )
         raise
-    failed = [(entry.address, message) for entry, message in (result.failed if result else [])]
+    failed: list[tuple[str | None, str]] = [
+        (entry.address, message) for entry, message in (result.failed if result else [])
+    ]
     failed += problems
     common = {
         "last_sync_at": timezone.now(),

@@ -5,13 +5,14 @@ per kind of object named on the page, whatever the number of rows."""
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -21,7 +22,7 @@ from wispbill.audit.models import SYSTEM, AuditAction, AuditEvent
 from wispbill.billing.models import PaymentMethod
 from wispbill.clients.models import Client, Plan
 from wispbill.core.models import BillingMode, CompanySettings
-from wispbill.core.switches import TASK_LABELS
+from wispbill.core.switches import TASK_LABELS, Task
 from wispbill.network.models import Router, Zone
 from wispbill.panel.forms.automation import WEEKDAYS
 from wispbill.panel.forms.base import SCHEDULE_LABELS
@@ -37,7 +38,7 @@ from wispbill.staff.permissions import CODENAMES
 
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-MODELS = {
+MODELS: dict[str, type[models.Model]] = {
     "client": Client,
     "zone": Zone,
     "router": Router,
@@ -92,7 +93,7 @@ MONEY_KEYS = {
 }
 SWITCH_KEYS = set(TASK_LABELS)
 # The fields whose values are codes with a label on some model.
-CHOICES = {
+CHOICES: dict[str, type[models.Model]] = {
     "state": Client,
     "billing_type": Client,
     "language": Client,
@@ -142,7 +143,7 @@ class _Names:
                 if key in ("zone", "plan"):
                     ids[key].update(v for v in values if isinstance(v, int))
                 elif key == "scope":
-                    ids["zone"].update(_scope_zone(v) for v in values if _scope_zone(v))
+                    ids["zone"].update(zone for v in values if (zone := _scope_zone(v)))
         self.clients = self._fetch(Client.objects.values_list("id", "name"), ids["client"])
         self.zones = (
             {z.pk: str(z) for z in Zone.objects.select_related("router").filter(pk__in=ids["zone"])}
@@ -164,20 +165,23 @@ def _label(object_type: str, key: str) -> str:
     if key.startswith("billing."):
         return f"{gettext('Billing')}: {SCHEDULE_LABELS[key.split('.', 1)[1]][0]}"
     if key in SWITCH_KEYS:
-        return str(TASK_LABELS[key])
+        return str(TASK_LABELS[Task(key)])
     if key in EXTRA_LABELS:
         return str(EXTRA_LABELS[key])
     model = MODELS.get(object_type)
     try:
-        name = model._meta.get_field(key).verbose_name if model else key.replace("_", " ")
-    except FieldDoesNotExist:  # a key no model has: shown as it was written
-        name = key.replace("_", " ")
+        found = model._meta.get_field(key) if model else None
+    except FieldDoesNotExist:
+        found = None
+    # A key no model has as a field of its own (or a relation's far side, which has no
+    # verbose name): shown as it was written.
+    name = found.verbose_name if isinstance(found, models.Field) else key.replace("_", " ")
     return str(name)[:1].upper() + str(name)[1:]
 
 
 def _choice(key: str, value) -> str:
-    model = CHOICES[key]
-    choices = dict(model._meta.get_field(key).choices)
+    model_field = CHOICES[key]._meta.get_field(key)
+    choices = dict(model_field.flatchoices) if isinstance(model_field, models.Field) else {}
     return str(choices.get(value, value))
 
 
@@ -242,7 +246,7 @@ def _schedule_part(key: str, value) -> str:
     if key in SCHEDULE_LABELS:
         return f"{SCHEDULE_LABELS[key][0]}: {value}"
     if key in SWITCH_KEYS:
-        return f"{TASK_LABELS[key]}: {onoff(value)}"
+        return f"{TASK_LABELS[Task(key)]}: {onoff(value)}"
     return f"{key}: {value}"
 
 
@@ -289,7 +293,7 @@ def _object(event: AuditEvent, names: _Names) -> Value:
 
 # The actions whose reason names an invoice or a payment by its id ("invoice %(id)s ..."):
 # shown with the number printed on the document.
-DOCUMENT_IN_REASON = {
+DOCUMENT_IN_REASON: dict[str, Callable[[int], str]] = {
     AuditAction.CLIENT_CUT: invoice_number,
     AuditAction.INVOICE_CREATED: invoice_number,
     AuditAction.INVOICE_CANCELLED: invoice_number,

@@ -65,8 +65,8 @@ def portal_promise_make(*, client: Client, until: date) -> Client:
     # Held until the commit, so two requests at once cannot both take the last promise.
     client = locked(Client.objects).get(pk=client.pk)
     rules = portal_promise_rules(client)
-    if not rules.allowed:
-        raise ValidationError(rules.reason)
+    if not rules.allowed or rules.earliest is None or rules.latest is None:
+        raise ValidationError(rules.reason)  # an allowed promise always has its days
     if not rules.earliest <= until <= rules.latest:
         raise ValidationError(
             {

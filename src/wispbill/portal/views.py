@@ -67,13 +67,15 @@ def _page(request, token, client, language, *, error="", pay_error="", status=20
     company = CompanySettings.load()
     # A cancelled invoice stays in the list, saying so: an invoice the client saw yesterday
     # does not vanish without a word.
-    invoices = list(Invoice.objects.filter(client=client)[:12])
-    for invoice in invoices:
-        invoice.number = invoice_number(invoice.pk)
-    payments = list(Payment.objects.filter(client=client)[:6])
-    for payment in payments:
-        payment.number = receipt_number(payment.pk)
-        payment.received_on = payment.paid_on
+    # Each with the number the client reads on its document.
+    invoices = [
+        (invoice, invoice_number(invoice.pk))
+        for invoice in Invoice.objects.filter(client=client)[:12]
+    ]
+    payments = [
+        (payment, receipt_number(payment.pk))
+        for payment in Payment.objects.filter(client=client)[:6]
+    ]
     balance = client_balance(client)
     context = {
         "company": company,

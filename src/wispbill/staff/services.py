@@ -4,8 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,8 +17,6 @@ from wispbill.audit.services import audit_record
 from wispbill.core.db import locked
 from wispbill.staff.models import ApiKey
 from wispbill.staff.permissions import CODENAMES, DEFAULT_PERMISSIONS, require_admin
-
-User = get_user_model()
 
 
 def staff_permissions(user) -> list[str]:

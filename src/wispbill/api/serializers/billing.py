@@ -4,7 +4,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from wispbill.api.serializers.cfdi import CFDI_SUMMARY
-from wispbill.api.serializers.common import ModelSerializer, MoneyField, StrictMixin
+from wispbill.api.serializers.common import (
+    ModelSerializer,
+    MoneyField,
+    StrictMixin,
+    char_max_length,
+)
 from wispbill.billing.models import Charge, Invoice, InvoiceLine, Payment
 from wispbill.billing.services.charges import charge_create
 from wispbill.billing.services.payments import payment_register
@@ -105,7 +110,7 @@ class PaymentSerializer(StrictMixin, ModelSerializer):
 
 class PaymentVoidSerializer(StrictMixin, serializers.Serializer):
     reason = serializers.CharField(
-        allow_blank=True, max_length=Payment._meta.get_field("void_reason").max_length
+        allow_blank=True, max_length=char_max_length(Payment, "void_reason")
     )
 
 

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from wispbill.api.serializers.common import ModelSerializer
+from wispbill.billing.models import Payment
 from wispbill.cfdi.models import CfdiDocument
 from wispbill.cfdi.selectors import cfdi_invoice_ids
 
@@ -23,7 +24,7 @@ class CfdiSerializer(ModelSerializer):
     uuid = serializers.SerializerMethodField()
     error = serializers.CharField(read_only=True)
     invoices = serializers.SerializerMethodField()
-    payments = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    payments = serializers.PrimaryKeyRelatedField[Payment](many=True, read_only=True)
 
     class Meta:
         model = CfdiDocument

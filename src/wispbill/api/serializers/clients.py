@@ -28,7 +28,7 @@ class PlanSerializer(StrictMixin, ModelSerializer):
         model = Plan
         fields = ["id", *PLAN_FIELDS]
         # A name already taken is refused by the model, with a message that names it.
-        extra_kwargs = {"name": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, object]] = {"name": {"validators": []}}
 
     def create(self, validated_data):
         return plans.plan_create(actor=self.context["request"].user, **validated_data)
@@ -77,7 +77,7 @@ class ClientSerializer(StrictMixin, ModelSerializer):
         ]
         read_only_fields = ["notice_active", "promise_until", "payment_reference"]
         # An IP already taken is refused by the model, with a message naming who holds it.
-        extra_kwargs = {"ip": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, object]] = {"ip": {"validators": []}}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -70,10 +70,18 @@ class StrictMixin:
         return super().to_internal_value(data)
 
 
-def _schedule_fields() -> dict:
+def char_max_length(model: type[models.Model], name: str) -> int:
+    """The length a model's text field holds, for a serializer field that takes the same text."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.CharField) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} is not a CharField with a max_length")
+    return field.max_length
+
+
+def _schedule_fields() -> dict[str, serializers.Field]:
     """The schedule's fields with the ranges of core.schedule, the one place they live. What
     the cut does may be left out: it stays as it was (or takes its default)."""
-    fields = {}
+    fields: dict[str, serializers.Field] = {}
     for name in FIELDS:
         required = name not in OPTIONAL
         if name == "mode":

@@ -57,7 +57,7 @@ class RouterSerializer(StrictMixin, ModelSerializer):
         ]
         read_only_fields = ["sync_status", "last_sync_at", "last_error", "radius_secrets_kept"]
         # A name already taken is refused by the model, with a message that names it.
-        extra_kwargs = {"name": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, object]] = {"name": {"validators": []}}
 
     def create(self, validated_data):
         return services.router_create(actor=self.context["request"].user, **validated_data)
@@ -75,7 +75,8 @@ class ZoneSerializer(StrictMixin, ModelSerializer):
     class Meta:
         model = Zone
         fields = ["id", "router", "name", "billing", "periodic_tasks", "pppoe_pool"]
-        validators = []  # the service checks the name per router, with a clearer message
+        # The service checks the name per router, with a clearer message.
+        validators: list[object] = []
 
     def validate_router(self, router):
         if self.instance is not None and router != self.instance.router:

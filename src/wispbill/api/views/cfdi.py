@@ -82,7 +82,7 @@ class CfdiViewSet(ReadOnlyViewSet):
 
 def xml_response(document: CfdiDocument | None, name: str) -> HttpResponse:
     xml = stamped_xml(document)
-    if xml is None:
+    if document is None or xml is None:
         raise Http404
     response = HttpResponse(xml.encode(), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{name}-{document.uuid}.xml"'

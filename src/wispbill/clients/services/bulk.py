@@ -70,10 +70,13 @@ def clients_check_many(
 
     first_ip: dict[str, int] = {}
     first_user: dict[tuple[int, str], int] = {}
-    for index, client in enumerate(built):
-        if client is None:
+    for index, client_or_none in enumerate(built):
+        if client_or_none is None:
             continue
-        if client.ip in first_ip:
+        client = client_or_none
+        if client.ip is None:  # no address (a file always names one): nothing to clash
+            pass
+        elif client.ip in first_ip:
             refuse(
                 index,
                 "ip",
@@ -93,12 +96,14 @@ def clients_check_many(
             else:
                 first_user[key] = index
     for chunk in _chunks(list(first_ip)):
-        for ip, name in Client.objects.filter(ip__in=chunk).values_list("ip", "name"):
-            refuse(
-                first_ip[ip],
-                "ip",
-                _("«%(client)s» already has this IP address.") % {"client": name},
-            )
+        holders = dict(Client.objects.filter(ip__in=chunk).values_list("ip", "name"))
+        for ip in chunk:
+            if ip in holders:
+                refuse(
+                    first_ip[ip],
+                    "ip",
+                    _("«%(client)s» already has this IP address.") % {"client": holders[ip]},
+                )
     routers = dict(
         Router.objects.filter(pk__in={k[0] for k in first_user}).values_list("id", "name")
     )

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_noop
 
 from wispbill.clients.models import Access, BillingType, Client, Plan
 from wispbill.clients.services.bulk import clients_check_many, clients_create_many
+from wispbill.core.answers import Answer
 from wispbill.core.clock import first_day_check
 from wispbill.core.scratch import scratch_folder, scratch_tidy
 from wispbill.network.models import Zone
@@ -90,7 +91,7 @@ ALIASES = {
     "código_postal_fiscal": "fiscal_postal_code",
     "uso_cfdi": "cfdi_use",
 }
-VALUES = {
+VALUES: dict[str, dict[str, str]] = {
     "access": {
         "static": Access.STATIC,
         "estatica": Access.STATIC,
@@ -128,7 +129,7 @@ class FileRow:
     fields: dict | None = None  # the client's fields, when the row could be read
     errors: dict[str, list[str]] = field(default_factory=dict)
     # The first invoice the daily run would issue the client (billing.imports sets it).
-    next_invoice: object | None = None
+    next_invoice: Answer | None = None
 
 
 @dataclass
@@ -430,13 +431,15 @@ def clients_file_preview(
         rows.append(FileRow(number, values, None if row_errors else fields, row_errors))
     if not rows:
         return FilePreview(rows=[], errors=[_("The file has no rows of clients.")])
-    readable = [row for row in rows if row.fields is not None]
+    readable = [(row, row.fields) for row in rows if row.fields is not None]
     _built, found = clients_check_many(
-        actor=actor, rows=[row.fields for row in readable], numbers=[row.line for row in readable]
+        actor=actor,
+        rows=[fields for _row, fields in readable],
+        numbers=[row.line for row, _fields in readable],
     )
     for index, messages in found.items():
         for name, texts in messages.items():
-            readable[index].errors.setdefault(name, []).extend(texts)
+            readable[index][0].errors.setdefault(name, []).extend(texts)
     return FilePreview(rows=rows, errors=[])
 
 
@@ -464,7 +467,8 @@ def clients_file_import(
         raise ValidationError(messages or [_("The file has no rows of clients.")])
     return clients_create_many(
         actor=actor,
-        rows=[row.fields for row in preview.rows],
+        # Every row has its fields: a row without them has errors, and the preview is ok.
+        rows=[row.fields for row in preview.rows if row.fields is not None],
         reason=IMPORT_REASON,
         reason_args={"file": filename[:100]},
     )

@@ -24,6 +24,7 @@ from wispbill.clients.enforcement import routers_changed
 from wispbill.clients.models import Access, Client, ClientState, Plan
 from wispbill.clients.services.bulk import clients_create_many
 from wispbill.clients.services.plans import plan_create
+from wispbill.core.answers import Answer
 from wispbill.core.clock import first_day_check
 from wispbill.network.drivers import DriverError, driver_for
 from wispbill.network.inventory import Adoption, Inventory, readable
@@ -67,7 +68,7 @@ class ProposedClient:
     # (menu, .id, comment before) of the router objects it takes over.
     objects: list[tuple[str, str, str]] = field(default_factory=list)
     # The first invoice the daily run would issue the client (billing.imports sets it).
-    next_invoice: object | None = None
+    next_invoice: Answer | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def propose(
 
     def ours(comment: str) -> bool:
         match = OWNED.match(comment)
-        return bool(match) and int(match[1]) in managed_ids
+        return match is not None and int(match[1]) in managed_ids
 
     def conflict(code: str, ip: str, message: str) -> None:
         conflicts.append(Conflict(code, ip, message))
@@ -295,9 +296,9 @@ def _client(found: _Candidate, entries: list, router: Router, profiles: dict, co
             _("%(ip)s has no speed to make a plan from: %(where)s.") % {"ip": ip, "where": where},
         )
         return None
-    names = [secret.comment if secret else "", queue.comment if queue else ""]
-    names += [lease.comment if lease else "", secret.name if secret else ""]
-    names += [queue.name if queue else "", lease.host_name if lease else ""]
+    candidates = [secret.comment if secret else "", queue.comment if queue else ""]
+    candidates += [lease.comment if lease else "", secret.name if secret else ""]
+    candidates += [queue.name if queue else "", lease.host_name if lease else ""]
     if secret and (NUL in secret.name or NUL in secret.password):
         conflict(
             "nul",
@@ -307,7 +308,7 @@ def _client(found: _Candidate, entries: list, router: Router, profiles: dict, co
         )
         return None
     # A NUL in a comment is nobody's name: it goes, the rest of the name stays.
-    name = next((readable(n).replace(NUL, "").strip() for n in names if n and n.strip()), ip)
+    name = next((readable(n).replace(NUL, "").strip() for n in candidates if n and n.strip()), ip)
     name = name or ip
     state = ClientState.ACTIVE
     if router.cut_list in lists or (secret and secret.disabled):
@@ -336,7 +337,7 @@ def _client(found: _Candidate, entries: list, router: Router, profiles: dict, co
 def _plans(clients: list[ProposedClient], existing: list[Plan]) -> list[ProposedPlan]:
     """One plan per distinct speed: a plan of wispbill's with the same speeds is reused, a
     new one is named after its speeds (price 0.00, for the operator to set)."""
-    reuse = {}
+    reuse: dict[tuple[int, int], Plan] = {}
     for plan in existing:
         reuse.setdefault((plan.upload_kbps, plan.download_kbps), plan)
     taken = {plan.name for plan in existing}
@@ -382,10 +383,10 @@ def _check(*, actor: User | None, router: Router, zone: Zone, paid_until: date |
 
 
 def _in_chunks(qs, field: str, values: set, *columns) -> list[tuple]:
-    values = sorted(values)
-    rows = []
-    for start in range(0, len(values), CHUNK):
-        rows += qs.filter(**{f"{field}__in": values[start : start + CHUNK]}).values_list(*columns)
+    ordered = sorted(values)
+    rows: list[tuple] = []
+    for start in range(0, len(ordered), CHUNK):
+        rows += qs.filter(**{f"{field}__in": ordered[start : start + CHUNK]}).values_list(*columns)
     return rows
 
 
@@ -395,8 +396,13 @@ def _proposal(router: Router) -> Proposal:
     lists = (router.cut_list, router.notice_list, router.throttle_list)
     with driver_for(router) as driver:
         inventory = driver.read_inventory(lists)
-    objects = (*inventory.secrets, *inventory.queues, *inventory.leases, *inventory.entries)
-    if len(objects) > MAX_OBJECTS:
+    comments = [
+        *(secret.comment for secret in inventory.secrets),
+        *(queue.comment for queue in inventory.queues),
+        *(lease.comment for lease in inventory.leases),
+        *(entry.comment for entry in inventory.entries),
+    ]
+    if len(comments) > MAX_OBJECTS:
         raise ValidationError(
             {
                 "router": [
@@ -408,7 +414,7 @@ def _proposal(router: Router) -> Proposal:
                 ]
             }
         )
-    ids = {int(m[1]) for o in objects if (m := OWNED.match(o.comment))}
+    ids = {int(m[1]) for comment in comments if (m := OWNED.match(comment))}
     ips = {s.remote_address for s in inventory.secrets if s.remote_address}
     ips |= {ip for q in inventory.queues if (ip := _single_address(q.target))}
     ips |= {lease.address for lease in inventory.leases}

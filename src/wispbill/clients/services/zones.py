@@ -84,7 +84,7 @@ def zone_create(
         obj=zone,
         changes={
             "name": [None, zone.name],
-            "billing": [None, zone.schedule.as_dict()],
+            "billing": [None, new_schedule.as_dict()],
             **({"pppoe_pool": [None, zone.pppoe_pool]} if zone.pppoe_pool else {}),
             **(
                 {"periodic_tasks": [None, zone.switches.as_dict()]}
@@ -123,10 +123,10 @@ def zone_update(
     changes.update(switch_changes(zone.switches, wanted))
     changes_authorize(actor, "zone", changes)
 
-    if "name" in changes:
+    if name is not None and "name" in changes:
         zone.name = name
         _zone_check(zone, exclude_pk=zone.pk)
-    if "pppoe_pool" in changes:
+    if pppoe_pool is not None and "pppoe_pool" in changes:
         _pool_check(pppoe_pool)
         zone.pppoe_pool = pppoe_pool
     if new_schedule is not None:

@@ -11,7 +11,7 @@ from wispbill.staff.services import api_key_create
 def time_lists(admin, repeat: int) -> dict:
     browser = Browser(SERVER_NAME="localhost")
     browser.force_login(admin)
-    zone = Zone.objects.order_by("id").first()
+    zone = Zone.objects.earliest("id")
     last_page = max(1, (Client.objects.count() + 49) // 50)
 
     def get(url, **params):

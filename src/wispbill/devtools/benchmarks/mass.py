@@ -14,7 +14,7 @@ from wispbill.network.models import Zone
 def time_mass_updates(admin, repeat: int) -> dict:
     own = Client.objects.filter(billing_type=BillingType.OWN)
     own_count = own.count()
-    timings = {"apply": [], "undo": [], "bare": []}
+    timings: dict[str, list[float]] = {"apply": [], "undo": [], "bare": []}
     for _ in range(repeat):
         start = time.perf_counter()
         mass_update = mass_update_apply(actor=admin, all_zones=True, values={Task.CUTS: False})

@@ -6,6 +6,7 @@ the machine's load, its processor time does not, so the two tell a slow page fro
 machine. Run on a scratch database: it replaces every client, and takes away what it made
 when done."""
 
+import functools
 import io
 import re
 import statistics
@@ -40,7 +41,8 @@ def time_pages(*, clients: int, repeat: int = 3) -> dict:
         pages.append(reverse("schema"))
         browser = browser_for(admin)
         timed = {
-            url: medians_of(lambda url=url: browser.get(url, follow=True), repeat) for url in pages
+            url: medians_of(functools.partial(browser.get, url, follow=True), repeat)
+            for url in pages
         }
     finally:
         emulator.stop()
@@ -65,7 +67,7 @@ def summarize(medians: dict[str, float], cpu: dict[str, float] | None = None) ->
     for url, seconds in medians.items():
         slowest[kind_of(url)] = max(seconds, slowest.get(kind_of(url), 0.0))
         slowest_cpu[kind_of(url)] = max(cpu.get(url, 0.0), slowest_cpu.get(kind_of(url), 0.0))
-    worst = max(medians, key=medians.get)
+    worst = max(medians, key=medians.__getitem__)
     results: dict = {
         "pages_count": len(medians),
         "pages_median_s": statistics.median(medians.values()),
@@ -74,7 +76,7 @@ def summarize(medians: dict[str, float], cpu: dict[str, float] | None = None) ->
         "pages_over_budget": sorted({kind_of(url) for url, s in medians.items() if s > BUDGET_S}),
     }
     if cpu:
-        worst_cpu = max(cpu, key=cpu.get)
+        worst_cpu = max(cpu, key=cpu.__getitem__)
         results |= {
             "pages_cpu_median_s": statistics.median(cpu.values()),
             "pages_cpu_slowest_s": cpu[worst_cpu],

@@ -10,7 +10,7 @@ import contextlib
 import hashlib
 import hmac
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import librouteros
@@ -122,7 +122,9 @@ class MikrotikDriver(Driver):
 
     # -- the pipelined layer -------------------------------------------------------------
 
-    def _pipeline(self, sentences: list[tuple[str, ...]]) -> list[tuple[list[dict], str | None]]:
+    def _pipeline(
+        self, sentences: Sequence[tuple[str, ...]]
+    ) -> list[tuple[list[dict], str | None]]:
         """Send every sentence tagged, a window at a time; for each, its rows and its trap
         message (None when it succeeded)."""
         results: list[tuple[list[dict], str | None]] = []
@@ -135,7 +137,9 @@ class MikrotikDriver(Driver):
                 window = sentences[start : start + WINDOW]
                 for offset, (command, *words) in enumerate(window):
                     protocol.writeSentence(command, *words, f".tag={start + offset}")
-                pending = {start + offset: ([], None) for offset in range(len(window))}
+                pending: dict[int, tuple[list[dict], str | None]] = {
+                    start + offset: ([], None) for offset in range(len(window))
+                }
                 done: dict[int, tuple[list[dict], str | None]] = {}
                 while len(done) < len(window):
                     reply, words = protocol.readSentence()
@@ -207,7 +211,7 @@ class MikrotikDriver(Driver):
         batched = [
             (f"{ADDRESS_LIST}/remove", "=.id=" + ",".join(e.id for e in chunk)) for chunk in chunks
         ]
-        retry = []
+        retry: list[Entry] = []
         for chunk, (_rows, trap) in zip(chunks, self._pipeline(batched), strict=True):
             if trap:
                 retry += chunk  # one of them was gone: take the rest one by one

@@ -127,7 +127,7 @@ class RunScopeForm(forms.Form):
     )
 
     def error_text(self) -> str:
-        return " ".join(message for errors in self.errors.values() for message in errors)
+        return " ".join(str(message) for errors in self.errors.values() for message in errors)
 
 
 WEEKDAYS = [

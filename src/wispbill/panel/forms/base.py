@@ -1,5 +1,7 @@
 """Form pieces the panel pages share: days, money, the switches and the billing schedule."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
@@ -119,17 +121,17 @@ def switch_fields(prefix: str = "task_") -> dict[str, forms.Field]:
         f"{prefix}{task}": SwitchField(
             label=TASK_NAMES[task], help_text=TASK_HELP[task], required=False
         )
-        for task in TASKS
+        for task in Task
     }
 
 
 def switch_values(cleaned_data: dict, prefix: str = "task_") -> dict[str, bool] | None:
     """The switches the form sent, or None when it sent none (the user may not set them)."""
-    values = {
-        task: cleaned_data.get(f"{prefix}{task}")
-        for task in TASKS
-        if cleaned_data.get(f"{prefix}{task}") is not None
-    }
+    values: dict[str, bool] = {}
+    for task in TASKS:
+        value = cleaned_data.get(f"{prefix}{task}")
+        if value is not None:
+            values[task] = value
     return values or None
 
 
@@ -195,7 +197,7 @@ SCHEDULE_KEYS = {column: field for field, column in SCHEDULE_COLUMNS.items()}
 
 def schedule_fields(required: bool) -> dict[str, forms.Field]:
     """The schedule's form fields, with the ranges of core.schedule."""
-    fields = {}
+    fields: dict[str, forms.Field] = {}
     for column, field in SCHEDULE_KEYS.items():
         label, help_text = SCHEDULE_LABELS[field]
         if field == "mode":
@@ -271,7 +273,15 @@ def apply_errors(form: forms.Form, exc) -> None:
             form.add_error(None, message)
 
 
-class BillingFieldsMixin:
+# What BillingFieldsMixin is mixed into, for mypy; nothing at run time (the form class that
+# uses it brings the form).
+if TYPE_CHECKING:
+    _FormBase = forms.Form
+else:
+    _FormBase = object
+
+
+class BillingFieldsMixin(_FormBase):
     """Adds the schedule fields and the three switches to a form, locked for a user who may not
     set them."""
 

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from wispbill.core.wire import validate_one_line
 from wispbill.network.models import (
@@ -56,7 +57,7 @@ class RouterForm(forms.ModelForm):
         self.fields["allow_local_host"].disabled = not can_allow_local
         for name in RADIUS_FIELDS:
             self.fields[name].required = False
-        choices = [
+        choices: list[tuple[str, StrOrPromise]] = [
             (Enforcement.MIKROTIK, _("MikroTik (API)")),
             (Enforcement.NONE, _("None (database only)")),
         ]
@@ -65,7 +66,9 @@ class RouterForm(forms.ModelForm):
             choices.insert(0, ("", AUTOMATIC))
             self.fields["enforcement"].required = False
             self.initial["enforcement"] = ""
-        self.fields["enforcement"].choices = choices
+        enforcement = self.fields["enforcement"]
+        assert isinstance(enforcement, forms.ChoiceField)  # the model field's choices make it one
+        enforcement.choices = choices
 
     def clean(self):
         cleaned = super().clean()

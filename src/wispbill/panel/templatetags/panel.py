@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from wispbill.core.formatting import long_date, money, short_date, speed
-from wispbill.core.switches import TASK_LABELS
+from wispbill.core.switches import TASK_LABELS, TASKS, Task
 from wispbill.messaging import documents
 from wispbill.network.models import Router, Zone
 
@@ -58,7 +58,7 @@ def receipt_number(payment_id) -> str:
 @register.filter
 def task_label(task: str) -> str:
     """A periodic task's name in the reader's language."""
-    return str(TASK_LABELS.get(task, task))
+    return str(TASK_LABELS[Task(task)]) if task in TASKS else task
 
 
 @register.simple_tag

@@ -262,7 +262,10 @@ def _charge_add(request, client) -> None:
 
 
 def _charge_delete(request, client) -> None:
-    charge = Charge.objects.filter(client=client, pk=to_id(request.POST.get("charge"))).first()
+    charge_id = to_id(request.POST.get("charge"))
+    charge = None
+    if charge_id is not None:
+        charge = Charge.objects.filter(client=client, pk=charge_id).first()
     if charge is None:
         raise Http404
     charge_delete(actor=request.user, charge=charge)
