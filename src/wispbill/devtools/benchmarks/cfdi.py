@@ -73,6 +73,16 @@ def time_cfdi(admin, *, docs: int, global_payments: int, repeat: int) -> dict:
         with transaction.atomic():
             company = _company()
             invoice = _invoice(admin)
+            # Once per process, not per document: SAT's catalogs read as sets, the schema
+            # compiled. A warm-up document pays it before the clock starts.
+            invoice_document(
+                invoice=invoice,
+                company=company,
+                signer=signer,
+                method="PUE",
+                folio="0",
+                forma_pago="03",
+            )
             for _ in range(repeat):
                 start = time.perf_counter()
                 for folio in range(docs):
