@@ -4,6 +4,7 @@ Everything the product reads back is checked here, and every failure is one of t
 5xx, an answer that is not the PAC's: try again later)."""
 
 import json
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,7 @@ class _Driver(SWSapien):  # type: ignore[misc]  # satcfdi ships no types: SWSapi
         self.base_url = base_url.rstrip("/")
         self.token: str | None = None
         self.expires_in = 0.0
+        self.session = requests.Session()  # one connection kept open, not one per call
 
         def get_token() -> str:
             if not self.token or time.time() > self.expires_in:
@@ -87,7 +89,7 @@ class _Driver(SWSapien):  # type: ignore[misc]  # satcfdi ships no types: SWSapi
     ) -> dict[str, Any]:
         host = self._host(kwargs.get("service", "services"))
         auth = self.token_fn() if kwargs.get("needs_token", True) else ""
-        response = requests.request(
+        response = self.session.request(
             method=method,
             url=f"{host}/{path.lstrip('/')}",
             headers={"Cache-Control": "no-cache", "Authorization": auth, **(headers or {})},
@@ -106,10 +108,17 @@ class _Driver(SWSapien):  # type: ignore[misc]  # satcfdi ships no types: SWSapi
         return answer
 
 
+_local = threading.local()
+
+
 def _driver() -> _Driver:
-    return _Driver(
-        settings.WISPBILL_PAC_URL, settings.WISPBILL_PAC_USER, settings.WISPBILL_PAC_PASSWORD
-    )
+    """This thread's driver for the PAC as configured now: its token is asked for once (and
+    again when it expires), not before every document."""
+    config = (settings.WISPBILL_PAC_URL, settings.WISPBILL_PAC_USER, settings.WISPBILL_PAC_PASSWORD)
+    if getattr(_local, "config", None) != config:
+        _local.config, _local.driver = config, _Driver(*config)
+    driver: _Driver = _local.driver
+    return driver
 
 
 def _failure(error: Exception) -> PacError:
@@ -135,6 +144,7 @@ def stamp(xml: bytes, customid: str) -> Stamp:
     try:
         document = _driver().stamp(CFDI.from_string(xml), ref_id=customid)
     except (ResponseError, requests.RequestException) as error:
+        _local.config = None  # the next call starts afresh (a new token, a new connection)
         failure = _failure(error)
         data = _already_stamped(error)
         if data is not None:

@@ -2,6 +2,8 @@
 commit (`cfdi_stamp_due`, by the task consumer and `wispbill stamp-cfdi`), retried with
 back-off, stamped at most once; a refusal waits for a person (`document_retry`)."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -9,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from satcfdi.exceptions import CFDIError, SchemaValidationError
@@ -211,11 +213,48 @@ class StampOutcome:
     failed: int
 
 
-def cfdi_stamp_due() -> StampOutcome:
-    """Stamp every pending document whose time has come, one at a time."""
+# Documents in flight at once: the PAC's latency (100 ms or more), not this machine, is
+# what limits one at a time.
+WORKERS = 8
+
+
+def cfdi_stamp_due(*, workers: int = WORKERS) -> StampOutcome:
+    """Stamp every pending document whose time has come, `workers` at a time (each thread
+    claims its next document alone). Invoices and global CFDIs first, then the payment
+    complements that wait for them. A caller inside a transaction stamps in its own thread:
+    another one would not see its uncommitted documents."""
     documents_for_issued_invoices()
     stamped = failed = 0
-    while (document := _claim()) is not None:
+    for kinds in ((CfdiKind.INVOICE, CfdiKind.GLOBAL), (CfdiKind.PAYMENT,)):
+        if workers <= 1 or not _threads_see_commits():
+            outcomes = [_stamp_loop(kinds)]
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="cfdi") as pool:
+                outcomes = list(pool.map(_stamp_thread, [kinds] * workers))
+        stamped += sum(o.stamped for o in outcomes)
+        failed += sum(o.failed for o in outcomes)
+    return StampOutcome(stamped, failed)
+
+
+def _threads_see_commits() -> bool:
+    """Whether other threads share this one's view: not inside a transaction, and not an
+    in-memory SQLite database (the tests'), whose shared cache refuses parallel writers
+    instead of waiting for them."""
+    if connection.in_atomic_block:
+        return False
+    return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
+
+
+def _stamp_thread(kinds: tuple[str, ...]) -> StampOutcome:
+    try:
+        return _stamp_loop(kinds)
+    finally:
+        connections.close_all()  # this thread's own connection
+
+
+def _stamp_loop(kinds: tuple[str, ...]) -> StampOutcome:
+    stamped = failed = 0
+    while (document := _claim(kinds)) is not None:
         if _stamp(document):
             stamped += 1
         else:
@@ -223,17 +262,20 @@ def cfdi_stamp_due() -> StampOutcome:
     return StampOutcome(stamped, failed)
 
 
-def _claim() -> CfdiDocument | None:
+def _claim(kinds: tuple[str, ...] = tuple(CfdiKind.values)) -> CfdiDocument | None:
     """The next due document, its attempt counted and its next one set, committed before
-    the PAC is called: a parallel worker skips it, a crash leaves it for its next turn."""
+    the PAC is called: a parallel worker skips it (a locked row is passed over, an updated
+    one is no longer due), a crash leaves it for its next turn."""
     now = timezone.now()
     with transaction.atomic():
-        document = (
+        due = (
             locked(CfdiDocument.objects)
-            .filter(status=CfdiStatus.PENDING, next_attempt_at__lte=now)
+            .filter(status=CfdiStatus.PENDING, next_attempt_at__lte=now, kind__in=kinds)
             .order_by("next_attempt_at", "id")
-            .first()
         )
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        document = due.first()
         if document is None:
             return None
         document.attempts += 1
@@ -248,12 +290,26 @@ def _save(document: CfdiDocument, **values: Any) -> None:
     document.save(update_fields=list(values))
 
 
+# The CSD's key opened once per process (about 85 ms: decrypted, then the .key's own
+# password-based encryption), kept by the CSD's identity: a new upload is a new key.
+_signers: dict[tuple[str, str], Signer] = {}
+_signers_lock = threading.Lock()
+
+
 def _signer(company: CompanySettings) -> Signer | None:
-    csd = company_csd(company)
-    if csd is None:
-        return None
-    certificate, key, password = csd
-    return Signer.load(certificate=certificate, key=key, password=password)
+    identity = (company.csd_serial, company.csd_key)
+    with _signers_lock:
+        signer = _signers.get(identity)
+        if signer is not None:
+            return signer
+        csd = company_csd(company)
+        if csd is None:
+            return None
+        certificate, key, password = csd
+        signer = Signer.load(certificate=certificate, key=key, password=password)
+        _signers.clear()
+        _signers[identity] = signer
+        return signer
 
 
 class _Waiting(Exception):
