@@ -35,6 +35,7 @@ from wispbill.cfdi.build import (
 from wispbill.cfdi.csd import company_csd
 from wispbill.cfdi.globals import periodicity_of
 from wispbill.cfdi.models import CancelReason, CfdiDocument, CfdiKind, CfdiStatus
+from wispbill.cfdi.signals import cfdi_stamped
 from wispbill.clients.models import Client
 from wispbill.core.db import locked
 from wispbill.core.fiscal import fiscal_data_errors
@@ -439,6 +440,7 @@ def _stamp(document: CfdiDocument) -> bool:
         error_message="",
         next_attempt_at=None,
     )
+    cfdi_stamped.send(sender=CfdiDocument, document=document)
     return True
 
 

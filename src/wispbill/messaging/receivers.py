@@ -1,6 +1,7 @@
 """What the apps below tell messaging, connected in MessagingConfig.ready()."""
 
-from wispbill.messaging.models import Kind
+from wispbill.cfdi.models import CfdiDocument, CfdiKind
+from wispbill.messaging.models import Kind, Message, MessageStatus
 from wispbill.messaging.services import messages_enqueue_bulk
 
 
@@ -9,3 +10,24 @@ def payment_receipts(sender, payments, **kwargs) -> None:
     messages_enqueue_bulk(
         kind=Kind.RECEIPT, items=[(payment.client_id, payment.pk) for payment in payments]
     )
+
+
+def late_cfdi(sender, document: CfdiDocument, **kwargs) -> None:
+    """A CFDI stamped after its invoice's message (or the receipt of the payment that caused
+    it) already left goes to the client on its own, once: a message that has not left yet
+    carries it as an attachment instead."""
+    if document.kind == CfdiKind.GLOBAL:
+        return
+    payment_ids = list(document.payments.values_list("id", flat=True))
+    sent = Message.objects.filter(status=MessageStatus.SENT)
+    went = sent.filter(kind=Kind.RECEIPT, payment__in=payment_ids).exists()
+    if document.invoice_id is not None:
+        went = went or sent.filter(kind=Kind.INVOICE, invoice=document.invoice_id).exists()
+        if went:
+            client_id = document.invoice.client_id
+            messages_enqueue_bulk(kind=Kind.CFDI, items=[(client_id, document.invoice_id)])
+    elif went and payment_ids:
+        payment = document.payments.get()
+        messages_enqueue_bulk(
+            kind=Kind.CFDI, items=[(payment.client_id, payment.pk)], about_payment=True
+        )

@@ -120,6 +120,15 @@ def _attachments(message: Message, cache: dict) -> list[Attachment]:
                 *_cfdi_attachments(stamped_documents_of(invoice_id=message.invoice_id)),
             ]
         return cache[key]
+    if message.kind == Kind.CFDI:
+        key = ("cfdi", message.invoice_id, message.payment_id)
+        if key not in cache:
+            if message.invoice_id is not None:
+                documents = stamped_documents_of(invoice_id=message.invoice_id)
+            else:
+                documents = stamped_documents_of(payment_id=message.payment_id)
+            cache[key] = _cfdi_attachments(documents)
+        return cache[key]
     if message.kind == Kind.RECEIPT:
         key = ("receipt", message.payment_id)
         if key not in cache:
