@@ -243,7 +243,10 @@ def _threads_see_commits() -> bool:
     instead of waiting for them."""
     if connection.in_atomic_block:
         return False
-    return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
+    if connection.vendor != "sqlite":
+        return True
+    in_memory: bool = connection.is_in_memory_db()  # type: ignore[attr-defined]  # SQLite's
+    return not in_memory
 
 
 def _stamp_thread(kinds: tuple[str, ...]) -> StampOutcome:

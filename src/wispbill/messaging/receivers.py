@@ -1,5 +1,6 @@
 """What the apps below tell messaging, connected in MessagingConfig.ready()."""
 
+from wispbill.billing.models import Invoice
 from wispbill.cfdi.models import CfdiDocument, CfdiKind
 from wispbill.messaging.models import Kind, Message, MessageStatus
 from wispbill.messaging.services import messages_enqueue_bulk
@@ -24,7 +25,9 @@ def late_cfdi(sender, document: CfdiDocument, **kwargs) -> None:
     if document.invoice_id is not None:
         went = went or sent.filter(kind=Kind.INVOICE, invoice=document.invoice_id).exists()
         if went:
-            client_id = document.invoice.client_id
+            client_id = Invoice.objects.values_list("client_id", flat=True).get(
+                pk=document.invoice_id
+            )
             messages_enqueue_bulk(kind=Kind.CFDI, items=[(client_id, document.invoice_id)])
     elif went and payment_ids:
         payment = document.payments.get()

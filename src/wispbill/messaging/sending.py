@@ -121,14 +121,14 @@ def _attachments(message: Message, cache: dict) -> list[Attachment]:
             ]
         return cache[key]
     if message.kind == Kind.CFDI:
-        key = ("cfdi", message.invoice_id, message.payment_id)
-        if key not in cache:
+        about = ("cfdi", f"{message.invoice_id}/{message.payment_id}")
+        if about not in cache:
             if message.invoice_id is not None:
                 documents = stamped_documents_of(invoice_id=message.invoice_id)
             else:
                 documents = stamped_documents_of(payment_id=message.payment_id)
-            cache[key] = _cfdi_attachments(documents)
-        return cache[key]
+            cache[about] = _cfdi_attachments(documents)
+        return cache[about]
     if message.kind == Kind.RECEIPT:
         key = ("receipt", message.payment_id)
         if key not in cache:
