@@ -216,7 +216,7 @@ class StampOutcome:
 
 # Documents in flight at once: the PAC's latency (100 ms or more), not this machine, is
 # what limits one at a time.
-WORKERS = 8
+WORKERS = 16
 
 
 def cfdi_stamp_due(*, workers: int = WORKERS) -> StampOutcome:
@@ -258,8 +258,9 @@ def _stamp_thread(kinds: tuple[str, ...]) -> StampOutcome:
 
 def _stamp_loop(kinds: tuple[str, ...]) -> StampOutcome:
     stamped = failed = 0
+    company = CompanySettings.load()  # read once per run, not per document
     while (document := _claim(kinds)) is not None:
-        if _stamp(document):
+        if _stamp(document, company):
             stamped += 1
         else:
             failed += 1
@@ -396,8 +397,7 @@ def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> 
     )
 
 
-def _stamp(document: CfdiDocument) -> bool:
-    company = CompanySettings.load()
+def _stamp(document: CfdiDocument, company: CompanySettings) -> bool:
     if not pac.configured():
         _save(document, error_code="off", error_message=_("No PAC is configured."))
         return False

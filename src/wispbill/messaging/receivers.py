@@ -1,5 +1,7 @@
 """What the apps below tell messaging, connected in MessagingConfig.ready()."""
 
+from django.db.models import Q
+
 from wispbill.billing.models import Invoice
 from wispbill.cfdi.models import CfdiDocument, CfdiKind
 from wispbill.messaging.models import Kind, Message, MessageStatus
@@ -19,17 +21,17 @@ def late_cfdi(sender, document: CfdiDocument, **kwargs) -> None:
     carries it as an attachment instead."""
     if document.kind == CfdiKind.GLOBAL:
         return
-    payment_ids = list(document.payments.values_list("id", flat=True))
-    sent = Message.objects.filter(status=MessageStatus.SENT)
-    went = sent.filter(kind=Kind.RECEIPT, payment__in=payment_ids).exists()
+    # One query: most documents are stamped before any message about them leaves.
+    paid_by = CfdiDocument.payments.through.objects.filter(cfdidocument=document.pk)
+    about = Q(kind=Kind.RECEIPT, payment__in=paid_by.values("payment_id"))
     if document.invoice_id is not None:
-        went = went or sent.filter(kind=Kind.INVOICE, invoice=document.invoice_id).exists()
-        if went:
-            client_id = Invoice.objects.values_list("client_id", flat=True).get(
-                pk=document.invoice_id
-            )
-            messages_enqueue_bulk(kind=Kind.CFDI, items=[(client_id, document.invoice_id)])
-    elif went and payment_ids:
+        about |= Q(kind=Kind.INVOICE, invoice=document.invoice_id)
+    if not Message.objects.filter(about, status=MessageStatus.SENT).exists():
+        return
+    if document.invoice_id is not None:
+        client_id = Invoice.objects.values_list("client_id", flat=True).get(pk=document.invoice_id)
+        messages_enqueue_bulk(kind=Kind.CFDI, items=[(client_id, document.invoice_id)])
+    else:
         payment = document.payments.get()
         messages_enqueue_bulk(
             kind=Kind.CFDI, items=[(payment.client_id, payment.pk)], about_payment=True

@@ -89,6 +89,16 @@ def run(*, parts: list[str], clients: int, zones: int, repeat: int, options: dic
                 repeat=few,
             )
         )
+        if options["cfdi_stamp_docs"]:
+            # Once: ten thousand stamps take a minute or two, not a timing to repeat.
+            results.update(
+                cfdi.time_stamping(
+                    admin,
+                    docs=options["cfdi_stamp_docs"],
+                    latency=options["pac_latency_ms"] / 1000,
+                    workers=options["cfdi_workers"],
+                )
+            )
     if "growth" in parts:
         results.update(daily.time_growth(sizes(options["growth"]), zones, few))
     if "pages" in parts:
