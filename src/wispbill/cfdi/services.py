@@ -259,18 +259,24 @@ def _stamp_thread(kinds: tuple[str, ...]) -> StampOutcome:
 def _stamp_loop(kinds: tuple[str, ...]) -> StampOutcome:
     stamped = failed = 0
     company = CompanySettings.load()  # read once per run, not per document
-    while (document := _claim(kinds)) is not None:
-        if _stamp(document, company):
-            stamped += 1
-        else:
-            failed += 1
+    while documents := _claim(kinds):
+        for document in documents:
+            if _stamp(document, company):
+                stamped += 1
+            else:
+                failed += 1
     return StampOutcome(stamped, failed)
 
 
-def _claim(kinds: tuple[str, ...] = tuple(CfdiKind.values)) -> CfdiDocument | None:
-    """The next due document, its attempt counted and its next one set, committed before
-    the PAC is called: a parallel worker skips it (a locked row is passed over, an updated
-    one is no longer due), a crash leaves it for its next turn."""
+# Documents a worker claims at once: fewer claiming transactions, while a PAC that stops
+# answering holds back at most this many per worker until their next turn.
+CLAIM = 4
+
+
+def _claim(kinds: tuple[str, ...] = tuple(CfdiKind.values)) -> list[CfdiDocument]:
+    """The next due documents, their attempt counted and their next one set, committed
+    before the PAC is called: a parallel worker skips them (locked rows are passed over,
+    updated ones are no longer due), a crash leaves them for their next turn."""
     now = timezone.now()
     with transaction.atomic():
         due = (
@@ -280,13 +286,13 @@ def _claim(kinds: tuple[str, ...] = tuple(CfdiKind.values)) -> CfdiDocument | No
         )
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True, of=("self",))
-        document = due.first()
-        if document is None:
-            return None
-        document.attempts += 1
-        document.next_attempt_at = now + _backoff(document.attempts)
-        document.save(update_fields=["attempts", "next_attempt_at"])
-    return document
+        documents = list(due[:CLAIM])
+        for document in documents:
+            document.attempts += 1
+            document.next_attempt_at = now + _backoff(document.attempts)
+        if documents:
+            CfdiDocument.objects.bulk_update(documents, ["attempts", "next_attempt_at"])
+    return documents
 
 
 def _save(document: CfdiDocument, **values: Any) -> None:
