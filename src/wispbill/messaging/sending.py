@@ -86,7 +86,11 @@ CUT_STATES = (ClientState.SUSPENDED, ClientState.THROTTLED)
 def _stale_reason(message: Message) -> Problem | None:
     """Why a message no longer makes sense to send (None when it does)."""
     invoice = message.invoice
-    if message.kind == Kind.INVOICE and invoice.status == InvoiceStatus.CANCELLED:
+    if (
+        message.kind in (Kind.INVOICE, Kind.CFDI)
+        and invoice is not None
+        and invoice.status == InvoiceStatus.CANCELLED
+    ):
         return Problem(_("Not sent: the invoice was cancelled."))
     if message.kind in (Kind.REMINDER, Kind.CUT) and invoice.status != InvoiceStatus.PENDING:
         return Problem(_("Not sent: the invoice is no longer pending."))
