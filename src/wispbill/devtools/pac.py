@@ -104,7 +104,7 @@ def _serve(port: int, latency: float, csd: tuple[bytes, bytes, str], ready: Any)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per stamp
     stand_in = _StandIn(Signer.load(*csd), latency)
 
-    @Request.application  # type: ignore[misc]  # werkzeug's decorator is untyped here
+    @Request.application
     def app(request: Request) -> Response:
         status, body = 200, {"status": "success", "data": {"token": TOKEN}}
         if request.path == "/_stats":
