@@ -4,21 +4,17 @@ encrypted with the password), and a PAC stand-in on loopback speaking the SW Sap
 satcfdi's driver uses, which checks each seal against the certificate in the XML and adds a
 TimbreFiscalDigital signed with its own certificate."""
 
-import base64
 import json
 import re
 import time
-import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.test import override_settings
-from lxml import etree
 from satcfdi.cfdi import CFDI
-from satcfdi.create.cfd.tfd11 import TimbreFiscalDigital
-from satcfdi.models import Certificate, Signer
+from satcfdi.models import Signer
 from werkzeug import Response
 
 from tests.factories import ClientFactory, PlanFactory, UserFactory, ZoneFactory
@@ -28,6 +24,7 @@ from wispbill.cfdi.csd import csd_install
 from wispbill.cfdi.models import CfdiDocument
 from wispbill.core.models import CompanySettings
 from wispbill.devtools.csd import COMPANY_RFC, PASSWORD, Csd, make_csd
+from wispbill.devtools.pac import pac_csd, verify_seal, with_stamp
 
 PERSON_RFC = "PEPJ8001019QA"
 SEPT_6 = "2026-09-06 10:00"
@@ -52,34 +49,10 @@ class PacStandIn:
     seals_checked: int = 0
 
 
-def _verify_seal(cfdi: CFDI) -> bool:
-    certificate = Certificate.load_certificate(base64.b64decode(cfdi["Certificado"]))
-    return certificate.verify_sha256(
-        cfdi.cadena_original().encode(), base64.b64decode(cfdi["Sello"])
-    )
-
-
-def _with_stamp(xml: bytes, pac_signer: Signer, cfdi: CFDI) -> tuple[str, str]:
-    uuid = str(uuidlib.uuid4()).upper()
-    tfd = TimbreFiscalDigital(
-        proveedor=pac_signer,
-        uuid=uuid,
-        fecha_timbrado=None,
-        sello_cfd=cfdi["Sello"],
-    )
-    root = etree.fromstring(xml)
-    complemento = root.find(f"{{{CFDI_NS}}}Complemento")
-    if complemento is None:
-        complemento = etree.SubElement(root, f"{{{CFDI_NS}}}Complemento")
-    complemento.append(tfd.to_xml())
-    return uuid, etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode()
-
-
 @pytest.fixture
 def pac(httpserver):
     """The PAC stand-in, and the settings that point wispbill at it."""
-    pac_csd = make_csd(rfc="LSO1306189R5", unit="PACLSO1306189R5", serial=b"00001000000504465028")
-    pac_signer = Signer.load(pac_csd.certificate, pac_csd.key, pac_csd.password)
+    pac_signer = Signer.load(*pac_csd())
     stand_in = PacStandIn(url=httpserver.url_for("/"))
 
     def fail(status: int, code: str, message: str) -> Response:
@@ -104,7 +77,7 @@ def pac(httpserver):
             time.sleep(2)
         xml = request.files["xml"].read()
         cfdi = CFDI.from_string(xml)
-        if not _verify_seal(cfdi):
+        if not verify_seal(cfdi):
             return fail(400, "CFDI40102", "El resultado de la digestión debe ser igual al sello")
         stand_in.seals_checked += 1
         if stand_in.mode == "refuse":
@@ -122,7 +95,7 @@ def pac(httpserver):
                 "data": {"uuid": uuid, "cfdi": stamped},
             }
             return Response(json.dumps(body), status=400, content_type="application/json")
-        uuid, stamped = _with_stamp(xml, pac_signer, cfdi)
+        uuid, stamped = with_stamp(xml, pac_signer, cfdi)
         stand_in.stamped[customid] = (uuid, stamped)
         if stand_in.mode == "lost":
             time.sleep(2)  # stamped, but the answer does not arrive in time

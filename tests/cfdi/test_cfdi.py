@@ -19,8 +19,8 @@ from tests.cfdi.conftest import (
     _company,
     _good,
     _pay,
-    _verify_seal,
     make_csd,
+    verify_seal,
 )
 from tests.factories import ClientFactory
 from wispbill.cfdi import pac as pac_adapter
@@ -134,7 +134,7 @@ def test_a_paid_invoice_is_stamped_once_as_pue(pac, ready):
     assert document.status == CfdiStatus.STAMPED and pac.seals_checked == 1
     cfdi = CFDI.from_string(document.xml.encode())
     cfdi.to_xml(validate=True)  # SAT's schema
-    assert _verify_seal(cfdi)
+    assert verify_seal(cfdi)
     assert cfdi["Complemento"]["TimbreFiscalDigital"]["UUID"] == document.uuid
     assert (cfdi["MetodoPago"], cfdi["FormaPago"]) == ("PUE", "01")
     assert cfdi["Total"] == invoice.total == Decimal("399.00")

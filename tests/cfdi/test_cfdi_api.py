@@ -4,7 +4,7 @@ fix, each invoice's and payment's `cfdi`, and the stamped XML to download (404 b
 import pytest
 from satcfdi.cfdi import CFDI
 
-from tests.cfdi.conftest import SEPT_6, _pay, _verify_seal
+from tests.cfdi.conftest import SEPT_6, _pay, verify_seal
 from wispbill.cfdi.services import cfdi_stamp_due
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def test_a_stamped_invoice_shows_its_cfdi_everywhere_and_its_xml_downloads(admin
     assert answer.status_code == 200 and answer["Content-Type"] == "application/xml"
     cfdi = CFDI.from_string(answer.content)
     cfdi.to_xml(validate=True)
-    assert _verify_seal(cfdi)
+    assert verify_seal(cfdi)
     assert cfdi["Complemento"]["TimbreFiscalDigital"]["UUID"] == document.uuid
     row = admin_api.get("/api/v1/cfdi/").json()["results"][0]
     payment = client.payments.get()

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from satcfdi.cfdi import CFDI
 
-from tests.cfdi.conftest import SEPT_6, _verify_seal
+from tests.cfdi.conftest import SEPT_6, verify_seal
 from tests.factories import ClientFactory
 from wispbill.billing.services.payments import payment_register
 from wispbill.cfdi.globals import last_period
@@ -65,7 +65,7 @@ def test_the_global_cfdi_covers_what_clients_without_rfc_paid_in_the_month_once(
     assert sorted(document.payments.values_list("id", flat=True)) == [p.pk for p in august]
     cfdi = CFDI.from_string(document.xml.encode())
     cfdi.to_xml(validate=True)  # SAT's schema
-    assert _verify_seal(cfdi)
+    assert verify_seal(cfdi)
     assert cfdi["Receptor"]["Rfc"] == "XAXX010101000"
     assert cfdi["Receptor"]["Nombre"] == "PUBLICO EN GENERAL"
     assert cfdi["Receptor"]["RegimenFiscalReceptor"] == "616"

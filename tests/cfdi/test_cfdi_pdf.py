@@ -123,7 +123,9 @@ def test_the_invoice_email_carries_the_cfdi_once_stamped(pac, ready, smtp_server
     from wispbill.messaging.services import message_resend
 
     message_resend(actor=admin, message=invoice_message)
-    assert messages_send_due()["sent"] == 2
+    # The receipt, the invoice sent again, and the CFDI on its own (the invoice had left
+    # without it).
+    assert messages_send_due()["sent"] == 3
 
     name = f"CFDI-F{document.pk}-{document.uuid}"
     for mail in smtp_server.received[1:]:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from satcfdi.cfdi import CFDI
 
-from tests.cfdi.conftest import SEPT_6, _company, _verify_seal
+from tests.cfdi.conftest import SEPT_6, _company, verify_seal
 from wispbill.billing.services.payments import payment_register
 from wispbill.cfdi.models import CfdiDocument, CfdiKind, CfdiStatus
 from wispbill.cfdi.services import cfdi_stamp_due
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def _checked(xml: str) -> CFDI:
     cfdi = CFDI.from_string(xml.encode())
     cfdi.to_xml(validate=True)  # SAT's schema
-    assert _verify_seal(cfdi)
+    assert verify_seal(cfdi)
     return cfdi
 
 

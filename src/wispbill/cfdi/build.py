@@ -10,18 +10,25 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from lxml import etree
 from satcfdi.cfdi import CFDI
 from satcfdi.create.cfd import cfdi40
 from satcfdi.exceptions import SchemaValidationError
 from satcfdi.models import Signer
 from satcfdi.transform import SCHEMA_ROOT, SchemaCollector, cfdi_schemas
-from satcfdi.utils import parser as satcfdi_parser
 
 from wispbill.billing.models import Invoice, Payment
 from wispbill.billing.taxes import line_tax
 from wispbill.core.fiscal import RFC_PUBLIC
 from wispbill.core.models import CompanySettings
+from wispbill.core.sat_catalogs import (
+    is_postal_code,
+    is_product_key,
+    is_unit_key,
+    lean_catalog,
+)
 
 IVA = "002"
 # c_FormaPago: 99 "por definir" for a PPD invoice; 01 cash, 03 transfer, 04 card otherwise.
@@ -50,14 +57,30 @@ def _now() -> datetime:
     return datetime.now(ZoneInfo(settings.TIME_ZONE)).replace(tzinfo=None, microsecond=0)
 
 
+class _LeanCatalog(etree.Resolver):  # type: ignore[misc]  # lxml ships no types
+    """Serves SAT's catalog schema without its largest enumerations (core.sat_catalogs)."""
+
+    def resolve(self, url: str, pubid: str, context: object) -> object:
+        if url.endswith(CATALOG_SUFFIX):
+            return self.resolve_string(lean_catalog(), context, base_url=url)
+        return None
+
+
+CATALOG_SUFFIX = "cfd/catalogos/catCFDI.xsd"
+
+
 @cache
 def _schema(locations: tuple[str, ...]) -> etree.XMLSchema:
-    """SAT's schema for a document made of these parts, compiled once per process: satcfdi's
-    own `validate=True` compiles it (catalogs and all, about 0.4 s) on every document."""
+    """SAT's schema for a document made of these parts, compiled once per process (satcfdi's
+    own `validate=True` compiles it, catalogs and all, on every document), with the postal
+    codes', product and unit keys' catalogs reduced to their shape: they are checked as sets
+    before the document is built (`catalog_errors`), in a fraction of libxml2's time."""
+    parser = etree.XMLParser(no_network=True, remove_comments=True, huge_tree=True)
+    parser.resolvers.add(_LeanCatalog())
     root = etree.fromstring(
         '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"/>',
         base_url=os.path.join(SCHEMA_ROOT, "schema.xsd"),
-        parser=satcfdi_parser,
+        parser=parser,
     )
     for location in locations:
         etree.SubElement(
@@ -66,6 +89,44 @@ def _schema(locations: tuple[str, ...]) -> etree.XMLSchema:
             attrib={"namespace": "", "schemaLocation": location},
         )
     return etree.XMLSchema(root)
+
+
+def catalog_errors(
+    *,
+    company_postal_code: str,
+    client_postal_code: str | None = None,
+    keys: tuple[tuple[str, str], ...] = (),
+) -> list[str]:
+    """What the lean schema no longer checks and SAT refuses: postal codes and (product key,
+    unit key) pairs that are not in SAT's catalogs, said for a person."""
+    errors = []
+    if not is_postal_code(company_postal_code):
+        errors.append(
+            _("The company's postal code %(code)s is not in SAT's catalog of postal codes.")
+            % {"code": company_postal_code}
+        )
+    if client_postal_code is not None and not is_postal_code(client_postal_code):
+        errors.append(
+            _("The client's fiscal postal code %(code)s is not in SAT's catalog of postal codes.")
+            % {"code": client_postal_code}
+        )
+    for product, unit in keys:
+        if not is_product_key(product):
+            errors.append(
+                _("The plan's SAT product key %(key)s is not in SAT's catalog (c_ClaveProdServ).")
+                % {"key": product}
+            )
+        if not is_unit_key(unit):
+            errors.append(
+                _("The plan's SAT unit key %(key)s is not in SAT's catalog (c_ClaveUnidad).")
+                % {"key": unit}
+            )
+    return errors
+
+
+def _refuse(errors: list[str]) -> None:
+    if errors:
+        raise ValidationError(errors)
 
 
 def checked_bytes(document: cfdi40.Comprobante) -> bytes:
@@ -130,8 +191,17 @@ def invoice_document(
     folio: str,
     forma_pago: str,
 ) -> bytes:
-    """The signed CFDI of type I of `invoice` for its client (who has an RFC)."""
+    """The signed CFDI of type I of `invoice` for its client (who has an RFC); a
+    ValidationError before anything is built when a code is not in SAT's catalogs."""
     client = invoice.client
+    plan = client.plan
+    _refuse(
+        catalog_errors(
+            company_postal_code=company.postal_code,
+            client_postal_code=client.fiscal_postal_code,
+            keys=((plan.sat_product_key, plan.sat_unit_key),),
+        )
+    )
     conceptos = [
         _concept(
             company,
@@ -221,6 +291,7 @@ def global_document(
 ) -> bytes:
     """The signed global CFDI of what clients without an RFC paid in a period: one concept
     per payment (its number the payment's), IVA taken out of each amount."""
+    _refuse(catalog_errors(company_postal_code=company.postal_code))
     rate = company.tax_rate
     conceptos = []
     by_method: dict[str, Decimal] = {}

@@ -4,12 +4,14 @@ Everything the product reads back is checked here, and every failure is one of t
 5xx, an answer that is not the PAC's: try again later)."""
 
 import json
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 from django.conf import settings
+from lxml import etree
 from satcfdi.cfdi import CFDI
 from satcfdi.exceptions import ResponseError
 from satcfdi.pacs import CancelReason as SatCancelReason
@@ -19,6 +21,7 @@ from satcfdi.pacs.swsapien import SWSapien
 TIMEOUT = 30  # seconds for one call; a PAC that takes longer is retried later
 # SW's answer to a document it stamped before (the same seal): the stamp it gave then.
 ALREADY_STAMPED = "307"
+CFDI_NS = "http://www.sat.gob.mx/cfd/4"
 
 
 class PacError(Exception):
@@ -58,6 +61,7 @@ class _Driver(SWSapien):  # type: ignore[misc]  # satcfdi ships no types: SWSapi
         self.base_url = base_url.rstrip("/")
         self.token: str | None = None
         self.expires_in = 0.0
+        self.session = requests.Session()  # one connection kept open, not one per call
 
         def get_token() -> str:
             if not self.token or time.time() > self.expires_in:
@@ -87,7 +91,7 @@ class _Driver(SWSapien):  # type: ignore[misc]  # satcfdi ships no types: SWSapi
     ) -> dict[str, Any]:
         host = self._host(kwargs.get("service", "services"))
         auth = self.token_fn() if kwargs.get("needs_token", True) else ""
-        response = requests.request(
+        response = self.session.request(
             method=method,
             url=f"{host}/{path.lstrip('/')}",
             headers={"Cache-Control": "no-cache", "Authorization": auth, **(headers or {})},
@@ -106,10 +110,17 @@ class _Driver(SWSapien):  # type: ignore[misc]  # satcfdi ships no types: SWSapi
         return answer
 
 
+_local = threading.local()
+
+
 def _driver() -> _Driver:
-    return _Driver(
-        settings.WISPBILL_PAC_URL, settings.WISPBILL_PAC_USER, settings.WISPBILL_PAC_PASSWORD
-    )
+    """This thread's driver for the PAC as configured now: its token is asked for once (and
+    again when it expires), not before every document."""
+    config = (settings.WISPBILL_PAC_URL, settings.WISPBILL_PAC_USER, settings.WISPBILL_PAC_PASSWORD)
+    if getattr(_local, "config", None) != config:
+        _local.config, _local.driver = config, _Driver(*config)
+    driver: _Driver = _local.driver
+    return driver
 
 
 def _failure(error: Exception) -> PacError:
@@ -130,11 +141,26 @@ def _failure(error: Exception) -> PacError:
     return PacRefused(code[:40] or str(response.status_code), message[:1000])
 
 
+class _Signed:
+    """The signed XML as satcfdi's driver reads a CFDI to send (`xml_bytes`): the very bytes
+    that were sealed, without parsing them into satcfdi's objects and writing them again."""
+
+    def __init__(self, xml: bytes) -> None:
+        self.xml = xml
+
+    def xml_bytes(self) -> bytes:
+        return self.xml
+
+
+TFD = "{http://www.sat.gob.mx/TimbreFiscalDigital}TimbreFiscalDigital"
+
+
 def stamp(xml: bytes, customid: str) -> Stamp:
     """Stamp a signed CFDI; the same `customid` and XML sent again get the same stamp."""
     try:
-        document = _driver().stamp(CFDI.from_string(xml), ref_id=customid)
+        document = _driver().stamp(_Signed(xml), ref_id=customid)
     except (ResponseError, requests.RequestException) as error:
+        _local.config = None  # the next call starts afresh (a new token, a new connection)
         failure = _failure(error)
         data = _already_stamped(error)
         if data is not None:
@@ -162,8 +188,10 @@ def _checked_stamp(uuid: str, xml: bytes | None) -> Stamp:
     if not xml:
         raise PacUnavailable("garbage", "the PAC's answer is not a stamped CFDI")
     try:
-        cfdi = CFDI.from_string(xml)
-        found = cfdi["Complemento"]["TimbreFiscalDigital"]["UUID"]
+        root = etree.fromstring(xml)  # lxml's default parser: per thread, no network
+        found = root.find(f"{{{CFDI_NS}}}Complemento/{TFD}").get("UUID")
+        if root.tag != f"{{{CFDI_NS}}}Comprobante" or not found:
+            raise ValueError(found)
     except Exception:  # noqa: BLE001 - anything unreadable is an unusable answer
         raise PacUnavailable("garbage", "the PAC's answer is not a stamped CFDI") from None
     if str(found).upper() != str(uuid).upper():

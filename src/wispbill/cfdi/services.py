@@ -2,6 +2,8 @@
 commit (`cfdi_stamp_due`, by the task consumer and `wispbill stamp-cfdi`), retried with
 back-off, stamped at most once; a refusal waits for a person (`document_retry`)."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -9,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from satcfdi.exceptions import CFDIError, SchemaValidationError
@@ -33,6 +35,7 @@ from wispbill.cfdi.build import (
 from wispbill.cfdi.csd import company_csd
 from wispbill.cfdi.globals import periodicity_of
 from wispbill.cfdi.models import CancelReason, CfdiDocument, CfdiKind, CfdiStatus
+from wispbill.cfdi.signals import cfdi_stamped
 from wispbill.clients.models import Client
 from wispbill.core.db import locked
 from wispbill.core.fiscal import fiscal_data_errors
@@ -211,35 +214,85 @@ class StampOutcome:
     failed: int
 
 
-def cfdi_stamp_due() -> StampOutcome:
-    """Stamp every pending document whose time has come, one at a time."""
+# Documents in flight at once: the PAC's latency (100 ms or more), not this machine, is
+# what limits one at a time.
+WORKERS = 16
+
+
+def cfdi_stamp_due(*, workers: int = WORKERS) -> StampOutcome:
+    """Stamp every pending document whose time has come, `workers` at a time (each thread
+    claims its next document alone). Invoices and global CFDIs first, then the payment
+    complements that wait for them. A caller inside a transaction stamps in its own thread:
+    another one would not see its uncommitted documents."""
     documents_for_issued_invoices()
     stamped = failed = 0
-    while (document := _claim()) is not None:
-        if _stamp(document):
-            stamped += 1
+    for kinds in ((CfdiKind.INVOICE, CfdiKind.GLOBAL), (CfdiKind.PAYMENT,)):
+        if workers <= 1 or not _threads_see_commits():
+            outcomes = [_stamp_loop(kinds)]
         else:
-            failed += 1
+            with ThreadPoolExecutor(workers, thread_name_prefix="cfdi") as pool:
+                outcomes = list(pool.map(_stamp_thread, [kinds] * workers))
+        stamped += sum(o.stamped for o in outcomes)
+        failed += sum(o.failed for o in outcomes)
     return StampOutcome(stamped, failed)
 
 
-def _claim() -> CfdiDocument | None:
-    """The next due document, its attempt counted and its next one set, committed before
-    the PAC is called: a parallel worker skips it, a crash leaves it for its next turn."""
+def _threads_see_commits() -> bool:
+    """Whether other threads share this one's view: not inside a transaction, and not an
+    in-memory SQLite database (the tests'), whose shared cache refuses parallel writers
+    instead of waiting for them."""
+    if connection.in_atomic_block:
+        return False
+    if connection.vendor != "sqlite":
+        return True
+    in_memory: bool = connection.is_in_memory_db()  # type: ignore[attr-defined]  # SQLite's
+    return not in_memory
+
+
+def _stamp_thread(kinds: tuple[str, ...]) -> StampOutcome:
+    try:
+        return _stamp_loop(kinds)
+    finally:
+        connections.close_all()  # this thread's own connection
+
+
+def _stamp_loop(kinds: tuple[str, ...]) -> StampOutcome:
+    stamped = failed = 0
+    company = CompanySettings.load()  # read once per run, not per document
+    while documents := _claim(kinds):
+        for document in documents:
+            if _stamp(document, company):
+                stamped += 1
+            else:
+                failed += 1
+    return StampOutcome(stamped, failed)
+
+
+# Documents a worker claims at once: fewer claiming transactions, while a PAC that stops
+# answering holds back at most this many per worker until their next turn.
+CLAIM = 4
+
+
+def _claim(kinds: tuple[str, ...] = tuple(CfdiKind.values)) -> list[CfdiDocument]:
+    """The next due documents, their attempt counted and their next one set, committed
+    before the PAC is called: a parallel worker skips them (locked rows are passed over,
+    updated ones are no longer due), a crash leaves them for their next turn."""
     now = timezone.now()
     with transaction.atomic():
-        document = (
+        due = (
             locked(CfdiDocument.objects)
-            .filter(status=CfdiStatus.PENDING, next_attempt_at__lte=now)
+            .filter(status=CfdiStatus.PENDING, next_attempt_at__lte=now, kind__in=kinds)
             .order_by("next_attempt_at", "id")
-            .first()
         )
-        if document is None:
-            return None
-        document.attempts += 1
-        document.next_attempt_at = now + _backoff(document.attempts)
-        document.save(update_fields=["attempts", "next_attempt_at"])
-    return document
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        documents = list(due[:CLAIM])
+        for document in documents:
+            document.attempts += 1
+            document.next_attempt_at = now + _backoff(document.attempts)
+        if documents:
+            CfdiDocument.objects.bulk_update(documents, ["attempts", "next_attempt_at"])
+    return documents
 
 
 def _save(document: CfdiDocument, **values: Any) -> None:
@@ -248,12 +301,26 @@ def _save(document: CfdiDocument, **values: Any) -> None:
     document.save(update_fields=list(values))
 
 
+# The CSD's key opened once per process (about 85 ms: decrypted, then the .key's own
+# password-based encryption), kept by the CSD's identity: a new upload is a new key.
+_signers: dict[tuple[str, str], Signer] = {}
+_signers_lock = threading.Lock()
+
+
 def _signer(company: CompanySettings) -> Signer | None:
-    csd = company_csd(company)
-    if csd is None:
-        return None
-    certificate, key, password = csd
-    return Signer.load(certificate=certificate, key=key, password=password)
+    identity = (company.csd_serial, company.csd_key)
+    with _signers_lock:
+        signer = _signers.get(identity)
+        if signer is not None:
+            return signer
+        csd = company_csd(company)
+        if csd is None:
+            return None
+        certificate, key, password = csd
+        signer = Signer.load(certificate=certificate, key=key, password=password)
+        _signers.clear()
+        _signers[identity] = signer
+        return signer
 
 
 class _Waiting(Exception):
@@ -336,8 +403,7 @@ def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> 
     )
 
 
-def _stamp(document: CfdiDocument) -> bool:
-    company = CompanySettings.load()
+def _stamp(document: CfdiDocument, company: CompanySettings) -> bool:
     if not pac.configured():
         _save(document, error_code="off", error_message=_("No PAC is configured."))
         return False
@@ -383,6 +449,7 @@ def _stamp(document: CfdiDocument) -> bool:
         error_message="",
         next_attempt_at=None,
     )
+    cfdi_stamped.send(sender=CfdiDocument, document=document)
     return True
 
 

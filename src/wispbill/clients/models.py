@@ -27,6 +27,7 @@ from wispbill.core.models import (
     folded,
     schedule_constraints,
 )
+from wispbill.core.sat_catalogs import validate_sat_product_key, validate_sat_unit_key
 from wispbill.core.schedule import BillingSchedule
 from wispbill.core.secrets import decrypt, encrypt
 from wispbill.core.switches import TASKS, Switches, Task
@@ -101,6 +102,20 @@ class Plan(NameTakenMessage, models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """SAT's keys in SAT's catalogs, not only of the right shape: a PAC refuses others."""
+        errors = {}
+        for name, check in (
+            ("sat_product_key", validate_sat_product_key),
+            ("sat_unit_key", validate_sat_unit_key),
+        ):
+            try:
+                check(getattr(self, name))
+            except ValidationError as error:
+                errors[name] = error.messages
+        if errors:
+            raise ValidationError(errors)
 
 
 class ClientState(models.TextChoices):

@@ -10,6 +10,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from wispbill.core.sat_catalogs import validate_sat_postal_code
+
 # RFC: 3 letters (a company, "persona moral") or 4 (a person, "persona física"), the date
 # YYMMDD, and a 3-character homoclave whose last character is the check digit.
 RFC_RE = re.compile(r"^([A-ZÑ&]{3,4})(\d{2})(\d{2})(\d{2})([A-Z\d]{2})([A\d])$")
@@ -114,8 +116,10 @@ def validate_rfc(value: str) -> None:
 
 
 def validate_postal_code(value: str) -> None:
+    """Five digits that SAT's catalog of postal codes has (a PAC refuses any other)."""
     if not POSTAL_CODE_RE.match(value or ""):
         raise ValidationError(_("A postal code has 5 digits."), code="postal_code")
+    validate_sat_postal_code(value)
 
 
 def regime_fits(regime: str, rfc: str) -> bool:

@@ -7,6 +7,8 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from wispbill.billing.signals import payments_registered
-        from wispbill.messaging.receivers import payment_receipts
+        from wispbill.cfdi.signals import cfdi_stamped
+        from wispbill.messaging.receivers import late_cfdi, payment_receipts
 
         payments_registered.connect(payment_receipts, dispatch_uid="messaging.payment_receipts")
+        cfdi_stamped.connect(late_cfdi, dispatch_uid="messaging.late_cfdi")

@@ -19,6 +19,8 @@ class Kind(models.TextChoices):
     # The cuts task's message: the service suspended, or its speed reduced.
     CUT = "cut", _("Cut notice")
     RECEIPT = "receipt", _("Payment receipt")
+    # A CFDI stamped after its invoice's or receipt's message left without it.
+    CFDI = "cfdi", _("Electronic invoice (CFDI)")
 
 
 class MessageStatus(models.TextChoices):

@@ -87,7 +87,7 @@ def _stale_reason(message: Message) -> Problem | None:
     """Why a message no longer makes sense to send (None when it does)."""
     invoice = message.invoice  # None for a receipt: it is about a payment
     if invoice is not None:
-        if message.kind == Kind.INVOICE and invoice.status == InvoiceStatus.CANCELLED:
+        if message.kind in (Kind.INVOICE, Kind.CFDI) and invoice.status == InvoiceStatus.CANCELLED:
             return Problem(_("Not sent: the invoice was cancelled."))
         if message.kind in (Kind.REMINDER, Kind.CUT) and invoice.status != InvoiceStatus.PENDING:
             return Problem(_("Not sent: the invoice is no longer pending."))
@@ -120,6 +120,15 @@ def _attachments(message: Message, cache: dict) -> list[Attachment]:
                 *_cfdi_attachments(stamped_documents_of(invoice_id=invoice.pk)),
             ]
         return cache[key]
+    if message.kind == Kind.CFDI:
+        about = ("cfdi", f"{message.invoice_id}/{message.payment_id}")
+        if about not in cache:
+            if message.invoice_id is not None:
+                documents = stamped_documents_of(invoice_id=message.invoice_id)
+            else:
+                documents = stamped_documents_of(payment_id=message.payment_id)
+            cache[about] = _cfdi_attachments(documents)
+        return cache[about]
     if message.kind == Kind.RECEIPT and payment is not None:
         key = ("receipt", payment.pk)
         if key not in cache:

@@ -75,15 +75,17 @@ ABOUT_FIELDS = {True: ("amount", "paid_on"), False: ("total", "due_date", "paid_
 
 def _about(kind: str, document) -> tuple:
     """The amount and day a message of this kind states about its invoice or payment."""
-    if kind == Kind.RECEIPT:
+    if isinstance(document, Payment):
         return document.amount, document.paid_on
-    if kind == Kind.INVOICE:
+    if kind in (Kind.INVOICE, Kind.CFDI):
         return document.total, document.due_date
     return document.total - document.paid_amount, document.due_date
 
 
-def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> int:
-    is_receipt = kind == Kind.RECEIPT
+def _enqueue_batch(
+    *, kind: str, pairs: list[tuple[int, int]], company, now, about_payment: bool = False
+) -> int:
+    is_receipt = kind == Kind.RECEIPT or about_payment
     field = "payment_id" if is_receipt else "invoice_id"
     model = Payment if is_receipt else Invoice
     # Clients with neither e-mail nor phone get nothing: a run over an ISP that keeps no
@@ -106,7 +108,7 @@ def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> 
     documents = {
         document.pk: document
         for document in model.objects.filter(pk__in=among(doc_ids)).only(
-            "client_id", *ABOUT_FIELDS[kind == Kind.RECEIPT]
+            "client_id", *ABOUT_FIELDS[is_receipt]
         )
     }
     opted_out = set(
@@ -124,6 +126,8 @@ def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> 
             t
             for t in client_targets(client, country=company.country, opted_out=opted_out, off=off)
             if (doc_id, t.channel) not in existing
+            # A CFDI is its XML: it goes by e-mail (a WhatsApp template carries one file).
+            and (kind != Kind.CFDI or t.channel == Channel.EMAIL)
         ]
         if not targets:
             continue
@@ -169,11 +173,14 @@ def _enqueue_batch(*, kind: str, pairs: list[tuple[int, int]], company, now) -> 
     return sum(row.status == MessageStatus.QUEUED for row in rows)
 
 
-def messages_enqueue_bulk(*, kind: str, items: Iterable[tuple[int, int]], now=None) -> int:
+def messages_enqueue_bulk(
+    *, kind: str, items: Iterable[tuple[int, int]], now=None, about_payment: bool = False
+) -> int:
     """Queue the `kind` message about each (client id, invoice id) pair — (client id, payment
     id) for receipts — on every channel the client can receive. A message that exists is
     left alone, so repeating a run queues nothing twice. A few queries per thousand pairs;
-    sending starts after the commit. Returns how many messages were queued to be sent."""
+    sending starts after the commit. Returns how many messages were queued to be sent.
+    `about_payment`: a CFDI message about a payment's CFDIs, not an invoice's."""
     if kind not in Kind.values:
         raise ValueError(kind)
     now = now or timezone.now()
@@ -181,7 +188,9 @@ def messages_enqueue_bulk(*, kind: str, items: Iterable[tuple[int, int]], now=No
     queued = 0
     items = iter(items)
     while pairs := list(islice(items, BATCH)):
-        queued += _enqueue_batch(kind=kind, pairs=pairs, company=company, now=now)
+        queued += _enqueue_batch(
+            kind=kind, pairs=pairs, company=company, now=now, about_payment=about_payment
+        )
     if queued:
         transaction.on_commit(tasks.send_messages_task)
     return queued

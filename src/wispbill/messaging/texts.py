@@ -76,6 +76,16 @@ def message_text(
             )
             % values,
         ]
+    elif kind == Kind.CFDI:
+        subject = _("Your electronic invoice from %(company)s") % values
+        lines = [
+            _("Hello %(name)s,") % values,
+            _(
+                "Your electronic invoice (CFDI) for %(amount)s is attached, as PDF and as the "
+                "XML file that SAT validates."
+            )
+            % values,
+        ]
     else:
         subject = _("Payment receipt from %(company)s") % values
         lines = [
@@ -88,7 +98,7 @@ def message_text(
         ]
     if pay_link:
         lines += ["", _("Pay online now (%(gateways)s):") % {"gateways": gateways}, pay_link]
-    if instructions and kind != Kind.RECEIPT:
+    if instructions and kind not in (Kind.RECEIPT, Kind.CFDI):
         lines += ["", _("How to pay:"), instructions]
     lines += [
         "",

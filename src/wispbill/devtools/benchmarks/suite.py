@@ -92,6 +92,16 @@ def run(*, parts: list[str], clients: int, zones: int, repeat: int, options: dic
                 repeat=few,
             )
         )
+        if options["cfdi_stamp_docs"]:
+            # Once: ten thousand stamps take a minute or two, not a timing to repeat.
+            results.update(
+                cfdi.time_stamping(
+                    admin,
+                    docs=options["cfdi_stamp_docs"],
+                    latency=options["pac_latency_ms"] / 1000,
+                    workers=options["cfdi_workers"],
+                )
+            )
     if "webhooks" in parts:
         results.update(
             webhooks.time_webhook_to_router(

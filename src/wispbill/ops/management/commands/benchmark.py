@@ -80,6 +80,24 @@ class Command(BaseCommand):
             default=20_000,
             help="Payments in the global CFDI built and signed (default 20,000).",
         )
+        parser.add_argument(
+            "--cfdi-stamp-docs",
+            type=int,
+            default=10_000,
+            help="CFDIs stamped against the PAC stand-in (default 10,000).",
+        )
+        parser.add_argument(
+            "--pac-latency-ms",
+            type=int,
+            default=100,
+            help="How long the PAC stand-in takes to answer a stamp (default 100 ms).",
+        )
+        parser.add_argument(
+            "--cfdi-workers",
+            type=int,
+            default=16,
+            help="CFDIs in flight at once while stamping (default 16).",
+        )
 
     def handle(self, *args, clients, zones, repeat, **options):
         parts = options["only"] or [p for p in PARTS if p != "growth"]
