@@ -14,6 +14,7 @@ from wispbill.devtools.benchmarks import (
     pages,
     payments,
     provisioning,
+    radius,
     routers,
 )
 from wispbill.network.models import Router
@@ -27,6 +28,7 @@ PARTS = [
     "reconcile",
     "provisioning",
     "statement",
+    "radius",
     "pages",
 ]
 # Parts that bring their own data: they need no large ISP built first.
@@ -78,6 +80,17 @@ def run(*, parts: list[str], clients: int, zones: int, repeat: int, options: dic
         results.update(provisioning.time_import(clients=size, rtt=rtt, repeat=few))
     if "statement" in parts:
         results.update(payments.time_statement(admin, lines=options["statement_lines"], repeat=few))
+    if "radius" in parts:
+        results.update(
+            radius.time_radius(
+                rate=options["radius_rate"],
+                seconds=options["radius_seconds"],
+                interim_rate=options["radius_interim_rate"],
+                interim_seconds=options["radius_interim_seconds"],
+                coa_clients=options["radius_coa_clients"],
+                coa_delay_ms=options["radius_coa_delay_ms"],
+            )
+        )
     if "growth" in parts:
         results.update(daily.time_growth(sizes(options["growth"]), zones, few))
     if "pages" in parts:
