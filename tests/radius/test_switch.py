@@ -3,7 +3,10 @@ secrets wispbill put on the router leave it only once FreeRADIUS, asked as that 
 accepts its clients; back in API mode they are pushed again. The router is the RouterOS
 emulator, FreeRADIUS the real one run by `wispbill radius`."""
 
+import html
+
 import pytest
+from django.conf import settings
 
 from tests.factories import PlanFactory, ZoneFactory
 from tests.radius.conftest import SECRET, needs_freeradius
@@ -113,8 +116,16 @@ def test_the_panel_page_says_what_a_switch_changes_in_spanish(admin, db):
     web = WebClient()
     web.force_login(admin)
     page = web.get(f"/routers/{router.pk}/radius/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    page = html.unescape(page)
     assert "/ppp aaa set use-radius=yes" in page
     assert "Cambiar a RADIUS cambia esto" in page and "0 clientes en línea" in page
+    # What the operator fills in is named in Spanish and explained; no English placeholder.
+    assert 'address=DIRECCION-DEL-SERVIDOR secret="SECRETO-COMPARTIDO"' in page
+    assert "el secreto compartido escrito en el formulario de este router" in page
+    assert "RADIUS-SERVER" not in page and "SERVER-ADDRESS" not in page
     # Nothing to finish on a router in API mode: a clear message, nothing changed.
     response = web.post(f"/routers/{router.pk}/radius/", HTTP_ACCEPT_LANGUAGE="es", follow=True)
     assert "no está esperando terminar un cambio a RADIUS" in response.content.decode()
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the panel's language menu
+    english = html.unescape(web.get(f"/routers/{router.pk}/radius/").content.decode())
+    assert 'address=SERVER-ADDRESS secret="SHARED-SECRET"' in english
