@@ -15,7 +15,7 @@ import socket
 import time
 from dataclasses import asdict, astuple, dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from pyrad import packet
 from pyrad.dictionary import Dictionary
@@ -76,7 +76,12 @@ def _changed() -> tuple[dict[int, Session], dict[int, tuple[Session, Session]]]:
     """The RADIUS clients whose session was never given anything (what they should have), and
     those given something else than they should have now (what they were given)."""
     new, changed = {}, {}
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # PostgreSQL guesses the view to give a row or two (it cannot tell how many
+            # clients a RADIUS router has) and joins it by nested loops: at 100,000 clients
+            # the sweep ran for over six minutes; by hash joins it takes half a second.
+            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(_CHANGED)
         for cid, router_id, login, allowed, ip, rate, lists, known, *given in cursor.fetchall():
             now = Session(router_id, login, bool(allowed), str(ip), rate, lists)
