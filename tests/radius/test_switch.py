@@ -129,3 +129,20 @@ def test_the_panel_page_says_what_a_switch_changes_in_spanish(admin, db):
     web.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the panel's language menu
     english = html.unescape(web.get(f"/routers/{router.pk}/radius/").content.decode())
     assert 'address=SERVER-ADDRESS secret="SHARED-SECRET"' in english
+
+
+def test_staff_who_may_not_manage_routers_see_the_switch_but_not_its_last_step(db, nobody):
+    from django.test import Client as WebClient
+
+    from tests.radius.test_freeradius import _radius_router
+
+    router = _radius_router()
+    Router.objects.filter(pk=router.pk).update(radius_secrets_kept=True)
+    web = WebClient()
+    web.force_login(nobody)
+    page = web.get(f"/routers/{router.pk}/radius/").content.decode()
+    assert "Cambiar a RADIUS cambia esto" in page
+    assert 'data-testid="radius-confirm"' not in page
+    assert "Solo el personal que puede gestionar routers puede terminar el cambio." in page
+    # Nothing a router could keep: said in words, not as "0 secrets".
+    assert "no puso ningún secret PPPoE en este router" in page
