@@ -28,6 +28,7 @@ from wispbill.network.models import Aaa, Router
 from wispbill.radius.accounting import sessions_close_stale
 from wispbill.radius.coa import coa_sweep
 from wispbill.radius.credentials import SAFE_CHARACTERS, credentials_refresh
+from wispbill.radius.schema import lookup_queries
 
 FREERADIUS = "/usr/sbin/freeradius"
 LIBDIR = "/usr/lib/freeradius"
@@ -137,25 +138,13 @@ _PROBE_ROUTER = "CAST('%{NAS-Identifier}' AS INTEGER)"
 
 
 def _authorize_queries(router: str) -> tuple[str, str]:
-    where = f"username = '%{{SQL-User-Name}}' AND router_id = {router}"
-    check = (
-        "SELECT id, username, 'Cleartext-Password', password, ':=' FROM radius_user WHERE " + where
-    )
-    # One pass over the view for the three reply attributes (a UNION of three SELECTs would
-    # join the view's five tables three times per login).
-    reply = (
-        "SELECT u.id, u.username, a.attribute, CASE a.n WHEN 1 THEN u.ip WHEN 2 THEN "
-        "u.rate_limit ELSE u.address_list END, '=' FROM radius_user u CROSS JOIN ("
-        "SELECT 1 AS n, 'Framed-IP-Address' AS attribute "
-        "UNION ALL SELECT 2, 'Mikrotik-Rate-Limit' "
-        "UNION ALL SELECT 3, 'Mikrotik-Address-List') a "
-        f"WHERE u.{where.replace(' AND ', ' AND u.')} AND (a.n = 2 "
-        "OR (a.n = 1 AND u.ip IS NOT NULL) OR (a.n = 3 AND u.address_list <> ''))"
-    )
-    return check, reply
-
-
-CHECK_QUERY, REPLY_QUERY = _authorize_queries(_ROUTER)
+    """The check and reply queries for logins to `router` (an SQL expression)."""
+    if connection.vendor == "postgresql":
+        return tuple(
+            f"SELECT * FROM radius_{name}('%{{SQL-User-Name}}', {router})"
+            for name in ("check", "reply")
+        )
+    return lookup_queries("'%{SQL-User-Name}'", router)
 
 
 _CLIENT = (
@@ -313,7 +302,7 @@ modules {{
 \talways ok {{
 \t\trcode = ok
 \t}}
-{_sql_module("sql", CHECK_QUERY, REPLY_QUERY, _accounting(connection.vendor))}\
+{_sql_module("sql", *_authorize_queries(_ROUTER), _accounting(connection.vendor))}\
 {probe_module}\
 }}
 {probe_server}\
