@@ -107,11 +107,13 @@ def _sql_connection() -> str:
     db = settings.DATABASES["default"]
     if connection.vendor == "sqlite":
         # The durability wispbill's own connections have (settings.py): in WAL mode, a commit
-        # waits for no disk sync, so accounting's writes are not one fsync each.
+        # waits for no disk sync, so accounting's writes are not one fsync each. SQLite takes
+        # one writer at a time: a write waits up to 10 s for its turn rather than fail, as
+        # 1% of the Interim-Updates did at 2,000 a second with 2 s (reads never wait, in WAL).
         return (
             "\tdialect = 'sqlite'\n\tdriver = 'rlm_sql_sqlite'\n"
             "\topen_query = 'PRAGMA synchronous=NORMAL'\n"
-            f"\tsqlite {{\n\t\tfilename = {quoted(db['NAME'])}\n\t\tbusy_timeout = 2000\n\t}}\n"
+            f"\tsqlite {{\n\t\tfilename = {quoted(db['NAME'])}\n\t\tbusy_timeout = 10000\n\t}}\n"
         )
     if connection.vendor == "postgresql":
         conninfo = " ".join(
