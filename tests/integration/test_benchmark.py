@@ -4,8 +4,10 @@ people, never asserted: this checks the instrument, not the speed.)"""
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +110,34 @@ def test_the_payment_parts_run_and_report(tmp_path):
         "notifications_s",
     ):
         assert results[key] > 0, key
+
+
+@pytest.mark.skipif(
+    not Path("/usr/sbin/freeradius").exists(), reason="FreeRADIUS (apt freeradius) is needed"
+)
+def test_the_radius_part_measures_logins_accounting_and_coas_then_turns_the_isp_back(tmp_path):
+    env = child_env({**os.environ, "WISPBILL_DATA_DIR": str(tmp_path)})
+    env.pop("DATABASE_URL", None)
+    command = [
+        *(sys.executable, "-m", "wispbill.cli", "benchmark", "--json", "--only", "radius"),
+        *("--clients", "400", "--zones", "4", "--radius-rate", "100", "--radius-seconds", "2"),
+        *("--radius-interim-rate", "100", "--radius-interim-seconds", "2"),
+        *("--radius-coa-clients", "50", "--radius-coa-delay-ms", "20"),
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout)
+    # Every login of a client with service was accepted, every update stored, every CoA
+    # acknowledged: figures of a working server, not of one that answered nothing.
+    assert results["radius_auth_sent"] == results["radius_auth_accepted"] == 200
+    assert results["radius_auth_p99_ms"] > 0
+    assert results["radius_interim_sent"] == results["radius_interim_stored"] == 200
+    assert results["radius_interim_lost"] == 0
+    assert results["radius_coa_acknowledged"] == results["radius_coa_requests_received"] == 50
+    # The ISP is as the other parts expect it: static clients, no RADIUS router, no sessions.
+    with sqlite3.connect(tmp_path / "wispbill.sqlite3") as db:
+        assert db.execute(
+            "SELECT (SELECT count(*) FROM clients_client WHERE access = 'pppoe') + "
+            "(SELECT count(*) FROM network_router WHERE aaa = 'radius') + "
+            "(SELECT count(*) FROM radius_session) + (SELECT count(*) FROM radius_credential)"
+        ).fetchone() == (0,)

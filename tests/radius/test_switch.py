@@ -3,7 +3,10 @@ secrets wispbill put on the router leave it only once FreeRADIUS, asked as that 
 accepts its clients; back in API mode they are pushed again. The router is the RouterOS
 emulator, FreeRADIUS the real one run by `wispbill radius`."""
 
+import html
+
 import pytest
+from django.conf import settings
 
 from tests.factories import PlanFactory, ZoneFactory
 from tests.radius.conftest import SECRET, needs_freeradius
@@ -113,8 +116,33 @@ def test_the_panel_page_says_what_a_switch_changes_in_spanish(admin, db):
     web = WebClient()
     web.force_login(admin)
     page = web.get(f"/routers/{router.pk}/radius/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    page = html.unescape(page)
     assert "/ppp aaa set use-radius=yes" in page
     assert "Cambiar a RADIUS cambia esto" in page and "0 clientes en línea" in page
+    # What the operator fills in is named in Spanish and explained; no English placeholder.
+    assert 'address=DIRECCION-DEL-SERVIDOR secret="SECRETO-COMPARTIDO"' in page
+    assert "el secreto compartido escrito en el formulario de este router" in page
+    assert "RADIUS-SERVER" not in page and "SERVER-ADDRESS" not in page
     # Nothing to finish on a router in API mode: a clear message, nothing changed.
     response = web.post(f"/routers/{router.pk}/radius/", HTTP_ACCEPT_LANGUAGE="es", follow=True)
     assert "no está esperando terminar un cambio a RADIUS" in response.content.decode()
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the panel's language menu
+    english = html.unescape(web.get(f"/routers/{router.pk}/radius/").content.decode())
+    assert 'address=SERVER-ADDRESS secret="SHARED-SECRET"' in english
+
+
+def test_staff_who_may_not_manage_routers_see_the_switch_but_not_its_last_step(db, nobody):
+    from django.test import Client as WebClient
+
+    from tests.radius.test_freeradius import _radius_router
+
+    router = _radius_router()
+    Router.objects.filter(pk=router.pk).update(radius_secrets_kept=True)
+    web = WebClient()
+    web.force_login(nobody)
+    page = web.get(f"/routers/{router.pk}/radius/").content.decode()
+    assert "Cambiar a RADIUS cambia esto" in page
+    assert 'data-testid="radius-confirm"' not in page
+    assert "Solo el personal que puede gestionar routers puede terminar el cambio." in page
+    # Nothing a router could keep: said in words, not as "0 secrets".
+    assert "no puso ningún secret PPPoE en este router" in page

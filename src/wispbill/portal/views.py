@@ -23,9 +23,11 @@ from wispbill.messaging.documents import (
     receipt_pdf,
 )
 from wispbill.messaging.links import base_url, portal_access
+from wispbill.network.models import Aaa
 from wispbill.payments.gateway_services import payment_link_create
 from wispbill.payments.gateways import GatewayError, gateways_on
 from wispbill.portal.services import portal_promise_make, portal_promise_rules
+from wispbill.radius.selectors import client_radius_status
 
 LANGUAGES = dict(settings.LANGUAGES)
 
@@ -95,6 +97,10 @@ def _page(request, token, client, language, *, error="", pay_error="", status=20
         "promised": request.GET.get("promised") == "1",
         "suspended": client.state == ClientState.SUSPENDED,
         "throttled": client.state == ClientState.THROTTLED,
+        # Known only where the router accounts its sessions to wispbill (RADIUS mode).
+        "connection": (
+            client_radius_status(client.pk) if client.zone.router.aaa == Aaa.RADIUS else None
+        ),
     }
     return _private(render(request, "portal/page.html", context, status=status))
 

@@ -28,6 +28,7 @@ from wispbill.network.models import Aaa, Router
 from wispbill.radius.accounting import sessions_close_stale
 from wispbill.radius.coa import coa_sweep
 from wispbill.radius.credentials import SAFE_CHARACTERS, credentials_refresh
+from wispbill.radius.schema import lookup_queries
 
 FREERADIUS = "/usr/sbin/freeradius"
 LIBDIR = "/usr/lib/freeradius"
@@ -105,9 +106,14 @@ def _sql_connection() -> str:
     """The rlm_sql lines that reach wispbill's database."""
     db = settings.DATABASES["default"]
     if connection.vendor == "sqlite":
+        # The durability wispbill's own connections have (settings.py): in WAL mode, a commit
+        # waits for no disk sync, so accounting's writes are not one fsync each. SQLite takes
+        # one writer at a time: a write waits up to 10 s for its turn rather than fail, as
+        # 1% of the Interim-Updates did at 2,000 a second with 2 s (reads never wait, in WAL).
         return (
             "\tdialect = 'sqlite'\n\tdriver = 'rlm_sql_sqlite'\n"
-            f"\tsqlite {{\n\t\tfilename = {quoted(db['NAME'])}\n\t\tbusy_timeout = 2000\n\t}}\n"
+            "\topen_query = 'PRAGMA synchronous=NORMAL'\n"
+            f"\tsqlite {{\n\t\tfilename = {quoted(db['NAME'])}\n\t\tbusy_timeout = 10000\n\t}}\n"
         )
     if connection.vendor == "postgresql":
         conninfo = " ".join(
@@ -134,22 +140,14 @@ _PROBE_ROUTER = "CAST('%{NAS-Identifier}' AS INTEGER)"
 
 
 def _authorize_queries(router: str) -> tuple[str, str]:
-    where = f"username = '%{{SQL-User-Name}}' AND router_id = {router}"
-    check = (
-        "SELECT id, username, 'Cleartext-Password', password, ':=' FROM radius_user WHERE " + where
-    )
-    reply = (
-        f"SELECT id, username, 'Framed-IP-Address', ip, '=' FROM radius_user WHERE {where} "
-        "AND ip IS NOT NULL "
-        f"UNION ALL SELECT id, username, 'Mikrotik-Rate-Limit', rate_limit, '=' "
-        f"FROM radius_user WHERE {where} "
-        f"UNION ALL SELECT id, username, 'Mikrotik-Address-List', address_list, '=' "
-        f"FROM radius_user WHERE {where} AND address_list <> ''"
-    )
-    return check, reply
-
-
-CHECK_QUERY, REPLY_QUERY = _authorize_queries(_ROUTER)
+    """The check and reply queries for logins to `router` (an SQL expression)."""
+    if connection.vendor == "postgresql":
+        check, reply = (
+            f"SELECT * FROM radius_{name}('%{{SQL-User-Name}}', {router})"
+            for name in ("check", "reply")
+        )
+        return check, reply
+    return lookup_queries("'%{SQL-User-Name}'", router)
 
 
 _CLIENT = (
@@ -307,7 +305,7 @@ modules {{
 \talways ok {{
 \t\trcode = ok
 \t}}
-{_sql_module("sql", CHECK_QUERY, REPLY_QUERY, _accounting(connection.vendor))}\
+{_sql_module("sql", *_authorize_queries(_ROUTER), _accounting(connection.vendor))}\
 {probe_module}\
 }}
 {probe_server}\

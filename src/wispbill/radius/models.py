@@ -71,8 +71,11 @@ class Session(models.Model):
     client = models.ForeignKey(
         "clients.Client", null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # No index of its own: the unique (router, session_id) one serves lookups by router, and
+    # with the two PostgreSQL took the router's alone for an Interim-Update when its
+    # statistics were of an empty table, reading every session of the router per update.
     router = models.ForeignKey(
-        "network.Router", null=True, on_delete=models.SET_NULL, related_name="+"
+        "network.Router", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     # As rlm_sql escaped it (the same as typed for letters, digits and `@.-_: /`).
     username = models.CharField(max_length=255)

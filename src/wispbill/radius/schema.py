@@ -45,6 +45,52 @@ WHERE r.aaa = 'radius' AND c.access = 'pppoe' AND c.state <> 'cancelled'
 """
 
 
+def lookup_queries(username: str, router: str) -> tuple[str, str]:
+    """What FreeRADIUS reads for a login (rlm_sql's check and reply rows: id, username,
+    attribute, value, op), given SQL expressions for the username and the router's id. The
+    reply is one pass over the view for its three attributes (a UNION of three would join
+    the view's five tables three times)."""
+    where = f"u.username = {username} AND u.router_id = {router}"
+    check = (
+        "SELECT CAST(u.id AS BIGINT), CAST(u.username AS TEXT), "
+        "CAST('Cleartext-Password' AS TEXT), CAST(u.password AS TEXT), CAST(':=' AS TEXT) "
+        f"FROM radius_user u WHERE {where}"
+    )
+    reply = (
+        "SELECT CAST(u.id AS BIGINT), CAST(u.username AS TEXT), CAST(a.attribute AS TEXT), "
+        "CAST(CASE a.n WHEN 1 THEN u.ip WHEN 2 THEN u.rate_limit ELSE u.address_list END "
+        "AS TEXT), CAST('=' AS TEXT) FROM radius_user u CROSS JOIN ("
+        "SELECT 1 AS n, 'Framed-IP-Address' AS attribute "
+        "UNION ALL SELECT 2, 'Mikrotik-Rate-Limit' "
+        "UNION ALL SELECT 3, 'Mikrotik-Address-List') a "
+        f"WHERE {where} AND (a.n = 2 "
+        "OR (a.n = 1 AND u.ip IS NOT NULL) OR (a.n = 3 AND u.address_list <> ''))"
+    )
+    return check, reply
+
+
+# On PostgreSQL the two lookups are functions: planning the view's five-table join took
+# 1.6 ms a login against 0.13 ms to run it, and rlm_sql sends plain text, never a prepared
+# statement; PL/pgSQL keeps the plan for as long as FreeRADIUS keeps its connection.
+FUNCTIONS = """
+CREATE OR REPLACE FUNCTION radius_{name}(p_username TEXT, p_router BIGINT)
+RETURNS TABLE (r_id BIGINT, r_username TEXT, r_attribute TEXT, r_value TEXT, r_op TEXT)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY {query};
+END
+$$
+"""
+
+
+def functions_sql() -> list[str]:
+    check, reply = lookup_queries("p_username", "p_router")
+    return [
+        FUNCTIONS.format(name=name, query=query)
+        for name, query in (("check", check), ("reply", reply))
+    ]
+
+
 def view_sql(vendor: str) -> str:
     return VIEW.format(
         ip="host(c.ip)" if vendor == "postgresql" else "c.ip",
@@ -66,6 +112,9 @@ def create_view(*, using: str = "default", **kwargs: Any) -> None:
     try:
         with connection.cursor() as cursor:
             cursor.execute(view_sql(connection.vendor))
+            if connection.vendor == "postgresql":
+                for function in functions_sql():
+                    cursor.execute(function)
     except DatabaseError:
         if not connection.get_autocommit():
             raise

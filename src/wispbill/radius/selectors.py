@@ -21,9 +21,10 @@ def session_list(
 
 
 def client_radius_status(client_id: int) -> dict[str, Any]:
-    """Whether the client is online (an open session), and the last change of authorization
-    sent to its session with what came of it (docs/contract.md, "RADIUS routers")."""
-    session = session_list(client=client_id, active=True).first()
+    """Whether the client is online (an open session: since when, at which address, through
+    which router), and the last change of authorization sent to its session with what came
+    of it (docs/contract.md, "RADIUS routers")."""
+    session = session_list(client=client_id, active=True).select_related("router").first()
     sent: Mapping[str, Any] = (
         Sent.objects.filter(pk=client_id).values("coa_at", "coa_result").first() or {}
     )
@@ -31,6 +32,7 @@ def client_radius_status(client_id: int) -> dict[str, Any]:
         "online": session is not None,
         "online_since": session.started_at if session else None,
         "online_ip": session.ip if session else None,
+        "online_router": session.router.name if session and session.router else None,
         "last_coa_at": sent.get("coa_at"),
         "last_coa_result": sent.get("coa_result") or None,
     }

@@ -49,6 +49,8 @@ class SwitchPreview:
     secrets_added: int  # wispbill's secrets put back on the router (to API mode)
     without_password: list[str] = field(default_factory=list)  # cannot log in by RADIUS
     commands: list[str] = field(default_factory=list)  # to run on the router, by hand
+    # What in `commands` the operator fills in, and with what (wispbill cannot know it).
+    placeholders: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "router"}
@@ -86,6 +88,8 @@ def switch_preview(*, router: Router, to: str) -> SwitchPreview:
     count = pppoe.count()
     secrets = pppoe.exclude(state=ClientState.CANCELLED).count() if router.provisioning else 0
     if to == Aaa.RADIUS:
+        # Translators: placeholders in a RouterOS command: capitals, no spaces or accents.
+        server, secret = _("SERVER-ADDRESS"), _("SHARED-SECRET")
         return SwitchPreview(
             router=router,
             to=to,
@@ -96,11 +100,17 @@ def switch_preview(*, router: Router, to: str) -> SwitchPreview:
                 pppoe.filter(pppoe_password_encrypted="").values_list("name", flat=True)
             ),
             commands=[
-                "/radius add service=ppp address=RADIUS-SERVER secret=RADIUS-SECRET "
+                f'/radius add service=ppp address={server} secret="{secret}" '
                 "authentication-port=1812 accounting-port=1813",
                 "/ppp aaa set use-radius=yes accounting=yes interim-update=5m",
                 f"/radius incoming set accept=yes port={router.coa_port}",
             ],
+            placeholders={
+                server: _(
+                    "the address at which the router reaches the machine running wispbill radius"
+                ),
+                secret: _("the shared secret set in this router's form"),
+            },
         )
     return SwitchPreview(
         router=router,

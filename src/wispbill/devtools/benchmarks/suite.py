@@ -15,6 +15,7 @@ from wispbill.devtools.benchmarks import (
     pages,
     payments,
     provisioning,
+    radius,
     routers,
     webhooks,
 )
@@ -31,6 +32,7 @@ PARTS = [
     "statement",
     "webhooks",
     "notifications",
+    "radius",
     "pages",
     "cfdi",
 ]
@@ -111,6 +113,17 @@ def run(*, parts: list[str], clients: int, zones: int, repeat: int, options: dic
     if "notifications" in parts:
         results.update(
             webhooks.time_notifications(notifications=options["notifications"], repeat=few)
+        )
+    if "radius" in parts:
+        results.update(
+            radius.time_radius(
+                rate=options["radius_rate"],
+                seconds=options["radius_seconds"],
+                interim_rate=options["radius_interim_rate"],
+                interim_seconds=options["radius_interim_seconds"],
+                coa_clients=options["radius_coa_clients"],
+                coa_delay_ms=options["radius_coa_delay_ms"],
+            )
         )
     if "growth" in parts:
         results.update(daily.time_growth(sizes(options["growth"]), zones, few))

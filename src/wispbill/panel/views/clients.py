@@ -120,7 +120,10 @@ def _client_page(request, form, client, status=200, payment_form=None):
             radius = client_radius_status(client.pk)
             result = radius["last_coa_result"]
             radius["last_coa_result_display"] = CoaResult(result).label if result else ""
-            context.update(radius=radius, sessions=session_list(client=client.pk)[:10])
+            context.update(
+                radius=radius,
+                sessions=session_list(client=client.pk).select_related("router")[:10],
+            )
     return render(request, "clients/client_form.html", context, status=status)
 
 

@@ -26,6 +26,7 @@ from wispbill.panel.forms.network import RouterForm, ZoneForm, zone_initial
 from wispbill.panel.views.base import FORBIDDEN, forbidden, run_service, status_for
 from wispbill.radius.selectors import session_list
 from wispbill.radius.switch import router_radius_confirm, switch_preview
+from wispbill.staff.permissions import MANAGE_ROUTERS, has_permission
 
 
 @login_required
@@ -362,6 +363,7 @@ def router_radius(request, pk):
     context = {
         "router": router,
         "preview": switch_preview(router=router, to=to),
+        "can_confirm": has_permission(request.user, MANAGE_ROUTERS),
         "online": session_list(router=router.pk, active=True).select_related("client")[:200],
     }
     return render(request, "network/router_radius.html", context)

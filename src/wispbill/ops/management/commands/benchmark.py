@@ -98,6 +98,31 @@ class Command(BaseCommand):
             default=16,
             help="CFDIs in flight at once while stamping (default 16).",
         )
+        radius = parser.add_argument_group(
+            "radius", "The login storm, accounting and CoAs against `wispbill radius`."
+        )
+        radius.add_argument(
+            "--radius-rate", type=int, default=1_000, help="Access-Requests a second."
+        )
+        radius.add_argument(
+            "--radius-seconds", type=int, default=30, help="How long the login storm lasts."
+        )
+        radius.add_argument(
+            "--radius-interim-rate", type=int, default=2_000, help="Interim-Updates a second."
+        )
+        radius.add_argument("--radius-interim-seconds", type=int, default=10)
+        radius.add_argument(
+            "--radius-coa-clients",
+            type=int,
+            default=5_000,
+            help="Clients of the plan whose speed changes (default 5,000).",
+        )
+        radius.add_argument(
+            "--radius-coa-delay-ms",
+            type=float,
+            default=50,
+            help="How long the router's CoA port takes to answer each request (default 50).",
+        )
 
     def handle(self, *args, clients, zones, repeat, **options):
         parts = options["only"] or [p for p in PARTS if p != "growth"]
