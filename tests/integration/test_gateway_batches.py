@@ -79,6 +79,10 @@ def test_notifications_arriving_together_become_their_payments_in_one_batch(
         assert _mp_notify(pay_id, request_id=f"r-{n}").status_code == 200
     assert Payment.objects.count() == 0  # answered; nothing applied yet
     assert GatewayNotification.objects.count() == len(sent)
+    # One drain queued for the wave: the later ones wait for the drain the first one queued.
+    from huey.contrib.djhuey import HUEY
+
+    assert HUEY.pending_count() == 1
 
     with CaptureQueriesContext(connection) as queries:
         drained = gateway_notifications_drain()

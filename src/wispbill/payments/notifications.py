@@ -36,12 +36,19 @@ BACK_OFF = timedelta(minutes=1)  # doubled after each failed try, at most ...
 BACK_OFF_MAX = timedelta(minutes=20)
 
 
-def gateway_notification_keep(provider: Provider, gateway_id: str, event: Any = None) -> None:
-    """Keep a verified notification for the queue (the webhook answers right after)."""
+def gateway_notification_keep(provider: Provider, gateway_id: str, event: Any = None) -> bool:
+    """Keep a verified notification for the queue (the webhook answers right after). Returns
+    whether a drain must be queued for it: not when an older one is still waiting untaken,
+    since the drain queued for that one takes this one too (or, having taken its batch just
+    before, sees this one when it looks for more)."""
     now = timezone.now()
-    GatewayNotification.objects.create(
+    note = GatewayNotification.objects.create(
         provider=provider, gateway_id=gateway_id[:100], event=event, due_at=now
     )
+    waiting = GatewayNotification.objects.filter(
+        pk__lt=note.pk, given_up=False, claimed_until__isnull=True, due_at__lte=now
+    )
+    return not waiting.exists()
 
 
 def _ready(now: datetime) -> "Q":

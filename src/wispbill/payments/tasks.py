@@ -15,7 +15,7 @@ def gateway_notifications_task() -> None:
     drained = gateway_notifications_drain()
     if drained.more:
         gateway_notifications_task()
-    elif drained.retry_at is not None:
+    if drained.retry_at is not None:
         delay = max(1.0, (drained.retry_at - timezone.now()).total_seconds())
         gateway_notifications_task.schedule(delay=delay)
 

@@ -81,8 +81,8 @@ def mercadopago_webhook(request: HttpRequest) -> HttpResponse:
     except SignatureError as exc:
         logger.warning("Mercado Pago webhook refused: %s", exc)
         return _refused(401, "invalid signature")
-    if kind == "payment" and GATEWAY_ID.match(data_id):
-        gateway_notification_keep(Provider.MERCADOPAGO, data_id)
+    kept = kind == "payment" and GATEWAY_ID.match(data_id)
+    if kept and gateway_notification_keep(Provider.MERCADOPAGO, data_id):
         gateway_notifications_task()
     return JsonResponse({"received": True})
 
@@ -108,7 +108,6 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return _refused(400, "not an event")
     # Kept only when it pays or takes back (read as the drain will read it).
     found = stripe_event(event)
-    if found is not None:
-        gateway_notification_keep(Provider.STRIPE, found.gateway_id, event)
+    if found is not None and gateway_notification_keep(Provider.STRIPE, found.gateway_id, event):
         gateway_notifications_task()
     return JsonResponse({"received": True})
