@@ -262,7 +262,8 @@ HUEY: dict[str, Any] = {
     ),
 }
 if _redis_url:
-    HUEY.update({"huey_class": "huey.RedisHuey", "url": _redis_url})
+    # Priority storage (Redis 5 or later): a router's push goes before queued payments.
+    HUEY.update({"huey_class": "huey.PriorityRedisHuey", "url": _redis_url})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")})
 

@@ -12,7 +12,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.test import Client as Browser
-from huey import RedisHuey
+from huey import PriorityRedisHuey
 from huey.serializer import SignedSerializer
 
 from tests.dump import database_dump
@@ -329,7 +329,7 @@ def test_a_forged_task_in_the_redis_queue_is_refused(store, tmp_path):
     Redis: a plain pickle, or one signed with another key, is refused, never unpickled."""
     marker = tmp_path / "pwned"
     serializer = settings.HUEY["serializer"]
-    queue = RedisHuey("wispbill", url=REDIS_URL, serializer=serializer)
+    queue = PriorityRedisHuey("wispbill", url=REDIS_URL, serializer=serializer)
     foreign = SignedSerializer(secret="not-our-key", salt="wispbill.tasks")
     for forged in (
         pickle.dumps(Planted(str(marker))),

@@ -9,8 +9,12 @@ from wispbill.network.drivers import DriverError
 from wispbill.network.models import Enforcement, Router
 from wispbill.network.sync import schedule_retry
 
+# Before other queued work: a client who just paid waits for this push to get its service
+# back, not for the rest of a wave of payments (the queue's storage orders by priority).
+PUSH_PRIORITY = 10
 
-@db_task()
+
+@db_task(priority=PUSH_PRIORITY)
 def reconcile_router_task(router_id: int, claimed_only: bool = True):
     router = Router.objects.filter(pk=router_id).first()
     if router is None:

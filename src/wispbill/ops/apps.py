@@ -9,3 +9,10 @@ class OpsConfig(AppConfig):
 
     name = "wispbill.ops"
     verbose_name = _("Operations")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from wispbill.ops.queue import queue_upgrade
+
+        post_migrate.connect(queue_upgrade, sender=self)

@@ -2,6 +2,7 @@
 notification turned into at most one payment, by the counter's rule, or its reversal."""
 
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -13,10 +14,10 @@ from django.utils.translation import gettext as _
 
 from wispbill.billing.models import Invoice, InvoiceStatus, Payment
 from wispbill.billing.selectors import ZERO, client_balance
-from wispbill.billing.services.payments import payment_register, payment_reverse
+from wispbill.billing.services.payments import PaymentRow, payment_reverse, payments_apply
 from wispbill.clients.models import Client
 from wispbill.core.clock import today
-from wispbill.core.db import locked
+from wispbill.core.db import among, bulk_set, locked
 from wispbill.core.models import CompanySettings
 from wispbill.payments.gateways import (
     LINK_MAKERS,
@@ -36,6 +37,8 @@ from wispbill.payments.models import (
 from wispbill.staff.permissions import REGISTER_PAYMENTS, require_permission_of_person
 
 logger = logging.getLogger(__name__)
+
+BATCH = 1_000  # gateway payments per query
 
 WEBHOOK_VIEWS = {
     Provider.MERCADOPAGO: "webhook-mercadopago",
@@ -113,56 +116,106 @@ def payment_link_create(
     return LINK_MAKERS[settings.provider](settings, ask)
 
 
-@transaction.atomic
 def gateway_event_apply(event: GatewayEvent) -> GatewayPayment:
-    """Act on what a gateway said, once per gateway payment: the database keeps one row per
-    (gateway, id) and every notification of it waits for the row's lock, so duplicates,
-    parallel deliveries and a refund that arrives before its payment each pay at most once."""
+    """Act on one thing a gateway said (`gateway_events_apply` of one)."""
+    return gateway_events_apply([event])[0]
+
+
+@transaction.atomic
+def gateway_events_apply(events: Sequence[GatewayEvent]) -> list[GatewayPayment]:
+    """Act on what the gateways said, once per gateway payment, all in one go: the database
+    keeps one row per (gateway, id) and locks every row the batch names, so duplicates,
+    parallel deliveries and a refund that arrives before its payment each pay at most once.
+    The payments of the batch are applied by the counter's rule in one `payments_apply` (in
+    the events' order); reversals go one by one after them. A payment whose refund is in the
+    same batch is not paid: the money is not there any more. Returns each event's row."""
+    keys = sorted({(event.provider.value, event.gateway_id) for event in events})
     GatewayPayment.objects.bulk_create(
-        [GatewayPayment(provider=event.provider, gateway_id=event.gateway_id)],
-        ignore_conflicts=True,
+        [GatewayPayment(provider=p, gateway_id=g) for p, g in keys], ignore_conflicts=True
     )
-    row = locked(GatewayPayment.objects).get(provider=event.provider, gateway_id=event.gateway_id)
-    if event.kind == EventKind.PAID and row.status == GatewayPaymentStatus.RECEIVED:
-        _paid(row, event)
-    elif event.kind == EventKind.REVERSED and row.status != GatewayPaymentStatus.REVERSED:
-        _reversed(row, event)
-    return row
+    rows: dict[tuple[str, str], GatewayPayment] = {}
+    for provider in sorted({p for p, _g in keys}):
+        ids = [g for p, g in keys if p == provider]
+        for start in range(0, len(ids), BATCH):
+            chunk = GatewayPayment.objects.filter(
+                provider=provider, gateway_id__in=ids[start : start + BATCH]
+            )
+            rows.update(
+                ((row.provider, row.gateway_id), row)
+                for row in locked(chunk).order_by("gateway_id")
+            )
+    refunded = {
+        (event.provider.value, event.gateway_id)
+        for event in events
+        if event.kind == EventKind.REVERSED
+    }
+    paying: dict[tuple[str, str], GatewayEvent] = {}
+    reversing: dict[tuple[str, str], GatewayEvent] = {}
+    for event in events:
+        key = (event.provider.value, event.gateway_id)
+        row = rows[key]
+        if event.kind == EventKind.REVERSED:
+            if row.status != GatewayPaymentStatus.REVERSED:
+                reversing.setdefault(key, event)
+        elif row.status == GatewayPaymentStatus.RECEIVED and key not in refunded:
+            paying.setdefault(key, event)
+    _paid_many([(rows[key], event) for key, event in paying.items()])
+    for key, event in reversing.items():
+        _reversed(rows[key], event)
+    return [rows[(event.provider.value, event.gateway_id)] for event in events]
 
 
-def _paid(row: GatewayPayment, event: GatewayEvent) -> None:
-    # The gateways' readers give every paid event its amount (mercadopago_payment, stripe_event).
-    assert event.amount is not None
-    paid_on = min(event.paid_on or today(), today())
-    client = Client.objects.filter(pk=event.client_id).first() if event.client_id else None
-    row.amount, row.paid_on, row.client = event.amount, paid_on, client
-    if client is None:
-        row.bank_line = BankLine.objects.create(
-            line=0,
-            date=paid_on,
-            amount=event.amount,
-            reference=event.gateway_id,
-            description=_("%(gateway)s payment %(id)s, naming no client")
-            % {"gateway": event.provider.label, "id": event.gateway_id},
-            tracking_key=event.gateway_id[:50],
-            method=event.provider.value,
-            reason=UnmatchedReason.NO_CLIENT,
+def _paid_many(paid: list[tuple[GatewayPayment, GatewayEvent]]) -> None:
+    """Each paid event of a client becomes its payment, all in one `payments_apply`; one that
+    names no client (or one that does not exist) waits on a bank line for a person."""
+    if not paid:
+        return
+    day = today()
+    named = {event.client_id for _row, event in paid if event.client_id}
+    known = set(Client.objects.filter(pk__in=among(sorted(named))).values_list("pk", flat=True))
+    applied, rows = [], []
+    for row, event in paid:
+        # The gateways' readers give every paid event its amount (mercadopago_payment,
+        # stripe_event).
+        assert event.amount is not None
+        paid_on = min(event.paid_on or day, day)
+        row.amount, row.paid_on = event.amount, paid_on
+        if event.client_id not in known:
+            _unmatched(row, event)
+            continue
+        row.client_id = event.client_id
+        applied.append(row)
+        rows.append(
+            PaymentRow(
+                client_id=event.client_id,
+                amount=event.amount,
+                method=event.provider.value,
+                paid_on=paid_on,
+                reference=event.gateway_id,
+            )
         )
-        row.status = GatewayPaymentStatus.UNMATCHED
-    else:
-        row.payment = payment_register(
-            actor=None,
-            client=client,
-            amount=event.amount,
-            method=event.provider.value,
-            paid_on=paid_on,
-            reference=event.gateway_id,
-            # Money the gateway already took from the client: nobody typed the amount, and
-            # nobody is there to ask; refusing it would not give it back. What it does not
-            # pay stays as credit.
-            confirm_large=True,
-        )
-        row.status = GatewayPaymentStatus.APPLIED
+    # Money the gateway already took from the client: nobody typed the amount, and nobody is
+    # there to ask; refusing it would not give it back. What it does not pay stays as credit.
+    for row, payment in zip(applied, payments_apply(actor=None, rows=rows), strict=True):
+        row.payment, row.status = payment, GatewayPaymentStatus.APPLIED
+        row.updated_at = payment.received_at
+    bulk_set(applied, ["amount", "paid_on", "client", "payment", "status", "updated_at"])
+
+
+def _unmatched(row: GatewayPayment, event: GatewayEvent) -> None:
+    assert event.amount is not None and row.paid_on is not None
+    row.bank_line = BankLine.objects.create(
+        line=0,
+        date=row.paid_on,
+        amount=event.amount,
+        reference=event.gateway_id,
+        description=_("%(gateway)s payment %(id)s, naming no client")
+        % {"gateway": event.provider.label, "id": event.gateway_id},
+        tracking_key=event.gateway_id[:50],
+        method=event.provider.value,
+        reason=UnmatchedReason.NO_CLIENT,
+    )
+    row.status = GatewayPaymentStatus.UNMATCHED
     row.save()
 
 

@@ -151,3 +151,29 @@ class GatewayPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.gateway_id}"
+
+
+class GatewayNotification(models.Model):
+    """A verified webhook the queue has not acted on yet. The webhook only writes this row and
+    answers; a drain takes every ready row at once (claimed until `claimed_until`, so two
+    workers never take the same), reads back what it must, and applies the batch's payments
+    in one go. A read-back that failed leaves its row for a later try (`due_at`)."""
+
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    # Mercado Pago: the payment to read back; Stripe: the payment intent the event is about.
+    gateway_id = models.CharField(max_length=100)
+    event = models.JSONField(null=True)  # Stripe's signed event, as it came
+    received_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField()  # not taken before (a retry's back-off)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Tried too often: kept, untaken, for a person to look at in the gateway's dashboard.
+    given_up = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["given_up", "due_at"], name="gateway_notification_due")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.gateway_id}"

@@ -1,41 +1,26 @@
-"""Queue tasks: a verified gateway notification is acted on after the webhook has answered."""
+"""Queue tasks: verified gateway notifications are acted on after the webhook has answered,
+in batches (wispbill.payments.notifications)."""
 
-import logging
-from typing import Any
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from huey.contrib.djhuey import db_task
-
-from wispbill.payments.gateway_services import gateway_event_apply
-from wispbill.payments.gateways import (
-    GatewayError,
-    gateway,
-    mercadopago_payment,
-    stripe_event,
-)
-from wispbill.payments.models import Provider
-
-logger = logging.getLogger(__name__)
-
-
-# Mercado Pago unreachable: try again, spaced out, for about an hour.
-@db_task(retries=6, retry_delay=600)
-def mercadopago_notification_task(payment_id: str) -> None:
-    """Read the payment back from Mercado Pago and act on what it says."""
-    settings = gateway(Provider.MERCADOPAGO)
-    if settings is None:
-        return
-    try:
-        event = mercadopago_payment(settings, payment_id)
-    except GatewayError:
-        logger.warning("Mercado Pago payment %s could not be read back; retrying", payment_id)
-        raise
-    if event is not None:
-        gateway_event_apply(event)
+from wispbill.payments.notifications import gateway_notifications_drain
 
 
 @db_task()
-def stripe_event_task(event: dict[str, Any]) -> None:
-    """Act on a Stripe event whose signature was verified."""
-    found = stripe_event(event)
-    if found is not None:
-        gateway_event_apply(found)
+def gateway_notifications_task() -> None:
+    """Act on every ready notification at once. One batch per task: a further batch is queued
+    behind whatever the batch queued (the routers' pushes go first, by their priority)."""
+    drained = gateway_notifications_drain()
+    if drained.more:
+        gateway_notifications_task()
+    if drained.retry_at is not None:
+        delay = max(1.0, (drained.retry_at - timezone.now()).total_seconds())
+        gateway_notifications_task.schedule(delay=delay)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def gateway_notifications_sweep() -> None:
+    """A notification whose drain died with the worker (its claim ran out) is taken again."""
+    gateway_notifications_task()

@@ -10,15 +10,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from wispbill.payments.gateways import (
+    GATEWAY_ID,
     WEBHOOK_MAX_BYTES,
     Gateway,
     SignatureError,
     gateway,
     mercadopago_verify,
+    stripe_event,
     stripe_verify,
 )
 from wispbill.payments.models import Provider
-from wispbill.payments.tasks import mercadopago_notification_task, stripe_event_task
+from wispbill.payments.notifications import gateway_notification_keep
+from wispbill.payments.tasks import gateway_notifications_task
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +81,9 @@ def mercadopago_webhook(request: HttpRequest) -> HttpResponse:
     except SignatureError as exc:
         logger.warning("Mercado Pago webhook refused: %s", exc)
         return _refused(401, "invalid signature")
-    if kind == "payment":
-        mercadopago_notification_task(data_id)
+    kept = kind == "payment" and GATEWAY_ID.match(data_id)
+    if kept and gateway_notification_keep(Provider.MERCADOPAGO, data_id):
+        gateway_notifications_task()
     return JsonResponse({"received": True})
 
 
@@ -102,5 +106,8 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return _refused(400, "not JSON")
     if not isinstance(event, dict):
         return _refused(400, "not an event")
-    stripe_event_task(event)
+    # Kept only when it pays or takes back (read as the drain will read it).
+    found = stripe_event(event)
+    if found is not None and gateway_notification_keep(Provider.STRIPE, found.gateway_id, event):
+        gateway_notifications_task()
     return JsonResponse({"received": True})

@@ -1,0 +1,5 @@
+from typing import Any
+
+class PriorityRedisStorage:
+    conn: Any
+    queue_key: str
