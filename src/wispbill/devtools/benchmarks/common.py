@@ -3,7 +3,7 @@
 import statistics
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -188,3 +188,21 @@ def emulated_router(
         grace_days=3,
     )
     return router, zone
+
+
+def overdue_invoice(client: Client, day: date, price: Decimal, **marks: object) -> Invoice:
+    """An invoice of `price` for the client, issued 40 days before `day` and overdue since a
+    week (unsaved, for a bulk_create); `marks` set its notice or cut."""
+    start = day - timedelta(days=40)
+    return Invoice(
+        client=client,
+        period_start=start,
+        period_end=start + timedelta(days=29),
+        issued_on=start,
+        pay_date=day - timedelta(days=10),
+        notice_date=day - timedelta(days=8),
+        due_date=day - timedelta(days=7),
+        total=price,
+        subtotal=price,
+        **marks,
+    )

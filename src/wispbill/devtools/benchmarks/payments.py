@@ -16,6 +16,7 @@ from wispbill.clients.models import Client, ClientState, SuspensionReason
 from wispbill.clients.references import payment_references_assign
 from wispbill.core.clock import today
 from wispbill.core.db import among
+from wispbill.devtools.benchmarks.common import overdue_invoice
 from wispbill.payments.services import bank_statement_import, bank_statement_preview
 
 HEADER = "date,amount,reference,description,tracking_key\n"
@@ -40,19 +41,12 @@ def owing(clients: list[Client]) -> list[int]:
     """Each client owes an invoice of 399.00 overdue since a week; every fifth one was cut for
     it and sees the notice. Returns the cut ones."""
     day = today()
-    start = day - timedelta(days=40)
     Invoice.objects.bulk_create(
         (
-            Invoice(
-                client=client,
-                period_start=start,
-                period_end=start + timedelta(days=29),
-                issued_on=start,
-                pay_date=day - timedelta(days=10),
-                notice_date=day - timedelta(days=8),
-                due_date=day - timedelta(days=7),
-                total=PRICE,
-                subtotal=PRICE,
+            overdue_invoice(
+                client,
+                day,
+                PRICE,
                 notice_shown_on=day - timedelta(days=8),
                 cut_on=None if n % 5 else day - timedelta(days=7),
             )

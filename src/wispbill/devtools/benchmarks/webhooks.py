@@ -36,7 +36,7 @@ from wispbill.clients.enforcement import router_reconcile
 from wispbill.clients.models import Client, ClientState, Plan, SuspensionReason
 from wispbill.core.clock import today
 from wispbill.core.db import among
-from wispbill.devtools.benchmarks.common import PREFIX, emulated_router
+from wispbill.devtools.benchmarks.common import PREFIX, emulated_router, overdue_invoice
 from wispbill.devtools.emulator import RouterOSEmulator
 from wispbill.messaging.models import Message
 from wispbill.network.models import Router, Zone
@@ -183,21 +183,8 @@ def _cut_clients(zone: Zone, count: int) -> list[tuple[int, int, str | None]]:
         )
         for n in range(count)
     )
-    start = day - timedelta(days=40)
     invoices = Invoice.objects.bulk_create(
-        Invoice(
-            client=client,
-            period_start=start,
-            period_end=start + timedelta(days=29),
-            issued_on=start,
-            pay_date=day - timedelta(days=10),
-            notice_date=day - timedelta(days=8),
-            due_date=day - timedelta(days=7),
-            total=PRICE,
-            subtotal=PRICE,
-            cut_on=day - timedelta(days=7),
-        )
-        for client in clients
+        overdue_invoice(client, day, PRICE, cut_on=day - timedelta(days=7)) for client in clients
     )
     return [(c.pk, i.pk, c.ip) for c, i in zip(clients, invoices, strict=True)]
 

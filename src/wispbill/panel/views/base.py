@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import ngettext
 
@@ -23,6 +24,21 @@ def run_service(request, form, call):
     except ValidationError as exc:
         apply_errors(form, exc)
         return None
+
+
+def run_action(request, call, success) -> HttpResponse | None:
+    """A button's service: the 403 page when the user lacks a permission; otherwise its
+    refusal, or `success()` once it is done, said in a message, and None (the caller
+    redirects)."""
+    try:
+        call()
+    except PermissionDenied as exc:
+        return forbidden(request, exc)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, success())
+    return None
 
 
 def forbidden(request, exc: PermissionDenied):

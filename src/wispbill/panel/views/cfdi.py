@@ -3,7 +3,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -22,7 +21,7 @@ from wispbill.cfdi.services import document_retry
 from wispbill.core.models import CompanySettings
 from wispbill.messaging.documents import cfdi_name, cfdi_pdf, pdf_response
 from wispbill.panel.forms.cfdi import CsdForm
-from wispbill.panel.views.base import forbidden, paginate, run_service
+from wispbill.panel.views.base import forbidden, paginate, run_action, run_service
 from wispbill.staff.permissions import MANAGE_INVOICES, AdminRequired, has_permission
 
 
@@ -61,19 +60,15 @@ def cfdi_list_page(request):
 @require_POST
 def cfdi_retry(request, pk):
     document = get_object_or_404(CfdiDocument, pk=pk)
-    try:
-        document_retry(actor=request.user, document=document)
-    except PermissionDenied as exc:
-        return forbidden(request, exc)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request,
+    refused = run_action(
+        request,
+        lambda: document_retry(actor=request.user, document=document),
+        lambda: (
             _("CFDI %(folio)s is queued to be stamped again.")
-            % {"folio": f"{document.series}{document.folio}"},
-        )
-    return redirect("panel:cfdi-list")
+            % {"folio": f"{document.series}{document.folio}"}
+        ),
+    )
+    return refused or redirect("panel:cfdi-list")
 
 
 def _stamped(pk) -> CfdiDocument:

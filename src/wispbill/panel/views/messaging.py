@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,7 +27,7 @@ from wispbill.messaging.services import (
     portal_link_create,
     portal_links_revoke,
 )
-from wispbill.panel.views.base import forbidden, paginate
+from wispbill.panel.views.base import forbidden, paginate, run_action
 from wispbill.panel.views.payments import client_payment_links_context
 from wispbill.staff.permissions import MANAGE_CLIENTS, REGISTER_PAYMENTS, has_permission
 
@@ -100,18 +100,14 @@ def _back(request, fallback: str) -> str:
 @require_POST
 def message_resend_view(request, pk):
     message = get_object_or_404(Message, pk=pk)
-    try:
-        message_resend(actor=request.user, message=message)
-    except PermissionDenied as exc:
-        return forbidden(request, exc)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request,
-            _("The message to %(recipient)s is queued again.") % {"recipient": message.recipient},
-        )
-    return redirect(_back(request, reverse("panel:message-list")))
+    refused = run_action(
+        request,
+        lambda: message_resend(actor=request.user, message=message),
+        lambda: (
+            _("The message to %(recipient)s is queued again.") % {"recipient": message.recipient}
+        ),
+    )
+    return refused or redirect(_back(request, reverse("panel:message-list")))
 
 
 def _client_messages_url(pk) -> str:
