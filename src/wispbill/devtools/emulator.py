@@ -452,18 +452,23 @@ class RouterOSEmulator:
         seq = itertools.count()
 
         def writer():
+            # No timed waits on the condition: under libfaketime (a test run at a faked
+            # instant) they stall, and the client's socket timed out. The connection's end
+            # notifies (the handler's `finally`); the round trip is slept, outside the lock
+            # (answers are due in the order they were queued, so the first is the next).
             while not closed.is_set():
                 with cond:
                     while not outbox and not closed.is_set():
-                        cond.wait(0.1)
+                        cond.wait()
                     if closed.is_set():
                         return
                     due, _n, data = outbox[0]
                     wait = due - time.monotonic()
-                    if wait > 0:
-                        cond.wait(wait)
-                        continue
-                    heapq.heappop(outbox)
+                    if wait <= 0:
+                        heapq.heappop(outbox)
+                if wait > 0:
+                    time.sleep(wait)
+                    continue
                 try:
                     if data is None:
                         sock.close()
