@@ -8,7 +8,7 @@ same selection, so the panel, the API and the daily run can never disagree.
 """
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
@@ -627,12 +627,12 @@ def debts_changed(
         (asked, gettext_noop("payment with reactivation")),
         ([client for client in restricted if client.pk in due], COMEBACK_REASON),
     ):
-        routers |= _services_back(actor=actor, clients=group, day=day, now=now, reason=reason)
+        routers |= _services_back(actor=actor, clients=group, day=day, reason=reason)
     routers_changed(routers)
 
 
 def _services_back(
-    *, actor: User | None, clients: list[Client], day: date, now: datetime, reason: str
+    *, actor: User | None, clients: list[Client], day: date, reason: str
 ) -> set[int | None]:
     """Give (locked) clients, suspended or throttled, their service back by `client_state_set`'s
     rule in bulk: audited, the reactivation day kept for a suspension, which also owes the
