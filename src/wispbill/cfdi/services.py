@@ -2,8 +2,10 @@
 commit (`cfdi_stamp_due`, by the task consumer and `wispbill stamp-cfdi`), retried with
 back-off, stamped at most once; a refusal waits for a person (`document_retry`)."""
 
+import enum
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -11,7 +13,8 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from satcfdi.exceptions import CFDIError, SchemaValidationError
@@ -37,7 +40,7 @@ from wispbill.cfdi.globals import periodicity_of
 from wispbill.cfdi.models import CancelReason, CfdiDocument, CfdiKind, CfdiStatus
 from wispbill.cfdi.signals import cfdi_stamped
 from wispbill.clients.models import Client
-from wispbill.core.db import locked
+from wispbill.core.db import bulk_set, locked
 from wispbill.core.fiscal import fiscal_data_errors
 from wispbill.core.models import CfdiMode, CompanySettings
 from wispbill.staff.permissions import MANAGE_INVOICES, require_permission_of_person
@@ -220,79 +223,172 @@ WORKERS = 16
 
 
 def cfdi_stamp_due(*, workers: int = WORKERS) -> StampOutcome:
-    """Stamp every pending document whose time has come, `workers` at a time (each thread
-    claims its next document alone). Invoices and global CFDIs first, then the payment
-    complements that wait for them. A caller inside a transaction stamps in its own thread:
-    another one would not see its uncommitted documents."""
+    """Stamp every pending document whose time has come, `workers` at the PAC at a time.
+    Invoices and global CFDIs first, then the payment complements that wait for them.
+
+    Only the calling thread touches the database (claims, builds and signs documents a batch
+    at a time, writes each batch's results back): the senders only talk to the PAC, so a
+    caller inside a transaction stamps what it sees, and the PAC's latency, not a connection
+    per document in flight, sets the pace."""
     documents_for_issued_invoices()
-    stamped = failed = 0
-    for kinds in ((CfdiKind.INVOICE, CfdiKind.GLOBAL), (CfdiKind.PAYMENT,)):
-        if workers <= 1 or not _threads_see_commits():
-            outcomes = [_stamp_loop(kinds)]
-        else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="cfdi") as pool:
-                outcomes = list(pool.map(_stamp_thread, [kinds] * workers))
-        stamped += sum(o.stamped for o in outcomes)
-        failed += sum(o.failed for o in outcomes)
-    return StampOutcome(stamped, failed)
-
-
-def _threads_see_commits() -> bool:
-    """Whether other threads share this one's view: not inside a transaction, and not an
-    in-memory SQLite database (the tests'), whose shared cache refuses parallel writers
-    instead of waiting for them."""
-    if connection.in_atomic_block:
-        return False
-    if connection.vendor != "sqlite":
-        return True
-    in_memory: bool = connection.is_in_memory_db()  # type: ignore[attr-defined]  # SQLite's
-    return not in_memory
-
-
-def _stamp_thread(kinds: tuple[str, ...]) -> StampOutcome:
-    try:
-        return _stamp_loop(kinds)
-    finally:
-        connections.close_all()  # this thread's own connection
-
-
-def _stamp_loop(kinds: tuple[str, ...]) -> StampOutcome:
-    stamped = failed = 0
     company = CompanySettings.load()  # read once per run, not per document
-    while documents := _claim(kinds):
-        for document in documents:
-            if _stamp(document, company):
-                stamped += 1
-            else:
-                failed += 1
+    stamped = failed = 0
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="cfdi") as senders:
+        for kinds in ((CfdiKind.INVOICE, CfdiKind.GLOBAL), (CfdiKind.PAYMENT,)):
+            outcome = _stamp_kinds(kinds, company, senders, depth=2 * max(1, workers) + CLAIM)
+            stamped += outcome.stamped
+            failed += outcome.failed
     return StampOutcome(stamped, failed)
 
 
-# Documents a worker claims at once: fewer claiming transactions, while a PAC that stops
-# answering holds back at most this many per worker until their next turn.
-CLAIM = 4
+@dataclass(frozen=True)
+class _Batch:
+    claimed: int  # documents claimed, sent or not
+    sent: list[CfdiDocument]
+    answers: list["Future[_Answer]"]
 
 
-def _claim(kinds: tuple[str, ...] = tuple(CfdiKind.values)) -> list[CfdiDocument]:
-    """The next due documents, their attempt counted and their next one set, committed
-    before the PAC is called: a parallel worker skips them (locked rows are passed over,
-    updated ones are no longer due), a crash leaves them for their next turn."""
+def _stamp_kinds(
+    kinds: tuple[str, ...], company: CompanySettings, senders: ThreadPoolExecutor, depth: int
+) -> StampOutcome:
+    """Claim batches while fewer than `depth` documents are at the PAC (the senders always
+    have the next one waiting); when that many are, write back the oldest batch once all its
+    documents are answered. A batch that found the PAC unavailable, every document of it,
+    ends the claiming: the rest waits for the next run instead of each document waiting for
+    its timeout now."""
+    stamped = failed = in_flight = 0
+    batches: deque[_Batch] = deque()
+    more = True
+    while more or batches:
+        if more and in_flight < depth:
+            claimed = _claim(kinds, company)
+            if claimed is None:
+                more = False
+                continue
+            sent = [document for document in claimed.documents if document.pk in claimed.ready]
+            answers = [senders.submit(_send, document) for document in sent]
+            batches.append(_Batch(len(claimed.documents), sent, answers))
+            in_flight += len(sent)
+            continue
+        batch = batches.popleft()
+        answered = [answer.result() for answer in batch.answers]
+        in_flight -= len(batch.sent)
+        bulk_set(batch.sent, SENT_FIELDS)
+        done = [d for d, a in zip(batch.sent, answered, strict=True) if a == _Answer.STAMPED]
+        if done:
+            cfdi_stamped.send(sender=CfdiDocument, documents=done)
+        if answered and all(answer == _Answer.UNAVAILABLE for answer in answered):
+            more = False
+        stamped += len(done)
+        failed += batch.claimed - len(done)
+    return StampOutcome(stamped, failed)
+
+
+# Documents claimed at once: their data is read, they are built and signed, and their results
+# are written back in a few statements for all of them.
+CLAIM = 32
+
+# What sending writes back to a document's row.
+SENT_FIELDS = (
+    "status",
+    "uuid",
+    "xml",
+    "stamped_at",
+    "error_code",
+    "error_message",
+    "next_attempt_at",
+)
+CLAIMED_FIELDS = ("attempts", "next_attempt_at", "xml", "status", "error_code", "error_message")
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    documents: list[CfdiDocument]
+    ready: set[int]  # the ids of those built and signed, to be sent
+
+
+def _claim(kinds: tuple[str, ...], company: CompanySettings) -> _Claimed | None:
+    """The next due documents, their attempt counted and their next one set, each built and
+    signed once (the XML every retry sends again, so the PAC recognizes it by its seal and
+    its customid instead of stamping it twice), all committed before the PAC is called: a
+    parallel worker skips them (locked rows are passed over, updated ones are no longer
+    due), a crash leaves them for their next turn."""
     now = timezone.now()
     with transaction.atomic():
         due = (
             locked(CfdiDocument.objects)
             .filter(status=CfdiStatus.PENDING, next_attempt_at__lte=now, kind__in=kinds)
+            .select_related("invoice__client__plan")
+            .prefetch_related(
+                "invoice__lines", Prefetch("payments", queryset=Payment.objects.order_by("id"))
+            )
             .order_by("next_attempt_at", "id")
         )
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True, of=("self",))
         documents = list(due[:CLAIM])
+        if not documents:
+            return None
+        ready = set()
         for document in documents:
             document.attempts += 1
             document.next_attempt_at = now + _backoff(document.attempts)
-        if documents:
-            CfdiDocument.objects.bulk_update(documents, ["attempts", "next_attempt_at"])
-    return documents
+            if _prepared(document, company):
+                ready.add(document.pk)
+        bulk_set(documents, CLAIMED_FIELDS)
+    return _Claimed(documents, ready)
+
+
+def _prepared(document: CfdiDocument, company: CompanySettings) -> bool:
+    """Whether `document` can go to the PAC: built and signed now if it never was; why not
+    in its error fields otherwise."""
+    if not pac.configured():
+        document.error_code, document.error_message = "off", _("No PAC is configured.")
+        return False
+    if document.xml:
+        return True
+    signer = _signer(company)
+    if signer is None:
+        document.error_code, document.error_message = "off", _("The company has no CSD.")
+        return False
+    try:
+        document.xml = _build(document, company, signer).decode()
+    except _Waiting:
+        document.error_code = "waiting"
+        document.error_message = _("Waiting for the CFDI of the invoice it pays to be stamped.")
+        return False
+    except (ValidationError, SchemaValidationError, CFDIError, ValueError) as error:
+        document.status, document.error_code = CfdiStatus.ERROR, "data"
+        document.error_message = " ".join(getattr(error, "messages", None) or [str(error)])
+        return False
+    return True
+
+
+class _Answer(enum.Enum):
+    STAMPED = "stamped"
+    REFUSED = "refused"
+    UNAVAILABLE = "unavailable"
+
+
+def _send(document: CfdiDocument) -> _Answer:
+    """Send a signed document to the PAC; its row's new values are set on it (written by the
+    caller, with the rest of the batch)."""
+    try:
+        result = pac.stamp(document.xml.encode(), document.customid)
+    except pac.PacRefused as error:
+        document.status = CfdiStatus.ERROR
+        document.error_code, document.error_message = error.code, error.message
+        return _Answer.REFUSED
+    except pac.PacUnavailable as error:
+        document.error_code, document.error_message = error.code, error.message
+        if document.attempts >= MAX_ATTEMPTS:
+            document.status = CfdiStatus.ERROR
+        return _Answer.UNAVAILABLE
+    document.status, document.uuid = CfdiStatus.STAMPED, result.uuid
+    document.xml = result.xml.decode()
+    document.stamped_at, document.next_attempt_at = timezone.now(), None
+    document.error_code = document.error_message = ""
+    return _Answer.STAMPED
 
 
 def _save(document: CfdiDocument, **values: Any) -> None:
@@ -369,7 +465,7 @@ def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> 
         # A global CFDI is made with its period (cfdi_global_create).
         assert document.period_start is not None and document.period_end is not None
         return global_document(
-            payments=list(document.payments.order_by("id")),
+            payments=list(document.payments.all()),  # prefetched in order (_claim)
             company=company,
             signer=signer,
             periodicity=periodicity_of(document.period_start, document.period_end),
@@ -377,8 +473,10 @@ def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> 
             folio=document.folio,
             series=document.series,
         )
-    assert document.invoice_id is not None  # a CFDI that is not global nor a complement
-    invoice = Invoice.objects.select_related("client__plan").get(pk=document.invoice_id)
+    # A CFDI that is not global nor a complement: its invoice, with the invoice's client,
+    # plan and lines (_claim).
+    invoice = document.invoice
+    assert invoice is not None
     client = invoice.client
     errors = fiscal_data_errors(
         rfc=client.rfc,
@@ -389,7 +487,7 @@ def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> 
     )
     if errors:
         raise ValidationError(" ".join(errors.values()))
-    first = document.payments.order_by("id").first()
+    first = next(iter(document.payments.all()), None)  # prefetched in order (_claim)
     forma = (
         "99" if document.method == "PPD" else FORMA_PAGO.get(first.method if first else "", "99")
     )
@@ -401,56 +499,6 @@ def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> 
         folio=document.folio,
         forma_pago=forma,
     )
-
-
-def _stamp(document: CfdiDocument, company: CompanySettings) -> bool:
-    if not pac.configured():
-        _save(document, error_code="off", error_message=_("No PAC is configured."))
-        return False
-    if not document.xml:
-        # Built and signed once: every retry sends the same document, which the PAC
-        # recognizes (its seal, its customid) instead of stamping it twice.
-        signer = _signer(company)
-        if signer is None:
-            _save(document, error_code="off", error_message=_("The company has no CSD."))
-            return False
-        try:
-            xml = _build(document, company, signer)
-        except _Waiting:
-            _save(
-                document,
-                error_code="waiting",
-                error_message=_("Waiting for the CFDI of the invoice it pays to be stamped."),
-            )
-            return False
-        except (ValidationError, SchemaValidationError, CFDIError, ValueError) as error:
-            text = " ".join(getattr(error, "messages", None) or [str(error)])
-            _save(document, status=CfdiStatus.ERROR, error_code="data", error_message=text)
-            return False
-        _save(document, xml=xml.decode())
-    try:
-        result = pac.stamp(document.xml.encode(), document.customid)
-    except pac.PacRefused as error:
-        _save(document, status=CfdiStatus.ERROR, error_code=error.code, error_message=error.message)
-        return False
-    except pac.PacUnavailable as error:
-        values = {"error_code": error.code, "error_message": error.message}
-        if document.attempts >= MAX_ATTEMPTS:
-            values["status"] = CfdiStatus.ERROR
-        _save(document, **values)
-        return False
-    _save(
-        document,
-        status=CfdiStatus.STAMPED,
-        uuid=result.uuid,
-        xml=result.xml.decode(),
-        stamped_at=timezone.now(),
-        error_code="",
-        error_message="",
-        next_attempt_at=None,
-    )
-    cfdi_stamped.send(sender=CfdiDocument, document=document)
-    return True
 
 
 @transaction.atomic

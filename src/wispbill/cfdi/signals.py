@@ -2,5 +2,5 @@
 
 from django.dispatch import Signal
 
-# A document got SAT's stamp (sent with `document`), after its row was saved.
+# Documents got SAT's stamp (sent with `documents`, a list), after their rows were saved.
 cfdi_stamped = Signal()

@@ -1,20 +1,24 @@
 """A stand-in for the PAC outside the tests, for `wispbill benchmark`: the SW Sapien paths that
 satcfdi's driver uses, in a process of its own (as a real PAC is another machine), answering
-each stamp after a set latency. Like the tests' stand-in (tests/cfdi/conftest.py, which uses
-the same seal check and stamp), it checks each seal against the certificate in the XML, adds
-a TimbreFiscalDigital signed with its own certificate, answers a document it stamped before
-with SW's code 307 and that stamp, and counts the stamps it gave per customid."""
+each stamp a set latency after it arrived (its own checking and stamping within that time, as
+a remote PAC's answer time includes its work; `_stats` gives the answer times it kept). Like
+the tests' stand-in (tests/cfdi/conftest.py, which uses the same seal check and stamp), it
+checks each seal against the certificate in the XML, adds a TimbreFiscalDigital signed with
+its own certificate, answers a document it stamped before with SW's code 307 and that stamp,
+and counts the stamps it gave per customid."""
 
 import base64
 import json
 import logging
 import multiprocessing
+import socket
 import threading
 import time
 import uuid as uuidlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from statistics import median
 from typing import Any
 
 from lxml import etree
@@ -63,6 +67,8 @@ class _StandIn:
         self.stamped: dict[str, tuple[str, str]] = {}
         self.stamps_per_id: Counter[str] = Counter()
         self.calls = 0
+        self.answer_times: list[float] = []  # seconds from a stamp's arrival to its answer
+        self.at_once = self.most_at_once = 0  # stamps being answered, now and at most
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
@@ -70,10 +76,18 @@ class _StandIn:
                 "calls": self.calls,
                 "stamped": len(self.stamped),
                 "most_stamps_of_one": max(self.stamps_per_id.values(), default=0),
+                "most_at_once": self.most_at_once,
+                "answer_ms_median": 1000 * median(self.answer_times or [0.0]),
+                "answer_ms_max": 1000 * max(self.answer_times or [0.0]),
             }
 
+    def arrived(self) -> float:
+        with self.lock:
+            self.at_once += 1
+            self.most_at_once = max(self.most_at_once, self.at_once)
+        return time.monotonic()
+
     def stamp(self, xml: bytes, customid: str) -> tuple[int, dict[str, Any]]:
-        time.sleep(self.latency)
         with self.lock:
             self.calls += 1
             before = self.stamped.get(customid)
@@ -92,6 +106,15 @@ class _StandIn:
                 self.stamps_per_id[customid] += 1
         return 200, {"status": "success", "data": _data(uuid, stamped)}
 
+    def answered(self, arrived: float) -> None:
+        """Wait until `latency` after the request `arrived` (its own checking and stamping
+        happen within it, as a remote PAC's do within its answer time), and note how long
+        the answer took."""
+        time.sleep(max(0.0, arrived + self.latency - time.monotonic()))
+        with self.lock:
+            self.answer_times.append(time.monotonic() - arrived)
+            self.at_once -= 1
+
 
 def _data(uuid: str, stamped: str) -> dict[str, str]:
     return {"uuid": uuid, "cfdi": stamped}
@@ -99,7 +122,7 @@ def _data(uuid: str, stamped: str) -> dict[str, str]:
 
 def _serve(port: int, latency: float, csd: tuple[bytes, bytes, str], ready: Any) -> None:
     from werkzeug import Request, Response
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per stamp
     stand_in = _StandIn(Signer.load(*csd), latency)
@@ -115,14 +138,25 @@ def _serve(port: int, latency: float, csd: tuple[bytes, bytes, str], ready: Any)
         elif request.headers.get("Authorization") != f"Bearer {TOKEN}":
             status, body = 401, {"status": "error", "message": "AU2000"}
         elif request.path == "/v4/cfdi33/stamp/v4":
-            status, body = stand_in.stamp(
-                request.files["xml"].read(), request.headers.get("customid", "")
-            )
+            arrived = stand_in.arrived()
+            try:
+                status, body = stand_in.stamp(
+                    request.files["xml"].read(), request.headers.get("customid", "")
+                )
+            finally:
+                stand_in.answered(arrived)
         else:
             status, body = 404, {"status": "error", "message": "404"}
         return Response(json.dumps(body), status=status, content_type="application/json")
 
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    class Handler(WSGIRequestHandler):
+        def setup(self) -> None:
+            super().setup()
+            # Its answer leaves in one go, as a PAC's server sends it: without this, the
+            # body waits behind the headers for the client's delayed ACK (Nagle, 40 ms).
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=Handler)
     ready.put(server.server_port)
     server.serve_forever()
 

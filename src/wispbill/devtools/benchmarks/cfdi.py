@@ -208,4 +208,6 @@ def time_stamping(admin, *, docs: int, latency: float, workers: int) -> dict:
         "cfdi_stamp_failed": outcome.failed,
         "cfdi_pac_calls": stats["calls"],
         "cfdi_pac_most_stamps_of_one_document": stats["most_stamps_of_one"],
+        "cfdi_pac_answer_ms_median": stats["answer_ms_median"],
+        "cfdi_pac_answer_ms_max": stats["answer_ms_max"],
     }
