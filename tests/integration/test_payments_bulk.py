@@ -19,6 +19,7 @@ from wispbill.billing.services.payments import CREDIT_LIMIT, payment_register
 from wispbill.clients.models import Client, Promise
 from wispbill.core.models import CompanySettings
 from wispbill.messaging.models import Message
+from wispbill.network.models import Enforcement, Router
 from wispbill.payments.services import bank_statement_import, bank_statement_preview
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +187,17 @@ def test_one_line_over_the_credit_limit_applies_nothing(admin):
             bank_statement_import(actor=admin, data=data.encode(), fmt="generic")
         assert _seen() == before
         assert not Payment.objects.exists()
+
+
+def test_a_statement_marks_each_router_once(admin, django_capture_on_commit_callbacks):
+    """Beto comes back and Dani's notice ends, on the same router: it is marked and pushed
+    once, not once for the reactivation and again for the notice."""
+    with time_machine.travel(local(2026, 9, 10, 12, 0), tick=False):
+        data = _world(admin).encode()
+        Router.objects.update(enforcement=Enforcement.MIKROTIK)
+        with django_capture_on_commit_callbacks() as callbacks:
+            bank_statement_import(actor=admin, data=data, fmt="generic")
+    pushes = [c for c in callbacks if c.__qualname__ == "routers_changed.<locals>.enqueue"]
+    assert len(pushes) == 1
+    assert Client.objects.get(name="Beto").state == "active"
+    assert not Client.objects.get(name="Dani").notice_active

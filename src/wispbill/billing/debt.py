@@ -627,7 +627,8 @@ def debts_changed(
         (asked, gettext_noop("payment with reactivation")),
         ([client for client in restricted if client.pk in due], COMEBACK_REASON),
     ):
-        routers |= _services_back(actor=actor, clients=group, day=day, reason=reason)
+        # Their routers follow already (clients_transition): marked once, pushed once.
+        routers -= _services_back(actor=actor, clients=group, day=day, reason=reason)
     routers_changed(routers)
 
 
@@ -636,7 +637,8 @@ def _services_back(
 ) -> set[int | None]:
     """Give (locked) clients, suspended or throttled, their service back by `client_state_set`'s
     rule in bulk: audited, the reactivation day kept for a suspension, which also owes the
-    company's reconnection fee. Returns their routers, which must follow."""
+    company's reconnection fee. Returns their routers, which `clients_transition` has made
+    follow."""
     if not clients:
         return set()
     suspended = [client for client in clients if client.state == ClientState.SUSPENDED]
