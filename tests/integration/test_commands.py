@@ -52,6 +52,54 @@ def test_demo_loads_once_and_its_users_behave_as_promised(tmp_path):
     count, has_own, admin_can, staff_can = check.stdout.split()
     assert int(count) >= 300 and has_own == "True"
     assert (admin_can, staff_can) == ("True", "False")
+    _demo_cfdi_stamped_at_its_pac_stand_in(tmp_path)
+
+
+COUNT_CFDI = (
+    "from wispbill.cfdi.models import CfdiDocument as D; "
+    "from wispbill.clients.models import Client as C; "
+    "print(C.objects.exclude(rfc='').count(), D.objects.count(), "
+    "D.objects.filter(status='stamped').count())"
+)
+
+
+def _demo_cfdi_stamped_at_its_pac_stand_in(tmp_path) -> None:
+    """The demo's clients with an RFC got a CFDI per paid invoice, which `wispbill
+    pac-stand-in` (the PAC that scripts/run-demo.sh starts) stamps; it stops on SIGTERM."""
+    with_rfc, documents, stamped = map(
+        int, _wispbill(tmp_path, "shell", "--no-imports", "-c", COUNT_CFDI).stdout.split()
+    )
+    assert with_rfc > 20 and documents > 20 and stamped == 0
+    port = _free_port()
+    stand_in = subprocess.Popen(
+        [sys.executable, "-m", "wispbill.cli", "pac-stand-in", "--port", str(port)],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert f"127.0.0.1:{port}" in stand_in.stdout.readline()
+        env = {
+            **_env(tmp_path),
+            "WISPBILL_PAC": "swsapien",
+            "WISPBILL_PAC_USER": "bench",
+            "WISPBILL_PAC_PASSWORD": "bench-secret",
+            "WISPBILL_PAC_URL": f"http://127.0.0.1:{port}",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "wispbill.cli", "stamp-cfdi"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert f'"stamped": {documents}' in done.stdout
+    finally:
+        stand_in.send_signal(signal.SIGTERM)
+        assert stand_in.wait(timeout=20) == 0
+    after = _wispbill(tmp_path, "shell", "--no-imports", "-c", COUNT_CFDI).stdout.split()
+    assert int(after[2]) == documents
 
 
 def test_create_api_key_prints_a_working_key_on_the_last_line(tmp_path):

@@ -162,12 +162,13 @@ def _serve(port: int, latency: float, csd: tuple[bytes, bytes, str], ready: Any)
 
 
 @contextmanager
-def pac_stand_in(*, latency: float) -> Iterator[str]:
+def pac_stand_in(*, latency: float, port: int = 0) -> Iterator[str]:
     """A PAC stand-in running in a process of its own while the block runs: its base URL
-    (user USER, password PASSWORD; GET <url>/_stats says what it stamped)."""
+    (user USER, password PASSWORD; GET <url>/_stats says what it stamped); on a free port
+    unless one is given."""
     context = multiprocessing.get_context("spawn")
     ready = context.Queue()
-    process = context.Process(target=_serve, args=(0, latency, pac_csd(), ready), daemon=True)
+    process = context.Process(target=_serve, args=(port, latency, pac_csd(), ready), daemon=True)
     process.start()
     try:
         port = ready.get(timeout=60)

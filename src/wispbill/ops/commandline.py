@@ -52,11 +52,21 @@ PRODUCT_COMMANDS = {
     "restore": gettext_noop("Replace the database with a backup."),
     "worker": gettext_noop("Run a task consumer (scale-out)."),
     "routeros-emulator": gettext_noop("Run the RouterOS API emulator on loopback."),
+    "pac-stand-in": gettext_noop("Run a stand-in for the PAC on loopback (test stamps)."),
     "benchmark": gettext_noop("Time the product on a throwaway database of many clients."),
 }
 # Commands that may start a data dir where there is none: setting up, restoring into it, and
 # those that read no data but need Django running (whose task queue opens a file there).
-STARTS_DATA = {"serve", "migrate", "demo", "restore", "routeros-emulator", "help", "--version"}
+STARTS_DATA = {
+    "serve",
+    "migrate",
+    "demo",
+    "restore",
+    "routeros-emulator",
+    "pac-stand-in",
+    "help",
+    "--version",
+}
 HELP = {"help", "--help", "-h"}
 
 

@@ -4,8 +4,9 @@ scripts/run-demo.sh starts), so syncs, PPPoE secrets, queues and imports can be 
 
 import ipaddress
 import random
+import string
 import unicodedata
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -18,14 +19,17 @@ from django.utils import timezone
 from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice
 from wispbill.billing.services.payments import payment_register
+from wispbill.cfdi.csd import csd_install
 from wispbill.clients.models import BillingType, Client, ClientState
 from wispbill.clients.services.clients import client_create
 from wispbill.clients.services.plans import plan_create
 from wispbill.clients.services.zones import zone_create, zone_update
 from wispbill.core import clock
-from wispbill.core.models import BillingMode, CompanySettings, CutAction
+from wispbill.core.fiscal import fiscal_data_errors, rfc_check_digit
+from wispbill.core.models import BillingMode, CfdiMode, CompanySettings, CutAction
 from wispbill.core.schedule import BillingSchedule
 from wispbill.core.switches import Switches, Task
+from wispbill.devtools.csd import COMPANY_RFC, make_csd
 from wispbill.messaging.models import Message
 from wispbill.network.models import Enforcement, PppoeCut
 from wispbill.network.services import router_create
@@ -99,6 +103,10 @@ PLANS = [
     ("Plus 20 Mbps", "499.00", 20_000, 4_000),
     ("Negocio 50 Mbps", "899.00", 50_000, 10_000),
 ]
+
+
+# Postal codes of city centres, in SAT's catalog (c_CodigoPostal).
+FISCAL_POSTAL_CODES = ["06000", "03100", "44100", "64000", "72000", "76000", "58000", "20000"]
 
 
 class Command(BaseCommand):
@@ -240,6 +248,7 @@ class Command(BaseCommand):
         # clients to this machine's notice port, so the rules can be installed and looked at.
         company.notice_host = "127.0.0.1"
         company.save()
+        self._fiscal(rng, admin)
         today = clock.today()
         late_payers = set()
         for offset in range(days, -1, -1):
@@ -269,6 +278,48 @@ class Command(BaseCommand):
         CompanySettings.objects.filter(pk=1).update(last_daily_run=today)
 
     @staticmethod
+    def _fiscal(rng: random.Random, admin) -> None:
+        """Stamping on payment with a CSD made here (the RFC of SAT's test company), and a
+        sixth of the clients with their own RFC: their payments get a CFDI each, everyone
+        else's go in the global CFDI. scripts/run-demo.sh starts a stand-in for the PAC
+        (`wispbill pac-stand-in`); without one, the documents wait for a PAC."""
+        CompanySettings.objects.filter(pk=1).update(
+            rfc=COMPANY_RFC,
+            legal_name="ESCUELA KEMPER URGATE",
+            tax_regime="601",
+            postal_code="42501",
+            cfdi=CfdiMode.ON_PAYMENT,
+        )
+        csd = make_csd()
+        csd_install(
+            actor=admin, certificate=csd.certificate, private_key=csd.key, password=csd.password
+        )
+        for client in Client.objects.filter(state=ClientState.ACTIVE).order_by("id"):
+            if rng.random() >= 1 / 6:
+                continue
+            first, last, second = _plain(client.name).upper().split()[:3]
+            born = date(1960, 1, 1) + timedelta(days=rng.randrange(40 * 365))
+            body = f"{last[:2]}{second[0]}{first[0]}{born:%y%m%d}"
+            body += "".join(rng.choice(string.ascii_uppercase + string.digits) for _n in range(2))
+            values = {
+                "rfc": body + rfc_check_digit(body + "0"),
+                "fiscal_name": _plain(client.name).upper(),
+                "fiscal_regime": rng.choice(["612", "626"]),
+                "fiscal_postal_code": rng.choice(FISCAL_POSTAL_CODES),
+                "cfdi_use": "G03",
+            }
+            errors = fiscal_data_errors(
+                rfc=values["rfc"],
+                name=values["fiscal_name"],
+                regime=values["fiscal_regime"],
+                postal_code=values["fiscal_postal_code"],
+                use=values["cfdi_use"],
+            )
+            if errors:
+                raise CommandError(f"demo fiscal data of {client}: {errors}")
+            Client.objects.filter(pk=client.pk).update(**values)
+
+    @staticmethod
     def _addresses():  # 172.20.x.x is left to the emulator's hand-made clients
         for network in ("172.16.0.0/16", "172.17.0.0/16"):
             for host in ipaddress.ip_network(network).hosts():
@@ -276,8 +327,12 @@ class Command(BaseCommand):
                     yield str(host)
 
 
+def _plain(name: str) -> str:
+    """The name without accents (as in a PPPoE username, or SAT's records of an RFC)."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+
+
 def _username(name: str, n: int) -> str:
     """A PPPoE username as an operator makes them: first name and surname, no accents."""
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    first, last, *_rest = plain.split()
+    first, last, *_rest = _plain(name).lower().split()
     return f"{first}.{last}{n}"
