@@ -87,4 +87,10 @@ def test_run_now_is_carried_out_by_a_worker(tmp_path, queue):
         assert invoices == 1
     finally:
         worker.terminate()
-        worker.wait(timeout=20)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            # Never left behind: a worker still reading the queue takes the next test's tasks.
+            worker.kill()
+            worker.wait()
+            raise AssertionError("the worker did not stop within 20 s of SIGTERM") from None
