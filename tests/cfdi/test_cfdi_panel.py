@@ -17,6 +17,7 @@ from wispbill.cfdi.csd import MAX_BYTES
 from wispbill.cfdi.models import CfdiStatus
 from wispbill.cfdi.services import cfdi_stamp_due
 from wispbill.core.models import CompanySettings
+from wispbill.messaging.links import portal_token
 
 pytestmark = pytest.mark.django_db
 PAGE = "/e-invoicing/"
@@ -139,3 +140,35 @@ def test_the_csd_page_checks_what_it_keeps_and_never_shows_the_key(admin, staff,
     assert _browser(staff).get("/e-invoicing/csd/").status_code == 403
     assert _upload(_browser(staff), make_csd()).status_code == 403
     assert "/e-invoicing/csd/" not in _browser(staff).get(PAGE).content.decode()
+
+
+@pytest.mark.instant(SEPT_6)
+def test_the_client_page_and_the_panel_carry_the_stamped_cfdi(pac, ready):
+    """Issue 19: the CFDI's XML and PDF on the client's own page (its signed link), beside
+    the invoice's; the panel's client page and invoice list show it too. Another client's
+    link cannot open it."""
+    admin, client, invoice = ready
+    document = _pay(admin, client, invoice)
+    assert cfdi_stamp_due().stamped == 1
+    document.refresh_from_db()
+    token = portal_token(client.pk)[0]
+    page = Browser().get(f"/portal/{token}/?lang=es")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Factura electrónica (CFDI)" in html
+    xml = Browser().get(f"/portal/{token}/cfdi/{document.pk}/xml/")
+    assert xml.status_code == 200 and document.uuid.encode() in xml.content
+    assert xml["Cache-Control"] == "no-store"
+    pdf = Browser().get(f"/portal/{token}/cfdi/{document.pk}/pdf/?lang=es")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert document.uuid in pdf_text(pdf.content)
+    other = ClientFactory(zone=client.zone, plan=client.plan)
+    stranger = portal_token(other.pk)[0]
+    assert Browser().get(f"/portal/{stranger}/cfdi/{document.pk}/xml/").status_code == 404
+    assert Browser().get(f"/portal/{token}/cfdi/{document.pk}/exe/").status_code == 404
+
+    panel = _browser(admin)
+    for url in (f"/clients/{client.pk}/", "/invoices/"):
+        shown = panel.get(url).content.decode()
+        assert f"/e-invoicing/{document.pk}/xml/" in shown, url
+        assert f"/e-invoicing/{document.pk}/pdf/" in shown, url

@@ -15,4 +15,5 @@ urlpatterns = [
     path(
         "<str:token>/payments/<portal_id:pk>/receipt/", views.receipt_document, name="receipt-pdf"
     ),
+    path("<str:token>/cfdi/<portal_id:pk>/<str:fmt>/", views.cfdi_file, name="cfdi"),
 ]

@@ -5,7 +5,8 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -13,9 +14,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wispbill.billing.models import Invoice, Payment
 from wispbill.billing.selectors import client_balance, pending_invoices
+from wispbill.cfdi.models import CfdiDocument, CfdiKind
+from wispbill.cfdi.selectors import (
+    invoice_cfdi,
+    payment_cfdi,
+    stamped_xml,
+    with_invoice_cfdis,
+    with_payment_cfdis,
+)
 from wispbill.clients.models import Client, ClientState
 from wispbill.core.models import CompanySettings
 from wispbill.messaging.documents import (
+    cfdi_name,
+    cfdi_pdf,
     invoice_number,
     invoice_pdf,
     pdf_response,
@@ -69,14 +80,14 @@ def _page(request, token, client, language, *, error="", pay_error="", status=20
     company = CompanySettings.load()
     # A cancelled invoice stays in the list, saying so: an invoice the client saw yesterday
     # does not vanish without a word.
-    # Each with the number the client reads on its document.
+    # Each with the number the client reads on its document, and its stamped CFDI if any.
     invoices = [
-        (invoice, invoice_number(invoice.pk))
-        for invoice in Invoice.objects.filter(client=client)[:12]
+        (invoice, invoice_number(invoice.pk), _stamped(invoice_cfdi(invoice)))
+        for invoice in with_invoice_cfdis(Invoice.objects.filter(client=client))[:12]
     ]
     payments = [
-        (payment, receipt_number(payment.pk))
-        for payment in Payment.objects.filter(client=client)[:6]
+        (payment, receipt_number(payment.pk), _stamped(payment_cfdi(payment)))
+        for payment in with_payment_cfdis(Payment.objects.filter(client=client))[:6]
     ]
     balance = client_balance(client)
     context = {
@@ -135,6 +146,34 @@ def invoice_document(request, token: str, pk: int):
     invoice = get_object_or_404(Invoice, pk=pk, client=client)
     pdf = invoice_pdf(invoice, language=language, request=request)
     return _private(pdf_response(pdf, f"{invoice_number(invoice.pk)}.pdf"))
+
+
+def _stamped(document: CfdiDocument | None) -> CfdiDocument | None:
+    return document if document is not None and stamped_xml(document) is not None else None
+
+
+@require_GET
+def cfdi_file(request, token: str, pk: int, fmt: str):
+    """A CFDI of the client's own (its invoice's, or its payment's complement), stamped, as
+    SAT has it (XML) or printed (PDF). A global CFDI is nobody's in particular."""
+    client, language, revoked = _open(request, token)
+    if client is None:
+        return _refused(request, language, revoked=revoked)
+    if fmt not in ("xml", "pdf"):
+        raise Http404
+    mine = Q(kind=CfdiKind.INVOICE, invoice__client=client) | Q(
+        kind=CfdiKind.PAYMENT, payments__client=client
+    )
+    document = _stamped(CfdiDocument.objects.filter(mine, pk=pk).distinct().first())
+    if document is None:
+        raise Http404
+    if fmt == "xml":
+        response = HttpResponse(document.xml.encode(), content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{cfdi_name(document)}.xml"'
+        return _private(response)
+    return _private(
+        pdf_response(cfdi_pdf(document, language=language), f"{cfdi_name(document)}.pdf")
+    )
 
 
 @require_GET

@@ -7,6 +7,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from wispbill.cfdi.selectors import invoice_cfdi, payment_cfdi
 from wispbill.core.formatting import long_date, money, short_date, speed
 from wispbill.core.switches import TASK_LABELS, TASKS, Task
 from wispbill.messaging import documents
@@ -18,6 +19,10 @@ register.filter("money", money)
 register.filter("long_date", long_date)
 register.filter("short_date", short_date)
 register.filter("speed", speed)
+# An invoice's own CFDI and a payment's complement (their querysets prefetch them:
+# cfdi.selectors.with_invoice_cfdis, with_payment_cfdis).
+register.filter("invoice_cfdi", invoice_cfdi)
+register.filter("payment_cfdi", payment_cfdi)
 
 # A moment as the ISP's people write it, in both languages: 29/10/2026 14:05.
 SHORT_DATETIME = "d/m/Y H:i"

@@ -29,6 +29,7 @@ from wispbill.billing.services.payments import (
     payment_void,
     payment_void_permission_check,
 )
+from wispbill.cfdi.selectors import with_invoice_cfdis
 from wispbill.clients.models import Client
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import to_id
@@ -54,7 +55,9 @@ LONGEST_REPORT = timedelta(days=366)
 @login_required
 def invoice_list(request):
     params = request.GET
-    qs = Invoice.objects.select_related("client__zone__router").order_by("-pay_date", "-id")
+    qs = with_invoice_cfdis(Invoice.objects.select_related("client__zone__router")).order_by(
+        "-pay_date", "-id"
+    )
     if params.get("status") in InvoiceStatus.values:
         qs = qs.filter(status=params["status"])
     if params.get("overdue") == "1":

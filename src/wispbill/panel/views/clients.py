@@ -20,6 +20,7 @@ from wispbill.billing.services.invoices import (
     invoice_day_check,
     invoice_draft,
 )
+from wispbill.cfdi.selectors import with_invoice_cfdis, with_payment_cfdis
 from wispbill.clients.models import BillingType, Client, ClientState, Plan
 from wispbill.clients.selectors import (
     client_sync_problem,
@@ -94,8 +95,8 @@ def _client_page(request, form, client, status=200, payment_form=None):
             effective=client.effective_switches,
             effective_cut=client.effective_cut_action,
             rows=audit_rows(audit_events_for(client)[:100]),
-            invoices=client.invoices.order_by("-pay_date", "-id")[:36],
-            payments=client.payments.prefetch_related("allocations")[:36],
+            invoices=with_invoice_cfdis(client.invoices.order_by("-pay_date", "-id"))[:36],
+            payments=with_payment_cfdis(client.payments.prefetch_related("allocations"))[:36],
             balance=balance,
             credit=-balance if balance < 0 else 0,
             sync_status=client_sync_status(client),
