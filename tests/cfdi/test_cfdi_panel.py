@@ -14,9 +14,10 @@ from tests.messaging_fixtures import pdf_text
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.billing.services.payments import payment_register
 from wispbill.cfdi.csd import MAX_BYTES
-from wispbill.cfdi.models import CfdiStatus
+from wispbill.cfdi.models import CfdiDocument, CfdiStatus
 from wispbill.cfdi.services import cfdi_stamp_due
 from wispbill.core.models import CompanySettings
+from wispbill.devtools.csd import COMPANY_RFC
 from wispbill.messaging.links import portal_token
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +173,50 @@ def test_the_client_page_and_the_panel_carry_the_stamped_cfdi(pac, ready):
         shown = panel.get(url).content.decode()
         assert f"/e-invoicing/{document.pk}/xml/" in shown, url
         assert f"/e-invoicing/{document.pk}/pdf/" in shown, url
+
+
+@pytest.mark.instant(SEPT_6)
+def test_cancelling_an_invoice_in_the_panel_cancels_its_cfdi_with_sats_reason(pac, ready):
+    """An invoice with a stamped CFDI gets a page asking SAT's reason before it is cancelled;
+    without one, or 01 without the replacing CFDI, nothing changes; with one, the invoice and
+    its CFDI are cancelled, the PAC told the reason."""
+    admin, client, invoice = ready
+    _company(cfdi="on_issue")
+    assert cfdi_stamp_due().stamped == 1  # its PPD CFDI, while it is pending
+    document = CfdiDocument.objects.get(invoice=invoice)
+    panel = _browser(admin)
+    money = panel.get(f"/clients/{client.pk}/").content.decode()
+    assert f'href="/invoices/{invoice.pk}/cancel/"' in money  # a page, not a bare question
+    page = panel.get(f"/invoices/{invoice.pk}/cancel/")
+    assert page.status_code == 200 and document.uuid in page.content.decode()
+    assert "01: " in page.content.decode()
+    for data, message in (
+        ({}, "Este campo es obligatorio"),
+        ({"reason": "01"}, "01"),
+        ({"reason": "02", "substitution": "not-a-uuid"}, "UUID"),
+    ):
+        refused = panel.post(f"/invoices/{invoice.pk}/cancel/", data)
+        assert refused.status_code == 400, data
+        assert message in refused.content.decode(), data
+    invoice.refresh_from_db()
+    document.refresh_from_db()
+    assert invoice.status == "pending" and document.status == CfdiStatus.STAMPED
+    assert pac.cancelled == []
+    done = panel.post(f"/invoices/{invoice.pk}/cancel/", {"reason": "02"}, follow=True)
+    assert document.uuid in done.content.decode()
+    invoice.refresh_from_db()
+    document.refresh_from_db()
+    assert invoice.status == "cancelled" and document.status == CfdiStatus.CANCELLED
+    assert document.cancel_reason == "02"
+    assert pac.cancelled == [[COMPANY_RFC, document.uuid, "02"]]
+
+
+@pytest.mark.instant(SEPT_6)
+def test_voiding_a_paid_invoices_payment_says_its_cfdi_stays_stamped(pac, ready):
+    admin, client, invoice = ready
+    document = _pay(admin, client, invoice)
+    cfdi_stamp_due()
+    document.refresh_from_db()
+    payment = invoice.allocations.get().payment
+    page = _browser(admin).get(f"/payments/{payment.pk}/void/").content.decode()
+    assert 'data-testid="void-cfdi"' in page and document.uuid in page

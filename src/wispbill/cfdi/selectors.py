@@ -176,3 +176,14 @@ def cfdi_summary(document: CfdiDocument | None) -> dict[str, Any] | None:
         "status": document.status,
         "error": document.error,
     }
+
+
+def stamped_cfdi_of(invoice: Invoice) -> CfdiDocument | None:
+    """The invoice's own CFDI that is stamped now (the one a cancellation must cancel)."""
+    return (
+        CfdiDocument.objects.filter(
+            invoice=invoice, kind=CfdiKind.INVOICE, status=CfdiStatus.STAMPED
+        )
+        .order_by("-id")
+        .first()
+    )

@@ -27,6 +27,7 @@ from wispbill.billing.models import (
     PaymentAllocation,
     PaymentStatus,
 )
+from wispbill.billing.services.invoices import invoice_cancel
 from wispbill.cfdi import pac
 from wispbill.cfdi.build import (
     FORMA_PAGO,
@@ -531,6 +532,18 @@ def cancel_check(document: CfdiDocument | None, reason: str, substitution: str) 
         raise ValidationError(
             {"substitution": [_("Reason 01 needs the UUID of the CFDI that replaces it.")]}
         )
+
+
+@transaction.atomic
+def invoice_and_cfdi_cancel(
+    *, actor: User | None, invoice: Invoice, reason: str = "", substitution: str = ""
+) -> Invoice:
+    """Cancel an invoice (its rules, its permission) and then its stamped CFDI at the PAC with
+    SAT's reason, if it has one: a reason missing, or a PAC that refuses, undoes the
+    invoice's cancellation."""
+    invoice = invoice_cancel(actor=actor, invoice=invoice)
+    invoice_cfdi_cancel(invoice=invoice, reason=reason, substitution=substitution)
+    return invoice
 
 
 def invoice_cfdi_cancel(*, invoice: Invoice, reason: str, substitution: str = "") -> None:

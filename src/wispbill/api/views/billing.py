@@ -1,4 +1,3 @@
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -20,7 +19,6 @@ from wispbill.billing.models import (
     PaymentStatus,
 )
 from wispbill.billing.services.charges import charge_delete
-from wispbill.billing.services.invoices import invoice_cancel
 from wispbill.billing.services.payment_keys import (
     PaymentKeyReused,
     payment_register_once,
@@ -28,7 +26,7 @@ from wispbill.billing.services.payment_keys import (
 )
 from wispbill.billing.services.payments import payment_void
 from wispbill.cfdi.selectors import with_invoice_cfdis, with_payment_cfdis
-from wispbill.cfdi.services import invoice_cfdi_cancel
+from wispbill.cfdi.services import invoice_and_cfdi_cancel
 
 
 @extend_schema(
@@ -60,11 +58,9 @@ class InvoiceViewSet(ReadOnlyViewSet):
         substitution = (
             str(request.data.get("substitution") or "") if isinstance(request.data, dict) else ""
         )
-        with transaction.atomic():
-            # The invoice first (its rules, its permission), then its stamped CFDI at the
-            # PAC with SAT's reason: a PAC that refuses undoes the cancellation.
-            invoice = invoice_cancel(actor=request.user, invoice=self.get_object())
-            invoice_cfdi_cancel(invoice=invoice, reason=reason, substitution=substitution)
+        invoice = invoice_and_cfdi_cancel(
+            actor=request.user, invoice=self.get_object(), reason=reason, substitution=substitution
+        )
         return Response(InvoiceSerializer(Invoice.objects.get(pk=invoice.pk)).data)
 
 

@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wispbill.billing.models import Payment, PaymentMethod
+from wispbill.cfdi.models import CancelReason
 from wispbill.core.models import MAX_MONEY
 from wispbill.panel.forms.base import DayField, MoneyField
 
@@ -61,3 +62,18 @@ class PaymentVoidForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Kept in the history with who voided it."),
     )
+
+
+class InvoiceCancelForm(forms.Form):
+    """SAT's reason to cancel the stamped CFDI of an invoice being cancelled."""
+
+    reason = forms.ChoiceField(label=_("SAT's reason"), choices=CancelReason.choices)
+    substitution = forms.UUIDField(
+        label=_("UUID of the CFDI that replaces it"),
+        required=False,
+        help_text=_("Only for reason 01: the CFDI issued in its place."),
+    )
+
+    def clean_substitution(self) -> str:
+        value = self.cleaned_data.get("substitution")
+        return str(value).upper() if value else ""

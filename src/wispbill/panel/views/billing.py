@@ -11,14 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from wispbill.audit.models import SYSTEM
 from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from wispbill.billing.reports import cash_report as select_cash_report
 from wispbill.billing.reports import payment_list as select_payments
 from wispbill.billing.reports import payment_totals
-from wispbill.billing.services.invoices import invoice_cancel as cancel_invoice
 from wispbill.billing.services.payment_keys import (
     PaymentKeyReused,
     payment_register_once,
@@ -29,7 +28,9 @@ from wispbill.billing.services.payments import (
     payment_void,
     payment_void_permission_check,
 )
-from wispbill.cfdi.selectors import with_invoice_cfdis
+from wispbill.cfdi.models import CfdiDocument, CfdiStatus
+from wispbill.cfdi.selectors import stamped_cfdi_of, with_invoice_cfdis
+from wispbill.cfdi.services import invoice_and_cfdi_cancel
 from wispbill.clients.models import Client
 from wispbill.core.clock import business_day, today
 from wispbill.core.db import to_id
@@ -44,7 +45,7 @@ from wispbill.messaging.documents import (
     receipt_pdf,
 )
 from wispbill.panel.forms.base import apply_errors, parse_day
-from wispbill.panel.forms.billing import PaymentForm, PaymentVoidForm
+from wispbill.panel.forms.billing import InvoiceCancelForm, PaymentForm, PaymentVoidForm
 from wispbill.panel.views.base import paginate
 from wispbill.panel.views.clients import client_payment_page
 
@@ -88,20 +89,44 @@ def invoice_list(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def invoice_cancel(request, pk):
-    invoice = get_object_or_404(Invoice, pk=pk)
-    try:
-        cancel_invoice(actor=request.user, invoice=invoice)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request, _("Invoice %(number)s cancelled.") % {"number": invoice_number(invoice.pk)}
-        )
-    return redirect(f"{_client_url(invoice.client_id)}#money")
+    """Cancel an invoice. One without a stamped CFDI is cancelled from the list's button
+    (its question in the browser); one with a stamped CFDI gets this page first, which asks
+    SAT's reason (and the replacing CFDI for 01): its CFDI is cancelled at the PAC too, or
+    nothing is."""
+    invoice = get_object_or_404(Invoice.objects.select_related("client"), pk=pk)
+    stamped = stamped_cfdi_of(invoice)
+    form = InvoiceCancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and (stamped is None or form.is_valid()):
+        values = form.cleaned_data if stamped is not None else {}
+        try:
+            invoice_and_cfdi_cancel(actor=request.user, invoice=invoice, **values)
+        except ValidationError as exc:
+            if stamped is None:
+                messages.error(request, " ".join(exc.messages))
+                return redirect(f"{_client_url(invoice.client_id)}#money")
+            apply_errors(form, exc)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return redirect(f"{_client_url(invoice.client_id)}#money")
+        else:
+            done = _("Invoice %(number)s cancelled.") % {"number": invoice_number(invoice.pk)}
+            if stamped is not None:
+                done = _("Invoice %(number)s and its CFDI %(uuid)s cancelled.") % {
+                    "number": invoice_number(invoice.pk),
+                    "uuid": stamped.uuid,
+                }
+            messages.success(request, done)
+            return redirect(f"{_client_url(invoice.client_id)}#money")
+    if stamped is None:
+        return redirect(f"{_client_url(invoice.client_id)}#money")
+    return render(
+        request,
+        "billing/invoice_cancel.html",
+        {"invoice": invoice, "number": invoice_number(invoice.pk), "cfdi": stamped, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 def _client_url(pk) -> str:
@@ -242,6 +267,13 @@ def payment_void_page(request, pk):
             "form": form,
             "refused": _void_allowed(request.user, payment),
             "allocations": payment.allocations.order_by("id"),
+            # The void changes money, not the SAT's records: their CFDIs stay stamped.
+            "stamped": CfdiDocument.objects.filter(
+                Q(invoice__allocations__payment=payment) | Q(payments=payment),
+                status=CfdiStatus.STAMPED,
+            )
+            .distinct()
+            .order_by("id"),
         },
         status=400 if form.errors else 200,
     )
