@@ -5,8 +5,10 @@ manage invoices only; the XML and PDF; the CSD page checking what it keeps, admi
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as Browser
+from django.utils import translation
 
 from tests.cfdi.conftest import PASSWORD, SEPT_6, _company, _pay, make_csd
 from tests.factories import ClientFactory
@@ -220,3 +222,38 @@ def test_voiding_a_paid_invoices_payment_says_its_cfdi_stays_stamped(pac, ready)
     payment = invoice.allocations.get().payment
     page = _browser(admin).get(f"/payments/{payment.pk}/void/").content.decode()
     assert 'data-testid="void-cfdi"' in page and document.uuid in page
+
+
+@pytest.mark.instant(SEPT_6)
+def test_a_wrong_check_digit_is_said_once_and_as_such(ready):
+    """A letter where the check digit goes is a wrong check digit, not a wrong format; the
+    field's own check says it, once."""
+    _admin, client, _invoice = ready
+    client.rfc = "PEPJ8001019QB"
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        client.full_clean()
+    assert refused.value.message_dict["rfc"] == [
+        "The RFC's check digit does not match: check every character (PEPJ8001019QB)."
+    ]
+
+
+@pytest.mark.instant(SEPT_6)
+def test_the_list_finds_a_cfdi_as_the_panel_writes_it(pac, ready):
+    admin, client, invoice = ready
+    document = _pay(admin, client, invoice)
+    cfdi_stamp_due()
+    panel = _browser(admin)
+    for search in (
+        f"F{document.pk}",
+        f"f{document.pk}",
+        f"F-{invoice.pk:06d}",
+        str(invoice.pk),
+        "juan pérez",
+        client.rfc.lower(),
+    ):
+        found = panel.get(PAGE, {"q": search}).content.decode()
+        assert f"/e-invoicing/{document.pk}/xml/" in found, search
+    nothing = panel.get(PAGE, {"q": "G999999"}).content.decode()
+    assert f"/e-invoicing/{document.pk}/xml/" not in nothing
+    assert "Ningún CFDI cumple estos filtros." in nothing
+    assert "Aún no hay CFDI" not in panel.get(PAGE, {"status": "error"}).content.decode()

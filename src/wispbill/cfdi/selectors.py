@@ -1,6 +1,7 @@
 """What the API and the panel read of the CFDI queue, each list in a fixed number of
 queries."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -32,16 +33,30 @@ def cfdi_page_list(*, status: str = "", kind: str = "", search: str = "") -> Que
     qs = qs.prefetch_related("payments__client")
     search = search.strip()
     if search:
-        match = (
-            Q(uuid__icontains=search)
-            | Q(invoice__client__name__icontains=search)
-            | Q(invoice__client__rfc__iexact=search)
-            | Q(payments__client__name__icontains=search, kind=CfdiKind.PAYMENT)
-        )
-        if search.isdigit():
-            match |= Q(pk=int(search))
+        match = Q(uuid__icontains=search)
+        for client in ("invoice__client", "payments__client"):
+            match |= (
+                Q(**{f"{client}__name__icontains": search})
+                | Q(**{f"{client}__fiscal_name__icontains": search})
+                | Q(**{f"{client}__rfc__iexact": search})
+            )
+        match |= _number_match(search)
         qs = qs.filter(match).distinct()
     return qs
+
+
+def _number_match(search: str) -> Q:
+    """A number as the panel writes it: a CFDI's series and folio ("F1"), an invoice's
+    number ("F-000321"), or bare digits (either)."""
+    number = re.fullmatch(r"([A-Za-z]*)(-?)(\d{1,12})", search)
+    if number is None:
+        return Q(pk__in=[])
+    letters, dash, digits = number.groups()
+    if dash:
+        return Q(invoice_id=int(digits))
+    if letters:
+        return Q(pk=int(digits), series__iexact=letters)
+    return Q(pk=int(digits)) | Q(invoice_id=int(digits))
 
 
 def cfdi_counts() -> dict[str, int]:

@@ -436,8 +436,11 @@ class Client(ScheduleFields, SwitchFields):
             postal_code=self.fiscal_postal_code,
             use=self.cfdi_use,
         )
+        # The RFC's and the postal code's own checks are their fields' validators, which
+        # full_clean runs before this: said once, there.
+        errors.pop("rfc", None)
+        errors.pop("postal_code", None)
         fields = {
-            "rfc": "rfc",
             "name": "fiscal_name",
             "regime": "fiscal_regime",
             "postal_code": "fiscal_postal_code",

@@ -14,7 +14,7 @@ from wispbill.core.sat_catalogs import validate_sat_postal_code
 
 # RFC: 3 letters (a company, "persona moral") or 4 (a person, "persona física"), the date
 # YYMMDD, and a 3-character homoclave whose last character is the check digit.
-RFC_RE = re.compile(r"^([A-ZÑ&]{3,4})(\d{2})(\d{2})(\d{2})([A-Z\d]{2})([A\d])$")
+RFC_RE = re.compile(r"^([A-ZÑ&]{3,4})(\d{2})(\d{2})(\d{2})([A-Z\d]{2})([A-Z\d])$")
 RFC_ALPHABET = "0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ Ñ"
 # SAT's generic RFCs: the public in general and foreigners. Their check digit is fixed.
 RFC_PUBLIC = "XAXX010101000"

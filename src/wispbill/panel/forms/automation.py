@@ -178,8 +178,8 @@ COMPANY_GROUPS = [
         "taxes",
         _("Taxes and electronic invoicing (CFDI)"),
         _(
-            "The IVA on every invoice, and the company's fiscal data for its CFDI: the "
-            "certificate (CSD) is uploaded below, once."
+            "The IVA on every invoice, and the company's fiscal data for its CFDI. The "
+            "certificate (CSD) is uploaded once, in Electronic invoicing → CSD."
         ),
         (
             "tax_rate",

@@ -368,6 +368,16 @@ def company_settings(request):
         if result is not None:
             messages.success(request, _("Settings saved."))
             return redirect("panel:company-settings")
+    if form.errors:
+        # The page is long: say at its top that nothing was saved, and where to look.
+        labels = [
+            str(form.fields[name].label) if name in form.fields else "" for name in form.errors
+        ]
+        messages.error(
+            request,
+            _("Nothing was saved: correct %(fields)s (marked below).")
+            % {"fields": ", ".join(label for label in labels if label) or _("the form")},
+        )
     return render(
         request,
         "automation/company_settings.html",

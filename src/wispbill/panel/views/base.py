@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from wispbill.core.db import rows_between
 from wispbill.panel.forms.base import apply_errors
+from wispbill.staff.permissions import AdminRequired
 
 FORBIDDEN = object()
 
@@ -43,7 +44,9 @@ def run_action(request, call, success) -> HttpResponse | None:
 
 def forbidden(request, exc: PermissionDenied):
     """The panel's 403 page, saying which permission is missing."""
-    return render(request, "panel/forbidden.html", {"message": str(exc)}, status=403)
+    # An administrator's page is no permission one can be given: nothing to ask for.
+    context = {"message": str(exc), "grantable": not isinstance(exc, AdminRequired)}
+    return render(request, "panel/forbidden.html", context, status=403)
 
 
 def status_for(result) -> int:

@@ -52,6 +52,7 @@ def cfdi_list_page(request):
             "company": CompanySettings.load(),
             "can_retry": has_permission(request.user, MANAGE_INVOICES),
             "is_admin": request.user.is_superuser,
+            "filtered": bool(status or kind or params.get("q", "").strip()),
         },
     )
 
