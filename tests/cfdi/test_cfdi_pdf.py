@@ -42,6 +42,10 @@ def test_the_pdf_of_a_stamped_cfdi_says_what_sat_asks(pac, ready):
     text = pdf_text(cfdi_pdf(document, language="es"))
 
     assert document.uuid in text
+    # Whole under its label too (not only in the chain): people copy it from there.
+    assert text.count(document.uuid) >= 2
+    assert "IVA 16 %" in text and "0,16" not in text and "0.16" not in text
+    assert "E48 - Unidad de servicio" in text and "Uso del CFDI" in text
     assert f"F{document.pk}" in text  # series and folio
     assert COMPANY_RFC in text and PERSON_RFC in text
     assert "ESCUELA KEMPER URGATE" in text and "JUAN PÉREZ PÉREZ" in text
