@@ -181,10 +181,11 @@ def test_the_cash_report_adds_up_each_day_per_person_and_method(admin, staff, da
     assert 'data-testid="cash-total">$370.50<' in html  # the transfer was received on the 9th
     assert "caja1 · 2" in html and "boss · 1" in html
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
-    assert rows[0] == ["Fecha de pago", "Registró", "Forma de pago", "Pagos", "Total"]
-    assert ["2026-09-09", "caja1", "Transferencia", "1", "1000.00"] in rows
-    assert ["2026-09-10", "caja1", "Efectivo", "1", "250.50"] in rows
-    assert rows[-1] == ["", "", "Total", "4", "1370.50"]
+    assert rows[0] == ["Fecha de pago", "Registró", "Forma de pago", "Pagos", "Total", "IVA"]
+    # The IVA each amount holds at 16 %, prices including it: 1000.00 / 1.16 = 862.07.
+    assert ["2026-09-09", "caja1", "Transferencia", "1", "1000.00", "137.93"] in rows
+    assert ["2026-09-10", "caja1", "Efectivo", "1", "250.50", "34.55"] in rows
+    assert rows[-1] == ["", "", "Total", "4", "1370.50", "189.03"]
 
 
 def test_the_payments_list_filters_and_exports(admin, day_of_payments):

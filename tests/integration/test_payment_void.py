@@ -331,8 +331,8 @@ def test_the_cash_report_shows_the_void_on_its_day_and_the_list_filters(admin, c
     assert _stat(void_day, "cash-total") == Decimal("-399.00")
     assert 'data-testid="cash-void"' in void_day and "Anulado: Efectivo" in void_day
     assert _stat(both.decode(), "cash-total") == Decimal("100.00")
-    assert "2026-09-11,boss,Anulado: Efectivo,-1,-399.00" in csv_rows
-    assert csv_rows.strip().splitlines()[-1] == ",,Total,1,100.00"
+    assert "2026-09-11,boss,Anulado: Efectivo,-1,-399.00,-55.03" in csv_rows
+    assert csv_rows.strip().splitlines()[-1] == ",,Total,1,100.00,13.79"
     assert voided.count("payment-row voided") == 1 and "Duplicado" in voided
     assert applied.count('class="payment-row"') == 1
 

@@ -101,8 +101,11 @@ class CashReport:
     def tax(self) -> Decimal:
         """The IVA in what was received: every invoice's total includes its tax (billing.taxes),
         so the money received holds tax at the company's rate."""
-        total = self.total
-        return total - line_tax(total, rate=self.tax_rate, included=True).base
+        return self.tax_in(self.total)
+
+    def tax_in(self, amount: Decimal) -> Decimal:
+        """The IVA in an amount received (a row's total, or the report's)."""
+        return amount - line_tax(amount, rate=self.tax_rate, included=True).base
 
     @property
     def count(self) -> int:

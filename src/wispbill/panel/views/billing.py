@@ -443,7 +443,14 @@ def cash_report(request):
     if params.get("export") == "csv":
         return _csv(
             f"corte-{start.isoformat()}-{end.isoformat()}.csv",
-            [_("Payment date"), _("Registered by"), _("Method"), _("Payments"), _("Total")],
+            [
+                _("Payment date"),
+                _("Registered by"),
+                _("Method"),
+                _("Payments"),
+                _("Total"),
+                _("IVA"),
+            ],
             [
                 *(
                     (
@@ -452,10 +459,11 @@ def cash_report(request):
                         row.method_label,
                         row.count,
                         f"{row.total:.2f}",
+                        f"{report.tax_in(row.total):.2f}",
                     )
                     for row in report.rows
                 ),
-                ("", "", _("Total"), report.count, f"{report.total:.2f}"),
+                ("", "", _("Total"), report.count, f"{report.total:.2f}", f"{report.tax:.2f}"),
             ],
         )
     day = start if start == end else None
