@@ -101,7 +101,10 @@ def test_the_cash_report_after_a_payment_at_the_counter(page):
         page.get_by_test_id("cash-csv").click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert [today().isoformat(), "jefe", "Transferencia", "1", "1234.50"] in rows
+    # The IVA inside the price, at the default 16 %: 1234.50 - 1234.50 / 1.16.
+    iva = Decimal("1234.50") - (Decimal("1234.50") / Decimal("1.16")).quantize(Decimal("0.01"))
+    assert rows[0][-1] == "IVA"
+    assert [today().isoformat(), "jefe", "Transferencia", "1", "1234.50", str(iva)] in rows
 
     page.locator("nav").get_by_role("link", name="Pagos", exact=True).click()
     expect(page.locator("tr.payment-row")).to_contain_text("SPEI 4411")

@@ -35,6 +35,7 @@ HANGING = (
     BankLine,
     BankStatement,
     Message,
+    CfdiDocument.payments.through,
     CfdiDocument,
     PaymentKey,
     PaymentAllocation,
