@@ -2,6 +2,7 @@
 from the PDF's text (SAT's verification address beside its QR), the API and the
 e-mails that carry the PDF and the XML once the CFDI is stamped."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -54,6 +55,8 @@ def test_the_pdf_of_a_stamped_cfdi_says_what_sat_asks(pac, ready):
     assert "$399.00" in text
     assert cfdi["NoCertificado"] in text and stamp["NoCertificadoSAT"] in text
     assert "2026-09-06" in text  # the stamp's date
+    # The date of issue whole on one line, day and hour together.
+    assert re.search(r"2026-09-06 \d\d:\d\d:\d\d", text), text
     flat = _squeezed(text)
     assert cfdi["Sello"] in flat and stamp["SelloSAT"] in flat
     chain = stamp.cadena_original()
