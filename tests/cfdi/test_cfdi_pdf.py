@@ -4,8 +4,10 @@ e-mails that carry the PDF and the XML once the CFDI is stamped."""
 
 import re
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
+from pypdf import PdfReader
 from satcfdi.cfdi import CFDI
 
 from tests.cfdi.conftest import COMPANY_RFC, PERSON_RFC, SEPT_6, _company, _pay
@@ -13,7 +15,7 @@ from tests.messaging_fixtures import pdf_text
 from wispbill.billing.services.payments import payment_register
 from wispbill.cfdi.models import CfdiDocument, CfdiKind
 from wispbill.cfdi.services import cfdi_stamp_due
-from wispbill.messaging.documents import cfdi_document_context, cfdi_pdf
+from wispbill.messaging.documents import cfdi_document_context, cfdi_pdf, invoice_pdf
 from wispbill.messaging.models import Kind
 from wispbill.messaging.sending import messages_send_due
 from wispbill.messaging.services import message_enqueue
@@ -55,8 +57,9 @@ def test_the_pdf_of_a_stamped_cfdi_says_what_sat_asks(pac, ready):
     assert "$399.00" in text
     assert cfdi["NoCertificado"] in text and stamp["NoCertificadoSAT"] in text
     assert "2026-09-06" in text  # the stamp's date
-    # The date of issue whole on one line, day and hour together.
-    assert re.search(r"2026-09-06 \d\d:\d\d:\d\d", text), text
+    # The date of issue whole on one line, day and hour together (read without folding).
+    lines = PdfReader(BytesIO(cfdi_pdf(document, language="es"))).pages[0].extract_text()
+    assert re.search(r"^2026-09-06 \d\d:\d\d:\d\d$", lines, re.MULTILINE), lines
     flat = _squeezed(text)
     assert cfdi["Sello"] in flat and stamp["SelloSAT"] in flat
     chain = stamp.cadena_original()
@@ -72,6 +75,8 @@ def test_the_pdf_of_a_stamped_cfdi_says_what_sat_asks(pac, ready):
 
     english = pdf_text(cfdi_pdf(document, language="en"))
     assert "original chain of the certification complement" in english.lower()
+    # The invoice's own PDF names its CFDI's fiscal folio.
+    assert f"Folio fiscal (UUID): {document.uuid}" in pdf_text(invoice_pdf(invoice, language="es"))
 
 
 @pytest.mark.instant(SEPT_6)

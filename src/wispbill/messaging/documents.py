@@ -11,7 +11,7 @@ from satcfdi.cfdi import CFDI
 from wispbill.billing.models import Invoice, Payment
 from wispbill.billing.selectors import client_balance
 from wispbill.cfdi.models import CfdiDocument, CfdiKind
-from wispbill.cfdi.selectors import stamped_xml
+from wispbill.cfdi.selectors import stamped_cfdi_of, stamped_xml
 from wispbill.messaging.company import company_settings
 from wispbill.messaging.links import portal_link
 
@@ -50,6 +50,8 @@ def invoice_document_context(invoice: Invoice, *, request=None) -> dict:
         "invoice": invoice,
         "lines": list(invoice.lines.all()),
         "number": invoice_number(invoice.pk),
+        # Its CFDI's fiscal folio once stamped: the number the client's accountant asks for.
+        "cfdi": stamped_cfdi_of(invoice),
     }
 
 
