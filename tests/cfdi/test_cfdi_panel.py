@@ -242,17 +242,27 @@ def test_the_list_finds_a_cfdi_as_the_panel_writes_it(pac, ready):
     admin, client, invoice = ready
     document = _pay(admin, client, invoice)
     cfdi_stamp_due()
+    document.refresh_from_db()
+    assert document.uuid
     panel = _browser(admin)
     for search in (
         f"F{document.pk}",
         f"f{document.pk}",
         f"F-{invoice.pk:06d}",
         str(invoice.pk),
+        f"F {document.pk}",
+        f"F{invoice.pk:06d}",
         "juan pérez",
         client.rfc.lower(),
+        client.rfc[:8],
+        document.uuid[:8],
     ):
         found = panel.get(PAGE, {"q": search}).content.decode()
         assert f"/e-invoicing/{document.pk}/xml/" in found, search
+    # A number is that number, not every UUID that holds its digits.
+    # (A version-4 UUID always holds a 4; this document and its invoice are not number 4.)
+    assert document.uuid[14] == "4" and 4 not in (document.pk, invoice.pk)
+    assert f"/e-invoicing/{document.pk}/xml/" not in panel.get(PAGE, {"q": "4"}).content.decode()
     nothing = panel.get(PAGE, {"q": "G999999"}).content.decode()
     assert f"/e-invoicing/{document.pk}/xml/" not in nothing
     assert "Ningún CFDI cumple estos filtros." in nothing

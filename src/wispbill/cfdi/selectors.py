@@ -31,28 +31,39 @@ def cfdi_page_list(*, status: str = "", kind: str = "", search: str = "") -> Que
     of queries; `search` finds a UUID, a folio or a client's name or RFC."""
     qs = cfdi_list(status=status, kind=kind).select_related("invoice__client")
     qs = qs.prefetch_related("payments__client")
-    search = search.strip()
+    search = " ".join(search.split())
     if search:
-        match = Q(uuid__icontains=search)
-        for client in ("invoice__client", "payments__client"):
-            match |= (
-                Q(**{f"{client}__name__icontains": search})
-                | Q(**{f"{client}__fiscal_name__icontains": search})
-                | Q(**{f"{client}__rfc__iexact": search})
-            )
-        match |= _number_match(search)
-        qs = qs.filter(match).distinct()
+        qs = qs.filter(_search_match(search)).distinct()
     return qs
 
 
-def _number_match(search: str) -> Q:
-    """A number as the panel writes it: a CFDI's series and folio ("F1"), an invoice's
-    number ("F-000321"), or bare digits (either)."""
-    number = re.fullmatch(r"([A-Za-z]*)(-?)(\d{1,12})", search)
-    if number is None:
-        return Q(pk__in=[])
-    letters, dash, digits = number.groups()
-    if dash:
+# A number as the panel writes one: a CFDI's series and folio ("F1", "F 1"), an invoice's
+# number ("F-000321", "F000321"), or bare digits.
+NUMBER = re.compile(r"([A-Za-z]{0,25}) ?(-?) ?(\d{1,12})")
+UUID_PART = re.compile(r"[0-9A-Fa-f-]{4,36}")
+
+
+def _search_match(search: str) -> Q:
+    """What the list's search finds. A number finds that number (not every UUID that happens
+    to hold its digits); a piece of a UUID from four characters; a client by a piece of its
+    name or fiscal name, or by its RFC's first characters (from four)."""
+    number = NUMBER.fullmatch(search)
+    match = _number_match(*number.groups()) if number else Q(pk__in=[])
+    if number is None and UUID_PART.fullmatch(search):
+        match |= Q(uuid__icontains=search)
+    for client in ("invoice__client", "payments__client"):
+        if number is None:
+            match |= Q(**{f"{client}__name__icontains": search}) | Q(
+                **{f"{client}__fiscal_name__icontains": search}
+            )
+        if len(search) >= 4:
+            match |= Q(**{f"{client}__rfc__istartswith": search.replace(" ", "")})
+    return match
+
+
+def _number_match(letters: str, dash: str, digits: str) -> Q:
+    """An invoice's number has a dash or its leading zeros; a CFDI's folio has its series."""
+    if dash or letters and digits.startswith("0") and len(digits) > 1:
         return Q(invoice_id=int(digits))
     if letters:
         return Q(pk=int(digits), series__iexact=letters)
