@@ -103,6 +103,8 @@ def pac(httpserver):
         return Response(json.dumps(body), content_type="application/json")
 
     def cancel(request):
+        if stand_in.mode == "error500":
+            return Response("Internal Server Error", status=500)
         parts = request.path.strip("/").split("/")  # cfdi33 cancel rfc uuid reason [subst]
         stand_in.cancelled.append(parts[2:])
         body = {

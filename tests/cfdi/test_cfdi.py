@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from satcfdi.cfdi import CFDI
 
 from tests.cfdi.conftest import (
@@ -219,8 +219,16 @@ def test_cancelling_a_stamped_cfdi_needs_sat_reason(pac, ready):
         invoice_cfdi_cancel(invoice=invoice, reason="")
     with pytest.raises(ValidationError):
         invoice_cfdi_cancel(invoice=invoice, reason="01")  # 01 needs the substitute
+    pac.mode = "error500"  # the PAC down: said as such, to try again later
+    with translation.override("en"), pytest.raises(ValidationError) as down:
+        invoice_cfdi_cancel(invoice=invoice, reason="02")
+    assert down.value.messages == [
+        "The PAC did not answer the cancellation (500: HTTP 500 Internal Server Error); "
+        "nothing changed. Try again in a few minutes."
+    ]
     document.refresh_from_db()
     assert document.status == CfdiStatus.STAMPED and pac.cancelled == []
+    pac.mode = "ok"
     invoice_cfdi_cancel(invoice=invoice, reason="02")
     document.refresh_from_db()
     assert document.status == CfdiStatus.CANCELLED

@@ -196,6 +196,7 @@ def test_cancelling_an_invoice_in_the_panel_cancels_its_cfdi_with_sats_reason(pa
         ({}, "Este campo es obligatorio"),
         ({"reason": "01"}, "01"),
         ({"reason": "02", "substitution": "not-a-uuid"}, "UUID"),
+        ({"reason": "01", "substitution": document.uuid.lower()}, "este mismo CFDI"),
     ):
         refused = panel.post(f"/invoices/{invoice.pk}/cancel/", data)
         assert refused.status_code == 400, data
@@ -211,6 +212,30 @@ def test_cancelling_an_invoice_in_the_panel_cancels_its_cfdi_with_sats_reason(pa
     assert invoice.status == "cancelled" and document.status == CfdiStatus.CANCELLED
     assert document.cancel_reason == "02"
     assert pac.cancelled == [[COMPANY_RFC, document.uuid, "02"]]
+
+
+@pytest.mark.instant(SEPT_6)
+def test_the_cancel_page_says_up_front_what_cannot_be_cancelled(pac, ready, nobody):
+    """A paid invoice's stamped CFDI (PUE) is not offered a form that can only be refused: the
+    page says to void the payment first; staff without the permission are told before they
+    fill anything in. Neither changes anything, even by a forged POST."""
+    admin, client, invoice = ready
+    document = _pay(admin, client, invoice)
+    cfdi_stamp_due()
+    document.refresh_from_db()
+    for user, said in (
+        (admin, "anule primero su pago"),
+        (nobody, "Crear y cancelar facturas"),
+    ):
+        page = _browser(user).get(f"/invoices/{invoice.pk}/cancel/").content.decode()
+        assert 'data-testid="cancel-refused"' in page and said in page, user
+        assert 'data-testid="cancel-submit"' not in page and document.uuid in page
+        forged = _browser(user).post(f"/invoices/{invoice.pk}/cancel/", {"reason": "02"})
+        assert forged.status_code == 400 and said in forged.content.decode()
+    invoice.refresh_from_db()
+    document.refresh_from_db()
+    assert invoice.status == "paid" and document.status == CfdiStatus.STAMPED
+    assert pac.cancelled == []
 
 
 @pytest.mark.instant(SEPT_6)

@@ -63,6 +63,13 @@ COUNT_CFDI = (
 )
 
 
+CANCEL_ONE = (
+    "from wispbill.cfdi.models import CfdiDocument as D; from wispbill.cfdi import pac; "
+    "d = D.objects.filter(status='stamped', kind='invoice').first(); "
+    "print(pac.cancel(d.xml.encode(), '02'))"
+)
+
+
 def _demo_cfdi_stamped_at_its_pac_stand_in(tmp_path) -> None:
     """The demo's clients with an RFC got a CFDI per paid invoice, which `wispbill
     pac-stand-in` (the PAC that scripts/run-demo.sh starts) stamps; it stops on SIGTERM."""
@@ -95,6 +102,16 @@ def _demo_cfdi_stamped_at_its_pac_stand_in(tmp_path) -> None:
             check=True,
         )
         assert f'"stamped": {documents}' in done.stdout
+        # It acknowledges a cancellation too, as the panel's cancel page asks it to.
+        cancelled = subprocess.run(
+            [sys.executable, "-m", "wispbill.cli", "shell", "--no-imports", "-c", CANCEL_ONE],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert "201" in cancelled.stdout, cancelled.stderr
     finally:
         stand_in.send_signal(signal.SIGTERM)
         assert stand_in.wait(timeout=20) == 0

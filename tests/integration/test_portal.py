@@ -12,7 +12,7 @@ from tests.factories import ClientFactory
 from tests.messaging_fixtures import local, pdf_text
 from wispbill.audit.models import AuditEvent
 from wispbill.billing.services.invoices import invoice_create_for_cycle
-from wispbill.billing.services.payments import payment_register
+from wispbill.billing.services.payments import payment_register, payment_void
 from wispbill.clients.models import Promise
 from wispbill.messaging.documents import receipt_document_context
 from wispbill.messaging.links import portal_token
@@ -74,6 +74,21 @@ def test_the_page_and_the_receipt_number_each_document(link, admin, billed_clien
     receipt = receipt_document_context(payment)
     assert [number for _allocation, number in receipt["allocations"]] == [f"F-{invoice.pk:06d}"]
     assert f"F-{invoice.pk:06d} (" in render_to_string("documents/receipt.html", receipt)
+
+
+def test_a_voided_payment_is_listed_as_voided(link, admin, billed_client):
+    """The client sees the payment it made and that it was voided, not a payment that counts."""
+    client, _invoice = billed_client
+    kept = payment_register(actor=admin, client=client, amount=Decimal("500.00"))
+    voided = payment_register(actor=admin, client=client, amount=Decimal("200.00"))
+    payment_void(actor=admin, payment=voided, reason="Cheque sin fondos")
+    html = Browser().get(_path(link["url"])).content.decode()
+    rows = html.split('data-testid="payment"')[1:]
+    (undone,) = [row for row in rows if f"R-{voided.pk:06d}" in row]
+    assert 'data-testid="payment-undone"' in undone and "Anulado" in undone
+    assert "No pagó nada." in undone and "money undone" in undone
+    (counted,) = [row for row in rows if f"R-{kept.pk:06d}" in row]
+    assert "payment-undone" not in counted and "undone" not in counted
 
 
 def test_documents_of_the_client_only(link, billed_client, neighbour):

@@ -135,7 +135,9 @@ def _failure(error: Exception) -> PacError:
     except ValueError:
         body = None
     if response.status_code >= 500 or not isinstance(body, dict):
-        return PacUnavailable(str(response.status_code), response.text[:300])
+        # No explanation a person could act on: say what came back, briefly.
+        text = " ".join(response.text.split())[:200]
+        return PacUnavailable(str(response.status_code), f"HTTP {response.status_code} {text}")
     code = str(body.get("messageDetail") and body.get("message") or body.get("code") or "")
     message = str(body.get("messageDetail") or body.get("message") or "")
     return PacRefused(code[:40] or str(response.status_code), message[:1000])

@@ -532,6 +532,14 @@ def cancel_check(document: CfdiDocument | None, reason: str, substitution: str) 
         raise ValidationError(
             {"substitution": [_("Reason 01 needs the UUID of the CFDI that replaces it.")]}
         )
+    if reason == CancelReason.WITH_RELATION and substitution.upper() == document.uuid.upper():
+        raise ValidationError(
+            {
+                "substitution": [
+                    _("That is this CFDI's own UUID: give the UUID of the CFDI that replaces it.")
+                ]
+            }
+        )
 
 
 @transaction.atomic
@@ -559,6 +567,14 @@ def invoice_cfdi_cancel(*, invoice: Invoice, reason: str, substitution: str = ""
         return
     try:
         pac.cancel(document.xml.encode(), reason, substitution)
+    except pac.PacUnavailable as error:
+        raise ValidationError(
+            _(
+                "The PAC did not answer the cancellation (%(code)s: %(message)s); nothing "
+                "changed. Try again in a few minutes."
+            )
+            % {"code": error.code, "message": error.message}
+        ) from None
     except pac.PacError as error:
         raise ValidationError(
             _("The PAC did not cancel the CFDI (%(code)s: %(message)s); nothing changed.")

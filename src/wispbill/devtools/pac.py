@@ -5,7 +5,7 @@ a remote PAC's answer time includes its work; `_stats` gives the answer times it
 the tests' stand-in (tests/cfdi/conftest.py, which uses the same seal check and stamp), it
 checks each seal against the certificate in the XML, adds a TimbreFiscalDigital signed with
 its own certificate, answers a document it stamped before with SW's code 307 and that stamp,
-and counts the stamps it gave per customid."""
+counts the stamps it gave per customid, and acknowledges cancellations."""
 
 import base64
 import json
@@ -106,6 +106,17 @@ class _StandIn:
                 self.stamps_per_id[customid] += 1
         return 200, {"status": "success", "data": _data(uuid, stamped)}
 
+    def cancel(self, path: str) -> tuple[int, dict[str, Any]]:
+        """SW's cancellation of `/cfdi33/cancel/{rfc}/{uuid}/{reason}[/{substitution}]`: any
+        well-formed UUID (a demo's stand-in forgets its stamps when it restarts, a PAC does
+        not), answered with SAT's acknowledgment code 201."""
+        parts = path.strip("/").split("/")
+        try:
+            uuid = str(uuidlib.UUID(parts[3])).upper()
+        except (IndexError, ValueError):
+            return 400, {"status": "error", "message": "CA1000", "messageDetail": "UUID"}
+        return 200, {"status": "success", "data": {"uuid": {uuid: "201"}, "acuse": "<Acuse/>"}}
+
     def answered(self, arrived: float) -> None:
         """Wait until `latency` after the request `arrived` (its own checking and stamping
         happen within it, as a remote PAC's do within its answer time), and note how long
@@ -145,6 +156,8 @@ def _serve(port: int, latency: float, csd: tuple[bytes, bytes, str], ready: Any)
                 )
             finally:
                 stand_in.answered(arrived)
+        elif request.path.startswith("/cfdi33/cancel/"):
+            status, body = stand_in.cancel(request.path)
         else:
             status, body = 404, {"status": "error", "message": "404"}
         return Response(json.dumps(body), status=status, content_type="application/json")

@@ -179,7 +179,7 @@ COMPANY_GROUPS = [
         _("Taxes and electronic invoicing (CFDI)"),
         _(
             "The IVA on every invoice, and the company's fiscal data for its CFDI. The "
-            "certificate (CSD) is uploaded once, in Electronic invoicing → CSD."
+            "certificate (CSD) is uploaded once, in E-invoicing → CSD."
         ),
         (
             "tax_rate",

@@ -67,7 +67,10 @@ class PaymentVoidForm(forms.Form):
 class InvoiceCancelForm(forms.Form):
     """SAT's reason to cancel the stamped CFDI of an invoice being cancelled."""
 
-    reason = forms.ChoiceField(label=_("SAT's reason"), choices=CancelReason.choices)
+    # No reason chosen for the operator: 01 first in SAT's list is the one that needs more.
+    reason = forms.ChoiceField(
+        label=_("SAT's reason"), choices=[("", _("Choose a reason…")), *CancelReason.choices]
+    )
     substitution = forms.UUIDField(
         label=_("UUID of the CFDI that replaces it"),
         required=False,

@@ -48,6 +48,7 @@ from wispbill.panel.forms.base import apply_errors, parse_day
 from wispbill.panel.forms.billing import InvoiceCancelForm, PaymentForm, PaymentVoidForm
 from wispbill.panel.views.base import paginate
 from wispbill.panel.views.clients import client_payment_page
+from wispbill.staff.permissions import MANAGE_INVOICES, require_permission_of_person
 
 # A report longer than this is refused: it would be a year of rows nobody reads on screen.
 LONGEST_REPORT = timedelta(days=366)
@@ -97,8 +98,10 @@ def invoice_cancel(request, pk):
     nothing is."""
     invoice = get_object_or_404(Invoice.objects.select_related("client"), pk=pk)
     stamped = stamped_cfdi_of(invoice)
+    # Said before the form, not after it was filled in: who may not, or what may not be.
+    refused = _cancel_refused(request.user, invoice) if stamped is not None else ""
     form = InvoiceCancelForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and (stamped is None or form.is_valid()):
+    if request.method == "POST" and not refused and (stamped is None or form.is_valid()):
         values = form.cleaned_data if stamped is not None else {}
         try:
             invoice_and_cfdi_cancel(actor=request.user, invoice=invoice, **values)
@@ -124,9 +127,31 @@ def invoice_cancel(request, pk):
     return render(
         request,
         "billing/invoice_cancel.html",
-        {"invoice": invoice, "number": invoice_number(invoice.pk), "cfdi": stamped, "form": form},
-        status=400 if form.errors else 200,
+        {
+            "invoice": invoice,
+            "number": invoice_number(invoice.pk),
+            "cfdi": stamped,
+            "form": form,
+            "refused": refused,
+        },
+        status=400 if form.errors or refused and request.method == "POST" else 200,
     )
+
+
+def _cancel_refused(user, invoice: Invoice) -> str:
+    """Why `user` may not cancel `invoice` (the service's own rules), or "" when it may."""
+    try:
+        require_permission_of_person(user, MANAGE_INVOICES)
+    except PermissionDenied as exc:
+        return str(exc)
+    if invoice.status == InvoiceStatus.CANCELLED:
+        return _("This invoice is already cancelled.")
+    if invoice.status != InvoiceStatus.PENDING:
+        return _(
+            "Only a pending invoice can be cancelled. To cancel this paid one and its CFDI, "
+            "void its payment first: the invoice is then pending again."
+        )
+    return ""
 
 
 def _client_url(pk) -> str:

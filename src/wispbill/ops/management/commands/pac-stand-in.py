@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = (
         "Run a stand-in for the PAC on loopback (for the demo, and to try CFDI without a PAC "
         "contract) until Ctrl-C: it speaks SW Sapien's paths, checks each seal and stamps "
-        "with a test certificate of its own. Its CFDIs are not valid before the SAT."
+        "with a test certificate of its own. SAT does not accept its CFDIs."
     )
 
     def add_arguments(self, parser):
