@@ -263,6 +263,24 @@ def test_a_wrong_check_digit_is_said_once_and_as_such(ready):
 
 
 @pytest.mark.instant(SEPT_6)
+def test_an_rfc_typed_in_small_letters_is_read_in_capitals(ready, admin_api):
+    """People type RFCs as they come: spaces around and small letters are not an error."""
+    _admin, client, _invoice = ready
+    client.rfc = " pepj8001019qa "
+    client.full_clean()
+    assert client.rfc == "PEPJ8001019QA"
+    answer = admin_api.patch(
+        f"/api/v1/clients/{client.pk}/", {"rfc": "pepj8001019qa"}, format="json"
+    )
+    assert answer.status_code == 200 and answer.json()["rfc"] == "PEPJ8001019QA"
+    company = admin_api.patch("/api/v1/company/", {"rfc": " eku9003173c9"}, format="json")
+    assert company.status_code == 200 and company.json()["rfc"] == COMPANY_RFC
+    # "16" for 16 %: refused with what to write instead.
+    rate = admin_api.patch("/api/v1/company/", {"tax_rate": "16"}, format="json")
+    assert rate.status_code == 400 and "0.16" in rate.json()["tax_rate"][0]
+
+
+@pytest.mark.instant(SEPT_6)
 def test_the_list_finds_a_cfdi_as_the_panel_writes_it(pac, ready):
     admin, client, invoice = ready
     document = _pay(admin, client, invoice)

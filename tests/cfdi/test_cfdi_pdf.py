@@ -58,7 +58,9 @@ def test_the_pdf_of_a_stamped_cfdi_says_what_sat_asks(pac, ready):
     assert cfdi["NoCertificado"] in text and stamp["NoCertificadoSAT"] in text
     assert "2026-09-06" in text  # the stamp's date
     # The date of issue whole on one line, day and hour together (read without folding).
-    lines = PdfReader(BytesIO(cfdi_pdf(document, language="es"))).pages[0].extract_text()
+    printed = PdfReader(BytesIO(cfdi_pdf(document, language="es")))
+    assert len(printed.pages) == 1  # a one-line invoice on one sheet, its last line too
+    lines = printed.pages[0].extract_text()
     assert re.search(r"^2026-09-06 \d\d:\d\d:\d\d$", lines, re.MULTILINE), lines
     flat = _squeezed(text)
     assert cfdi["Sello"] in flat and stamp["SelloSAT"] in flat

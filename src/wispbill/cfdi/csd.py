@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 from wispbill.audit.models import AuditAction
 from wispbill.audit.services import audit_record
 from wispbill.core.db import locked
+from wispbill.core.formatting import short_date
 from wispbill.core.models import CompanySettings
 from wispbill.core.secrets import decrypt, encrypt
 from wispbill.staff.permissions import require_admin
@@ -86,8 +87,8 @@ def csd_check(*, certificate: bytes, private_key: bytes, password: str, rfc: str
                 "certificate": [
                     _("The certificate is valid from %(start)s to %(end)s, not today.")
                     % {
-                        "start": cert.not_valid_before_utc.date().isoformat(),
-                        "end": cert.not_valid_after_utc.date().isoformat(),
+                        "start": short_date(cert.not_valid_before_utc.date()),
+                        "end": short_date(cert.not_valid_after_utc.date()),
                     }
                 ]
             }

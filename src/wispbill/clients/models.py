@@ -17,7 +17,6 @@ from wispbill.core.fiscal import (
     REGIME_CHOICES,
     fiscal_data_errors,
     validate_postal_code,
-    validate_rfc,
 )
 from wispbill.core.models import (
     MASS_FIELDS,
@@ -25,6 +24,7 @@ from wispbill.core.models import (
     ScheduleFields,
     SwitchFields,
     folded,
+    rfc_field,
     schedule_constraints,
 )
 from wispbill.core.sat_catalogs import validate_sat_product_key, validate_sat_unit_key
@@ -318,7 +318,7 @@ class Client(ScheduleFields, SwitchFields):
     )
     # Fiscal data, for a client that asks for its own CFDI (factura): with an RFC, the other
     # fiscal fields are needed; without one, its payments go into the global CFDI.
-    rfc = models.CharField(_("RFC"), max_length=13, blank=True, validators=[validate_rfc])
+    rfc = rfc_field()
     fiscal_name = models.CharField(
         _("fiscal name"), max_length=300, blank=True, validators=[validate_one_line]
     )

@@ -30,11 +30,26 @@ MAX_MONEY = Decimal("99999999.99")
 # schedule allows, and a few promises per cycle (beyond that, a person should decide).
 MAX_PORTAL_PROMISE_DAYS = 28
 MAX_PORTAL_PROMISES_PER_CYCLE = 5
+# "16" is what people type for 16 %: what to write instead (the panel's and the API's words).
+TAX_RATE_AS_FRACTION = _("The rate is a fraction of the price: write 0.16 for 16 percent.")
 
 FOLD: dict[str, str | int | None] = {
     **dict(zip("áéíóúüñ", "aeiouun", strict=True)),
     **dict(zip("ÁÉÍÓÚÜÑ", "aeiouun", strict=True)),
 }
+
+
+class RfcField(models.CharField):  # type: ignore[type-arg]
+    """An RFC as people type it ("pepj8001019qa ") read as SAT writes it, capitals without
+    spaces around, before its checks run: in a form, the file import and the services."""
+
+    def to_python(self, value: object) -> str | None:
+        text = super().to_python(value)
+        return text.strip().upper() if isinstance(text, str) else text
+
+
+def rfc_field() -> RfcField:
+    return RfcField(_("RFC"), max_length=13, blank=True, validators=[validate_rfc])
 
 
 def fold(text: str) -> str:
@@ -331,7 +346,10 @@ class CompanyInvoiceFields(models.Model):
         max_digits=4,
         decimal_places=2,
         default=Decimal("0.16"),
-        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(Decimal("0.99"))],
+        validators=[
+            MinValueValidator(Decimal("0.00")),
+            MaxValueValidator(Decimal("0.99"), message=TAX_RATE_AS_FRACTION),
+        ],
         help_text=_("As a fraction: 0.16 for 16 %; 0.00 for none."),
     )
     prices_include_tax = models.BooleanField(
@@ -387,7 +405,7 @@ class CompanyCfdiFields(models.Model):
     """cfdi: the issuer of the CFDI, when they are stamped, and the CSD that seals them."""
 
     # The issuer of the CFDI (Emisor) and where it is issued (LugarExpedicion).
-    rfc = models.CharField(_("RFC"), max_length=13, blank=True, validators=[validate_rfc])
+    rfc = rfc_field()
     legal_name = models.CharField(
         _("legal name"),
         max_length=300,

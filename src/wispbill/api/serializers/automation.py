@@ -3,7 +3,7 @@ from rest_framework import serializers
 from wispbill.api.serializers.common import IdRelatedField, ModelSerializer, StrictMixin
 from wispbill.automation.models import MassUpdate, ObjectKind, TaskStatus
 from wispbill.automation.services.company import COMPANY_FIELDS
-from wispbill.core.models import MASS_FIELDS, CompanySettings
+from wispbill.core.models import MASS_FIELDS, TAX_RATE_AS_FRACTION, CompanySettings
 from wispbill.core.schedule import CUT_ACTIONS, RANGES
 from wispbill.network.models import Zone
 
@@ -105,3 +105,4 @@ class CompanySerializer(StrictMixin, ModelSerializer):
     class Meta:
         model = CompanySettings
         fields = list(COMPANY_FIELDS)
+        extra_kwargs = {"tax_rate": {"error_messages": {"max_value": TAX_RATE_AS_FRACTION}}}

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from wispbill.core.db import to_id
+from wispbill.core.models import RfcField
 from wispbill.core.money import company_notation_country, parse_money
 from wispbill.core.schedule import (
     CUT_ACTIONS,
@@ -50,12 +51,20 @@ class MoneyField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+class RfcSerializerField(serializers.CharField):
+    """An RFC in capitals before SAT's checks run, as the panel and the import read it."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).upper()
+
+
 class ModelSerializer(serializers.ModelSerializer):
     serializer_related_field = IdRelatedField
     # Every decimal column of the product is money.
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: MoneyField,
+        RfcField: RfcSerializerField,
     }
 
 
