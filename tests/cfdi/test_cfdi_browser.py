@@ -56,8 +56,20 @@ def test_the_e_invoicing_page_at_both_widths(
     shots = Path(os.environ.get("WISPBILL_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     words = {
-        "es": ("Facturación electrónica", "Reintentar", "no coinciden con los del SAT"),
-        "en": ("E-invoicing", "Retry", "does not match SAT's records"),
+        "es": (
+            "Facturación electrónica",
+            "Reintentar",
+            "no coinciden con los del SAT",
+            "Contraseña de la llave privada",
+            "Suba el archivo del CSD como lo dio el SAT (a lo más 32 KB).",
+        ),
+        "en": (
+            "E-invoicing",
+            "Retry",
+            "does not match SAT's records",
+            "Private key password",
+            "Upload the CSD's file as SAT gave it (at most 32 KB).",
+        ),
     }[language]
     for user in ("boss", "nadie"):
         context = chromium.new_context(
@@ -89,6 +101,14 @@ def test_the_e_invoicing_page_at_both_widths(
             page.goto("/e-invoicing/csd/")
             expect(page.get_by_test_id("csd-serial")).to_have_text("30001000000500003416")
             assert _fits(page)
+            # A file too large is said beside its field at once; the form stays as it was.
+            page.get_by_label(words[3]).fill("typed before")
+            certificate = page.locator("input[name=certificate]")
+            big = {"name": "big.cer", "mimeType": "application/pkix-cert", "buffer": b"0" * 40_000}
+            certificate.set_input_files(files=[big])
+            assert certificate.evaluate("input => input.validationMessage") == words[4]
+            assert certificate.evaluate("input => input.files.length") == 0
+            expect(page.get_by_label(words[3])).to_have_value("typed before")
             page.screenshot(path=shots / f"csd-{user}-{language}-{width}.png", full_page=True)
         finally:
             context.close()

@@ -21,7 +21,13 @@ class ClientFileForm(forms.Form):
     file = forms.FileField(
         label=_("File (CSV or XLSX)"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.xlsx",
+                "data-max-bytes": MAX_BYTES,
+                "data-too-big": _("The file is larger than 10 MB."),
+            }
+        ),
     )
     zone = forms.ModelChoiceField(
         label=_("Zone of the rows that name none"),

@@ -78,7 +78,12 @@ def bank_statement_upload(request):
     if not has_permission(request.user, REGISTER_PAYMENTS):
         return forbidden(request, PermissionRequired(REGISTER_PAYMENTS))
     fmt = request.POST.get("format") or StatementFormat.GENERIC
-    context = {"formats": StatementFormat.choices, "format": fmt}
+    context = {
+        "formats": StatementFormat.choices,
+        "format": fmt,
+        "max_bytes": MAX_BYTES,
+        "max_mb": MAX_BYTES // (1024 * 1024),
+    }
     if request.method != "POST":
         return render(request, "payments/bank_statement.html", context)
     try:

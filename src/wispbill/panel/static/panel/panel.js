@@ -91,3 +91,16 @@ document.querySelectorAll("[data-menu-toggle]").forEach((button) => {
     button.setAttribute("aria-expanded", open ? "true" : "false");
   });
 });
+// A file larger than the server takes is said at once, beside its field, and the form stays
+// as it was typed (the server refuses it anyway, on a page of its own):
+// <input type="file" data-max-bytes="32768" data-too-big="Message.">
+document.querySelectorAll("input[type=file][data-max-bytes]").forEach((input) => {
+  input.addEventListener("change", () => {
+    const tooBig = [...input.files].some((file) => file.size > Number(input.dataset.maxBytes));
+    input.setCustomValidity(tooBig ? input.dataset.tooBig : "");
+    if (tooBig) {
+      input.value = "";
+      input.reportValidity();
+    }
+  });
+});
