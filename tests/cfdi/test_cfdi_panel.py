@@ -10,9 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as Browser
 from django.utils import translation
 
-from tests.cfdi.conftest import PASSWORD, SEPT_6, _company, _pay, make_csd
+from tests.cfdi.conftest import PASSWORD, PERSON_RFC, SEPT_6, _company, _pay, make_csd
 from tests.factories import ClientFactory
 from tests.messaging_fixtures import pdf_text
+from tests.panel_forms import client_form_data
 from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.billing.services.payments import payment_register
 from wispbill.cfdi.csd import MAX_BYTES
@@ -278,6 +279,20 @@ def test_an_rfc_typed_in_small_letters_is_read_in_capitals(ready, admin_api):
     # "16" for 16 %: refused with what to write instead.
     rate = admin_api.patch("/api/v1/company/", {"tax_rate": "16"}, format="json")
     assert rate.status_code == 400 and "0.16" in rate.json()["tax_rate"][0]
+
+
+@pytest.mark.instant(SEPT_6)
+def test_a_refused_fiscal_edit_is_said_at_the_top_and_changes_nothing(ready):
+    """The client page is long (and a phone shows little of it): a refused RFC is said at its
+    top, naming the field, besides beside the field."""
+    admin, client, _invoice = ready
+    data = client_form_data(client, rfc="PEPJ8001019QB", fiscal_postal_code="0600")
+    refused = _browser(admin).post(f"/clients/{client.pk}/", data)
+    assert refused.status_code == 400
+    top = refused.content.decode().split('class="messages"', 1)[1].split("</div>", 1)[0]
+    assert "No se guardó nada: corrija RFC" in top and "postal" in top
+    client.refresh_from_db()
+    assert client.rfc == PERSON_RFC
 
 
 @pytest.mark.instant(SEPT_6)

@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from tests.dump import database_dump
 from tests.factories import ClientFactory, OwnClientFactory, PlanFactory, RouterFactory, ZoneFactory
+from tests.panel_forms import client_form_data, form_data
 from wispbill.automation.models import ManualRun
 from wispbill.automation.services.mass_updates import mass_update_apply
 from wispbill.billing.models import Charge
@@ -29,7 +30,7 @@ from wispbill.billing.services.payments import payment_register
 from wispbill.cfdi.models import CfdiDocument, CfdiKind, CfdiStatus
 from wispbill.core.clock import today
 from wispbill.messaging.models import Message
-from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
+from wispbill.panel.forms.clients import PlanForm
 from wispbill.panel.forms.network import RouterForm, ZoneForm, zone_initial
 from wispbill.payments.models import BankLine
 from wispbill.staff.permissions import (
@@ -295,33 +296,17 @@ API = {
 }  # fmt: skip
 
 
-def _form_data(form) -> dict:
-    """What a browser would post for a form as it is shown."""
-    data = {}
-    for bound in form:
-        value = bound.value()
-        if value is None or value is False:
-            continue
-        data[bound.html_name] = "on" if value is True else value
-    return data
-
-
-def _client_form(client, **changes) -> dict:
-    initial = client_initial(client, client.effective_switches)
-    return {**_form_data(ClientForm(initial=initial, can_toggle=True)), **changes}
-
-
 def _zone_form(zone, **changes) -> dict:
     form = ZoneForm(initial=zone_initial(zone), prefix=f"zone-{zone.pk}", can_toggle=True)
-    return {**_form_data(form), **{f"zone-{zone.pk}-{k}": v for k, v in changes.items()}}
+    return {**form_data(form), **{f"zone-{zone.pk}-{k}": v for k, v in changes.items()}}
 
 
 def _router_form(router, **changes) -> dict:
-    return {**_form_data(RouterForm(instance=router)), **changes}
+    return {**form_data(RouterForm(instance=router)), **changes}
 
 
 def _plan_form(plan, **changes) -> dict:
-    return {**_form_data(PlanForm(instance=plan)), **changes}
+    return {**form_data(PlanForm(instance=plan)), **changes}
 
 
 def _charge(isp):
@@ -343,7 +328,7 @@ def _cfdi_in_error(isp):
 
 
 def _new_client(isp) -> dict:
-    return _client_form(isp.active) | {"name": "Nuevo", "ip": "10.9.9.9"}
+    return client_form_data(isp.active) | {"name": "Nuevo", "ip": "10.9.9.9"}
 
 
 # panel URL name -> [(case, needed, URL kwargs, form data)]
@@ -352,11 +337,11 @@ PANEL = {
     "client-import": [("check a file", (MANAGE_CLIENTS,), None, lambda i: {})],
     "client-edit": [
         ("rename", (MANAGE_CLIENTS,), lambda i: {"pk": i.active.pk},
-         lambda i: _client_form(i.active, name="Otro")),
+         lambda i: client_form_data(i.active, name="Otro")),
         ("state free", (MANAGE_CLIENTS, TOGGLE_PERIODIC_TASKS), lambda i: {"pk": i.active.pk},
-         lambda i: _client_form(i.active, state="free")),
+         lambda i: client_form_data(i.active, state="free")),
         ("switch", (TOGGLE_PERIODIC_TASKS,), lambda i: {"pk": i.own.pk},
-         lambda i: _client_form(i.own, task_cuts="0")),
+         lambda i: client_form_data(i.own, task_cuts="0")),
     ],
     "client-action": [
         ("cut", (CUT_AND_REACTIVATE,), lambda i: {"pk": i.active.pk, "action": "cut"}, None),

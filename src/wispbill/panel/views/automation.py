@@ -21,7 +21,14 @@ from wispbill.messaging.links import base_url
 from wispbill.messaging.models import Channel, Kind, MessageStatus
 from wispbill.network.models import Zone
 from wispbill.panel.forms.automation import CompanySettingsForm, MassUpdateForm, RunScopeForm
-from wispbill.panel.views.base import forbidden, n_clients, n_zones, paginate, run_service
+from wispbill.panel.views.base import (
+    forbidden,
+    n_clients,
+    n_zones,
+    paginate,
+    run_service,
+    say_nothing_saved,
+)
 from wispbill.payments.gateway_services import gateway_settings
 from wispbill.staff.permissions import (
     RUN_PERIODIC_TASKS,
@@ -368,16 +375,7 @@ def company_settings(request):
         if result is not None:
             messages.success(request, _("Settings saved."))
             return redirect("panel:company-settings")
-    if form.errors:
-        # The page is long: say at its top that nothing was saved, and where to look.
-        labels = [
-            str(form.fields[name].label) if name in form.fields else "" for name in form.errors
-        ]
-        messages.error(
-            request,
-            _("Nothing was saved: correct %(fields)s (marked below).")
-            % {"fields": ", ".join(label for label in labels if label) or _("the form")},
-        )
+    say_nothing_saved(request, form)
     return render(
         request,
         "automation/company_settings.html",

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from wispbill.core.db import rows_between
@@ -25,6 +26,19 @@ def run_service(request, form, call):
     except ValidationError as exc:
         apply_errors(form, exc)
         return None
+
+
+def say_nothing_saved(request, form) -> None:
+    """A refused form on a long page or a phone: said at the page's top, with the fields to
+    correct, as its errors beside the fields may be out of sight."""
+    if not form.errors:
+        return
+    labels = [str(form.fields[name].label) if name in form.fields else "" for name in form.errors]
+    messages.error(
+        request,
+        _("Nothing was saved: correct %(fields)s (marked below).")
+        % {"fields": ", ".join(label for label in labels if label) or _("the form")},
+    )
 
 
 def run_action(request, call, success) -> HttpResponse | None:

@@ -21,7 +21,13 @@ from wispbill.cfdi.services import document_retry
 from wispbill.core.models import CompanySettings
 from wispbill.messaging.documents import cfdi_name, cfdi_pdf, pdf_response
 from wispbill.panel.forms.cfdi import CsdForm
-from wispbill.panel.views.base import forbidden, paginate, run_action, run_service
+from wispbill.panel.views.base import (
+    forbidden,
+    paginate,
+    run_action,
+    run_service,
+    say_nothing_saved,
+)
 from wispbill.staff.permissions import MANAGE_INVOICES, AdminRequired, has_permission
 
 
@@ -117,6 +123,7 @@ def csd_page(request):
                 % {"serial": info.serial},
             )
             return redirect("panel:cfdi-csd")
+    say_nothing_saved(request, form)
     return render(
         request,
         "cfdi/csd.html",

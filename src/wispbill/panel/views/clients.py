@@ -39,7 +39,13 @@ from wispbill.network.models import Aaa
 from wispbill.panel.audit import audit_rows
 from wispbill.panel.forms.billing import ChargeForm, InvoiceDateForm, PaymentForm, PromiseForm
 from wispbill.panel.forms.clients import ClientForm, PlanForm, client_initial
-from wispbill.panel.views.base import FORBIDDEN, paginate, run_service, status_for
+from wispbill.panel.views.base import (
+    FORBIDDEN,
+    paginate,
+    run_service,
+    say_nothing_saved,
+    status_for,
+)
 from wispbill.panel.views.messaging import client_messages_context
 from wispbill.portal.notice import notice_response
 from wispbill.radius.models import CoaResult
@@ -202,6 +208,7 @@ def client_edit(request, pk=None):
                 % {"password": generated},
             )
         return redirect("panel:client-edit", pk=result.pk)
+    say_nothing_saved(request, form)
     return _client_page(request, form, client, status=status_for(result))
 
 
