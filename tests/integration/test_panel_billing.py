@@ -15,6 +15,7 @@ from tests.factories import (
     ZoneFactory,
     first_invoice_next_cycle,
 )
+from tests.panel_forms import form_data
 from wispbill.automation.models import ManualRun
 from wispbill.automation.services.runs import periodic_tasks_run
 from wispbill.billing.models import Invoice
@@ -120,14 +121,7 @@ def test_client_actions_from_the_panel(admin):
 
 def _settings_form(browser) -> dict:
     """What the settings page posts as it is, field by field."""
-    form = browser.get("/settings/").context["form"]
-    values = {}
-    for field in form:
-        value = field.value()
-        if value is None or value is False:
-            continue
-        values[field.html_name] = "on" if value is True else value
-    return values
+    return form_data(browser.get("/settings/").context["form"])
 
 
 def test_company_settings_are_for_admins_and_validate(admin, staff):
