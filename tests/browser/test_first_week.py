@@ -3,6 +3,7 @@ be in, the cash report, the menu on a phone, and "run now" with its confirmation
 
 import csv
 import io
+import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -105,9 +106,19 @@ def test_the_cash_report_after_a_payment_at_the_counter(page):
     iva = Decimal("1234.50") - (Decimal("1234.50") / Decimal("1.16")).quantize(Decimal("0.01"))
     assert rows[0][-1] == "IVA"
     assert [today().isoformat(), "jefe", "Transferencia", "1", "1234.50", str(iva)] in rows
+    expect(page.get_by_test_id("cash-rows").locator("tbody")).to_contain_text(f"${iva}")
 
     page.locator("nav").get_by_role("link", name="Pagos", exact=True).click()
     expect(page.locator("tr.payment-row")).to_contain_text("SPEI 4411")
+
+    # On a phone each row stacks its cells: nothing to scroll sideways for.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/payments/cash-report/")
+    table = page.locator(".table-wrap").filter(has=page.get_by_test_id("cash-rows"))
+    expect(table).to_contain_text("$1,234.50")
+    assert table.evaluate("wrap => wrap.scrollWidth <= wrap.clientWidth")
+    if shots := os.environ.get("WISPBILL_SCREENSHOTS"):
+        page.screenshot(path=Path(shots) / "cash-report-390.png", full_page=True)
 
 
 def test_the_menu_folds_behind_a_button_on_a_phone(phone):

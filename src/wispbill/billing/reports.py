@@ -108,6 +108,11 @@ class CashReport:
         return amount - line_tax(amount, rate=self.tax_rate, included=True).base
 
     @property
+    def rows_with_tax(self) -> list[tuple[CashRow, Decimal]]:
+        """Each row with the IVA in its total, as the page and the CSV show it."""
+        return [(row, self.tax_in(row.total)) for row in self.rows]
+
+    @property
     def count(self) -> int:
         return sum(row.count for row in self.rows)
 

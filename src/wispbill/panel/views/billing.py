@@ -484,9 +484,9 @@ def cash_report(request):
                         row.method_label,
                         row.count,
                         f"{row.total:.2f}",
-                        f"{report.tax_in(row.total):.2f}",
+                        f"{tax:.2f}",
                     )
-                    for row in report.rows
+                    for row, tax in report.rows_with_tax
                 ),
                 ("", "", _("Total"), report.count, f"{report.total:.2f}", f"{report.tax:.2f}"),
             ],
