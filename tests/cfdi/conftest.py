@@ -22,6 +22,7 @@ from wispbill.billing.services.invoices import invoice_create_for_cycle
 from wispbill.billing.services.payments import payment_register
 from wispbill.cfdi.csd import csd_install
 from wispbill.cfdi.models import CfdiDocument
+from wispbill.cfdi.services import cfdi_stamp_due
 from wispbill.core.models import CompanySettings
 from wispbill.devtools.csd import COMPANY_RFC, PASSWORD, Csd, make_csd
 from wispbill.devtools.pac import pac_csd, verify_seal, with_stamp
@@ -42,7 +43,7 @@ class PacStandIn:
     """What the stand-in is told to do, and what it saw."""
 
     url: str
-    mode: str = "ok"  # ok, refuse, error500, garbage, slow, lost
+    mode: str = "ok"  # ok, refuse, error500, garbage, slow, lost, cancel_down (stamps only)
     stamped: dict = field(default_factory=dict)  # customid -> (uuid, xml)
     stamp_calls: int = 0
     cancelled: list = field(default_factory=list)
@@ -103,7 +104,7 @@ def pac(httpserver):
         return Response(json.dumps(body), content_type="application/json")
 
     def cancel(request):
-        if stand_in.mode == "error500":
+        if stand_in.mode in ("error500", "cancel_down"):
             return Response("Internal Server Error", status=500)
         parts = request.path.strip("/").split("/")  # cfdi33 cancel rfc uuid reason [subst]
         stand_in.cancelled.append(parts[2:])
@@ -175,3 +176,11 @@ def ready(csd):
 def _pay(admin, client, invoice) -> CfdiDocument:
     payment_register(actor=admin, client=client, amount=invoice.total)
     return CfdiDocument.objects.get(invoice=invoice)
+
+
+def _stamped(admin, client, invoice) -> CfdiDocument:
+    """The invoice paid in full, and its PUE CFDI stamped."""
+    document = _pay(admin, client, invoice)
+    assert cfdi_stamp_due().stamped == 1
+    document.refresh_from_db()
+    return document

@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 from satcfdi.cfdi import CFDI
 
-from tests.cfdi.conftest import COMPANY_RFC, PERSON_RFC, SEPT_6, _company, _pay
+from tests.cfdi.conftest import COMPANY_RFC, PERSON_RFC, SEPT_6, _company, _pay, _stamped
 from tests.messaging_fixtures import pdf_text
 from wispbill.billing.services.payments import payment_register
 from wispbill.cfdi.models import CfdiDocument, CfdiKind
@@ -26,13 +26,6 @@ pytestmark = pytest.mark.django_db
 def _squeezed(text: str) -> str:
     """Seals and chains wrap anywhere on paper: compare them without the breaks."""
     return text.replace(" ", "")
-
-
-def _stamped(admin, client, invoice) -> CfdiDocument:
-    document = _pay(admin, client, invoice)
-    assert cfdi_stamp_due().stamped == 1
-    document.refresh_from_db()
-    return document
 
 
 @pytest.mark.instant(SEPT_6)

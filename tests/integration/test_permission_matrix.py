@@ -327,6 +327,18 @@ def _cfdi_in_error(isp):
     return isp.extra["cfdi"]
 
 
+def _cfdi_stamped(isp):
+    """The invoice's CFDI, stamped (its client has no fiscal data here: a replacement is
+    refused for that, after the permission)."""
+    return CfdiDocument.objects.create(
+        kind=CfdiKind.INVOICE,
+        status=CfdiStatus.STAMPED,
+        method="PUE",
+        invoice=isp.invoice,
+        uuid="6F9A3C1E-2B4D-4E8F-9A1B-3C5D7E9F1A2B",
+    )
+
+
 def _new_client(isp) -> dict:
     return client_form_data(isp.active) | {"name": "Nuevo", "ip": "10.9.9.9"}
 
@@ -396,6 +408,9 @@ PANEL = {
     "company-settings": [("settings", ADMIN, None, lambda i: {})],
     "cfdi-csd": [("upload", ADMIN, None, lambda i: {})],
     "cfdi-retry": [("retry", (MANAGE_INVOICES,), lambda i: {"pk": _cfdi_in_error(i).pk}, None)],
+    "cfdi-replace": [
+        ("replace", (MANAGE_INVOICES,), lambda i: {"pk": _cfdi_stamped(i).pk}, None),
+    ],
     "plan-new": [("create", (MANAGE_PLANS,), None, lambda i: _plan_form(i.plan, name="Nuevo"))],
     "plan-edit": [
         ("price 0", (MANAGE_PLANS,), lambda i: {"pk": i.plan.pk},

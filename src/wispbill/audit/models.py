@@ -38,6 +38,7 @@ class AuditAction(models.TextChoices):
     PLAN_CHANGED = "plan.changed", _("Plan changed")
     INVOICE_CREATED = "invoice.created", _("Invoice created")
     INVOICE_CANCELLED = "invoice.cancelled", _("Invoice cancelled")
+    CFDI_REPLACED = "cfdi.replaced", _("CFDI replaced with corrected data")
     PAYMENT_REGISTERED = "payment.registered", _("Payment registered")
     CHARGE_ADDED = "charge.added", _("Charge added")
     CHARGE_DELETED = "charge.deleted", _("Charge deleted")

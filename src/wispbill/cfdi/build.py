@@ -182,6 +182,10 @@ def _concept(
     )
 
 
+# SAT's c_TipoRelacion 04: "Sustitución de los CFDI previos".
+SUBSTITUTES = "04"
+
+
 def invoice_document(
     *,
     invoice: Invoice,
@@ -190,9 +194,11 @@ def invoice_document(
     method: str,
     folio: str,
     forma_pago: str,
+    replaces: str = "",
 ) -> bytes:
     """The signed CFDI of type I of `invoice` for its client (who has an RFC); a
-    ValidationError before anything is built when a code is not in SAT's catalogs."""
+    ValidationError before anything is built when a code is not in SAT's catalogs. With
+    `replaces` (a UUID), it substitutes that CFDI (SAT's TipoRelacion 04)."""
     client = invoice.client
     plan = client.plan
     _refuse(
@@ -228,6 +234,11 @@ def invoice_document(
         folio=folio,
         forma_pago=forma_pago,
         metodo_pago=method,
+        cfdi_relacionados=(
+            cfdi40.CfdiRelacionados(tipo_relacion=SUBSTITUTES, cfdi_relacionado=[replaces])
+            if replaces
+            else None
+        ),
         fecha=_now(),
     )
     document.sign(signer)

@@ -56,6 +56,13 @@ class CfdiDocument(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=2, blank=True, choices=CancelReason.choices)
     substitution = models.CharField(max_length=36, blank=True)
+    # Re-issued with corrected data: the CFDI this one replaces (related to it as SAT's
+    # TipoRelacion 04, and cancelled with reason 01 and this one's UUID once this is
+    # stamped); on the replaced one, `superseded` (it is no longer the invoice's live CFDI).
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    superseded = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]
@@ -69,10 +76,11 @@ class CfdiDocument(models.Model):
         ]
         constraints = [
             # An invoice has one live CFDI of its own: a second payment, a retry or two
-            # workers never make another.
+            # workers never make another (the one it replaces counts no more).
             models.UniqueConstraint(
                 fields=["invoice"],
-                condition=models.Q(kind="invoice") & ~models.Q(status="cancelled"),
+                condition=models.Q(kind="invoice", superseded=False)
+                & ~models.Q(status="cancelled"),
                 name="cfdi_one_live_per_invoice",
             ),
             models.UniqueConstraint(

@@ -112,6 +112,14 @@ def cfdi_problem(document: CfdiDocument) -> Problem | None:
             _("Stamping is not set up: the PAC's settings or the company's CSD are missing."),
             "company",
         )
+    if code == "cancel":
+        return Problem(
+            _(
+                "Its replacement is stamped, but the PAC has not cancelled it yet. It is tried "
+                "again by itself."
+            ),
+            "",
+        )
     if code == "waiting":
         return Problem(_("It waits for the CFDI of the invoice it pays to be stamped."), "")
     if code in UNAVAILABLE_CODES or code.isdigit() and int(code) >= 500:

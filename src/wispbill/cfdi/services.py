@@ -14,12 +14,15 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from satcfdi.exceptions import CFDIError, SchemaValidationError
 from satcfdi.models import Signer
 
+from wispbill.audit.models import AuditAction
+from wispbill.audit.services import audit_record
 from wispbill.billing.models import (
     Invoice,
     InvoiceStatus,
@@ -42,7 +45,6 @@ from wispbill.cfdi.models import CancelReason, CfdiDocument, CfdiKind, CfdiStatu
 from wispbill.cfdi.signals import cfdi_stamped
 from wispbill.clients.models import Client
 from wispbill.core.db import bulk_set, locked
-from wispbill.core.fiscal import fiscal_data_errors
 from wispbill.core.models import CfdiMode, CompanySettings
 from wispbill.staff.permissions import MANAGE_INVOICES, require_permission_of_person
 
@@ -239,6 +241,7 @@ def cfdi_stamp_due(*, workers: int = WORKERS) -> StampOutcome:
             outcome = _stamp_kinds(kinds, company, senders, depth=2 * max(1, workers) + CLAIM)
             stamped += outcome.stamped
             failed += outcome.failed
+    replaced_cancel_due()
     return StampOutcome(stamped, failed)
 
 
@@ -319,7 +322,7 @@ def _claim(kinds: tuple[str, ...], company: CompanySettings) -> _Claimed | None:
         due = (
             locked(CfdiDocument.objects)
             .filter(status=CfdiStatus.PENDING, next_attempt_at__lte=now, kind__in=kinds)
-            .select_related("invoice__client__plan")
+            .select_related("invoice__client__plan", "replaces")
             .prefetch_related(
                 "invoice__lines", Prefetch("payments", queryset=Payment.objects.order_by("id"))
             )
@@ -348,6 +351,11 @@ def _prepared(document: CfdiDocument, company: CompanySettings) -> bool:
         return False
     if document.xml:
         return True
+    # Never sent, and its invoice was cancelled meanwhile: it is not stamped at all.
+    if document.invoice is not None and document.invoice.status == InvoiceStatus.CANCELLED:
+        document.status, document.error_code = CfdiStatus.CANCELLED, ""
+        document.error_message = _("Its invoice was cancelled before it was stamped.")
+        return False
     signer = _signer(company)
     if signer is None:
         document.error_code, document.error_message = "off", _("The company has no CSD.")
@@ -479,13 +487,7 @@ def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> 
     invoice = document.invoice
     assert invoice is not None
     client = invoice.client
-    errors = fiscal_data_errors(
-        rfc=client.rfc,
-        name=client.fiscal_name,
-        regime=client.fiscal_regime,
-        postal_code=client.fiscal_postal_code,
-        use=client.cfdi_use,
-    )
+    errors = client.fiscal_errors()
     if errors:
         raise ValidationError(" ".join(errors.values()))
     first = next(iter(document.payments.all()), None)  # prefetched in order (_claim)
@@ -499,16 +501,132 @@ def _build(document: CfdiDocument, company: CompanySettings, signer: Signer) -> 
         method=document.method,
         folio=document.folio,
         forma_pago=forma,
+        replaces=document.replaces.uuid if document.replaces is not None else "",
     )
+
+
+def replace_refusal(document: CfdiDocument, *, complements: bool = True) -> str:
+    """Why `document` cannot be replaced by a CFDI re-issued with the data as it is now, or
+    "" when it can: a stamped CFDI of an invoice that stands, not already being replaced,
+    and, for a PPD, with no payment complement naming it (those would need replacing too;
+    one query, skipped with `complements=False` where a list asks for each row)."""
+    if document.kind != CfdiKind.INVOICE:
+        return _("Only an invoice's own CFDI is replaced from here.")
+    if document.status != CfdiStatus.STAMPED or document.superseded:
+        return _("Only a stamped CFDI that is not already being replaced can be replaced.")
+    assert document.invoice is not None
+    if document.invoice.status == InvoiceStatus.CANCELLED:
+        return _("Its invoice is cancelled: there is nothing to replace.")
+    if (
+        complements
+        and document.method == "PPD"
+        and CfdiDocument.objects.filter(
+            kind=CfdiKind.PAYMENT, payments__allocations__invoice=document.invoice_id
+        )
+        .exclude(status=CfdiStatus.CANCELLED)
+        .exists()
+    ):
+        return _(
+            "Its payments have complements that name this CFDI: cancel the invoice with "
+            "SAT's reason instead."
+        )
+    return ""
+
+
+@transaction.atomic
+def cfdi_replace(*, actor: User | None, document: CfdiDocument) -> CfdiDocument:
+    """Re-issue an invoice's stamped CFDI with the data as it is now (the client's corrected
+    RFC, name, regime, postal code or use): a new CFDI that substitutes it (TipoRelacion 04)
+    is queued; once it is stamped, the old one is cancelled at the PAC with reason 01 and the
+    new UUID (`replaced_cancel_due`). The old one stays valid until then."""
+    require_permission_of_person(actor, MANAGE_INVOICES)
+    document = locked(CfdiDocument.objects.select_related("invoice__client")).get(pk=document.pk)
+    refused = replace_refusal(document)
+    if refused:
+        raise ValidationError(refused)
+    assert document.invoice is not None
+    client = document.invoice.client
+    errors = client.fiscal_errors()
+    if errors:
+        raise ValidationError(
+            _("Fix the client's fiscal data first: %(errors)s")
+            % {"errors": " ".join(errors.values())}
+        )
+    _save(document, superseded=True)
+    replacement = CfdiDocument.objects.create(
+        kind=CfdiKind.INVOICE,
+        method=document.method,
+        invoice=document.invoice,
+        series=CompanySettings.load().invoice_series,
+        total=document.invoice.total,
+        replaces=document,
+        next_attempt_at=timezone.now(),
+    )
+    replacement.payments.set(document.payments.all())
+    audit_record(
+        actor=actor,
+        action=AuditAction.CFDI_REPLACED,
+        obj=client,
+        changes={"cfdi": [document.pk, replacement.pk]},
+        reason=gettext_noop("CFDI %(uuid)s re-issued with corrected data"),
+        reason_args={"uuid": document.uuid},
+    )
+    queue_stamping()
+    return replacement
+
+
+def replaced_cancel_due() -> int:
+    """Cancel at the PAC, with reason 01 and their replacement's UUID, the CFDIs whose
+    replacement is stamped; one the PAC does not cancel now is tried again later (its error
+    said on Facturación electrónica). How many were cancelled."""
+    now = timezone.now()
+    due = list(
+        CfdiDocument.objects.filter(
+            status=CfdiStatus.STAMPED,
+            superseded=True,
+            replaced_by__status=CfdiStatus.STAMPED,
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .select_related("replaced_by")
+    )
+    cancelled = 0
+    for document in due:
+        substitution = document.replaced_by.uuid
+        try:
+            pac.cancel(document.xml.encode(), CancelReason.WITH_RELATION, substitution)
+        except pac.PacError as error:
+            attempts = document.attempts + 1
+            _save(
+                document,
+                attempts=attempts,
+                next_attempt_at=now + _backoff(attempts),
+                error_code="cancel",
+                error_message=f"{error.code}: {error.message}"[:1000],
+            )
+            continue
+        _save(
+            document,
+            status=CfdiStatus.CANCELLED,
+            cancelled_at=timezone.now(),
+            cancel_reason=CancelReason.WITH_RELATION,
+            substitution=substitution,
+            error_code="",
+            error_message="",
+            next_attempt_at=None,
+        )
+        cancelled += 1
+    return cancelled
 
 
 @transaction.atomic
 def document_retry(*, actor: User | None, document: CfdiDocument) -> CfdiDocument:
     """Send a refused document again, built anew from the data as it is now."""
     require_permission_of_person(actor, MANAGE_INVOICES)
-    document = locked(CfdiDocument.objects).get(pk=document.pk)
+    document = locked(CfdiDocument.objects.select_related("invoice")).get(pk=document.pk)
     if document.status != CfdiStatus.ERROR:
         raise ValidationError(_("Only a CFDI in error can be sent again."))
+    if document.invoice is not None and document.invoice.status == InvoiceStatus.CANCELLED:
+        raise ValidationError(_("Its invoice is cancelled: it is not sent again."))
     _save(
         document,
         status=CfdiStatus.PENDING,
@@ -557,13 +675,22 @@ def invoice_and_cfdi_cancel(
 def invoice_cfdi_cancel(*, invoice: Invoice, reason: str, substitution: str = "") -> None:
     """Cancel at the PAC the stamped CFDI of `invoice` (if any), then mark it cancelled; a
     PAC that refuses or does not answer leaves everything as it was (a ValidationError)."""
-    document = (
-        CfdiDocument.objects.filter(invoice=invoice, status=CfdiStatus.STAMPED)
-        .order_by("-id")
-        .first()
-    )
+    mine = CfdiDocument.objects.filter(invoice=invoice, kind=CfdiKind.INVOICE)
+    if mine.filter(status=CfdiStatus.PENDING, replaces__isnull=False).exists():
+        raise ValidationError(
+            _(
+                "Its CFDI is being replaced with corrected data: cancel the invoice once the "
+                "replacement is stamped (a few minutes)."
+            )
+        )
+    document = mine.filter(status=CfdiStatus.STAMPED).order_by("-id").first()
     cancel_check(document, reason, substitution)
+    # One the PAC refused (a replacement, or the first with wrong data) is never stamped for
+    # an invoice that no longer stands. (One that turned error after MAX_ATTEMPTS without an
+    # answer may be stamped at the PAC: it stays, for a retry to recover its stamp.)
+    refused = mine.filter(status=CfdiStatus.ERROR, attempts__lt=MAX_ATTEMPTS)
     if document is None:
+        refused.update(status=CfdiStatus.CANCELLED)
         return
     try:
         pac.cancel(document.xml.encode(), reason, substitution)
@@ -587,3 +714,4 @@ def invoice_cfdi_cancel(*, invoice: Invoice, reason: str, substitution: str = ""
         cancel_reason=reason,
         substitution=substitution,
     )
+    refused.update(status=CfdiStatus.CANCELLED)

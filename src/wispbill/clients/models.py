@@ -424,18 +424,22 @@ class Client(ScheduleFields, SwitchFields):
                 }
             )
 
-    def fiscal_clean(self) -> None:
-        self.rfc = (self.rfc or "").strip().upper()
-        self.cfdi_use = self.cfdi_use or DEFAULT_CFDI_USE
-        if not self.rfc:
-            return
-        errors = fiscal_data_errors(
+    def fiscal_errors(self) -> dict[str, str]:
+        """SAT's checks of the fiscal data as it is (core.fiscal.fiscal_data_errors)."""
+        return fiscal_data_errors(
             rfc=self.rfc,
             name=self.fiscal_name,
             regime=self.fiscal_regime,
             postal_code=self.fiscal_postal_code,
             use=self.cfdi_use,
         )
+
+    def fiscal_clean(self) -> None:
+        self.rfc = (self.rfc or "").strip().upper()
+        self.cfdi_use = self.cfdi_use or DEFAULT_CFDI_USE
+        if not self.rfc:
+            return
+        errors = self.fiscal_errors()
         # The RFC's and the postal code's own checks are their fields' validators, which
         # full_clean runs before this: said once, there.
         errors.pop("rfc", None)

@@ -71,6 +71,7 @@ urlpatterns = [
     path("e-invoicing/", cfdi.cfdi_list_page, name="cfdi-list"),
     path("e-invoicing/csd/", cfdi.csd_page, name="cfdi-csd"),
     path("e-invoicing/<id:pk>/retry/", cfdi.cfdi_retry, name="cfdi-retry"),
+    path("e-invoicing/<id:pk>/replace/", cfdi.cfdi_replace_view, name="cfdi-replace"),
     path("e-invoicing/<id:pk>/xml/", cfdi.cfdi_xml_download, name="cfdi-xml"),
     path("e-invoicing/<id:pk>/pdf/", cfdi.cfdi_pdf_download, name="cfdi-pdf"),
     path("periodic-tasks/", automation.periodic_tasks, name="periodic-tasks"),

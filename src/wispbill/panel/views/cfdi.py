@@ -17,7 +17,7 @@ from wispbill.cfdi.selectors import (
     cfdi_problem,
     stamped_xml,
 )
-from wispbill.cfdi.services import document_retry
+from wispbill.cfdi.services import cfdi_replace, document_retry, replace_refusal
 from wispbill.core.models import CompanySettings
 from wispbill.messaging.documents import cfdi_name, cfdi_pdf, pdf_response
 from wispbill.panel.forms.cfdi import CsdForm
@@ -40,10 +40,17 @@ def cfdi_list_page(request):
     page, query = paginate(
         request, cfdi_page_list(status=status, kind=kind, search=params.get("q", ""))
     )
+    can_manage = has_permission(request.user, MANAGE_INVOICES)
     for document in page.object_list:
         document.client = cfdi_client(document)
         document.problem = cfdi_problem(document)
         document.label = f"{document.series}{document.folio}"
+        document.replaces_label = f"{document.series}{document.replaces_id}"
+        document.replaceable = (
+            can_manage
+            and document.status == CfdiStatus.STAMPED
+            and not replace_refusal(document, complements=False)
+        )
     counts = cfdi_counts()
     return render(
         request,
@@ -56,11 +63,30 @@ def cfdi_list_page(request):
             "kinds": CfdiKind.choices,
             "counts": [(value, label, counts[value]) for value, label in CfdiStatus.choices],
             "company": CompanySettings.load(),
-            "can_retry": has_permission(request.user, MANAGE_INVOICES),
+            "can_retry": can_manage,
             "is_admin": request.user.is_superuser,
             "filtered": bool(status or kind or params.get("q", "").strip()),
         },
     )
+
+
+@login_required
+@require_POST
+def cfdi_replace_view(request, pk):
+    """Re-issue a stamped invoice CFDI with the data as it is now (asked in the browser)."""
+    document = get_object_or_404(CfdiDocument, pk=pk)
+    refused = run_action(
+        request,
+        lambda: cfdi_replace(actor=request.user, document=document),
+        lambda: (
+            _(
+                "A CFDI that replaces %(folio)s is queued with the data as it is now; once it "
+                "is stamped, %(folio)s is cancelled with SAT's reason 01."
+            )
+            % {"folio": f"{document.series}{document.folio}"}
+        ),
+    )
+    return refused or redirect("panel:cfdi-list")
 
 
 @login_required
