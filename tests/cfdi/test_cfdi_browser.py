@@ -108,6 +108,7 @@ def test_the_e_invoicing_page_at_both_widths(
             certificate.set_input_files(files=[big])
             assert certificate.evaluate("input => input.validationMessage") == words[4]
             assert certificate.evaluate("input => input.files.length") == 0
+            expect(page.get_by_test_id("too-big").first).to_have_text(words[4])
             expect(page.get_by_label(words[3])).to_have_value("typed before")
             page.screenshot(path=shots / f"csd-{user}-{language}-{width}.png", full_page=True)
         finally:

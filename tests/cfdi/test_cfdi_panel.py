@@ -192,6 +192,7 @@ def test_cancelling_an_invoice_in_the_panel_cancels_its_cfdi_with_sats_reason(pa
     assert f'href="/invoices/{invoice.pk}/cancel/"' in money  # a page, not a bare question
     page = panel.get(f"/invoices/{invoice.pk}/cancel/")
     assert page.status_code == 200 and document.uuid in page.content.decode()
+    assert "saldo a favor" not in page.content.decode()  # nothing of it was paid
     assert "01: " in page.content.decode()
     for data, message in (
         ({}, "Este campo es obligatorio"),
@@ -213,6 +214,10 @@ def test_cancelling_an_invoice_in_the_panel_cancels_its_cfdi_with_sats_reason(pa
     assert invoice.status == "cancelled" and document.status == CfdiStatus.CANCELLED
     assert document.cancel_reason == "02"
     assert pac.cancelled == [[COMPANY_RFC, document.uuid, "02"]]
+    # The client's page still gives it, saying it is cancelled.
+    token = portal_token(client.pk)[0]
+    portal = Browser().get(f"/portal/{token}/?lang=es").content.decode()
+    assert 'data-testid="cfdi-cancelled"' in portal and "Cancelado" in portal
 
 
 @pytest.mark.instant(SEPT_6)
@@ -248,6 +253,7 @@ def test_voiding_a_paid_invoices_payment_says_its_cfdi_stays_stamped(pac, ready)
     payment = invoice.allocations.get().payment
     page = _browser(admin).get(f"/payments/{payment.pk}/void/").content.decode()
     assert 'data-testid="void-cfdi"' in page and document.uuid in page
+    assert f"F{document.pk} · Factura F-{invoice.pk:06d} · {document.uuid}" in page
 
 
 @pytest.mark.instant(SEPT_6)
@@ -309,6 +315,7 @@ def test_the_list_finds_a_cfdi_as_the_panel_writes_it(pac, ready):
         f"F-{invoice.pk:06d}",
         str(invoice.pk),
         f"F {document.pk}",
+        f"F{invoice.pk}",
         f"F{invoice.pk:06d}",
         "juan pérez",
         client.rfc.lower(),

@@ -66,7 +66,7 @@ def test_the_client_page_shows_a_cancelled_invoice_as_cancelled_and_nothing_due(
     base = f"/portal/{portal_token(client.pk)[0]}/"
     page = Browser().get(base).content.decode()
     assert "Factura cancelada" in page and "$1,234.50" not in page and DUE not in page
-    assert "No debe nada por ahora" in page
+    assert "No debes nada por ahora" in page
     pdf = pdf_text(Browser().get(f"{base}invoices/{invoice.pk}/pdf/").content)
     assert "Factura cancelada" in pdf and "Saldo por pagar" not in pdf and DUE not in pdf
 

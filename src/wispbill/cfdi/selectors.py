@@ -62,11 +62,14 @@ def _search_match(search: str) -> Q:
 
 
 def _number_match(letters: str, dash: str, digits: str) -> Q:
-    """An invoice's number has a dash or its leading zeros; a CFDI's folio has its series."""
+    """An invoice's number has a dash or its leading zeros (or is "F" and digits); a CFDI's
+    folio has its series."""
     if dash or letters and digits.startswith("0") and len(digits) > 1:
         return Q(invoice_id=int(digits))
     if letters:
-        return Q(pk=int(digits), series__iexact=letters)
+        folio = Q(pk=int(digits), series__iexact=letters)
+        # "F527": a CFDI's folio, or invoice F-000527 written short.
+        return folio | Q(invoice_id=int(digits)) if letters.upper() == "F" else folio
     return Q(pk=int(digits)) | Q(invoice_id=int(digits))
 
 

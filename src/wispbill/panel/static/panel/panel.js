@@ -95,9 +95,17 @@ document.querySelectorAll("[data-menu-toggle]").forEach((button) => {
 // as it was typed (the server refuses it anyway, on a page of its own):
 // <input type="file" data-max-bytes="32768" data-too-big="Message.">
 document.querySelectorAll("input[type=file][data-max-bytes]").forEach((input) => {
+  // Said in the page too: a phone may not show the browser's bubble.
+  const said = document.createElement("ul");
+  said.className = "errors";
+  said.hidden = true;
+  said.dataset.testid = "too-big";
+  input.insertAdjacentElement("afterend", said);
   input.addEventListener("change", () => {
     const tooBig = [...input.files].some((file) => file.size > Number(input.dataset.maxBytes));
     input.setCustomValidity(tooBig ? input.dataset.tooBig : "");
+    said.hidden = !tooBig;
+    said.replaceChildren(...(tooBig ? [Object.assign(document.createElement("li"), { textContent: input.dataset.tooBig })] : []));
     if (tooBig) {
       input.value = "";
       input.reportValidity();
