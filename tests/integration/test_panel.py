@@ -276,3 +276,15 @@ def test_mass_update_that_changes_nothing_offers_no_confirmation(admin):
     assert "Sí, estoy seguro" not in page
     changing = browser.post("/mass-actions/periodic-tasks/", {**form, "cuts": "on"})
     assert "Sí, estoy seguro" in changing.content.decode()
+
+
+def test_a_client_page_says_it_is_read_only_to_who_may_not_change_it(nobody, staff):
+    """Staff without «Administrar clientes» (nor the switches) read a client's page: it says
+    so where the save button would be, and its title does not offer to edit."""
+    client = ClientFactory(name="Rosa Díaz")
+    page = _login(nobody).get(f"/clients/{client.pk}/").content.decode()
+    assert "Cliente: Rosa Díaz" in page and "Editar cliente" not in page
+    assert 'data-testid="read-only"' in page and "Administrar clientes" in page
+    assert "Guardar cambios" not in page
+    page = _login(staff).get(f"/clients/{client.pk}/").content.decode()
+    assert "Editar cliente: Rosa Díaz" in page and 'data-testid="read-only"' not in page
