@@ -135,3 +135,22 @@ def test_an_invoice_cancelled_before_its_cfdi_was_sent_gets_none(pac, ready):
     assert pac.stamp_calls == 0
     queued.refresh_from_db()
     assert queued.status == CfdiStatus.CANCELLED and queued.uuid == ""
+
+
+@pytest.mark.instant(SEPT_6)
+def test_the_api_replaces_as_the_panel_does(pac, ready, admin_api, nobody_api):
+    admin, client, invoice = ready
+    old = _stamped(admin, client, invoice)
+    assert nobody_api.post(f"/api/v1/cfdi/{old.pk}/replace/").status_code == 403
+    made = admin_api.post(f"/api/v1/cfdi/{old.pk}/replace/")
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert (body["replaces"], body["status"], body["invoices"]) == (old.pk, "pending", [invoice.pk])
+    again = admin_api.post(f"/api/v1/cfdi/{old.pk}/replace/")
+    assert again.status_code == 400 and CfdiDocument.objects.count() == 2
+    assert cfdi_stamp_due().stamped == 1
+    new = CfdiDocument.objects.get(pk=body["id"])
+    xml = admin_api.get(f"/api/v1/invoices/{invoice.pk}/cfdi/")
+    assert xml.status_code == 200 and new.uuid in xml.content.decode()
+    listed = {d["id"]: d for d in admin_api.get("/api/v1/cfdi/").json()["results"]}
+    assert listed[old.pk]["status"] == "cancelled" and listed[new.pk]["replaces"] == old.pk

@@ -247,6 +247,9 @@ API = {
     ("POST", "/api/v1/invoices/{id}/cancel/"): [
         ("cancel", (MANAGE_INVOICES,), lambda i: i.invoice.pk, None),
     ],
+    ("POST", "/api/v1/cfdi/{id}/replace/"): [
+        ("replace", (MANAGE_INVOICES,), lambda i: _cfdi_stamped(i).pk, None),
+    ],
     ("POST", "/api/v1/cfdi/{id}/retry/"): [
         ("retry", (MANAGE_INVOICES,), lambda i: _cfdi_in_error(i).pk, None),
     ],

@@ -44,6 +44,7 @@ class CfdiSerializer(ModelSerializer):
             "created_at",
             "stamped_at",
             "cancelled_at",
+            "replaces",
         ]
         read_only_fields = fields
 

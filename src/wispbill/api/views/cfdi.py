@@ -21,7 +21,7 @@ from wispbill.cfdi.selectors import (
     with_invoice_cfdis,
     with_payment_cfdis,
 )
-from wispbill.cfdi.services import document_retry
+from wispbill.cfdi.services import cfdi_replace, document_retry
 from wispbill.messaging.documents import cfdi_name, cfdi_pdf, pdf_response
 from wispbill.staff.permissions import require_admin
 
@@ -78,6 +78,15 @@ class CfdiViewSet(ReadOnlyViewSet):
         """Send a document in `error` again, built from the data as it is now."""
         document = document_retry(actor=request.user, document=self.get_object())
         return Response(CfdiSerializer(cfdi_list().get(pk=document.pk)).data)
+
+    @extend_schema(request=None, responses={201: CfdiSerializer})
+    @action(detail=True, methods=["post"])
+    def replace(self, request, pk=None):
+        """Re-issue a stamped invoice CFDI with the client's fiscal data as it is now: the new
+        document (related to this one as its substitute) is answered; once it is stamped,
+        this one is cancelled with SAT's reason 01 and the new UUID."""
+        document = cfdi_replace(actor=request.user, document=self.get_object())
+        return Response(CfdiSerializer(cfdi_list().get(pk=document.pk)).data, status=201)
 
 
 def xml_response(document: CfdiDocument | None, name: str) -> HttpResponse:
