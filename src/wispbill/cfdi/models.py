@@ -72,7 +72,13 @@ class CfdiDocument(models.Model):
                 fields=["next_attempt_at"],
                 condition=models.Q(status="pending"),
                 name="cfdi_pending",
-            )
+            ),
+            # The few replaced CFDIs still to cancel, looked for at every stamping run.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="stamped", superseded=True),
+                name="cfdi_replaced_to_cancel",
+            ),
         ]
         constraints = [
             # An invoice has one live CFDI of its own: a second payment, a retry or two

@@ -578,28 +578,34 @@ def cfdi_replace(*, actor: User | None, document: CfdiDocument) -> CfdiDocument:
 def replaced_cancel_due() -> int:
     """Cancel at the PAC, with reason 01 and their replacement's UUID, the CFDIs whose
     replacement is stamped; one the PAC does not cancel now is tried again later (its error
-    said on Facturación electrónica). How many were cancelled."""
+    said on Facturación electrónica). Each is claimed first, as stamping claims (its next
+    attempt set, skip-locked), so two workers never cancel the same one. How many were
+    cancelled."""
     now = timezone.now()
-    due = list(
-        CfdiDocument.objects.filter(
-            status=CfdiStatus.STAMPED,
-            superseded=True,
-            replaced_by__status=CfdiStatus.STAMPED,
+    with transaction.atomic():
+        due = (
+            locked(CfdiDocument.objects)
+            .filter(status=CfdiStatus.STAMPED, superseded=True)
+            .filter(replaced_by__status=CfdiStatus.STAMPED)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .select_related("replaced_by")
+            .order_by("id")
         )
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .select_related("replaced_by")
-    )
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        documents = list(due[:CLAIM])
+        for document in documents:
+            document.attempts += 1
+            document.next_attempt_at = now + _backoff(document.attempts)
+        bulk_set(documents, ("attempts", "next_attempt_at"))
     cancelled = 0
-    for document in due:
+    for document in documents:
         substitution = document.replaced_by.uuid
         try:
             pac.cancel(document.xml.encode(), CancelReason.WITH_RELATION, substitution)
         except pac.PacError as error:
-            attempts = document.attempts + 1
             _save(
                 document,
-                attempts=attempts,
-                next_attempt_at=now + _backoff(attempts),
                 error_code="cancel",
                 error_message=f"{error.code}: {error.message}"[:1000],
             )

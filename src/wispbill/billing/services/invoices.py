@@ -180,12 +180,26 @@ def charge_invoice_now(
 
 
 @transaction.atomic
+def invoice_cancel_check(actor: User | None, invoice: Invoice) -> None:
+    """Who may cancel `invoice`, and whether it can be: PermissionDenied or ValidationError
+    (the panel asks before it shows its form, the service before it writes)."""
+    require_permission_of_person(actor, MANAGE_INVOICES)
+    if invoice.status == InvoiceStatus.CANCELLED:
+        raise ValidationError(_("This invoice is already cancelled."))
+    if invoice.status != InvoiceStatus.PENDING:
+        raise ValidationError(
+            _(
+                "Only a pending invoice can be cancelled. To cancel this paid one (and its "
+                "CFDI), void its payment first: the invoice is then pending again."
+            )
+        )
+
+
 def invoice_cancel(*, actor: User | None, invoice: Invoice) -> Invoice:
     """Cancel a pending invoice; what was paid of it becomes credit."""
     require_permission_of_person(actor, MANAGE_INVOICES)
     invoice = locked(Invoice.objects).get(pk=invoice.pk)
-    if invoice.status != InvoiceStatus.PENDING:
-        raise ValidationError(_("Only a pending invoice can be cancelled."))
+    invoice_cancel_check(actor, invoice)
     client = locked(Client.objects.select_related("zone")).get(pk=invoice.client_id)
     invoice.status = InvoiceStatus.CANCELLED
     invoice.cancelled_at = timezone.now()

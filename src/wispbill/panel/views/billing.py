@@ -18,6 +18,7 @@ from wispbill.billing.models import Invoice, InvoiceStatus, Payment, PaymentMeth
 from wispbill.billing.reports import cash_report as select_cash_report
 from wispbill.billing.reports import payment_list as select_payments
 from wispbill.billing.reports import payment_totals
+from wispbill.billing.services.invoices import invoice_cancel_check
 from wispbill.billing.services.payment_keys import (
     PaymentKeyReused,
     payment_register_once,
@@ -48,7 +49,6 @@ from wispbill.panel.forms.base import apply_errors, parse_day
 from wispbill.panel.forms.billing import InvoiceCancelForm, PaymentForm, PaymentVoidForm
 from wispbill.panel.views.base import paginate
 from wispbill.panel.views.clients import client_payment_page
-from wispbill.staff.permissions import MANAGE_INVOICES, require_permission_of_person
 
 # A report longer than this is refused: it would be a year of rows nobody reads on screen.
 LONGEST_REPORT = timedelta(days=366)
@@ -139,18 +139,11 @@ def invoice_cancel(request, pk):
 
 
 def _cancel_refused(user, invoice: Invoice) -> str:
-    """Why `user` may not cancel `invoice` (the service's own rules), or "" when it may."""
+    """Why `user` may not cancel `invoice` (the service's own check), or "" when it may."""
     try:
-        require_permission_of_person(user, MANAGE_INVOICES)
-    except PermissionDenied as exc:
-        return str(exc)
-    if invoice.status == InvoiceStatus.CANCELLED:
-        return _("This invoice is already cancelled.")
-    if invoice.status != InvoiceStatus.PENDING:
-        return _(
-            "Only a pending invoice can be cancelled. To cancel this paid one and its CFDI, "
-            "void its payment first: the invoice is then pending again."
-        )
+        invoice_cancel_check(user, invoice)
+    except (PermissionDenied, ValidationError) as exc:
+        return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
     return ""
 
 
